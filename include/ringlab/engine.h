@@ -1,0 +1,185 @@
+/*
+ * engine.h - the ringlab engine ABI.
+ *
+ * An engine (the simulator, AF_XDP, DPDK) is a shared object that exports
+ * one symbol, RL_ENGINE_SYMBOL, a function returning a pointer to a static
+ * struct rl_engine_ops. The shell checks ops->abi == RL_ENGINE_ABI before
+ * using anything else, then calls through the table; an operation an engine
+ * lacks is NULL and the shell says "this engine cannot ...". Engines never
+ * link Lua: options arrive as key=value strings, results as plain structs.
+ *
+ * Every engine presents the same model (see region.h, ring.h, ledger.h):
+ * one region of frames with an owner each, rings with producer/consumer
+ * indices, and a ledger. The calls below move frames between owners:
+ *
+ *   fill      app -> fill          frames offered for receive
+ *   rx        rx -> app            received packets handed to the program
+ *   tx        app -> tx            packets queued for transmit
+ *   complete  comp -> app          sent frames handed back
+ *   kick      let the NIC/kernel work (sendto/poll in AF_XDP)
+ *   step      exactly one hardware action (the simulator)
+ *
+ * A packet is one or more descriptors; every one but the last carries
+ * RL_DESC_CONTD. Frames inside the NIC are owned by nic.
+ */
+#ifndef RINGLAB_ENGINE_H
+#define RINGLAB_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "ledger.h"
+#include "region.h"
+#include "ring.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RL_ENGINE_ABI 1
+#define RL_ENGINE_SYMBOL "ringlab_engine"
+
+struct rl_engine; /* opaque, one per lab.open() */
+
+/* Capabilities, declared not guessed. */
+#define RL_CAP_STEP     (1u << 0) /* step() performs single hardware actions */
+#define RL_CAP_ZEROCOPY (1u << 1) /* can bind in zero-copy mode */
+#define RL_CAP_SG       (1u << 2) /* multi-descriptor packets (RL_DESC_CONTD) */
+#define RL_CAP_TSO      (1u << 3) /* segmentation offload */
+#define RL_CAP_PEER     (1u << 4) /* two engines wired back to back */
+#define RL_CAP_WIRE     (1u << 5) /* a real interface: needs root/testbed */
+
+struct rl_kv {
+	const char *key;
+	const char *val; /* booleans "true"/"false", numbers in decimal, lists
+	                  * comma-separated */
+};
+
+struct rl_open_args {
+	const struct rl_kv *kv;
+	unsigned nkv;
+	/* Another engine to wire back to back with (lab.open("sim", {peer=a})),
+	 * with its ops so an engine can check the peer is of its own kind. */
+	struct rl_engine *peer;
+	const struct rl_engine_ops *peer_ops;
+};
+
+/* What e:rings() shows for one ring. */
+#define RL_RING_VIEWS_MAX 8
+struct rl_ring_view {
+	char name[16];      /* "fill", "comp", "rx", "tx", or a PMD queue */
+	uint32_t size;
+	uint32_t prod;
+	uint32_t cons;
+	uint32_t pending;   /* prod - cons */
+	bool need_wakeup;
+	char note[96];      /* "" or what this view cannot see */
+};
+
+/* A named counter that only some engines have (kernel XDP_STATISTICS,
+ * DPDK xstats, simulator wire counters). */
+#define RL_STATS_EXTRA_MAX 24
+struct rl_counter {
+	char name[40];
+	uint64_t value;
+};
+
+struct rl_stats {
+	uint64_t tx_pkts, tx_bytes;
+	uint64_t rx_pkts, rx_bytes;
+	uint64_t drops;        /* packets lost for any reason, sum of reasons */
+	uint64_t kicks;        /* wakeups the program had to make */
+	struct rl_ledger ledger;
+	char mode[16];         /* "copy", "zerocopy", ... */
+	char mode_why[128];    /* why this mode (asked for, or what auto found) */
+	unsigned nextra;
+	struct rl_counter extra[RL_STATS_EXTRA_MAX];
+};
+
+/* What one step() did. */
+enum rl_step_kind {
+	RL_STEP_IDLE = 0,   /* nothing to do */
+	RL_STEP_TX,         /* tx ring -> wire */
+	RL_STEP_COMPLETE,   /* sent frame -> completion ring */
+	RL_STEP_RX,         /* wire -> fill entry -> rx ring */
+	RL_STEP_DROP,       /* wire -> dropped (fill ring empty) */
+};
+
+struct rl_step {
+	enum rl_step_kind kind;
+	char from[16];      /* ring the descriptor left, "" if none */
+	char to[16];        /* ring it went to, or "wire", "dropped" */
+	uint64_t addr;      /* frame address moved (first fragment) */
+	uint32_t frame;
+	uint32_t len;
+	uint32_t frags;
+	char what[200];     /* one line: what moved and why it matters */
+};
+
+struct rl_engine_ops {
+	uint32_t abi;            /* RL_ENGINE_ABI */
+	const char *name;        /* "sim", "afxdp", "dpdk" */
+	const char *summary;     /* one line for `engines` */
+	const char *options;     /* one line per option: "key=value  meaning" */
+	uint32_t caps;           /* RL_CAP_* */
+
+	/* Can this engine open here at all? 0, or -errno and why not (no root,
+	 * library missing). May be NULL: always available. */
+	int (*probe)(struct rl_err *err);
+
+	int (*open)(struct rl_engine **out, const struct rl_open_args *args,
+		    struct rl_err *err);
+	/* Release everything: sockets, XDP programs, memory. Never fails. */
+	void (*close)(struct rl_engine *e);
+
+	/* Create the engine's one region. The engine owns it and its memory;
+	 * the returned pointer lives until close. */
+	int (*region)(struct rl_engine *e, const struct rl_region_params *p,
+		      struct rl_region **out, struct rl_err *err);
+
+	/* Offer n free frames for receive. All or nothing: -ENOSPC when the fill
+	 * ring lacks room, -ENOBUFS when the pool lacks frames; returns n. */
+	int (*fill)(struct rl_engine *e, uint32_t n, struct rl_err *err);
+
+	/* Receive up to max descriptors (whole packets only; a packet's
+	 * fragments are never split across calls). Frames become app-owned,
+	 * held. Returns the number of descriptors. */
+	int (*rx)(struct rl_engine *e, struct rl_desc *out, uint32_t max,
+		  struct rl_err *err);
+
+	/* Queue n descriptors (whole packets) of held app frames. Queues as many
+	 * whole packets as fit and returns the number of descriptors queued;
+	 * -ENOSPC if not even the first packet fits. */
+	int (*tx)(struct rl_engine *e, const struct rl_desc *d, uint32_t n,
+		  struct rl_err *err);
+
+	/* Take up to max entries off the completion ring; each frame returns to
+	 * app (to the pool, or to its buffer when pinned). addrs may be NULL. */
+	int (*complete)(struct rl_engine *e, uint64_t *addrs, uint32_t max,
+			struct rl_err *err);
+
+	/* Wake the kernel/NIC to process TX (and RX). */
+	int (*kick)(struct rl_engine *e, struct rl_err *err);
+
+	/* One hardware action; may be NULL (not RL_CAP_STEP). */
+	int (*step)(struct rl_engine *e, struct rl_step *out, struct rl_err *err);
+
+	/* Fill up to max views; returns how many. */
+	int (*rings)(struct rl_engine *e, struct rl_ring_view *v, unsigned max);
+
+	int (*stats)(struct rl_engine *e, struct rl_stats *out);
+
+	/* The engine's ledger, which the lab adds its own copies to. */
+	struct rl_ledger *(*ledger)(struct rl_engine *e);
+
+	/* The engine's region, or NULL before region(). */
+	struct rl_region *(*get_region)(struct rl_engine *e);
+};
+
+typedef const struct rl_engine_ops *(*rl_engine_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
