@@ -124,7 +124,11 @@ struct rl_dissect {
 };
 
 /* 0 when the headers parse (d->problem says what a truncated or malformed
- * packet lacks; it is not an error to dissect a non-IP frame). */
+ * packet lacks; it is not an error to dissect a non-IP frame).
+ * Otherwise -EBADMSG with d->problem set and every layer before the bad one
+ * still filled in (-EINVAL only when d is NULL). A wrong checksum is not a
+ * parse error: it shows only in the *_csum_ok fields. IPv4 fragments stop at
+ * the IPv4 layer. Never reads past the pieces, whatever the headers claim. */
 int rl_dissect(const struct rl_iov *pkt, unsigned npieces, struct rl_dissect *d);
 
 #ifdef __cplusplus

@@ -125,7 +125,8 @@ int rl_region_check_desc(const struct rl_region *r, uint64_t addr, uint32_t len,
 
 /* Move a frame from one owner to another; refuses (-EPERM, message names
  * the frame, its real owner and the expected one) when the frame is not
- * owned by `from`, or is free in the pool. */
+ * owned by `from`, or is free in the pool. A frame moved to app arrives
+ * held, not in the pool: rl_region_release() puts it back. O(1). */
 int rl_region_move(struct rl_region *r, uint32_t frame, enum rl_owner from,
 		   enum rl_owner to, struct rl_err *err);
 

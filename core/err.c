@@ -1,0 +1,28 @@
+/*
+ * err.c - filling a struct rl_err.
+ *
+ * Every fallible function in ringlab ends its error path with
+ * `return rl_err_set(err, EINVAL, "what was wrong - what to do", ...);`.
+ * The message is formatted into the caller's struct (truncated to fit) and
+ * the negative errno comes back, so one line both explains and returns.
+ * err may be NULL when the caller only wants the code.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "ringlab/err.h"
+
+int rl_err_set(struct rl_err *err, int code, const char *fmt, ...)
+{
+	if (code < 0)
+		code = -code;
+	if (err) {
+		va_list ap;
+
+		err->code = code;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return -code;
+}

@@ -1,0 +1,440 @@
+/*
+ * region.c - registered packet memory and the owner of every frame.
+ *
+ * A region is an array of equal, power-of-two sized frames. Next to the
+ * memory we keep one byte per frame saying who owns it (app, fill, nic, rx,
+ * tx, comp) and a count per owner, so the conservation invariant (the counts
+ * sum to `frames`) holds by construction: the only way to change an owner is
+ * rl_region_move(), which decrements one count and increments another, and
+ * refuses when the frame is not where the caller thinks it is.
+ *
+ * App-owned frames are free or held. The free ones form the pool: a stack
+ * of frame numbers (free_stack) plus each frame's position in it (free_pos),
+ * so taking the top, pushing, and removing any given frame (swap it with the
+ * top) are all O(1) - move, take and release run once per packet. Frames
+ * from rl_region_alloc() are additionally pinned: a pinned frame that comes
+ * back from the NIC stays held by its buffer instead of rejoining the pool.
+ *
+ * rl_region_check() trusts nothing: it recounts owners and walks the pool
+ * both ways, and reports the first thing that does not add up.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "ringlab/region.h"
+
+static const char *const owner_names[RL_OWN_COUNT] = {
+    [RL_OWN_APP] = "app", [RL_OWN_FILL] = "fill", [RL_OWN_NIC] = "nic",
+    [RL_OWN_RX] = "rx",   [RL_OWN_TX] = "tx",     [RL_OWN_COMP] = "comp",
+};
+
+const char *rl_owner_name(enum rl_owner o)
+{
+	if ((unsigned)o >= RL_OWN_COUNT)
+		return "?";
+	return owner_names[o];
+}
+
+/* ---- parameters, setup, teardown ---------------------------------------- */
+
+static bool is_pow2(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static uint32_t log2_u32(uint32_t v)
+{
+	uint32_t s = 0;
+
+	while ((1u << s) < v)
+		s++;
+	return s;
+}
+
+int rl_region_params_check(const struct rl_region_params *p, struct rl_err *err)
+{
+	if (p->frames < 1 || p->frames > RL_REGION_MAX_FRAMES)
+		return rl_err_set(
+		    err, EINVAL,
+		    "frames=%" PRIu32
+		    " is out of range - use 1 to %u frames (4096 is a good start)",
+		    p->frames, RL_REGION_MAX_FRAMES);
+	if (!is_pow2(p->frame_size) || p->frame_size < RL_FRAME_SIZE_MIN ||
+	    p->frame_size > RL_FRAME_SIZE_MAX)
+		return rl_err_set(err, EINVAL,
+		                  "frame_size=%" PRIu32
+		                  " does not work - use a power of two from %u to %u "
+		                  "(2048 or 4096 are usual)",
+		                  p->frame_size, RL_FRAME_SIZE_MIN, RL_FRAME_SIZE_MAX);
+	if (p->headroom >= p->frame_size - 128)
+		return rl_err_set(err, EINVAL,
+		                  "headroom=%" PRIu32
+		                  " leaves less than 128 bytes of a %" PRIu32
+		                  "-byte frame for data - use headroom below %" PRIu32
+		                  " (256 is usual)",
+		                  p->headroom, p->frame_size, p->frame_size - 128);
+	return 0;
+}
+
+static int alloc_bookkeeping(struct rl_region *r, struct rl_err *err)
+{
+	uint32_t n = r->frames;
+
+	r->owner = calloc(n, sizeof(*r->owner));
+	r->pins = calloc(n, sizeof(*r->pins));
+	r->free_stack = malloc((size_t)n * sizeof(*r->free_stack));
+	r->free_pos = malloc((size_t)n * sizeof(*r->free_pos));
+	if (!r->owner || !r->pins || !r->free_stack || !r->free_pos)
+		return rl_err_set(err, ENOMEM,
+		                  "no memory for the bookkeeping of %" PRIu32
+		                  " frames - use fewer frames",
+		                  n);
+	/* Stack top is frame 0, so rl_region_take() hands out 0, 1, 2, ... */
+	for (uint32_t i = 0; i < n; i++) {
+		r->free_stack[i] = n - 1 - i;
+		r->free_pos[n - 1 - i] = i;
+	}
+	r->nfree = n;
+	r->count[RL_OWN_APP] = n;
+	return 0;
+}
+
+int rl_region_init(struct rl_region *r, const struct rl_region_params *p, void *mem,
+                   struct rl_err *err)
+{
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = rl_region_params_check(p, err);
+	if (rc)
+		return rc;
+	r->frames = p->frames;
+	r->frame_size = p->frame_size;
+	r->headroom = p->headroom;
+	r->frame_shift = log2_u32(p->frame_size);
+	r->size = (uint64_t)p->frames * p->frame_size;
+	if (mem) {
+		r->base = mem;
+	} else {
+		void *m = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
+		               MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+		if (m == MAP_FAILED) {
+			rc = errno;
+			memset(r, 0, sizeof(*r));
+			return rl_err_set(err, rc,
+			                  "cannot map %" PRIu64 " bytes for %" PRIu32
+			                  " frames of %" PRIu32
+			                  " bytes - use fewer or smaller frames",
+			                  (uint64_t)p->frames * p->frame_size, p->frames,
+			                  p->frame_size);
+		}
+		r->base = m;
+		r->own_memory = true;
+	}
+	rc = alloc_bookkeeping(r, err);
+	if (rc)
+		rl_region_fini(r);
+	return rc;
+}
+
+void rl_region_fini(struct rl_region *r)
+{
+	if (r->own_memory && r->base)
+		munmap(r->base, r->size);
+	free(r->owner);
+	free(r->pins);
+	free(r->free_stack);
+	free(r->free_pos);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- spans and descriptors ------------------------------------------------ */
+
+int rl_region_check_span(const struct rl_region *r, uint64_t addr, uint64_t len,
+                         struct rl_err *err)
+{
+	if (addr > r->size || len > r->size - addr)
+		return rl_err_set(err, ERANGE,
+		                  "bytes 0x%" PRIx64 "+%" PRIu64
+		                  " run past the end of the region (%" PRIu64
+		                  " bytes) - use an address and length inside it",
+		                  addr, len, r->size);
+	return 0;
+}
+
+int rl_region_check_desc(const struct rl_region *r, uint64_t addr, uint32_t len,
+                         struct rl_err *err)
+{
+	uint32_t first, last;
+
+	if (addr >= r->size || len > r->size - addr)
+		return rl_err_set(err, ERANGE,
+		                  "descriptor 0x%" PRIx64 " len %" PRIu32
+		                  " is outside the region (%" PRIu64
+		                  " bytes) - use an address from the region",
+		                  addr, len, r->size);
+	first = rl_region_frame(r, addr);
+	last = len ? rl_region_frame(r, addr + len - 1) : first;
+	if (first != last)
+		return rl_err_set(
+		    err, EINVAL,
+		    "descriptor 0x%" PRIx64 " len %" PRIu32 " crosses from frame %" PRIu32
+		    " into frame %" PRIu32 " - one descriptor stays inside one %" PRIu32
+		    "-byte frame; chain more descriptors with RL_DESC_CONTD",
+		    addr, len, first, last, r->frame_size);
+	return 0;
+}
+
+void rl_region_span_frames(const struct rl_region *r, uint64_t addr, uint64_t len,
+                           uint32_t *first, uint32_t *n)
+{
+	uint64_t last = len ? (addr + len - 1) >> r->frame_shift : addr >> r->frame_shift;
+
+	*first = rl_region_frame(r, addr);
+	*n = (uint32_t)(last - *first + 1);
+}
+
+/* ---- the pool ------------------------------------------------------------- */
+
+static void pool_push(struct rl_region *r, uint32_t frame)
+{
+	r->free_pos[frame] = r->nfree;
+	r->free_stack[r->nfree++] = frame;
+}
+
+/* Remove any frame from the pool: the top takes its place. */
+static void pool_remove(struct rl_region *r, uint32_t frame)
+{
+	uint32_t pos = r->free_pos[frame];
+	uint32_t top = r->free_stack[--r->nfree];
+
+	r->free_stack[pos] = top;
+	r->free_pos[top] = pos;
+	r->free_pos[frame] = RL_NOT_FREE;
+}
+
+static int bad_frame(const struct rl_region *r, uint32_t frame, struct rl_err *err)
+{
+	return rl_err_set(err, ERANGE,
+	                  "frame %" PRIu32
+	                  " does not exist - the region has frames 0 to %" PRIu32,
+	                  frame, r->frames - 1);
+}
+
+/* ---- owners --------------------------------------------------------------- */
+
+int rl_region_move(struct rl_region *r, uint32_t frame, enum rl_owner from,
+                   enum rl_owner to, struct rl_err *err)
+{
+	enum rl_owner real;
+
+	if (frame >= r->frames)
+		return bad_frame(r, frame, err);
+	if ((unsigned)from >= RL_OWN_COUNT || (unsigned)to >= RL_OWN_COUNT)
+		return rl_err_set(
+		    err, EINVAL,
+		    "owner %d -> %d is not an owner - use app, fill, nic, rx, tx or comp",
+		    (int)from, (int)to);
+	real = (enum rl_owner)r->owner[frame];
+	if (real != from)
+		return rl_err_set(err, EPERM,
+		                  "frame %" PRIu32
+		                  " is owned by %s, not %s - wait for its completion "
+		                  "(e:complete()) before reusing it",
+		                  frame, rl_owner_name(real), rl_owner_name(from));
+	if (r->free_pos[frame] != RL_NOT_FREE)
+		return rl_err_set(err, EPERM,
+		                  "frame %" PRIu32 " is free in the pool; take it first",
+		                  frame);
+	r->count[from]--;
+	r->count[to]++;
+	r->owner[frame] = (uint8_t)to;
+	return 0;
+}
+
+int rl_region_take(struct rl_region *r, uint64_t *addr, struct rl_err *err)
+{
+	uint32_t frame;
+
+	if (r->nfree == 0)
+		return rl_err_set(
+		    err, ENOBUFS,
+		    "no free frame: all %" PRIu32
+		    " frames are held or in flight (fill %" PRIu32 ", nic %" PRIu32
+		    ", rx %" PRIu32 ", tx %" PRIu32 ", comp %" PRIu32
+		    ") - complete() sent frames or release received ones",
+		    r->frames, r->count[RL_OWN_FILL], r->count[RL_OWN_NIC],
+		    r->count[RL_OWN_RX], r->count[RL_OWN_TX], r->count[RL_OWN_COMP]);
+	frame = r->free_stack[--r->nfree];
+	r->free_pos[frame] = RL_NOT_FREE;
+	*addr = rl_region_frame_addr(r, frame);
+	return 0;
+}
+
+int rl_region_release(struct rl_region *r, uint32_t frame, struct rl_err *err)
+{
+	if (frame >= r->frames)
+		return bad_frame(r, frame, err);
+	if (r->owner[frame] != RL_OWN_APP)
+		return rl_err_set(err, EPERM,
+		                  "frame %" PRIu32
+		                  " is owned by %s, not app - wait for its completion "
+		                  "(e:complete()) before releasing it",
+		                  frame, rl_owner_name((enum rl_owner)r->owner[frame]));
+	if (r->free_pos[frame] != RL_NOT_FREE)
+		return rl_err_set(
+		    err, EPERM,
+		    "frame %" PRIu32
+		    " is already free in the pool - release each frame once",
+		    frame);
+	if (r->pins[frame] == 0)
+		pool_push(r, frame);
+	return 0;
+}
+
+/* ---- buffers born in the region ------------------------------------------ */
+
+/* First frame of a run of n free frames, or UINT32_MAX. */
+static uint32_t find_free_run(const struct rl_region *r, uint32_t n)
+{
+	uint32_t run = 0;
+
+	for (uint32_t f = 0; f < r->frames; f++) {
+		run = r->free_pos[f] != RL_NOT_FREE ? run + 1 : 0;
+		if (run == n)
+			return f + 1 - n;
+	}
+	return UINT32_MAX;
+}
+
+int rl_region_alloc(struct rl_region *r, uint64_t len, uint64_t *addr, struct rl_err *err)
+{
+	uint64_t need = (uint64_t)r->headroom + len;
+	uint64_t nframes = need ? (need + r->frame_size - 1) >> r->frame_shift : 1;
+	uint32_t first;
+
+	if (len > r->size || nframes > r->frames)
+		return rl_err_set(err, ENOBUFS,
+		                  "%" PRIu64 " bytes (plus %" PRIu32
+		                  " of headroom) need %" PRIu64
+		                  " frames but the region has %" PRIu32
+		                  " - make the region larger or allocate less",
+		                  len, r->headroom, nframes, r->frames);
+	first = find_free_run(r, (uint32_t)nframes);
+	if (first == UINT32_MAX)
+		return rl_err_set(
+		    err, ENOBUFS,
+		    "no run of %" PRIu64 " contiguous free frames for %" PRIu64
+		    " bytes (%" PRIu32 " frames free in all) - free buffers, complete() "
+		                       "sent frames, or allocate less",
+		    nframes, len, r->nfree);
+	for (uint32_t f = first; f < first + nframes; f++) {
+		pool_remove(r, f);
+		r->pins[f]++;
+	}
+	*addr = rl_region_frame_addr(r, first) + r->headroom;
+	return 0;
+}
+
+void rl_region_unpin(struct rl_region *r, uint64_t addr, uint64_t len)
+{
+	uint32_t first, n;
+
+	if (addr >= r->size)
+		return;
+	if (len > r->size - addr)
+		len = r->size - addr;
+	rl_region_span_frames(r, addr, len, &first, &n);
+	for (uint32_t f = first; f < first + n; f++) {
+		if (r->pins[f] == 0)
+			continue;
+		if (--r->pins[f] == 0 && r->owner[f] == RL_OWN_APP &&
+		    r->free_pos[f] == RL_NOT_FREE)
+			pool_push(r, f);
+	}
+}
+
+/* ---- the conservation invariant ------------------------------------------ */
+
+static int check_counts(const struct rl_region *r, struct rl_err *err)
+{
+	uint32_t recount[RL_OWN_COUNT] = {0};
+	uint64_t sum = 0;
+
+	for (int o = 0; o < RL_OWN_COUNT; o++)
+		sum += r->count[o];
+	if (sum != r->frames)
+		return rl_err_set(err, EFAULT,
+		                  "owner counts sum to %" PRIu64 ", not %" PRIu32
+		                  " frames - a frame was lost or duplicated",
+		                  sum, r->frames);
+	for (uint32_t f = 0; f < r->frames; f++) {
+		if (r->owner[f] >= RL_OWN_COUNT)
+			return rl_err_set(err, EFAULT,
+			                  "frame %" PRIu32 " has no valid owner (%u)", f,
+			                  r->owner[f]);
+		recount[r->owner[f]]++;
+	}
+	for (int o = 0; o < RL_OWN_COUNT; o++)
+		if (recount[o] != r->count[o])
+			return rl_err_set(
+			    err, EFAULT,
+			    "%" PRIu32
+			    " frames are owned by %s but the count says %" PRIu32,
+			    recount[o], rl_owner_name((enum rl_owner)o), r->count[o]);
+	return 0;
+}
+
+static int check_pool(const struct rl_region *r, struct rl_err *err)
+{
+	uint32_t nfree = 0;
+
+	if (r->nfree > r->frames)
+		return rl_err_set(err, EFAULT,
+		                  "the pool holds %" PRIu32 " frames, more than %" PRIu32,
+		                  r->nfree, r->frames);
+	for (uint32_t i = 0; i < r->nfree; i++) {
+		uint32_t f = r->free_stack[i];
+
+		if (f >= r->frames || r->free_pos[f] != i)
+			return rl_err_set(err, EFAULT,
+			                  "pool slot %" PRIu32 " (frame %" PRIu32
+			                  ") does not point back to itself",
+			                  i, f);
+		if (r->owner[f] != RL_OWN_APP)
+			return rl_err_set(err, EFAULT,
+			                  "frame %" PRIu32
+			                  " is in the pool but owned by %s",
+			                  f, rl_owner_name((enum rl_owner)r->owner[f]));
+		if (r->pins[f])
+			return rl_err_set(err, EFAULT,
+			                  "frame %" PRIu32 " is in the pool but pinned",
+			                  f);
+	}
+	for (uint32_t f = 0; f < r->frames; f++) {
+		if (r->free_pos[f] == RL_NOT_FREE)
+			continue;
+		if (r->free_pos[f] >= r->nfree || r->free_stack[r->free_pos[f]] != f)
+			return rl_err_set(err, EFAULT,
+			                  "frame %" PRIu32
+			                  " says it is free but is not in the pool",
+			                  f);
+		nfree++;
+	}
+	if (nfree != r->nfree)
+		return rl_err_set(err, EFAULT,
+		                  "%" PRIu32
+		                  " frames are free but the pool counts %" PRIu32,
+		                  nfree, r->nfree);
+	return 0;
+}
+
+int rl_region_check(const struct rl_region *r, struct rl_err *err)
+{
+	int rc = check_counts(r, err);
+
+	return rc ? rc : check_pool(r, err);
+}
