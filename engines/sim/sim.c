@@ -1,0 +1,583 @@
+/*
+ * sim.c - the simulator engine: a software NIC that behaves like AF_XDP.
+ *
+ * It has AF_XDP's four rings (fill, comp, rx, tx; fill and comp carry only
+ * addresses), a region of plain memory, and a wire: a FIFO of packets to
+ * the other engine of a pair (lab.open("sim", {peer=a})) or, for an engine
+ * opened alone, back to itself (loopback: what it sends it receives).
+ * Closing one engine of a pair unplugs the cable: the other one's packets
+ * are then counted as wire_drops.
+ *
+ * When does the NIC run? The simulator is single-threaded and
+ * deterministic, so the NIC moves only when the program calls into it:
+ *
+ *   kick()      transmits everything on the tx ring and completes every
+ *               sent frame the completion ring has room for (AF_XDP: the
+ *               sendto() wakeup);
+ *   rx()        first receives every packet waiting on the wire towards
+ *               this engine, or drops it when the fill ring is short
+ *               (AF_XDP: poll()/recvfrom() and the RX interrupt);
+ *   complete()  first moves sent frames onto the completion ring if the
+ *               ring had been full (as a busy NAPI poll would);
+ *   fill(), tx() only touch the rings, like writing to mmapped rings.
+ *
+ * With step=true none of them runs the NIC: e:step() performs exactly one
+ * hardware action and describes it, in this priority: COMPLETE one sent
+ * frame > RX (or DROP) one packet from the wire > TX one packet > IDLE.
+ *
+ * need_wakeup=true (the default) sets NEED_WAKEUP on the tx ring always
+ * (this NIC never looks at the tx ring unless kicked) and on the fill ring
+ * while the NIC is starved of fill entries, as the kernel does;
+ * need_wakeup=false never sets them. kick() works and is counted either way.
+ *
+ * Every program-side call either succeeds or changes nothing. See
+ * sim_opts.c for the options, sim_nic.c for the NIC's actions and
+ * sim_wire.c for the cable.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+#include "sim_internal.h"
+
+static const struct rl_engine_ops sim_ops;
+
+/* ---- open / close ------------------------------------------------------ */
+
+static void ledger_init(struct rl_engine *s)
+{
+	memset(&s->ledger, 0, sizeof(s->ledger));
+	s->ledger.kernel_how = RL_HOW_MEASURED;
+	s->ledger.driver_how = RL_HOW_NONE;
+	snprintf(
+	    s->ledger.kernel_why, sizeof(s->ledger.kernel_why), "%s",
+	    s->opt.zerocopy
+	        ? "zerocopy: the NIC reads and writes frames directly (DMA); the wire "
+	          "transfer stands for DMA, counted as wire_bytes: no CPU copy"
+	        : "copy mode: the simulator's kernel stand-in copies each frame to and "
+	          "from its own buffer; counted at each memcpy");
+	snprintf(s->ledger.driver_why, sizeof(s->ledger.driver_why),
+	         "the simulator has no driver layer");
+}
+
+/* The peer must be a sim engine not already wired to a third one. */
+static int check_peer(const struct rl_open_args *a, struct rl_err *err)
+{
+	if (a->peer_ops != &sim_ops)
+		return rl_err_set(
+		    err, EINVAL,
+		    "peer is a '%s' engine - a sim engine can only be wired to another "
+		    "sim engine (lab.open(\"sim\"))",
+		    a->peer_ops && a->peer_ops->name ? a->peer_ops->name : "unknown");
+	if (a->peer->peer && a->peer->peer != a->peer)
+		return rl_err_set(
+		    err, EBUSY,
+		    "that sim engine is already wired to another engine - open a fresh "
+		    "one to be its peer");
+	return 0;
+}
+
+static void sim_close(struct rl_engine *s)
+{
+	if (!s)
+		return;
+	if (s->peer && s->peer != s)
+		s->peer->peer = NULL; /* unplug: its packets now fall off the wire */
+	if (s->has_region)
+		rl_region_fini(&s->region);
+	rl_ring_fini(&s->fill);
+	rl_ring_fini(&s->comp);
+	rl_ring_fini(&s->rx);
+	rl_ring_fini(&s->tx);
+	rl_ring_fini(&s->sent);
+	sim_wire_fini(&s->inwire);
+	free(s->bounce);
+	free(s);
+}
+
+static int init_rings(struct rl_engine *s, struct rl_err *err)
+{
+	int rc;
+
+	if ((rc = rl_ring_init(&s->fill, s->opt.fill_size, err)) ||
+	    (rc = rl_ring_init(&s->comp, s->opt.comp_size, err)) ||
+	    (rc = rl_ring_init(&s->rx, s->opt.rx_size, err)) ||
+	    (rc = rl_ring_init(&s->tx, s->opt.tx_size, err)) ||
+	    (rc = rl_ring_init(&s->sent, s->opt.tx_size, err)))
+		return rc;
+	if (s->opt.need_wakeup)
+		s->tx.flags |= RL_RING_NEED_WAKEUP;
+	return 0;
+}
+
+static int sim_open(struct rl_engine **out, const struct rl_open_args *args,
+                    struct rl_err *err)
+{
+	struct sim_opts opt;
+	struct rl_engine *s;
+	int rc;
+
+	rl_err_clear(err);
+	if ((rc = sim_parse_options(args, &opt, err)))
+		return rc;
+	if (args && args->peer && (rc = check_peer(args, err)))
+		return rc;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return rl_err_set(err, ENOMEM, "out of memory opening the simulator");
+	s->opt = opt;
+	if ((rc = init_rings(s, err)) ||
+	    (rc = sim_wire_init(&s->inwire, opt.wire_capacity, err))) {
+		sim_close(s);
+		return rc;
+	}
+	if (!opt.zerocopy && !(s->bounce = malloc(SIM_MAX_PKT))) {
+		sim_close(s);
+		return rl_err_set(err, ENOMEM,
+		                  "out of memory for the kernel stand-in's buffer");
+	}
+	ledger_init(s);
+	s->peer = s; /* loopback until wired */
+	if (args && args->peer) {
+		s->peer = args->peer;
+		args->peer->peer = s;
+	}
+	*out = s;
+	return 0;
+}
+
+static int sim_region(struct rl_engine *s, const struct rl_region_params *p,
+                      struct rl_region **out, struct rl_err *err)
+{
+	int rc;
+
+	if (s->has_region)
+		return rl_err_set(
+		    err, EBUSY,
+		    "this engine already has a region - use e:region() without arguments "
+		    "to get it, or open another engine");
+	if ((rc = rl_region_init(&s->region, p, NULL, err)))
+		return rc;
+	s->region.ledger = &s->ledger;
+	s->has_region = true;
+	if (out)
+		*out = &s->region;
+	return 0;
+}
+
+static int need_region(const struct rl_engine *s, struct rl_err *err)
+{
+	if (s->has_region)
+		return 0;
+	return rl_err_set(err, EINVAL,
+	                  "this engine has no region yet - create one with "
+	                  "e:region{frames=4096, frame_size=2048}");
+}
+
+/* ---- the program's side of the rings ----------------------------------- */
+
+static int sim_fill(struct rl_engine *s, uint32_t n, struct rl_err *err)
+{
+	uint32_t idx = 0;
+	int rc;
+
+	if ((rc = need_region(s, err)))
+		return rc;
+	if (n == 0)
+		return 0;
+	if (!rl_ring_prod__reserve(&s->fill, n, &idx))
+		return rl_err_set(
+		    err, ENOSPC,
+		    "the fill ring has room for %u entries, not %u - receive (e:rx()) "
+		    "or fill fewer",
+		    rl_ring__free(&s->fill), n);
+	if (s->region.nfree < n)
+		return rl_err_set(
+		    err, ENOBUFS,
+		    "only %u frames are free in the region, not %u - release received "
+		    "packets or complete sent ones first",
+		    s->region.nfree, n);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t addr;
+
+		rl_region_take(&s->region, &addr, NULL);
+		rl_region_move(&s->region, rl_region_frame(&s->region, addr), RL_OWN_APP,
+		               RL_OWN_FILL, NULL);
+		*rl_ring__desc(&s->fill, idx + i) = (struct rl_desc){.addr = addr};
+	}
+	rl_ring_prod__submit(&s->fill, n);
+	return (int)n;
+}
+
+/* A frame the program may send: inside the region, app-owned and held. */
+static int check_tx_frame(struct rl_engine *s, const struct rl_desc *d, uint32_t i,
+                          struct rl_err *err)
+{
+	uint32_t frame;
+
+	if (d->addr >= s->region.size)
+		return rl_err_set(
+		    err, EINVAL,
+		    "descriptor %u: address %llu is outside the region (%llu bytes) - "
+		    "send frames of this engine's region",
+		    i, (unsigned long long)d->addr, (unsigned long long)s->region.size);
+	frame = rl_region_frame(&s->region, d->addr);
+	if (rl_region_owner(&s->region, frame) != RL_OWN_APP)
+		return rl_err_set(
+		    err, EPERM,
+		    "descriptor %u: frame %u is owned by %s, not by the program - "
+		    "only frames the program holds can be sent",
+		    i, frame, rl_owner_name(rl_region_owner(&s->region, frame)));
+	if (rl_region_is_free(&s->region, frame))
+		return rl_err_set(
+		    err, EPERM,
+		    "descriptor %u: frame %u is free in the pool, not held - build the "
+		    "packet in a frame you hold (r:alloc or a packet) first",
+		    i, frame);
+	return 0;
+}
+
+/* Descriptors in the whole packets at the start of d[0..n) that fit in
+ * `room` slots; *first is the length of the first packet. */
+static uint32_t tx_whole_packets(const struct rl_desc *d, uint32_t n, uint32_t room,
+                                 uint32_t *first)
+{
+	uint32_t fit = 0;
+
+	*first = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (d[i].options & RL_DESC_CONTD)
+			continue;
+		if (*first == 0)
+			*first = i + 1;
+		if (i + 1 > room)
+			break;
+		fit = i + 1;
+	}
+	return fit;
+}
+
+/* Move the frames of d[0..n) app -> tx; on a refusal, move back the ones
+ * already moved and fail. */
+static int tx_claim_frames(struct rl_engine *s, const struct rl_desc *d, uint32_t n,
+                           struct rl_err *err)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t frame;
+		int rc = check_tx_frame(s, &d[i], i, err);
+
+		if (!rc) {
+			frame = rl_region_frame(&s->region, d[i].addr);
+			rc =
+			    rl_region_move(&s->region, frame, RL_OWN_APP, RL_OWN_TX, err);
+		}
+		if (rc) {
+			while (i--)
+				rl_region_move(&s->region,
+				               rl_region_frame(&s->region, d[i].addr),
+				               RL_OWN_TX, RL_OWN_APP, NULL);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int sim_tx(struct rl_engine *s, const struct rl_desc *d, uint32_t n,
+                  struct rl_err *err)
+{
+	uint32_t idx = 0, first_pkt, fit;
+	int rc;
+
+	if ((rc = need_region(s, err)))
+		return rc;
+	if (n == 0)
+		return 0;
+	if (d[n - 1].options & RL_DESC_CONTD)
+		return rl_err_set(
+		    err, EINVAL,
+		    "the last descriptor carries RL_DESC_CONTD, so its packet is not "
+		    "whole - end every packet with a descriptor without CONTD");
+	fit = tx_whole_packets(d, n, rl_ring__free(&s->tx), &first_pkt);
+	if (first_pkt > s->tx.size)
+		return rl_err_set(
+		    err, EINVAL,
+		    "the first packet has %u descriptors but the tx ring has only %u "
+		    "slots - open the engine with a larger tx_size",
+		    first_pkt, s->tx.size);
+	if (fit == 0)
+		return rl_err_set(
+		    err, ENOSPC,
+		    "the tx ring is full (%u entries pending) - kick the NIC (e:kick()) "
+		    "and collect completions (e:complete())",
+		    rl_ring__pending(&s->tx));
+	if ((rc = tx_claim_frames(s, d, fit, err)))
+		return rc;
+	rl_ring_prod__reserve(&s->tx, fit, &idx);
+	for (uint32_t i = 0; i < fit; i++)
+		*rl_ring__desc(&s->tx, idx + i) = d[i];
+	rl_ring_prod__submit(&s->tx, fit);
+	return (int)fit;
+}
+
+/* Non-step mode: the NIC transmits and completes until it runs out of
+ * work or of room for completions. */
+static void run_tx_and_completions(struct rl_engine *s)
+{
+	for (;;) {
+		while (sim_nic_complete(s, NULL))
+			;
+		if (!sim_nic_tx(s, NULL))
+			break;
+	}
+	if (rl_ring__pending(&s->tx) == 0)
+		s->c.tx_ring_empty_descs++;
+}
+
+static int sim_kick(struct rl_engine *s, struct rl_err *err)
+{
+	rl_err_clear(err);
+	s->c.kicks++;
+	if (!s->opt.step && s->has_region)
+		run_tx_and_completions(s);
+	return 0;
+}
+
+static int sim_complete(struct rl_engine *s, uint64_t *addrs, uint32_t max,
+                        struct rl_err *err)
+{
+	uint32_t idx, n;
+
+	rl_err_clear(err);
+	if (!s->has_region)
+		return 0;
+	if (!s->opt.step)
+		while (sim_nic_complete(s, NULL))
+			;
+	n = rl_ring_cons__peek(&s->comp, max, &idx);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t addr = rl_ring__desc(&s->comp, idx + i)->addr;
+		uint32_t frame = rl_region_frame(&s->region, addr);
+
+		rl_region_move(&s->region, frame, RL_OWN_COMP, RL_OWN_APP, NULL);
+		rl_region_release(&s->region, frame, NULL);
+		if (addrs)
+			addrs[i] = addr;
+	}
+	rl_ring_cons__release(&s->comp, n);
+	return (int)n;
+}
+
+/* Descriptors of the whole packets at the front of the rx ring that fit in
+ * max; *next is the size of the first packet that did not fit. */
+static uint32_t rx_whole_packets(const struct rl_engine *s, uint32_t idx, uint32_t avail,
+                                 uint32_t max, uint32_t *next)
+{
+	uint32_t n = 0, i = 0;
+
+	*next = 0;
+	while (i < avail) {
+		uint32_t j = i;
+
+		while (j + 1 < avail &&
+		       (rl_ring__desc(&s->rx, idx + j)->options & RL_DESC_CONTD))
+			j++;
+		if (j + 1 > max) {
+			*next = j + 1 - i;
+			break;
+		}
+		n = i = j + 1;
+	}
+	return n;
+}
+
+static int sim_rx(struct rl_engine *s, struct rl_desc *out, uint32_t max,
+                  struct rl_err *err)
+{
+	uint32_t idx, avail, n, next;
+
+	rl_err_clear(err);
+	if (!s->opt.step)
+		while (sim_nic_rx(s, NULL))
+			;
+	if (!s->has_region || max == 0)
+		return 0;
+	avail = rl_ring_cons__peek(&s->rx, s->rx.size, &idx);
+	n = rx_whole_packets(s, idx, avail, max, &next);
+	if (n == 0 && next)
+		return rl_err_set(
+		    err, EMSGSIZE,
+		    "the next packet has %u fragments but only %u fit - ask for at "
+		    "least %u",
+		    next, max, next);
+	for (uint32_t i = 0; i < n; i++) {
+		out[i] = *rl_ring__desc(&s->rx, idx + i);
+		rl_region_move(&s->region, rl_region_frame(&s->region, out[i].addr),
+		               RL_OWN_RX, RL_OWN_APP, NULL);
+	}
+	rl_ring_cons__release(&s->rx, n);
+	return (int)n;
+}
+
+static int sim_step(struct rl_engine *s, struct rl_step *out, struct rl_err *err)
+{
+	struct rl_step scratch;
+	struct rl_step *st = out ? out : &scratch;
+
+	rl_err_clear(err);
+	if ((s->has_region && sim_nic_complete(s, st)) || sim_nic_rx(s, st) ||
+	    (s->has_region && sim_nic_tx(s, st))) {
+		s->c.steps++;
+		return 0;
+	}
+	memset(st, 0, sizeof(*st));
+	st->kind = RL_STEP_IDLE;
+	snprintf(
+	    st->what, sizeof(st->what), "IDLE: %s",
+	    rl_ring__pending(&s->sent)
+	        ? "the NIC waits: the comp ring is full, so sent frames cannot complete "
+	          "until the program takes completions (e:complete())"
+	        : "nothing to do - no sent frame to complete, no packet on the wire, "
+	          "and the tx ring is empty");
+	return 0;
+}
+
+/* ---- views ------------------------------------------------------------- */
+
+static void view(struct rl_ring_view *v, const char *name, const struct rl_ring *r)
+{
+	memset(v, 0, sizeof(*v));
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	v->size = r->size;
+	v->prod = r->prod;
+	v->cons = r->cons;
+	v->pending = rl_ring__pending(r);
+	v->need_wakeup = rl_ring__needs_wakeup(r);
+}
+
+static void wire_view(const struct rl_engine *s, struct rl_ring_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	snprintf(v->name, sizeof(v->name), "wire");
+	v->size = s->inwire.cap_pkts;
+	v->prod = s->inwire.arrived;
+	v->cons = s->inwire.left;
+	v->pending = s->inwire.count;
+	snprintf(v->note, sizeof(v->note),
+	         "packets on the cable to this engine; not a ring of AF_XDP (%s)",
+	         s->peer == s ? "loopback"
+	         : s->peer    ? "wired to a peer"
+	                      : "peer closed");
+}
+
+static int sim_rings(struct rl_engine *s, struct rl_ring_view *v, unsigned max)
+{
+	const struct rl_ring *r[4] = {&s->fill, &s->comp, &s->rx, &s->tx};
+	static const char *const names[4] = {"fill", "comp", "rx", "tx"};
+	unsigned n = 0;
+
+	for (; n < 4 && n < max; n++)
+		view(&v[n], names[n], r[n]);
+	if (n < max)
+		wire_view(s, &v[n++]);
+	return (int)n;
+}
+
+static void extra(struct rl_stats *o, const char *name, uint64_t value)
+{
+	if (o->nextra >= RL_STATS_EXTRA_MAX)
+		return;
+	snprintf(o->extra[o->nextra].name, sizeof(o->extra[0].name), "%s", name);
+	o->extra[o->nextra++].value = value;
+}
+
+static const char *mode_why(const struct sim_opts *o)
+{
+	if (o->autoselect)
+		return "mode=auto: the simulated NIC can write into frames directly, so "
+		       "auto "
+		       "chose zerocopy";
+	return o->zerocopy ? "asked for: mode=zerocopy"
+	                   : "mode=copy (the default unless asked)";
+}
+
+static int sim_stats(struct rl_engine *s, struct rl_stats *o)
+{
+	const struct sim_counters *c = &s->c;
+
+	memset(o, 0, sizeof(*o));
+	o->tx_pkts = c->tx_pkts;
+	o->tx_bytes = c->tx_bytes;
+	o->rx_pkts = c->rx_pkts;
+	o->rx_bytes = c->rx_bytes;
+	o->drops = c->rx_dropped + c->wire_drops + c->tx_invalid_pkts;
+	o->kicks = c->kicks;
+	o->ledger = s->ledger;
+	snprintf(o->mode, sizeof(o->mode), "%s", s->opt.zerocopy ? "zerocopy" : "copy");
+	snprintf(o->mode_why, sizeof(o->mode_why), "%s", mode_why(&s->opt));
+	extra(o, "rx_dropped", c->rx_dropped);
+	extra(o, "rx_invalid_descs", c->rx_invalid_descs);
+	extra(o, "tx_invalid_descs", c->tx_invalid_descs);
+	extra(o, "rx_ring_full", c->rx_ring_full);
+	extra(o, "rx_fill_ring_empty_descs", c->rx_fill_ring_empty_descs);
+	extra(o, "tx_ring_empty_descs", c->tx_ring_empty_descs);
+	extra(o, "wire_pkts", c->wire_pkts);
+	extra(o, "wire_bytes", c->wire_bytes);
+	extra(o, "wire_drops", c->wire_drops);
+	extra(o, "steps", c->steps);
+	return 0;
+}
+
+static struct rl_ledger *sim_ledger(struct rl_engine *s)
+{
+	return &s->ledger;
+}
+
+static struct rl_region *sim_get_region(struct rl_engine *s)
+{
+	return s->has_region ? &s->region : NULL;
+}
+
+static const struct rl_engine_ops sim_ops = {
+    .abi = RL_ENGINE_ABI,
+    .name = "sim",
+    .summary = "software NIC with AF_XDP's four rings: deterministic, single-steppable, "
+               "loopback or two wired back to back",
+    .options =
+        "mode=copy|zerocopy|auto  copy (default): the kernel stand-in copies every "
+        "frame; zerocopy: the NIC reads and writes frames directly; auto: zerocopy\n"
+        "need_wakeup=true|false  true (default): rings show NEED_WAKEUP when the NIC "
+        "waits for a kick\n"
+        "ring_size=N  slots in each of the four rings, a power of two (default 2048)\n"
+        "fill_size=N  slots in the fill ring (overrides ring_size)\n"
+        "comp_size=N  slots in the completion ring (overrides ring_size)\n"
+        "rx_size=N  slots in the rx ring (overrides ring_size)\n"
+        "tx_size=N  slots in the tx ring (overrides ring_size)\n"
+        "step=true|false  true: the NIC moves only on e:step(), one action at a time "
+        "(default false)\n"
+        "wire_capacity=N  packets the wire to this engine holds before it drops "
+        "(default 4096)\n"
+        "peer=<engine>  another sim engine to wire back to back with (default: "
+        "loopback)\n",
+    .caps = RL_CAP_STEP | RL_CAP_ZEROCOPY | RL_CAP_SG | RL_CAP_PEER,
+    .probe = NULL,
+    .open = sim_open,
+    .close = sim_close,
+    .region = sim_region,
+    .fill = sim_fill,
+    .rx = sim_rx,
+    .tx = sim_tx,
+    .complete = sim_complete,
+    .kick = sim_kick,
+    .step = sim_step,
+    .rings = sim_rings,
+    .stats = sim_stats,
+    .ledger = sim_ledger,
+    .get_region = sim_get_region,
+};
+
+const struct rl_engine_ops *rl_sim_engine(void)
+{
+	return &sim_ops;
+}

@@ -1,0 +1,137 @@
+/*
+ * sim_opts.c - the simulator's key=value options, checked one by one.
+ *
+ * Every option has a default, so lab.open("sim") needs none. A key the
+ * simulator does not know, or a value it cannot use, fails the open with a
+ * sentence naming the key and what would work; the accepted keys are also
+ * listed, one line each, in the ops table's `options` (sim.c).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_internal.h"
+
+#define SIM_DEFAULT_RING 2048u
+#define SIM_DEFAULT_WIRE 4096u
+#define SIM_WIRE_MAX     65536u
+
+#define SIM_KEYS                                                                         \
+	"mode=copy|zerocopy|auto, need_wakeup=true|false, ring_size=N, "                 \
+	"fill_size=N, comp_size=N, rx_size=N, tx_size=N, step=true|false, "              \
+	"wire_capacity=N"
+
+static int parse_bool(const char *key, const char *val, bool *out, struct rl_err *err)
+{
+	if (val && strcmp(val, "true") == 0) {
+		*out = true;
+		return 0;
+	}
+	if (val && strcmp(val, "false") == 0) {
+		*out = false;
+		return 0;
+	}
+	return rl_err_set(err, EINVAL,
+	                  "%s=%s is not understood - use %s=true or %s=false", key,
+	                  val ? val : "", key, key);
+}
+
+/* A decimal number in min..max, a power of two if pow2. */
+static int parse_u32(const char *key, const char *val, uint32_t min, uint32_t max,
+                     bool pow2, uint32_t *out, struct rl_err *err)
+{
+	char *end = NULL;
+	unsigned long long v;
+
+	if (!val || !*val || *val == '-' || *val == '+')
+		goto bad;
+	errno = 0;
+	v = strtoull(val, &end, 10);
+	if (errno || *end || v < min || v > max || (pow2 && (v & (v - 1))))
+		goto bad;
+	*out = (uint32_t)v;
+	return 0;
+bad:
+	return rl_err_set(err, EINVAL, "%s=%s is not accepted - use %s from %u to %u%s",
+	                  key, val ? val : "", pow2 ? "a power of two" : "a number", min,
+	                  max, pow2 ? " (e.g. 2048)" : "");
+}
+
+static int parse_mode(const char *val, struct sim_opts *o, struct rl_err *err)
+{
+	o->autoselect = false;
+	if (val && strcmp(val, "copy") == 0) {
+		o->zerocopy = false;
+	} else if (val && strcmp(val, "zerocopy") == 0) {
+		o->zerocopy = true;
+	} else if (val && strcmp(val, "auto") == 0) {
+		o->zerocopy = true;
+		o->autoselect = true;
+	} else {
+		return rl_err_set(err, EINVAL,
+		                  "mode=%s is not understood - use mode=copy, "
+		                  "mode=zerocopy or mode=auto",
+		                  val ? val : "");
+	}
+	return 0;
+}
+
+/* One key=value. ring_size is remembered separately so that fill_size and
+ * friends win over it whatever their order. */
+static int parse_one(const struct rl_kv *kv, struct sim_opts *o, uint32_t *ring_size,
+                     uint32_t sizes_set[4], bool have_peer, struct rl_err *err)
+{
+	static const char *const ring_keys[4] = {"fill_size", "comp_size", "rx_size",
+	                                         "tx_size"};
+	uint32_t *ring_fields[4] = {&o->fill_size, &o->comp_size, &o->rx_size,
+	                            &o->tx_size};
+	const char *k = kv->key ? kv->key : "";
+
+	if (strcmp(k, "mode") == 0)
+		return parse_mode(kv->val, o, err);
+	if (strcmp(k, "need_wakeup") == 0)
+		return parse_bool(k, kv->val, &o->need_wakeup, err);
+	if (strcmp(k, "step") == 0)
+		return parse_bool(k, kv->val, &o->step, err);
+	if (strcmp(k, "ring_size") == 0)
+		return parse_u32(k, kv->val, 1, RL_RING_MAX, true, ring_size, err);
+	if (strcmp(k, "wire_capacity") == 0)
+		return parse_u32(k, kv->val, 1, SIM_WIRE_MAX, false, &o->wire_capacity,
+		                 err);
+	for (int i = 0; i < 4; i++) {
+		if (strcmp(k, ring_keys[i]) == 0) {
+			sizes_set[i] = 1;
+			return parse_u32(k, kv->val, 1, RL_RING_MAX, true, ring_fields[i],
+			                 err);
+		}
+	}
+	if (strcmp(k, "peer") == 0 && have_peer)
+		return 0; /* the engine itself arrives in args->peer */
+	if (strcmp(k, "peer") == 0)
+		return rl_err_set(err, EINVAL,
+		                  "peer must be another engine opened with "
+		                  "lab.open(\"sim\"), not a string");
+	return rl_err_set(err, EINVAL, "unknown option '%s' - the sim accepts " SIM_KEYS,
+	                  k);
+}
+
+int sim_parse_options(const struct rl_open_args *a, struct sim_opts *o,
+                      struct rl_err *err)
+{
+	uint32_t ring_size = SIM_DEFAULT_RING, set[4] = {0};
+	uint32_t *sizes[4] = {&o->fill_size, &o->comp_size, &o->rx_size, &o->tx_size};
+
+	memset(o, 0, sizeof(*o));
+	o->need_wakeup = true;
+	o->wire_capacity = SIM_DEFAULT_WIRE;
+	for (unsigned i = 0; a && i < a->nkv; i++) {
+		int rc = parse_one(&a->kv[i], o, &ring_size, set, a->peer != NULL, err);
+
+		if (rc)
+			return rc;
+	}
+	for (int i = 0; i < 4; i++)
+		if (!set[i])
+			*sizes[i] = ring_size;
+	return 0;
+}
