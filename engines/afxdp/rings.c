@@ -1,0 +1,453 @@
+/*
+ * rings.c - fill, rx, tx and completion: the kernel's four rings, and who
+ * owns every frame while the kernel works on them.
+ *
+ * We produce into fill and tx and the kernel consumes them; the kernel
+ * produces into rx and completion and we consume them. All four indices
+ * live in memory shared with the kernel, so we can watch it work:
+ *
+ *   app -> fill   we put a frame's address on the fill ring     (fill())
+ *   fill -> nic   the kernel's fill consumer index passes it
+ *   nic -> rx     its descriptor shows up on the rx ring
+ *   rx -> app     we take it off the rx ring                     (rx())
+ *   app -> tx     we put a descriptor on the tx ring             (tx())
+ *   tx -> nic     the kernel's tx consumer index passes it
+ *   nic -> comp   its address shows up on the completion ring
+ *   comp -> app   we take it off the completion ring             (complete())
+ *
+ * The kernel publishes its consumer indices lazily: it may take a batch of
+ * fill entries and write the index only later. So when a frame comes back
+ * on rx (or completion) while we still think it sits on the fill (tx) ring,
+ * the kernel has evidently taken it, and every entry before it, since the
+ * kernel consumes in order. We keep a shadow of what we produced
+ * (struct afxdp_shadow) to know which frames those entries were.
+ *
+ * afxdp_sync() applies everything the kernel did since the last call; every
+ * operation, and the shell's owner view (get_region), calls it first.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "afxdp.h"
+
+static uint32_t load_idx(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static uint32_t frame_of(const struct rl_engine *e, uint64_t addr)
+{
+	return rl_region_frame(&e->region, addr);
+}
+
+/* Owner change the kernel caused; a refusal means the kernel and our model
+ * disagree, which we count instead of crashing. */
+static void kmove(struct rl_engine *e, uint32_t frame, enum rl_owner from,
+		  enum rl_owner to)
+{
+	if (frame >= e->region.frames ||
+	    rl_region_move(&e->region, frame, from, to, NULL) < 0)
+		e->owner_mismatch++;
+}
+
+static bool copy_mode(const struct rl_engine *e)
+{
+	return !e->zerocopy;
+}
+
+/* Shadow entries before index `upto` have left their ring for the kernel. */
+static void shadow_pass(struct rl_engine *e, struct afxdp_shadow *q, uint32_t upto,
+			enum rl_owner from)
+{
+	while ((int32_t)(upto - q->seen) > 0) {
+		const struct rl_desc *d = &q->d[q->seen & q->mask];
+		uint32_t f = frame_of(e, d->addr);
+
+		if (f < e->region.frames && rl_region_owner(&e->region, f) == from) {
+			kmove(e, f, from, RL_OWN_NIC);
+			if (from == RL_OWN_TX) {
+				/* Sent: in copy mode the kernel copied it into an skb. */
+				e->tx_bytes += d->len;
+				e->tx_pkts += !(d->options & RL_DESC_CONTD);
+				if (copy_mode(e))
+					e->ledger.kernel_copied += d->len;
+			}
+		}
+		q->seen++;
+	}
+}
+
+/* The kernel handed frame f back before publishing that it consumed it:
+ * it took f and everything queued before f. */
+static void shadow_pass_frame(struct rl_engine *e, struct afxdp_shadow *q, uint32_t f,
+			      enum rl_owner from)
+{
+	for (uint32_t i = q->seen; i != q->head; i++)
+		if (frame_of(e, q->d[i & q->mask].addr) == f) {
+			shadow_pass(e, q, i + 1, from);
+			return;
+		}
+}
+
+/* A frame came out of the kernel onto the rx or completion ring. */
+static void arrived(struct rl_engine *e, uint64_t addr, enum rl_owner queued,
+		    struct afxdp_shadow *q, enum rl_owner to)
+{
+	uint32_t f = frame_of(e, addr);
+
+	if (f >= e->region.frames) {
+		e->owner_mismatch++;
+		return;
+	}
+	if (rl_region_owner(&e->region, f) == queued)
+		shadow_pass_frame(e, q, f, queued);
+	kmove(e, f, RL_OWN_NIC, to);
+}
+
+void afxdp_sync(struct rl_engine *e)
+{
+	uint32_t prod;
+
+	if (!e->xsk)
+		return;
+	shadow_pass(e, &e->fillq, load_idx(e->fill.consumer), RL_OWN_FILL);
+	shadow_pass(e, &e->txq, load_idx(e->tx.consumer), RL_OWN_TX);
+	prod = load_idx(e->rx.producer);
+	for (; e->rx_seen != prod; e->rx_seen++)
+		arrived(e, xsk_ring_cons__rx_desc(&e->rx, e->rx_seen)->addr, RL_OWN_FILL,
+			&e->fillq, RL_OWN_RX);
+	prod = load_idx(e->comp.producer);
+	for (; e->comp_seen != prod; e->comp_seen++)
+		arrived(e, *xsk_ring_cons__comp_addr(&e->comp, e->comp_seen), RL_OWN_TX,
+			&e->txq, RL_OWN_COMP);
+}
+
+static int need_socket(struct rl_engine *e, const char *what, struct rl_err *err)
+{
+	if (!e->xsk)
+		return rl_err_set(err, ENXIO, "%s: no socket yet - make the region first "
+				  "(e:region{frames=4096, frame_size=2048}), which binds it", what);
+	return 0;
+}
+
+/* Before giving the kernel more frames: is the interface still there? */
+static int need_link(struct rl_engine *e, const char *what, struct rl_err *err)
+{
+	int rc = need_socket(e, what, err);
+
+	if (rc == 0 && afxdp_link_gone(e, err))
+		return -err->code;
+	return rc;
+}
+
+/* ---- fill ------------------------------------------------------------ */
+
+int afxdp_fill(struct rl_engine *e, uint32_t n, struct rl_err *err)
+{
+	uint32_t idx = 0, room;
+	uint64_t addr;
+	int rc;
+
+	if ((rc = need_link(e, "fill", err)) < 0)
+		return rc;
+	afxdp_sync(e);
+	room = xsk_prod_nb_free(&e->fill, n);
+	if (room < n)
+		return rl_err_set(err, ENOSPC, "fill: the fill ring has room for %u of %u "
+				  "frames - fill fewer, or receive first", room, n);
+	if (e->region.nfree < n)
+		return rl_err_set(err, ENOBUFS, "fill: only %u free frames for %u - release "
+				  "packets or complete sends first", e->region.nfree, n);
+	xsk_ring_prod__reserve(&e->fill, n, &idx);
+	for (uint32_t i = 0; i < n; i++) {
+		rl_region_take(&e->region, &addr, NULL);
+		rl_region_move(&e->region, frame_of(e, addr), RL_OWN_APP, RL_OWN_FILL, NULL);
+		*xsk_ring_prod__fill_addr(&e->fill, idx + i) = addr;
+		e->fillq.d[e->fillq.head++ & e->fillq.mask] =
+			(struct rl_desc){ .addr = addr };
+	}
+	xsk_ring_prod__submit(&e->fill, n);
+	return (int)n;
+}
+
+/* ---- rx -------------------------------------------------------------- */
+
+/* With need_wakeup, the kernel may sleep until poked: recvfrom pokes RX. */
+static void wake_rx(struct rl_engine *e)
+{
+	if (!e->o.need_wakeup || !xsk_ring_prod__needs_wakeup(&e->fill))
+		return;
+	recvfrom(xsk_socket__fd(e->xsk), NULL, 0, MSG_DONTWAIT, NULL, NULL);
+	e->kicks++;
+}
+
+/* How many of the n descriptors at idx form whole packets. */
+static uint32_t whole_packets(struct rl_engine *e, uint32_t idx, uint32_t n)
+{
+	uint32_t whole = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (!(xsk_ring_cons__rx_desc(&e->rx, idx + i)->options & XDP_PKT_CONTD))
+			whole = i + 1;
+	return whole;
+}
+
+static void take_rx(struct rl_engine *e, const struct xdp_desc *k, struct rl_desc *out)
+{
+	out->addr = k->addr;
+	out->len = k->len;
+	out->options = k->options & RL_DESC_CONTD;
+	kmove(e, frame_of(e, k->addr), RL_OWN_RX, RL_OWN_APP);
+	e->rx_bytes += k->len;
+	e->rx_pkts += !(k->options & XDP_PKT_CONTD);
+	if (copy_mode(e)) /* the kernel copied it from an skb into the frame */
+		e->ledger.kernel_copied += k->len;
+}
+
+int afxdp_rx(struct rl_engine *e, struct rl_desc *out, uint32_t max, struct rl_err *err)
+{
+	uint32_t idx = 0, n, whole;
+	int rc;
+
+	if ((rc = need_socket(e, "rx", err)) < 0)
+		return rc;
+	wake_rx(e);
+	n = xsk_ring_cons__peek(&e->rx, max, &idx);
+	afxdp_sync(e); /* owners of everything peeked are now rx */
+	whole = whole_packets(e, idx, n);
+	xsk_ring_cons__cancel(&e->rx, n - whole);
+	if (!whole && n == max && max > 0)
+		return rl_err_set(err, EMSGSIZE, "rx: the next packet spans more than %u "
+				  "frames - ask for more, e.g. e:rx(%u)", max, max * 4);
+	if (!whole && afxdp_link_gone(e, err))
+		return -err->code;
+	for (uint32_t i = 0; i < whole; i++)
+		take_rx(e, xsk_ring_cons__rx_desc(&e->rx, idx + i), &out[i]);
+	if (whole)
+		xsk_ring_cons__release(&e->rx, whole);
+	return (int)whole;
+}
+
+/* ---- tx -------------------------------------------------------------- */
+
+/* Descriptors in the packet starting at d (of n left); 0 if it never ends. */
+static uint32_t packet_descs(const struct rl_desc *d, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (!(d[i].options & RL_DESC_CONTD))
+			return i + 1;
+	return 0;
+}
+
+static int check_tx_desc(struct rl_engine *e, const struct rl_desc *d, uint32_t i,
+			 struct rl_err *err)
+{
+	uint32_t f = frame_of(e, d->addr);
+	int rc;
+
+	if ((rc = rl_region_check_desc(&e->region, d->addr, d->len, err)) < 0)
+		return rc;
+	if (d->options & ~RL_DESC_CONTD)
+		return rl_err_set(err, EINVAL, "tx: descriptor %u has unknown option bits "
+				  "0x%x - only RL_DESC_CONTD", i, d->options);
+	if (rl_region_owner(&e->region, f) != RL_OWN_APP || rl_region_is_free(&e->region, f))
+		return rl_err_set(err, EPERM, "tx: descriptor %u is in frame %u, which the "
+				  "program does not hold (owner %s%s) - send only frames you built "
+				  "packets in", i, f, rl_owner_name(rl_region_owner(&e->region, f)),
+				  rl_region_is_free(&e->region, f) ? ", free in the pool" : "");
+	return 0;
+}
+
+/* One packet of k descriptors starting at index i of the caller's list. */
+static int check_tx_packet(struct rl_engine *e, const struct rl_desc *d, uint32_t i,
+			   uint32_t k, struct rl_err *err)
+{
+	int rc;
+
+	if (k > 1 && !e->o.sg)
+		return rl_err_set(err, EINVAL, "tx: a packet in %u frames needs multi-buffer "
+				  "- open the engine with sg=true (XDP_USE_SG)", k);
+	if (k > AFXDP_MAX_FRAGS)
+		return rl_err_set(err, EMSGSIZE, "tx: a packet in %u frames is more than the "
+				  "kernel takes (%u: one skb's linear part and 17 page fragments) "
+				  "- use bigger frames or smaller packets", k, AFXDP_MAX_FRAGS);
+	for (uint32_t j = 0; j < k; j++) {
+		if ((rc = check_tx_desc(e, &d[j], i + j, err)) < 0)
+			return rc;
+		for (uint32_t m = 0; m < j; m++)
+			if (frame_of(e, d[m].addr) == frame_of(e, d[j].addr))
+				return rl_err_set(err, EINVAL, "tx: descriptors %u and %u are in "
+						  "the same frame %u - one descriptor per frame", i + m,
+						  i + j, frame_of(e, d[j].addr));
+	}
+	return 0;
+}
+
+/* Check every packet first, so a bad one queues nothing. */
+static int check_tx(struct rl_engine *e, const struct rl_desc *d, uint32_t n,
+		    struct rl_err *err)
+{
+	for (uint32_t i = 0, k; i < n; i += k) {
+		int rc;
+
+		k = packet_descs(d + i, n - i);
+		if (!k)
+			return rl_err_set(err, EINVAL, "tx: the last descriptor has RL_DESC_CONTD "
+					  "set, so the packet never ends - clear it on a packet's "
+					  "last descriptor");
+		if ((rc = check_tx_packet(e, d + i, i, k, err)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int afxdp_tx(struct rl_engine *e, const struct rl_desc *d, uint32_t n, struct rl_err *err)
+{
+	uint32_t room, fit = 0, idx = 0, k;
+	int rc;
+
+	if ((rc = need_link(e, "tx", err)) < 0 || (rc = check_tx(e, d, n, err)) < 0)
+		return rc;
+	afxdp_sync(e);
+	room = xsk_prod_nb_free(&e->tx, n);
+	for (; fit < n && (k = packet_descs(d + fit, n - fit)) <= room - fit; fit += k)
+		;
+	if (!fit && n)
+		return rl_err_set(err, ENOSPC, "tx: the tx ring has room for %u descriptors, "
+				  "the first packet needs %u - e:kick() to let the kernel send, "
+				  "e:complete() to take sent frames back", room,
+				  packet_descs(d, n));
+	if (!fit)
+		return 0;
+	xsk_ring_prod__reserve(&e->tx, fit, &idx);
+	for (uint32_t i = 0; i < fit; i++) {
+		struct xdp_desc *k_d = xsk_ring_prod__tx_desc(&e->tx, idx + i);
+
+		k_d->addr = d[i].addr;
+		k_d->len = d[i].len;
+		k_d->options = d[i].options & RL_DESC_CONTD ? XDP_PKT_CONTD : 0;
+		rl_region_move(&e->region, frame_of(e, d[i].addr), RL_OWN_APP, RL_OWN_TX, NULL);
+		e->txq.d[e->txq.head++ & e->txq.mask] = d[i];
+	}
+	xsk_ring_prod__submit(&e->tx, fit);
+	return (int)fit;
+}
+
+/* ---- completion ------------------------------------------------------ */
+
+int afxdp_complete(struct rl_engine *e, uint64_t *addrs, uint32_t max,
+		   struct rl_err *err)
+{
+	uint32_t idx = 0, n;
+	int rc;
+
+	if ((rc = need_socket(e, "complete", err)) < 0)
+		return rc;
+	n = xsk_ring_cons__peek(&e->comp, max, &idx);
+	afxdp_sync(e);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t addr = *xsk_ring_cons__comp_addr(&e->comp, idx + i);
+		uint32_t f = frame_of(e, addr);
+
+		kmove(e, f, RL_OWN_COMP, RL_OWN_APP);
+		if (f < e->region.frames)
+			rl_region_release(&e->region, f, NULL); /* to the pool, or its buffer */
+		if (addrs)
+			addrs[i] = addr;
+	}
+	if (n)
+		xsk_ring_cons__release(&e->comp, n);
+	return (int)n;
+}
+
+/* ---- kick ------------------------------------------------------------ */
+
+static bool tx_waiting(struct rl_engine *e)
+{
+	return load_idx(e->tx.producer) != load_idx(e->tx.consumer);
+}
+
+static bool comp_full(struct rl_engine *e)
+{
+	return load_idx(e->comp.producer) - load_idx(e->comp.consumer) >= e->comp.size;
+}
+
+static int kick_error(struct rl_engine *e, int errnum, struct rl_err *err)
+{
+	if (afxdp_link_gone(e, err))
+		return -err->code;
+	if (errnum == ENETDOWN)
+		return rl_err_set(err, ENETDOWN, "kick: %s is down - `ip link set %s up` "
+				  "(or `ringlab testbed up`)", e->o.ifname, e->o.ifname);
+	if (errnum == ENXIO)
+		return rl_err_set(err, ENXIO, "kick: the socket is no longer bound to %s "
+				  "(the interface went away?) - close and open the engine again",
+				  e->o.ifname);
+	return rl_err_set(err, errnum, "kick: sendto on the AF_XDP socket failed: %s",
+			  strerror(errnum));
+}
+
+/* Copy mode sends only inside sendto, at most a batch (32) per call: go on
+ * while the kernel makes progress. */
+static int wake_tx(struct rl_engine *e, struct rl_err *err)
+{
+	for (int tries = 0; tries < 256 && tx_waiting(e); tries++) {
+		uint32_t before = load_idx(e->tx.consumer);
+
+		e->kicks++;
+		if (sendto(xsk_socket__fd(e->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 &&
+		    errno != EAGAIN && errno != EBUSY && errno != ENOBUFS)
+			return kick_error(e, errno, err);
+		if (comp_full(e) || (load_idx(e->tx.consumer) == before && tries > 8))
+			break; /* the program must complete() before more can go */
+	}
+	return 0;
+}
+
+int afxdp_kick(struct rl_engine *e, struct rl_err *err)
+{
+	int rc;
+
+	if ((rc = need_link(e, "kick", err)) < 0)
+		return rc;
+	if (tx_waiting(e) && (!e->o.need_wakeup || xsk_ring_prod__needs_wakeup(&e->tx)))
+		if ((rc = wake_tx(e, err)) < 0)
+			return rc;
+	wake_rx(e);
+	afxdp_sync(e);
+	return 0;
+}
+
+/* ---- rings view ------------------------------------------------------ */
+
+static void view(struct rl_ring_view *v, const char *name, const struct xsk_ring_prod *r,
+		 bool wakeup, const char *note)
+{
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	v->size = r->size;
+	v->prod = load_idx(r->producer);
+	v->cons = load_idx(r->consumer);
+	v->pending = v->prod - v->cons;
+	v->need_wakeup = wakeup && r->flags && (*r->flags & XDP_RING_NEED_WAKEUP);
+	snprintf(v->note, sizeof(v->note), "%s", note);
+}
+
+int afxdp_rings(struct rl_engine *e, struct rl_ring_view *v, unsigned max)
+{
+	char rxnote[96];
+
+	if (!e->xsk || max < 4)
+		return 0;
+	afxdp_sync(e);
+	snprintf(rxnote, sizeof(rxnote), "frames come via our XDP program: %.60s", e->xdp_why);
+	/* xsk_ring_prod and xsk_ring_cons have the same layout (DEFINE_XSK_RING). */
+	view(&v[0], "fill", &e->fill, true, "the kernel publishes cons lazily: it may "
+	     "already hold frames past it");
+	view(&v[1], "rx", (const struct xsk_ring_prod *)&e->rx, false, rxnote);
+	view(&v[2], "tx", &e->tx, true, e->zerocopy ? "" : "copy mode: the kernel "
+	     "sends only when kicked (sendto)");
+	view(&v[3], "comp", (const struct xsk_ring_prod *)&e->comp, false, "");
+	return 4;
+}
