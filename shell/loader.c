@@ -1,0 +1,155 @@
+/*
+ * loader.c - find the engines this ringlab can use.
+ *
+ * Built-in engines come first (the simulator is linked into the program).
+ * Then every shared object called ringlab-engine-NAME.so found, in order,
+ * in the directories of $RINGLAB_ENGINE_PATH (colon-separated), the build
+ * tree's engine directory and the install directory; the first one found
+ * for a name wins. Each is opened with dlopen(RTLD_NOW | RTLD_LOCAL), asked
+ * for its ops table through RL_ENGINE_SYMBOL and checked for the ABI
+ * version; then its probe() says whether it can open here (root, a NIC).
+ * Handles are never closed: engines may be in use until the program ends.
+ */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shell.h"
+#include "sim.h"
+
+#define PREFIX "ringlab-engine-"
+#define SUFFIX ".so"
+
+static bool known(const struct lab_engine_entry *v, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static void probe(struct lab_engine_entry *ent)
+{
+	struct rl_err err;
+
+	rl_err_clear(&err);
+	ent->available = true;
+	if (ent->ops->probe && ent->ops->probe(&err) < 0) {
+		ent->available = false;
+		snprintf(ent->why, sizeof(ent->why), "%s",
+		         err.msg[0] ? err.msg : "its probe failed without saying why");
+	}
+}
+
+static void load(struct lab_engine_entry *ent)
+{
+	void *h = dlopen(ent->path, RTLD_NOW | RTLD_LOCAL);
+	rl_engine_entry_fn fn;
+
+	if (!h) {
+		snprintf(ent->why, sizeof(ent->why),
+		         "cannot load %s (%s) - install the libraries it needs",
+		         ent->path, dlerror());
+		return;
+	}
+	fn = (rl_engine_entry_fn)dlsym(h, RL_ENGINE_SYMBOL);
+	if (!fn) {
+		snprintf(ent->why, sizeof(ent->why),
+		         "%s has no %s symbol - it is not a ringlab engine", ent->path,
+		         RL_ENGINE_SYMBOL);
+		return;
+	}
+	ent->ops = fn();
+	if (!ent->ops || ent->ops->abi != RL_ENGINE_ABI) {
+		snprintf(ent->why, sizeof(ent->why),
+		         "%s speaks engine ABI %u, this ringlab speaks %u - rebuild the "
+		         "engine",
+		         ent->path, ent->ops ? ent->ops->abi : 0, RL_ENGINE_ABI);
+		ent->ops = NULL;
+		return;
+	}
+	probe(ent);
+}
+
+static int scan_dir(const char *dir, struct lab_engine_entry *v, int n, int max)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return n;
+	while ((de = readdir(d)) != NULL && n < max) {
+		size_t len = strlen(de->d_name), pl = strlen(PREFIX), sl = strlen(SUFFIX);
+		char name[32];
+
+		if (len <= pl + sl || strncmp(de->d_name, PREFIX, pl) != 0 ||
+		    strcmp(de->d_name + len - sl, SUFFIX) != 0 ||
+		    len - pl - sl >= sizeof(name))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(len - pl - sl),
+		         de->d_name + pl);
+		if (known(v, n, name))
+			continue;
+		memset(&v[n], 0, sizeof(v[n]));
+		snprintf(v[n].name, sizeof(v[n].name), "%s", name);
+		snprintf(v[n].path, sizeof(v[n].path), "%s/%s", dir, de->d_name);
+		load(&v[n]);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static int scan_path(const char *path, struct lab_engine_entry *v, int n, int max)
+{
+	char *copy, *dir, *save = NULL;
+
+	if (!path || !*path)
+		return n;
+	copy = strdup(path);
+	if (!copy)
+		return n;
+	for (dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
+		n = scan_dir(dir, v, n, max);
+	free(copy);
+	return n;
+}
+
+int loader_list(struct lab_engine_entry *v, int max)
+{
+	int n = 0;
+
+	if (max < 1)
+		return 0;
+	memset(&v[0], 0, sizeof(v[0]));
+	v[0].ops = rl_sim_engine();
+	snprintf(v[0].name, sizeof(v[0].name), "%s", v[0].ops->name);
+	probe(&v[0]);
+	n = 1;
+	n = scan_path(getenv("RINGLAB_ENGINE_PATH"), v, n, max);
+	n = scan_dir(RINGLAB_ENGINE_BUILD_DIR, v, n, max);
+	n = scan_dir(RINGLAB_ENGINE_INSTALL_DIR, v, n, max);
+	return n;
+}
+
+int loader_find(const char *name, struct lab_engine_entry *out)
+{
+	struct lab_engine_entry v[LAB_ENGINES_MAX];
+	int n = loader_list(v, LAB_ENGINES_MAX);
+	size_t used = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (strcmp(v[i].name, name) == 0) {
+			*out = v[i];
+			return 0;
+		}
+	}
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < n && used < sizeof(out->why); i++)
+		used += snprintf(out->why + used, sizeof(out->why) - used, "%s%s",
+		                 i ? ", " : "", v[i].name);
+	return -ENOENT;
+}

@@ -1,0 +1,388 @@
+/*
+ * lua_engine.c - the engine handle: lab.open(), e:region(), e:close().
+ *
+ * lab.open(name, opts) finds the engine through the loader, turns the opts
+ * table into the key=value strings of the engine ABI (booleans "true" /
+ * "false", numbers in decimal, lists joined by ","; peer= takes another
+ * engine handle) and opens it. The handle's uservalues are 1: the peer
+ * engine (kept alive while this one is wired to it) and 2: the region
+ * handle. Closing is idempotent. The I/O and view methods live in
+ * lua_engine_io.c and lua_engine_view.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "shell.h"
+
+extern const luaL_Reg lab_engine_io_methods[];
+extern const luaL_Reg lab_engine_view_methods[];
+
+static int next_id = 1;
+
+int lab_raise(lua_State *L, const char *what, const struct rl_err *err)
+{
+	const char *msg = err->msg[0] ? err->msg : strerror(err->code ? err->code : EIO);
+	size_t wl = strlen(what);
+
+	if (strncmp(msg, what, wl) == 0 && msg[wl] == ':')
+		return luaL_error(L, "%s", msg);
+	return luaL_error(L, "%s: %s", what, msg);
+}
+
+struct lab_engine *lab_test_engine(lua_State *L, int idx)
+{
+	return luaL_testudata(L, idx, LAB_ENGINE_MT);
+}
+
+struct lab_engine *lab_check_engine(lua_State *L, int idx)
+{
+	struct lab_engine *eng = luaL_checkudata(L, idx, LAB_ENGINE_MT);
+
+	if (!eng->e)
+		luaL_error(L, "this engine is closed - open a new one with lab.open()");
+	return eng;
+}
+
+struct lab_engine *lab_handle_engine(lua_State *L, int idx, const char *what)
+{
+	struct lab_engine *eng;
+
+	lua_getiuservalue(L, idx, 1);
+	eng = lab_test_engine(L, -1);
+	if (!eng)
+		luaL_error(L, "%s: this handle has no engine - this is a bug in ringlab",
+		           what);
+	if (!eng->e)
+		luaL_error(
+		    L, "%s: its engine was closed - open a new engine with lab.open()",
+		    what);
+	return eng;
+}
+
+struct rl_region *lab_engine_region(lua_State *L, struct lab_engine *eng,
+                                    const char *what)
+{
+	struct rl_region *r = eng->ops->get_region ? eng->ops->get_region(eng->e) : NULL;
+
+	if (!r)
+		luaL_error(L,
+		           "%s: this engine has no region yet - make one with e:region{}",
+		           what);
+	return r;
+}
+
+struct rl_ledger *lab_engine_ledger(struct lab_engine *eng)
+{
+	if (!eng->e || !eng->ops->ledger)
+		return NULL;
+	return eng->ops->ledger(eng->e);
+}
+
+/* One option value as the string the engine ABI wants, pushed. */
+static const char *opt_string(lua_State *L, const char *key, int vidx)
+{
+	switch (lua_type(L, vidx)) {
+	case LUA_TBOOLEAN:
+		return lua_pushstring(L, lua_toboolean(L, vidx) ? "true" : "false");
+	case LUA_TNUMBER:
+		if (lua_isinteger(L, vidx))
+			return lua_pushfstring(L, "%I", lua_tointeger(L, vidx));
+		return lua_pushfstring(L, "%f", lua_tonumber(L, vidx));
+	case LUA_TSTRING:
+		lua_pushvalue(L, vidx);
+		return lua_tostring(L, -1);
+	case LUA_TTABLE: {
+		luaL_Buffer b;
+		lua_Integer n = luaL_len(L, vidx);
+
+		luaL_buffinit(L, &b);
+		for (lua_Integer i = 1; i <= n; i++) {
+			lua_geti(L, vidx, i);
+			if (!lua_isstring(L, -1))
+				luaL_error(L,
+				           "open: option '%s' item %I is a %s - give "
+				           "strings or numbers",
+				           key, i, luaL_typename(L, -1));
+			if (i > 1)
+				luaL_addchar(&b, ',');
+			luaL_addvalue(&b);
+		}
+		luaL_pushresult(&b);
+		return lua_tostring(L, -1);
+	}
+	default:
+		luaL_error(
+		    L,
+		    "open: option '%s' is a %s - give a string, number, boolean or list",
+		    key, luaL_typename(L, vidx));
+		return NULL;
+	}
+}
+
+/* Fill args from the opts table at index 2; strings are anchored in the
+ * table at `keep`. */
+static void open_args(lua_State *L, struct rl_open_args *args, int keep)
+{
+	struct rl_kv *kv;
+	unsigned n = 0, cap = 0;
+
+	memset(args, 0, sizeof(*args));
+	if (lua_isnoneornil(L, 2))
+		return;
+	luaL_checktype(L, 2, LUA_TTABLE);
+	for (lua_pushnil(L); lua_next(L, 2); lua_pop(L, 1))
+		cap++;
+	kv = lua_newuserdatauv(L, (cap ? cap : 1) * sizeof(*kv), 0);
+	lua_rawseti(L, keep, 1);
+	for (lua_pushnil(L); lua_next(L, 2); lua_pop(L, 1)) {
+		const char *key;
+
+		if (lua_type(L, -2) != LUA_TSTRING)
+			luaL_error(L,
+			           "open: options are key=value, got a %s key - write "
+			           "{mode=\"copy\"}",
+			           luaL_typename(L, -2));
+		key = lua_tostring(L, -2);
+		if (strcmp(key, "peer") == 0) {
+			struct lab_engine *peer = lab_test_engine(L, -1);
+
+			if (!peer)
+				luaL_error(L,
+				           "open: peer= must be an engine from "
+				           "lab.open(), not a %s",
+				           luaL_typename(L, -1));
+			if (!peer->e)
+				luaL_error(L, "open: the peer engine is closed - open it "
+				              "again first");
+			args->peer = peer->e;
+			args->peer_ops = peer->ops;
+			continue;
+		}
+		kv[n].key = key;
+		kv[n].val = opt_string(L, key, lua_gettop(L));
+		lua_rawseti(L, keep, (lua_Integer)n + 2);
+		n++;
+	}
+	args->kv = kv;
+	args->nkv = n;
+}
+
+static void cannot_open(lua_State *L, const struct lab_engine_entry *ent)
+{
+	bool wire = ent->ops && (ent->ops->caps & RL_CAP_WIRE);
+
+	if (wire && !strstr(ent->why, " - "))
+		luaL_error(L,
+		           "open: %s cannot open here: %s - run as root inside `ringlab "
+		           "testbed shell`",
+		           ent->name, ent->why);
+	luaL_error(L, "open: %s cannot open here: %s", ent->name, ent->why);
+}
+
+int lab_open_engine(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+	struct lab_engine_entry ent;
+	struct rl_open_args args;
+	struct rl_engine *e = NULL;
+	struct lab_engine *eng;
+	struct rl_err err;
+	int keep;
+
+	if (loader_find(name, &ent) < 0)
+		return luaL_error(
+		    L, "open: there is no engine called '%s' - known engines: %s", name,
+		    ent.why);
+	if (!ent.ops || !ent.available)
+		cannot_open(L, &ent);
+	lua_settop(L, 2);
+	lua_newtable(L);
+	keep = lua_gettop(L);
+	open_args(L, &args, keep);
+	rl_err_clear(&err);
+	if (ent.ops->open(&e, &args, &err) < 0)
+		return lab_raise(L, "open", &err);
+	eng = lua_newuserdatauv(L, sizeof(*eng), 2);
+	memset(eng, 0, sizeof(*eng));
+	eng->ops = ent.ops;
+	eng->e = e;
+	eng->id = next_id++;
+	if (args.peer) {
+		lua_getfield(L, 2, "peer");
+		lua_setiuservalue(L, -2, 1);
+	}
+	luaL_setmetatable(L, LAB_ENGINE_MT);
+	return 1;
+}
+
+static int engine_close(lua_State *L)
+{
+	struct lab_engine *eng = luaL_checkudata(L, 1, LAB_ENGINE_MT);
+
+	if (eng->e) {
+		eng->ops->close(eng->e); /* a sim peer unplugs its cable here */
+		eng->e = NULL;
+	}
+	return 0;
+}
+
+static uint32_t opt_u32(lua_State *L, int t, const char *key, uint32_t def)
+{
+	lua_Integer v;
+	int isnum;
+
+	if (lua_getfield(L, t, key) == LUA_TNIL) {
+		lua_pop(L, 1);
+		return def;
+	}
+	v = lua_tointegerx(L, -1, &isnum);
+	if (!isnum || v < 0 || v > UINT32_MAX)
+		luaL_error(L,
+		           "region: %s= must be a whole number, not %s - e.g. "
+		           "e:region{frames=4096}",
+		           key, luaL_tolstring(L, -1, NULL));
+	lua_pop(L, 1);
+	return (uint32_t)v;
+}
+
+static void region_params(lua_State *L, struct rl_region_params *p)
+{
+	static const char *const keys[] = {"frames", "frame_size", "size", "headroom",
+	                                   NULL};
+
+	for (lua_pushnil(L); lua_next(L, 2); lua_pop(L, 1)) {
+		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+		int i;
+
+		for (i = 0; keys[i] && strcmp(keys[i], k) != 0; i++)
+			;
+		if (!keys[i])
+			luaL_error(L,
+			           "region: unknown option '%s' - use frames=, "
+			           "frame_size= and headroom=",
+			           luaL_tolstring(L, -2, NULL));
+	}
+	p->frames = opt_u32(L, 2, "frames", 4096);
+	p->frame_size = opt_u32(L, 2, "size", 2048);
+	p->frame_size = opt_u32(L, 2, "frame_size", p->frame_size);
+	p->headroom = opt_u32(L, 2, "headroom", 256);
+}
+
+static int engine_region(lua_State *L)
+{
+	struct lab_engine *eng = lab_check_engine(L, 1);
+	struct rl_region_params p;
+	struct rl_region *r = NULL;
+	struct rl_err err;
+
+	lua_settop(L, 2);
+	if (lua_getiuservalue(L, 1, 2) != LUA_TNIL) {
+		if (lua_isnoneornil(L, 2))
+			return 1;
+		r = lab_engine_region(L, eng, "region");
+		return luaL_error(
+		    L,
+		    "region: this engine already has its region (%d frames of %d bytes) "
+		    "- use it (e:region() returns it), or open a new engine",
+		    (int)r->frames, (int)r->frame_size);
+	}
+	if (!eng->ops->region)
+		return luaL_error(L, "region: this engine cannot make a region");
+	if (lua_isnil(L, 2)) {
+		lua_newtable(L);
+		lua_replace(L, 2);
+	}
+	luaL_checktype(L, 2, LUA_TTABLE);
+	region_params(L, &p);
+	rl_err_clear(&err);
+	if (rl_region_params_check(&p, &err) < 0 ||
+	    eng->ops->region(eng->e, &p, &r, &err) < 0)
+		return lab_raise(L, "region", &err);
+	lab_push_region(L, 1);
+	lua_pushvalue(L, -1);
+	lua_setiuservalue(L, 1, 2);
+	return 1;
+}
+
+static int engine_info(lua_State *L)
+{
+	struct lab_engine *eng = luaL_checkudata(L, 1, LAB_ENGINE_MT);
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} caps[] = {
+	    {RL_CAP_STEP, "step"}, {RL_CAP_ZEROCOPY, "zerocopy"}, {RL_CAP_SG, "sg"},
+	    {RL_CAP_TSO, "tso"},   {RL_CAP_PEER, "peer"},         {RL_CAP_WIRE, "wire"},
+	};
+
+	lua_newtable(L);
+	lua_pushstring(L, eng->ops->name);
+	lua_setfield(L, -2, "name");
+	lua_pushstring(L, eng->ops->summary ? eng->ops->summary : "");
+	lua_setfield(L, -2, "summary");
+	lua_pushstring(L, eng->ops->options ? eng->ops->options : "");
+	lua_setfield(L, -2, "options");
+	lua_pushinteger(L, eng->id);
+	lua_setfield(L, -2, "id");
+	lua_pushboolean(L, eng->e == NULL);
+	lua_setfield(L, -2, "closed");
+	lua_pushboolean(L,
+	                eng->e && eng->ops->get_region && eng->ops->get_region(eng->e));
+	lua_setfield(L, -2, "has_region");
+	lua_newtable(L);
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		lua_pushboolean(L, (eng->ops->caps & caps[i].bit) != 0);
+		lua_setfield(L, -2, caps[i].name);
+	}
+	lua_setfield(L, -2, "caps");
+	return 1;
+}
+
+static int engine_tostring(lua_State *L)
+{
+	struct lab_engine *eng = luaL_checkudata(L, 1, LAB_ENGINE_MT);
+	struct rl_region *r;
+	struct rl_stats st;
+
+	if (!eng->e) {
+		lua_pushfstring(L, "engine %s#%d (closed)", eng->ops->name, eng->id);
+		return 1;
+	}
+	memset(&st, 0, sizeof(st));
+	if (eng->ops->stats)
+		eng->ops->stats(eng->e, &st);
+	r = eng->ops->get_region ? eng->ops->get_region(eng->e) : NULL;
+	if (r)
+		lua_pushfstring(L, "engine %s#%d (%s, region %d frames x %d bytes)",
+		                eng->ops->name, eng->id, st.mode[0] ? st.mode : "?",
+		                (int)r->frames, (int)r->frame_size);
+	else
+		lua_pushfstring(L, "engine %s#%d (%s, no region yet)", eng->ops->name,
+		                eng->id, st.mode[0] ? st.mode : "?");
+	return 1;
+}
+
+static const luaL_Reg engine_methods[] = {
+    {"region", engine_region},
+    {"close", engine_close},
+    {"info", engine_info},
+    {NULL, NULL},
+};
+
+void lab_engine_register(lua_State *L)
+{
+	luaL_newmetatable(L, LAB_ENGINE_MT);
+	lua_newtable(L);
+	luaL_setfuncs(L, engine_methods, 0);
+	luaL_setfuncs(L, lab_engine_io_methods, 0);
+	luaL_setfuncs(L, lab_engine_view_methods, 0);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, engine_close);
+	lua_setfield(L, -2, "__gc");
+	lua_pushcfunction(L, engine_close);
+	lua_setfield(L, -2, "__close");
+	lua_pushcfunction(L, engine_tostring);
+	lua_setfield(L, -2, "__tostring");
+	lua_pop(L, 1);
+}

@@ -1,0 +1,141 @@
+/*
+ * lua_engine_view.c - looking at an engine: e:rings(), e:owners(),
+ * e:owner_map(), e:stats().
+ *
+ * These only read. e:owners() also proves the conservation invariant with
+ * rl_region_check() on every call and raises when it is broken: a lost or
+ * doubled frame is a bug, and the lab says so loudly.
+ */
+#include <string.h>
+
+#include "shell.h"
+
+static void set_int(lua_State *L, const char *k, lua_Integer v)
+{
+	lua_pushinteger(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+	lua_pushstring(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static int engine_rings(lua_State *L)
+{
+	struct lab_engine *eng = lab_check_engine(L, 1);
+	struct rl_ring_view v[RL_RING_VIEWS_MAX];
+	int n;
+
+	if (!eng->ops->rings)
+		return luaL_error(L, "rings: this engine cannot show its rings");
+	memset(v, 0, sizeof(v));
+	n = eng->ops->rings(eng->e, v, RL_RING_VIEWS_MAX);
+	lua_createtable(L, 0, n);
+	for (int i = 0; i < n; i++) {
+		lua_createtable(L, 0, 7);
+		set_int(L, "size", v[i].size);
+		set_int(L, "prod", v[i].prod);
+		set_int(L, "cons", v[i].cons);
+		set_int(L, "pending", v[i].pending);
+		lua_pushboolean(L, v[i].need_wakeup);
+		lua_setfield(L, -2, "need_wakeup");
+		set_int(L, "order", i + 1);
+		if (v[i].note[0])
+			set_str(L, "note", v[i].note);
+		lua_setfield(L, -2, v[i].name);
+	}
+	return 1;
+}
+
+static void check_conserved(lua_State *L, const struct rl_region *r)
+{
+	struct rl_err err;
+
+	rl_err_clear(&err);
+	if (rl_region_check(r, &err) < 0)
+		luaL_error(L,
+		           "owners: the conservation invariant is broken: %s - this is a "
+		           "bug in ringlab, please report it",
+		           err.msg);
+}
+
+static int engine_owners(lua_State *L)
+{
+	struct lab_engine *eng = lab_check_engine(L, 1);
+	struct rl_region *r = lab_engine_region(L, eng, "owners");
+
+	check_conserved(L, r);
+	lua_createtable(L, 0, RL_OWN_COUNT + 2);
+	for (int o = 0; o < RL_OWN_COUNT; o++)
+		set_int(L, rl_owner_name((enum rl_owner)o), r->count[o]);
+	set_int(L, "frames", r->frames);
+	set_int(L, "free", r->nfree);
+	return 1;
+}
+
+/* One letter per frame: '.' free, 'A' held by the program, F N R T C. */
+static int engine_owner_map(lua_State *L)
+{
+	static const char letter[RL_OWN_COUNT] = {'A', 'F', 'N', 'R', 'T', 'C'};
+	struct lab_engine *eng = lab_check_engine(L, 1);
+	struct rl_region *r = lab_engine_region(L, eng, "owner_map");
+	luaL_Buffer b;
+	char *out = luaL_buffinitsize(L, &b, r->frames);
+
+	for (uint32_t f = 0; f < r->frames; f++) {
+		enum rl_owner o = rl_region_owner(r, f);
+
+		out[f] = o < RL_OWN_COUNT ? letter[o] : '?';
+		if (o == RL_OWN_APP && rl_region_is_free(r, f))
+			out[f] = '.';
+	}
+	luaL_pushresultsize(&b, r->frames);
+	return 1;
+}
+
+void lab_push_ledger(lua_State *L, const struct rl_ledger *l)
+{
+	lua_createtable(L, 0, 12);
+	for (int f = 0; f < RL_LEDGER_FIELDS; f++)
+		set_int(L, rl_ledger_field_name((enum rl_ledger_field)f),
+		        (lua_Integer)rl_ledger_get(l, (enum rl_ledger_field)f));
+	set_str(L, "kernel_how", rl_how_name((enum rl_how)l->kernel_how));
+	set_str(L, "kernel_why", l->kernel_why);
+	set_str(L, "driver_how", rl_how_name((enum rl_how)l->driver_how));
+	set_str(L, "driver_why", l->driver_why);
+}
+
+static int engine_stats(lua_State *L)
+{
+	struct lab_engine *eng = lab_check_engine(L, 1);
+	struct rl_stats st;
+
+	if (!eng->ops->stats)
+		return luaL_error(L, "stats: this engine cannot report statistics");
+	memset(&st, 0, sizeof(st));
+	eng->ops->stats(eng->e, &st);
+	lua_createtable(L, 0, 10 + st.nextra);
+	for (unsigned i = 0; i < st.nextra && i < RL_STATS_EXTRA_MAX; i++)
+		set_int(L, st.extra[i].name, (lua_Integer)st.extra[i].value);
+	set_int(L, "tx_pkts", (lua_Integer)st.tx_pkts);
+	set_int(L, "tx_bytes", (lua_Integer)st.tx_bytes);
+	set_int(L, "rx_pkts", (lua_Integer)st.rx_pkts);
+	set_int(L, "rx_bytes", (lua_Integer)st.rx_bytes);
+	set_int(L, "drops", (lua_Integer)st.drops);
+	set_int(L, "kicks", (lua_Integer)st.kicks);
+	set_str(L, "mode", st.mode);
+	set_str(L, "mode_why", st.mode_why);
+	lab_push_ledger(L, &st.ledger);
+	lua_setfield(L, -2, "ledger");
+	return 1;
+}
+
+const luaL_Reg lab_engine_view_methods[] = {
+    {"rings", engine_rings},
+    {"owners", engine_owners},
+    {"owner_map", engine_owner_map},
+    {"stats", engine_stats},
+    {NULL, NULL},
+};

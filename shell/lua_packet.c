@@ -1,0 +1,292 @@
+/*
+ * lua_packet.c - the packet handle: a chain of descriptors in one engine's
+ * region, built by lab.packet.* (lua_build.c) or received by e:rx().
+ *
+ * A packet is held (its frames are the program's), sent (e:tx() queued it:
+ * the frames belong to the engine now) or released. Segments marked `own`
+ * are frames the packet took or received; they go back to the pool on
+ * pkt:release() or garbage collection. Segments over a buffer's bytes
+ * (born payloads) belong to the buffer, which uservalue 2 keeps alive.
+ * Uservalue 1 is the engine: after e:close() every method raises and the
+ * collector leaves the (already freed) region alone.
+ */
+#include <string.h>
+
+#include "shell.h"
+
+static uint64_t *ledger_field(struct rl_ledger *l, enum rl_ledger_field f)
+{
+	switch (f) {
+	case RL_LEDGER_COPIED:
+		return &l->copied;
+	case RL_LEDGER_REFERENCED:
+		return &l->referenced;
+	case RL_LEDGER_HEADERS:
+		return &l->headers;
+	case RL_LEDGER_KERNEL_COPIED:
+		return &l->kernel_copied;
+	case RL_LEDGER_DRIVER_COPIED:
+		return &l->driver_copied;
+	default:
+		return &l->touched;
+	}
+}
+
+void lab_count(struct lab_engine *eng, struct lab_packet *p, enum rl_ledger_field f,
+               uint64_t n)
+{
+	struct rl_ledger *l = lab_engine_ledger(eng);
+
+	if (l)
+		*ledger_field(l, f) += n;
+	if (p)
+		*ledger_field(&p->ledger, f) += n;
+}
+
+struct lab_packet *lab_new_packet(lua_State *L, int engine_idx, unsigned nseg)
+{
+	struct lab_packet *p;
+	size_t size = sizeof(*p) + nseg * sizeof(p->seg[0]);
+
+	engine_idx = lua_absindex(L, engine_idx);
+	p = lua_newuserdatauv(L, size, 2);
+	memset(p, 0, size);
+	p->state = PKT_HELD;
+	p->nseg = nseg;
+	lua_pushvalue(L, engine_idx);
+	lua_setiuservalue(L, -2, 1);
+	luaL_setmetatable(L, LAB_PACKET_MT);
+	return p;
+}
+
+struct lab_packet *lab_check_packet(lua_State *L, int idx)
+{
+	return luaL_checkudata(L, idx, LAB_PACKET_MT);
+}
+
+void lab_packet_release_frames(struct lab_packet *p, struct rl_region *r)
+{
+	for (unsigned i = 0; i < p->nseg; i++)
+		if (p->seg[i].own)
+			rl_region_release(r, rl_region_frame(r, p->seg[i].d.addr), NULL);
+	p->state = PKT_RELEASED;
+}
+
+/* A held packet whose bytes may be read: its engine and region. */
+static struct lab_packet *held(lua_State *L, const char *what, struct lab_engine **eng,
+                               struct rl_region **r)
+{
+	struct lab_packet *p = lab_check_packet(L, 1);
+
+	*eng = lab_handle_engine(L, 1, what);
+	lua_pop(L, 1);
+	*r = lab_engine_region(L, *eng, what);
+	if (p->state == PKT_SENT)
+		luaL_error(L,
+		           "%s: this packet was already sent - its frames belong to the "
+		           "engine now; build a new one",
+		           what);
+	if (p->state == PKT_RELEASED)
+		luaL_error(L, "%s: this packet was released - build or receive a new one",
+		           what);
+	return p;
+}
+
+static struct rl_iov *pieces(lua_State *L, const struct lab_packet *p,
+                             const struct rl_region *r)
+{
+	struct rl_iov *v = lua_newuserdatauv(L, (p->nseg ? p->nseg : 1) * sizeof(*v), 0);
+
+	for (unsigned i = 0; i < p->nseg; i++) {
+		v[i].base = rl_region_ptr(r, p->seg[i].d.addr);
+		v[i].len = p->seg[i].d.len;
+	}
+	return v;
+}
+
+/* Bytes off..off+len of the packet, as a new string (a copy, counted). */
+static void push_range(lua_State *L, struct lab_engine *eng, struct lab_packet *p,
+                       const struct rl_region *r, uint32_t off, uint32_t len)
+{
+	luaL_Buffer b;
+	uint32_t pos = 0;
+
+	luaL_buffinit(L, &b);
+	for (unsigned i = 0; i < p->nseg && len; i++) {
+		uint32_t sl = p->seg[i].d.len, skip, take;
+
+		if (off >= pos + sl) {
+			pos += sl;
+			continue;
+		}
+		skip = off > pos ? off - pos : 0;
+		take = sl - skip < len ? sl - skip : len;
+		luaL_addlstring(
+		    &b, (const char *)rl_region_ptr(r, p->seg[i].d.addr + skip), take);
+		off += take;
+		len -= take;
+		pos += sl;
+	}
+	luaL_pushresult(&b);
+	lab_count(eng, p, RL_LEDGER_COPIED, lua_rawlen(L, -1));
+}
+
+static int packet_len(lua_State *L)
+{
+	lua_pushinteger(L, lab_check_packet(L, 1)->len);
+	return 1;
+}
+
+static int packet_segments(lua_State *L)
+{
+	struct lab_packet *p = lab_check_packet(L, 1);
+	struct lab_engine *eng = lab_handle_engine(L, 1, "segments");
+	struct rl_region *r = lab_engine_region(L, eng, "segments");
+
+	lua_createtable(L, (int)p->nseg, 0);
+	for (unsigned i = 0; i < p->nseg; i++) {
+		lua_createtable(L, 0, 4);
+		lua_pushinteger(L, (lua_Integer)p->seg[i].d.addr);
+		lua_setfield(L, -2, "addr");
+		lua_pushinteger(L, p->seg[i].d.len);
+		lua_setfield(L, -2, "len");
+		lua_pushinteger(L, rl_region_frame(r, p->seg[i].d.addr));
+		lua_setfield(L, -2, "frame");
+		lua_pushboolean(L, (p->seg[i].d.options & RL_DESC_CONTD) != 0);
+		lua_setfield(L, -2, "contd");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+static int packet_dissect(lua_State *L)
+{
+	struct lab_engine *eng;
+	struct rl_region *r;
+	struct lab_packet *p = held(L, "dissect", &eng, &r);
+	struct rl_dissect d;
+
+	rl_dissect(pieces(L, p, r), p->nseg, &d);
+	if ((d.layers & RL_L_ICMP) || ((d.layers & RL_L_UDP) && d.udp_csum))
+		lab_count(eng, p, RL_LEDGER_TOUCHED, d.payload_len);
+	lab_push_dissect(L, &d, p->nseg);
+	return 1;
+}
+
+static int packet_payload(lua_State *L)
+{
+	struct lab_engine *eng;
+	struct rl_region *r;
+	struct lab_packet *p = held(L, "payload", &eng, &r);
+	struct rl_dissect d;
+
+	rl_dissect(pieces(L, p, r), p->nseg, &d);
+	push_range(L, eng, p, r, d.payload_off, d.payload_len);
+	return 1;
+}
+
+static int packet_bytes(lua_State *L)
+{
+	struct lab_engine *eng;
+	struct rl_region *r;
+	struct lab_packet *p = held(L, "bytes", &eng, &r);
+
+	push_range(L, eng, p, r, 0, p->len);
+	return 1;
+}
+
+static int packet_release(lua_State *L)
+{
+	struct lab_engine *eng;
+	struct rl_region *r;
+	struct lab_packet *p = held(L, "release", &eng, &r);
+
+	lab_packet_release_frames(p, r);
+	return 0;
+}
+
+/* Collector and <close>: give back frames of a held packet, if the engine
+ * is still open; never raise. */
+static int packet_gc(lua_State *L)
+{
+	struct lab_packet *p = lab_check_packet(L, 1);
+	struct lab_engine *eng;
+	struct rl_region *r;
+
+	if (p->state != PKT_HELD)
+		return 0;
+	lua_getiuservalue(L, 1, 1);
+	eng = lab_test_engine(L, -1);
+	if (!eng || !eng->e)
+		return 0;
+	r = eng->ops->get_region ? eng->ops->get_region(eng->e) : NULL;
+	if (r)
+		lab_packet_release_frames(p, r);
+	return 0;
+}
+
+static int packet_ledger(lua_State *L)
+{
+	lab_push_ledger(L, &lab_check_packet(L, 1)->ledger);
+	return 1;
+}
+
+static int packet_state(lua_State *L)
+{
+	static const char *const names[] = {"held", "sent", "released"};
+
+	lua_pushstring(L, names[lab_check_packet(L, 1)->state]);
+	return 1;
+}
+
+static int packet_tostring(lua_State *L)
+{
+	static const char *const names[] = {"held", "sent", "released"};
+	struct lab_packet *p = lab_check_packet(L, 1);
+	struct lab_engine *eng;
+	struct rl_region *r;
+	struct rl_dissect d;
+	char line[200];
+
+	lua_getiuservalue(L, 1, 1);
+	eng = lab_test_engine(L, -1);
+	r = eng && eng->e && eng->ops->get_region ? eng->ops->get_region(eng->e) : NULL;
+	if (p->state != PKT_HELD || !r) {
+		lua_pushfstring(L, "packet len %d (%d segment%s, %s)", (int)p->len,
+		                (int)p->nseg, p->nseg == 1 ? "" : "s",
+		                r ? names[p->state] : "engine closed");
+		return 1;
+	}
+	rl_dissect(pieces(L, p, r), p->nseg, &d);
+	lab_packet_summary(&d, p->len, p->nseg, line, sizeof(line));
+	lua_pushstring(L, line);
+	return 1;
+}
+
+static const luaL_Reg packet_methods[] = {
+    {"len", packet_len},
+    {"segments", packet_segments},
+    {"dissect", packet_dissect},
+    {"payload", packet_payload},
+    {"bytes", packet_bytes},
+    {"release", packet_release},
+    {"ledger", packet_ledger},
+    {"state", packet_state},
+    {NULL, NULL},
+};
+
+void lab_packet_register(lua_State *L)
+{
+	luaL_newmetatable(L, LAB_PACKET_MT);
+	luaL_newlib(L, packet_methods);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, packet_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pushcfunction(L, packet_gc);
+	lua_setfield(L, -2, "__close");
+	lua_pushcfunction(L, packet_len);
+	lua_setfield(L, -2, "__len");
+	lua_pushcfunction(L, packet_tostring);
+	lua_setfield(L, -2, "__tostring");
+	lua_pop(L, 1);
+}

@@ -1,0 +1,296 @@
+/*
+ * main.c - the ringlab program: options, the Lua state, and what to run.
+ *
+ *   ringlab                      the REPL
+ *   ringlab script.lua [args]    run a script (args in the global `arg`)
+ *   ringlab -e CODE              run CODE (may be repeated)
+ *   ringlab -i script.lua        run the script, then stay interactive
+ *   ringlab testbed ARGS...      require("ringlab.testbed").main({ARGS})
+ *   ringlab --netns NAME ...     first enter /var/run/netns/NAME
+ *
+ * The Lua state gets the standard libraries, `lab` (also `require
+ * "ringlab"`), the embedded shell modules (ringlab.commands, .views, .json,
+ * .repl) and a package.path that finds plugins: $RINGLAB_PLUGIN_PATH, the
+ * source tree's plugins/ and the installed plugin directory. A script that
+ * raises an error exits non-zero after printing the message and traceback.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lualib.h>
+
+#include "shell.h"
+
+struct options {
+	const char *netns;
+	const char *script;
+	const char *exprs[32];
+	int nexprs;
+	bool interactive;
+	bool testbed;
+	int argi; /* argv index of the script or of "testbed" */
+};
+
+static void usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "ringlab %s - an interactive packet lab\n"
+	    "\n"
+	    "usage: ringlab [options] [script.lua [args...]]\n"
+	    "       ringlab [options] testbed up|down|shell|status ...\n"
+	    "\n"
+	    "  (nothing)          start the interactive prompt (type help there)\n"
+	    "  script.lua args    run a Lua script; args are in the global `arg`\n"
+	    "  -e CODE            run a line of Lua (may be given more than once)\n"
+	    "  -i                 stay interactive after the script or -e\n"
+	    "  --netns NAME       run inside the network namespace NAME (needs root)\n"
+	    "  testbed ARGS       the lab's network namespaces (ringlab.testbed plugin)\n"
+	    "  --version          print the version\n"
+	    "  --help             print this help\n"
+	    "\n"
+	    "environment: RINGLAB_ENGINE_PATH (dirs with ringlab-engine-NAME.so),\n"
+	    "RINGLAB_PLUGIN_PATH (dirs with Lua plugins), NO_COLOR.\n",
+	    RINGLAB_VERSION);
+}
+
+static void die(int code, const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "ringlab: ");
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	exit(code);
+}
+
+static void parse(int argc, char **argv, struct options *o)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			exit(0);
+		} else if (!strcmp(a, "--version") || !strcmp(a, "-v")) {
+			printf("ringlab %s\n", RINGLAB_VERSION);
+			exit(0);
+		} else if (!strcmp(a, "-i")) {
+			o->interactive = true;
+		} else if (!strcmp(a, "-e") || !strcmp(a, "--netns")) {
+			if (i + 1 >= argc)
+				die(2, "%s needs an argument - see ringlab --help", a,
+				    NULL);
+			if (a[1] == 'e' && o->nexprs < 32)
+				o->exprs[o->nexprs++] = argv[++i];
+			else if (a[1] == '-')
+				o->netns = argv[++i];
+		} else if (!strcmp(a, "--")) {
+			i++;
+			break;
+		} else {
+			die(2, "unknown option %s - see ringlab --help", a, NULL);
+		}
+	}
+	o->argi = i;
+	if (i < argc && !strcmp(argv[i], "testbed"))
+		o->testbed = true;
+	else if (i < argc)
+		o->script = argv[i];
+}
+
+static void enter_netns(const char *name)
+{
+	char path[512];
+	int fd;
+
+	if (strchr(name, '/'))
+		die(2,
+		    "--netns %s: a namespace name has no '/' - give a name from `ip "
+		    "netns list`",
+		    name, NULL);
+	snprintf(path, sizeof(path), "/var/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		die(2,
+		    "--netns %s: there is no such network namespace (%s does not exist) "
+		    "- create it with `ringlab testbed up`",
+		    name, path);
+	if (fd < 0)
+		die(2, "--netns %s: cannot open it (%s) - run as root", name,
+		    strerror(errno));
+	if (setns(fd, CLONE_NEWNET) < 0)
+		die(2,
+		    "--netns %s: cannot enter it (%s) - run as root (sudo ringlab "
+		    "--netns ...)",
+		    name, strerror(errno));
+	close(fd);
+}
+
+static void add_dir(luaL_Buffer *b, const char *dir)
+{
+	lua_pushfstring(b->L, "%s/?.lua;%s/?/init.lua;", dir, dir);
+	luaL_addvalue(b);
+}
+
+/* package.path: $RINGLAB_PLUGIN_PATH dirs, build tree, install dir, then
+ * Lua's own. */
+static void set_path(lua_State *L)
+{
+	const char *env = getenv("RINGLAB_PLUGIN_PATH");
+	luaL_Buffer b;
+
+	lua_getglobal(L, "package");
+	luaL_buffinit(L, &b);
+	if (env && *env) {
+		char *copy = strdup(env), *save = NULL;
+
+		for (char *d = strtok_r(copy, ":", &save); d;
+		     d = strtok_r(NULL, ":", &save))
+			add_dir(&b, d);
+		free(copy);
+	}
+	add_dir(&b, RINGLAB_PLUGIN_BUILD_DIR);
+	add_dir(&b, RINGLAB_PLUGIN_INSTALL_DIR);
+	lua_getfield(L, -2, "path");
+	luaL_addvalue(&b);
+	luaL_pushresult(&b);
+	lua_setfield(L, -2, "path");
+	lua_pop(L, 1);
+}
+
+static lua_State *new_state(void)
+{
+	lua_State *L = luaL_newstate();
+
+	if (!L)
+		die(1, "out of memory starting Lua%s%s", "", "");
+	luaL_openlibs(L);
+	set_path(L);
+	luaL_requiref(L, "ringlab", luaopen_ringlab, 0);
+	lua_setglobal(L, "lab");
+	luaL_requiref(L, "ringlab.term", luaopen_ringlab_term, 0);
+	lua_pop(L, 1);
+	lab_preload_embedded(L);
+	return L;
+}
+
+static int msghandler(lua_State *L)
+{
+	const char *msg = lua_tostring(L, 1);
+
+	if (!msg) {
+		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+			msg = lua_tostring(L, -1);
+		else
+			msg = lua_pushfstring(L, "(error object is a %s value)",
+			                      luaL_typename(L, 1));
+	}
+	luaL_traceback(L, L, msg, 1);
+	return 1;
+}
+
+/* Call the function under its nargs arguments; print a failure. */
+static int docall(lua_State *L, int nargs, int nres)
+{
+	int base = lua_gettop(L) - nargs, rc;
+
+	lua_pushcfunction(L, msghandler);
+	lua_insert(L, base);
+	rc = lua_pcall(L, nargs, nres, base);
+	lua_remove(L, base);
+	if (rc != LUA_OK) {
+		fprintf(stderr, "ringlab: %s\n", lua_tostring(L, -1));
+		lua_pop(L, 1);
+	}
+	return rc;
+}
+
+static int run_exprs(lua_State *L, const struct options *o)
+{
+	for (int i = 0; i < o->nexprs; i++) {
+		if (luaL_loadbuffer(L, o->exprs[i], strlen(o->exprs[i]),
+		                    "=(command line)") != LUA_OK) {
+			fprintf(stderr, "ringlab: %s\n", lua_tostring(L, -1));
+			return 1;
+		}
+		if (docall(L, 0, 0) != LUA_OK)
+			return 1;
+	}
+	return 0;
+}
+
+static int run_script(lua_State *L, const struct options *o, int argc, char **argv)
+{
+	int nargs = argc - o->argi - 1;
+
+	lua_createtable(L, nargs, 2);
+	for (int i = 0; i < argc; i++) {
+		lua_pushstring(L, argv[i]);
+		lua_rawseti(L, -2, i - o->argi);
+	}
+	lua_setglobal(L, "arg");
+	if (luaL_loadfile(L, o->script) != LUA_OK) {
+		fprintf(stderr, "ringlab: %s\n", lua_tostring(L, -1));
+		return 1;
+	}
+	for (int i = o->argi + 1; i < argc; i++)
+		lua_pushstring(L, argv[i]);
+	return docall(L, nargs, 0) == LUA_OK ? 0 : 1;
+}
+
+static const char testbed_lua[] =
+    "local args = ...\n"
+    "if not package.searchpath('ringlab.testbed', package.path) then\n"
+    "  error('the testbed plugin is not installed: no ringlab/testbed.lua on the plugin "
+    "path'\n"
+    "    .. ' - install ringlab\\'s plugins, or point RINGLAB_PLUGIN_PATH at them', 0)\n"
+    "end\n"
+    "local rc = require('ringlab.testbed').main(args)\n"
+    "if rc == false then return 1 end\n"
+    "return math.tointeger(rc) or 0\n";
+
+static int run_testbed(lua_State *L, const struct options *o, int argc, char **argv)
+{
+	int rc;
+
+	luaL_loadbuffer(L, testbed_lua, sizeof(testbed_lua) - 1, "=testbed");
+	lua_createtable(L, argc, 0);
+	for (int i = o->argi + 1; i < argc; i++) {
+		lua_pushstring(L, argv[i]);
+		lua_rawseti(L, -2, i - o->argi);
+	}
+	if (docall(L, 1, 1) != LUA_OK)
+		return 1;
+	rc = (int)lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	lua_State *L;
+	int rc = 0;
+
+	parse(argc, argv, &o);
+	if (o.netns)
+		enter_netns(o.netns);
+	L = new_state();
+	rc = run_exprs(L, &o);
+	if (rc == 0 && o.testbed)
+		rc = run_testbed(L, &o, argc, argv);
+	else if (rc == 0 && o.script)
+		rc = run_script(L, &o, argc, argv);
+	if (o.interactive || (!o.script && !o.testbed && o.nexprs == 0))
+		rc = repl_run(L);
+	lua_close(L);
+	return rc;
+}

@@ -1,0 +1,219 @@
+/*
+ * repl.c - the interactive prompt: reading lines, history, tab completion.
+ *
+ * Everything a line means is decided in Lua (ringlab.repl, embedded from
+ * shell/repl.lua): C reads a line, hands the text so far to repl.eval(),
+ * which answers "ok", "more" (an unfinished Lua chunk: keep reading with
+ * the `>>` prompt) or "quit". On a terminal, lines come from readline with
+ * history in ~/.ringlab_history and completion from repl.complete(); when
+ * stdin is a pipe or file, lines are read plainly with no prompt, so tests
+ * can feed commands in and read clean output.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <readline/history.h>
+#include <readline/readline.h>
+
+#include "shell.h"
+
+static lua_State *gL;
+static int repl_ref = LUA_NOREF;
+static char history_file[1024];
+
+/* Push repl[name]. */
+static void repl_fn(lua_State *L, const char *name)
+{
+	lua_rawgeti(L, LUA_REGISTRYINDEX, repl_ref);
+	lua_getfield(L, -1, name);
+	lua_remove(L, -2);
+}
+
+/* ---- completion ------------------------------------------------------------ */
+
+static char **matches;
+static int nmatches, next_match;
+
+static char *generator(const char *text, int state)
+{
+	(void)text;
+	if (state == 0)
+		next_match = 0;
+	if (next_match < nmatches)
+		return strdup(matches[next_match++]);
+	return NULL;
+}
+
+static void free_matches(void)
+{
+	for (int i = 0; i < nmatches; i++)
+		free(matches[i]);
+	free(matches);
+	matches = NULL;
+	nmatches = 0;
+}
+
+static char **complete(const char *text, int start, int end)
+{
+	lua_State *L = gL;
+	int n, top = lua_gettop(L);
+
+	(void)end;
+	rl_attempted_completion_over = 1;
+	free_matches();
+	repl_fn(L, "complete");
+	lua_pushstring(L, text);
+	lua_pushstring(L, rl_line_buffer);
+	lua_pushinteger(L, start);
+	if (lua_pcall(L, 3, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
+		lua_settop(L, top);
+		return NULL;
+	}
+	n = (int)luaL_len(L, -1);
+	matches = calloc((size_t)n + 1, sizeof(*matches));
+	for (int i = 0; matches && i < n; i++) {
+		lua_geti(L, -1, i + 1);
+		matches[nmatches++] = strdup(luaL_optstring(L, -1, ""));
+		lua_pop(L, 1);
+	}
+	lua_settop(L, top);
+	rl_completion_append_character = strpbrk(text, ".:") ? '\0' : ' ';
+	return rl_completion_matches(text, generator);
+}
+
+static void setup_readline(void)
+{
+	const char *home = getenv("HOME");
+
+	rl_readline_name = "ringlab";
+	rl_attempted_completion_function = complete;
+	rl_basic_word_break_characters = " \t\n\"'><=;|&{(,[+-*/%^~#";
+	using_history();
+	if (home && *home) {
+		snprintf(history_file, sizeof(history_file), "%s/.ringlab_history", home);
+		read_history(history_file);
+	}
+}
+
+static void remember(const char *line)
+{
+	if (!*line || !isatty(STDIN_FILENO))
+		return;
+	add_history(line);
+	if (history_file[0] && append_history(1, history_file) != 0)
+		write_history(history_file); /* the file did not exist yet */
+	if (history_file[0])
+		history_truncate_file(history_file, 2000);
+}
+
+/* ---- reading --------------------------------------------------------------- */
+
+static char *read_plain(void)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n = getline(&line, &cap, stdin);
+
+	if (n < 0) {
+		free(line);
+		return NULL;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return line;
+}
+
+static char *prompt_string(lua_State *L, bool more)
+{
+	char *p;
+
+	if (more)
+		return strdup(">> ");
+	repl_fn(L, "prompt");
+	if (lua_pcall(L, 0, 1, 0) != LUA_OK || !lua_isstring(L, -1)) {
+		lua_pop(L, 1);
+		return strdup("ringlab> ");
+	}
+	p = strdup(lua_tostring(L, -1));
+	lua_pop(L, 1);
+	return p;
+}
+
+/* "ok", "more" or "quit" for the chunk so far. */
+static int eval(lua_State *L, const char *chunk)
+{
+	int r = 0;
+
+	repl_fn(L, "eval");
+	lua_pushstring(L, chunk);
+	if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+		fprintf(stdout, "error: %s\n", lua_tostring(L, -1));
+	} else {
+		const char *s = lua_tostring(L, -1);
+
+		r = s && !strcmp(s, "more") ? 1 : s && !strcmp(s, "quit") ? 2 : 0;
+	}
+	lua_pop(L, 1);
+	fflush(stdout);
+	return r;
+}
+
+static void append(char **chunk, const char *line)
+{
+	size_t a = *chunk ? strlen(*chunk) : 0, b = strlen(line);
+	char *c = realloc(*chunk, a + b + 2);
+
+	if (!c)
+		return;
+	if (a)
+		c[a++] = '\n';
+	memcpy(c + a, line, b + 1);
+	*chunk = c;
+}
+
+int repl_run(lua_State *L)
+{
+	bool tty = isatty(STDIN_FILENO);
+	char *chunk = NULL;
+	int state = 0;
+
+	gL = L;
+	lua_getglobal(L, "require");
+	lua_pushstring(L, "ringlab.repl");
+	if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+		fprintf(stderr, "ringlab: %s\n", lua_tostring(L, -1));
+		return 1;
+	}
+	repl_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	if (tty) {
+		setup_readline();
+		repl_fn(L, "banner");
+		lua_pcall(L, 0, 0, 0);
+	}
+	for (;;) {
+		char *prompt = tty ? prompt_string(L, state == 1) : NULL;
+		char *line = tty ? readline(prompt) : read_plain();
+
+		free(prompt);
+		if (!line) {
+			if (tty)
+				putchar('\n');
+			break;
+		}
+		remember(line);
+		append(&chunk, line);
+		free(line);
+		state = eval(L, chunk ? chunk : "");
+		if (state != 1) {
+			free(chunk);
+			chunk = NULL;
+		}
+		if (state == 2)
+			break;
+	}
+	free(chunk);
+	free_matches();
+	return 0;
+}

@@ -1,0 +1,123 @@
+/*
+ * shell.h - what the pieces of the ringlab program share.
+ *
+ * The program is a Lua 5.4 interpreter with one extra library, `lab`. Each
+ * handle the library gives out is a userdata with its own metatable:
+ *
+ *   engine  (lua_engine.c)  one lab.open(); owns the engine and its region
+ *   region  (lua_region.c)  the engine's packet memory; r:alloc() buffers
+ *   buffer  (lua_region.c)  bytes born inside the region
+ *   packet  (lua_packet.c)  a chain of descriptors; built (lua_build.c) or
+ *                           received
+ *
+ * Regions, buffers and packets keep their engine alive through a uservalue
+ * and check that it is still open before touching region memory, so a
+ * handle that outlives e:close() raises an error instead of crashing.
+ */
+#ifndef RINGLAB_SHELL_H
+#define RINGLAB_SHELL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include <ringlab/ringlab.h>
+
+#define LAB_ENGINE_MT "ringlab.engine"
+#define LAB_REGION_MT "ringlab.region"
+#define LAB_BUFFER_MT "ringlab.buffer"
+#define LAB_PACKET_MT "ringlab.packet"
+
+struct lab_engine {
+	const struct rl_engine_ops *ops;
+	struct rl_engine *e; /* NULL once closed */
+	int id;              /* 1, 2, ... in order of lab.open() */
+};
+
+struct lab_buffer {
+	uint64_t addr;
+	uint64_t len;
+	bool freed;
+};
+
+enum lab_pkt_state { PKT_HELD, PKT_SENT, PKT_RELEASED };
+
+struct lab_seg {
+	struct rl_desc d;
+	bool own; /* the packet holds this frame (not a buffer) */
+};
+
+struct lab_packet {
+	enum lab_pkt_state state;
+	bool received;
+	uint32_t len;
+	unsigned nseg;
+	struct rl_ledger ledger;
+	struct lab_seg seg[];
+};
+
+/* loader.c: built-in engines and ringlab-engine-NAME.so plugins. */
+struct lab_engine_entry {
+	char name[32];
+	char path[512];                  /* "" for a built-in engine */
+	const struct rl_engine_ops *ops; /* NULL when it could not be loaded */
+	bool available;
+	char why[1024]; /* why not available */
+};
+#define LAB_ENGINES_MAX 32
+int loader_list(struct lab_engine_entry *out, int max);
+/* 0 and *out filled, or -ENOENT (unknown name; out->why lists known ones). */
+int loader_find(const char *name, struct lab_engine_entry *out);
+
+/* lua_engine.c */
+int lab_open_engine(lua_State *L); /* lab.open */
+struct lab_engine *lab_check_engine(lua_State *L, int idx);
+struct lab_engine *lab_test_engine(lua_State *L, int idx); /* or NULL */
+struct rl_region *lab_engine_region(lua_State *L, struct lab_engine *eng,
+                                    const char *what);
+struct rl_ledger *lab_engine_ledger(struct lab_engine *eng);
+/* Push the engine (uservalue 1) of the handle at idx; return it, checked
+ * open. `what` names the call for the error. */
+struct lab_engine *lab_handle_engine(lua_State *L, int idx, const char *what);
+int lab_raise(lua_State *L, const char *what, const struct rl_err *err);
+void lab_engine_register(lua_State *L);
+
+/* lua_region.c */
+void lab_push_region(lua_State *L, int engine_idx);
+void lab_region_register(lua_State *L);
+struct lab_buffer *lab_test_buffer(lua_State *L, int idx);
+
+/* lua_packet.c */
+struct lab_packet *lab_new_packet(lua_State *L, int engine_idx, unsigned nseg);
+struct lab_packet *lab_check_packet(lua_State *L, int idx);
+void lab_packet_release_frames(struct lab_packet *p, struct rl_region *r);
+void lab_packet_register(lua_State *L);
+void lab_count(struct lab_engine *eng, struct lab_packet *p, enum rl_ledger_field f,
+               uint64_t n);
+
+/* lua_build.c */
+void lab_build_register(lua_State *L); /* sets lab.packet on table at -1 */
+
+/* lua_dissect.c */
+void lab_push_dissect(lua_State *L, const struct rl_dissect *d, unsigned nseg);
+void lab_packet_summary(const struct rl_dissect *d, uint32_t len, unsigned nseg,
+                        char *out, size_t cap);
+int lab_dissect_string(lua_State *L); /* lab.dissect */
+void lab_push_ledger(lua_State *L, const struct rl_ledger *l);
+
+/* lua_lab.c */
+int luaopen_ringlab(lua_State *L);
+
+/* lua_term.c: terminal facts for the views (colour, width). */
+int luaopen_ringlab_term(lua_State *L);
+
+/* embedded.c (generated): the Lua parts of the shell. */
+void lab_preload_embedded(lua_State *L);
+
+/* repl.c */
+int repl_run(lua_State *L);
+
+#endif
