@@ -1,0 +1,579 @@
+/*
+ * dpdk.c - the DPDK engine: ringlab's model over a DPDK port.
+ *
+ * DPDK drives a NIC from user space: a poll-mode driver (PMD) moves packets
+ * between the NIC and mbufs, and the program calls rte_eth_rx_burst and
+ * rte_eth_tx_burst. ringlab drives one port of a virtual device (vdev=:
+ * net_ring, net_null, net_af_packet, net_tap, net_memif, ...) with one RX
+ * and one TX queue, over a region whose frames are the mbufs' data
+ * buffers (pool.c). A region address is the offset of a byte from the
+ * region's base, so a descriptor says which mbuf and where in its buffer.
+ *
+ *   fill      frames pushed into the mempool, for the PMD to receive into
+ *   tx        descriptors -> an mbuf chain (RL_DESC_CONTD links segments;
+ *             the port must offer RTE_ETH_TX_OFFLOAD_MULTI_SEGS) -> the tx
+ *             staging queue -> rte_eth_tx_burst (at once, and on kick)
+ *   rx        rte_eth_rx_burst -> the rx staging queue (owner rx) -> the
+ *             program, a descriptor per segment
+ *   complete  frames the PMD freed after sending (seen by our mempool
+ *             driver, owner comp) -> app
+ *
+ * Owners always sum to frames: every move goes through rl_region_move.
+ * What a PMD hides (how many of its descriptors are in use) is shown in
+ * the ring views as far as it tells, with a note where it does not.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "dpdk.h"
+
+#define OPTIONS                                                                        \
+	"vdev=NAME[,ARGS][;...]  virtual device(s) to plug, e.g. net_ring0, net_null0, "    \
+	"net_af_packet0,iface=veth0\n"                                                     \
+	"port=N                  which port of those vdevs this engine drives (0)\n"      \
+	"rx_desc=N tx_desc=N     descriptors of the RX and TX queue (256)\n"               \
+	"mem=MB                  EAL memory, first open only (256)\n"                      \
+	"lcores=LIST             EAL -l, first open only (0)\n"                            \
+	"log=LEVEL               EAL --log-level, first open only (error)\n"
+
+/* ---- options -------------------------------------------------------------- */
+
+static int parse_u32(const char *key, const char *v, uint32_t lo, uint32_t hi,
+		     uint32_t *out, struct rl_err *err)
+{
+	char *end;
+	unsigned long n = strtoul(v, &end, 10);
+
+	if (!*v || *end || n < lo || n > hi)
+		return rl_err_set(err, EINVAL, "%s=%s: give a whole number from %u to %u", key,
+				  v, lo, hi);
+	*out = (uint32_t)n;
+	return 0;
+}
+
+static int parse_str(const char *key, const char *v, char *out, size_t cap,
+		     struct rl_err *err)
+{
+	if (strlen(v) >= cap)
+		return rl_err_set(err, EINVAL, "%s= is too long (%zu characters, at most %zu)",
+				  key, strlen(v), cap - 1);
+	memcpy(out, v, strlen(v) + 1);
+	return 0;
+}
+
+static int parse_kv(struct dpdk_opts *o, const struct rl_kv *kv, struct rl_err *err)
+{
+	const char *k = kv->key, *v = kv->val ? kv->val : "";
+
+	if (!strcmp(k, "vdev"))
+		return parse_str(k, v, o->vdev, sizeof(o->vdev), err);
+	if (!strcmp(k, "port"))
+		return parse_u32(k, v, 0, RTE_MAX_ETHPORTS - 1, &o->port, err);
+	if (!strcmp(k, "rx_desc"))
+		return parse_u32(k, v, 1, 32768, &o->rx_desc, err);
+	if (!strcmp(k, "tx_desc"))
+		return parse_u32(k, v, 1, 32768, &o->tx_desc, err);
+	if (!strcmp(k, "mem"))
+		return parse_u32(k, v, 16, 1u << 20, &o->mem, err);
+	if (!strcmp(k, "lcores"))
+		return parse_str(k, v, o->lcores, sizeof(o->lcores), err);
+	if (!strcmp(k, "log"))
+		return parse_str(k, v, o->log, sizeof(o->log), err);
+	return rl_err_set(err, EINVAL, "dpdk has no option '%s' - it knows vdev=, port=, "
+			  "rx_desc=, tx_desc=, mem=, lcores=, log=", k);
+}
+
+static int parse_opts(struct dpdk_opts *o, const struct rl_open_args *a, struct rl_err *err)
+{
+	*o = (struct dpdk_opts){.rx_desc = 256, .tx_desc = 256, .mem = 256,
+				.lcores = "0", .log = "error"};
+	for (unsigned i = 0; i < a->nkv; i++) {
+		int rc = parse_kv(o, &a->kv[i], err);
+
+		if (rc < 0)
+			return rc;
+	}
+	if (a->peer)
+		return rl_err_set(err, EINVAL, "dpdk engines are not wired with peer= - "
+				  "use one net_ring vdev (it loops back to itself) or two "
+				  "ports of vdevs that share rings");
+	return 0;
+}
+
+/* ---- staging queues ------------------------------------------------------- */
+
+static uint32_t q_len(const struct dpdk_q *q)
+{
+	return q->tail - q->head;
+}
+
+uint32_t dpdk_region_segs(const struct rl_engine *e, const struct rte_mbuf *pkt)
+{
+	uint32_t n = 0;
+
+	for (; pkt; pkt = pkt->next)
+		n += dpdk_is_frame(e, pkt);
+	return n;
+}
+
+int dpdk_q_push(struct dpdk_q *q, struct rte_mbuf *pkt, uint32_t frames)
+{
+	if (q_len(q) == DPDK_STAGE)
+		return -ENOSPC;
+	q->pkt[q->tail++ % DPDK_STAGE] = pkt;
+	q->frames += frames;
+	return 0;
+}
+
+static struct rte_mbuf *q_head(const struct dpdk_q *q)
+{
+	return q_len(q) ? q->pkt[q->head % DPDK_STAGE] : NULL;
+}
+
+static void q_pop(struct dpdk_q *q, uint32_t frames)
+{
+	q->head++;
+	q->frames -= frames;
+}
+
+/* ---- descriptors <-> mbuf chains ------------------------------------------- */
+
+static int desc_check(struct rl_engine *e, const struct rl_desc *d, uint32_t i,
+		      struct rl_err *err)
+{
+	uint32_t f = rl_region_frame(&e->region, d->addr);
+	int rc = rl_region_check_desc(&e->region, d->addr, d->len, err);
+
+	if (rc < 0)
+		return rc;
+	if (rl_region_owner(&e->region, f) != RL_OWN_APP || rl_region_is_free(&e->region, f))
+		return rl_err_set(err, EPERM, "tx: descriptor %u (frame %u) is not held by the "
+				  "program (owner %s%s) - send only frames you took or received",
+				  i, f, rl_owner_name(rl_region_owner(&e->region, f)),
+				  rl_region_is_free(&e->region, f) ? ", free in the pool" : "");
+	return 0;
+}
+
+/* One packet (n descriptors) of held frames as an mbuf chain, frames -> tx. */
+int dpdk_chain(struct rl_engine *e, const struct rl_desc *d, uint32_t n,
+	       struct rte_mbuf **out, struct rl_err *err)
+{
+	struct rte_mbuf *head = NULL, *prev = NULL;
+	uint32_t pkt_len = 0;
+
+	if (n > 1 && !e->multi_seg)
+		return rl_err_set(err, ENOTSUP, "tx: a packet of %u descriptors needs an mbuf chain "
+				  "and %s (%s) lacks RTE_ETH_TX_OFFLOAD_MULTI_SEGS - send "
+				  "one-descriptor packets, or use a PMD with it (net_ring)",
+				  n, e->port_name, e->driver);
+	if (n > DPDK_MAX_SEGS)
+		return rl_err_set(err, E2BIG, "tx: %u descriptors in one packet, at most %u",
+				  n, DPDK_MAX_SEGS);
+	for (uint32_t i = 0; i < n; i++) {
+		int rc = desc_check(e, &d[i], i, err);
+
+		if (rc < 0)
+			return rc;
+		for (uint32_t j = 0; j < i; j++)
+			if (rl_region_frame(&e->region, d[j].addr) ==
+			    rl_region_frame(&e->region, d[i].addr))
+				return rl_err_set(err, EINVAL, "tx: descriptors %u and %u are in "
+						  "the same frame - one mbuf per frame", j, i);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t f = rl_region_frame(&e->region, d[i].addr);
+		struct rte_mbuf *m = e->mbuf[f];
+
+		dpdk_mbuf_fresh(m);
+		m->data_off = (uint16_t)(d[i].addr - rl_region_frame_addr(&e->region, f));
+		m->data_len = (uint16_t)d[i].len;
+		pkt_len += d[i].len;
+		if (prev)
+			prev->next = m;
+		else
+			head = m;
+		prev = m;
+		e->tx_addr[f] = d[i].addr;
+		dpdk_move(e, f, RL_OWN_APP, RL_OWN_TX);
+	}
+	head->nb_segs = (uint16_t)n;
+	head->pkt_len = pkt_len;
+	*out = head;
+	return 0;
+}
+
+/* Undo dpdk_chain for a packet that never reached the PMD. */
+void dpdk_unchain(struct rl_engine *e, struct rte_mbuf *pkt)
+{
+	for (struct rte_mbuf *m = pkt; m; m = m->next)
+		if (dpdk_is_frame(e, m)) {
+			e->sent[dpdk_mbuf_frame(e, m)] = 0;
+			dpdk_move(e, dpdk_mbuf_frame(e, m), RL_OWN_TX, RL_OWN_APP);
+		}
+}
+
+/* ---- the datapath ---------------------------------------------------------- */
+
+int dpdk_ready(struct rl_engine *e, struct rl_err *err)
+{
+	if (!e->have_region)
+		return rl_err_set(err, ENOENT, "the dpdk engine has no region yet - "
+				  "make one first: e:region{frames=4096, frame_size=2048}");
+	return dpdk_port_start(e, err);
+}
+
+/* Offer the staged TX packets to the PMD; returns how many it took. */
+int dpdk_flush(struct rl_engine *e)
+{
+	struct rte_mbuf *pkts[DPDK_BURST];
+	uint32_t bytes[DPDK_BURST], frames[DPDK_BURST];
+	uint16_t n = 0, sent;
+
+	/* Read lengths and mark the frames sent before the PMD sees them: it
+	 * may free them (our mempool driver then moves them to comp) inside
+	 * rte_eth_tx_burst. */
+	while (q_len(&e->txq) > n && n < DPDK_BURST) {
+		pkts[n] = e->txq.pkt[(e->txq.head + n) % DPDK_STAGE];
+		bytes[n] = pkts[n]->pkt_len;
+		frames[n] = dpdk_region_segs(e, pkts[n]);
+		dpdk_mark_sent(e, pkts[n++], true);
+	}
+	if (!n)
+		return 0;
+	sent = rte_eth_tx_burst(e->port, 0, pkts, n);
+	for (uint16_t i = 0; i < n; i++) {
+		if (i >= sent) {
+			dpdk_mark_sent(e, pkts[i], false);
+			continue;
+		}
+		if (frames[i])
+			dpdk_after_tx(e, pkts[i]);
+		q_pop(&e->txq, frames[i]);
+		e->tx_pkts++;
+		e->tx_bytes += bytes[i];
+		e->tx_burst_pkts++;
+		dpdk_ledger_tx(e, bytes[i]);
+	}
+	return sent;
+}
+
+/* A received packet's frames: nic -> rx, checking where each came from. */
+static void rx_account(struct rl_engine *e, struct rte_mbuf *pkt)
+{
+	for (struct rte_mbuf *m = pkt; m; m = m->next) {
+		uint32_t f;
+
+		if (!dpdk_is_frame(e, m))
+			continue;
+		f = dpdk_mbuf_frame(e, m);
+		if (e->sent[f])
+			e->rx_same++; /* the very buffer we sent: no copy */
+		else
+			e->rx_fresh++;
+		e->sent[f] = 0;
+		dpdk_move(e, f, RL_OWN_NIC, RL_OWN_RX);
+	}
+	e->rx_pkts++;
+	e->rx_bytes += pkt->pkt_len;
+	dpdk_ledger_rx(e, pkt->pkt_len);
+}
+
+/* Pull what the PMD has into the rx staging queue. */
+int dpdk_poll(struct rl_engine *e)
+{
+	struct rte_mbuf *pkts[DPDK_BURST];
+	uint32_t room = DPDK_STAGE - q_len(&e->rxq);
+	uint16_t n;
+
+	if (room > DPDK_BURST)
+		room = DPDK_BURST;
+	/* net_null allocates the whole burst at once or nothing: ask for no
+	 * more than was offered, or it receives nothing at all */
+	if (e->pmd.rx_burst_alloc && room > e->nfill)
+		room = e->nfill;
+	if (!e->started || !room)
+		return 0;
+	n = rte_eth_rx_burst(e->port, 0, pkts, (uint16_t)room);
+	for (uint16_t i = 0; i < n; i++) {
+		rx_account(e, pkts[i]);
+		dpdk_q_push(&e->rxq, pkts[i], dpdk_region_segs(e, pkts[i]));
+	}
+	return n;
+}
+
+/* ---- ops ------------------------------------------------------------------- */
+
+static int dpdk_probe(struct rl_err *err)
+{
+	return dpdk_eal_probe(err);
+}
+
+static void dpdk_close(struct rl_engine *e);
+
+/* net_af_xdp (built with shared UMEM) lays its UMEM over the mempool's
+ * object memory and expects each mbuf's data inside its object; our
+ * mbufs' data are the region's frames (pool.c), so the kernel would write
+ * over mbuf headers. Refuse rather than corrupt. */
+static int refuse_af_xdp(struct rl_engine *e, struct rl_err *err)
+{
+	if (strcmp(e->driver, "net_af_xdp") != 0)
+		return 0;
+	return rl_err_set(err, ENOTSUP, "net_af_xdp cannot use a ringlab region yet (it "
+			  "builds its UMEM over mempool objects, ours keep data in the "
+			  "region) - use lab.open(\"afxdp\", {ifname=...}) for AF_XDP");
+}
+
+static int dpdk_open(struct rl_engine **out, const struct rl_open_args *args,
+		     struct rl_err *err)
+{
+	struct rl_engine *e = calloc(1, sizeof(*e));
+	struct rte_eth_dev_info info;
+	int rc;
+
+	if (!e)
+		return rl_err_set(err, ENOMEM, "no memory for a dpdk engine");
+	rc = parse_opts(&e->o, args, err);
+	if (!rc)
+		rc = dpdk_eal_start(&e->o, err);
+	if (!rc)
+		rc = dpdk_vdevs_plug(e, err);
+	if (rc < 0) {
+		free(e);
+		return rc;
+	}
+	if (rte_eth_dev_info_get(e->port, &info) == 0 && info.driver_name)
+		snprintf(e->driver, sizeof(e->driver), "%s", info.driver_name);
+	dpdk_pmd_model(e);
+	rc = refuse_af_xdp(e, err);
+	if (!rc)
+		rc = dpdk_port_configure(e, err);
+	if (rc < 0) {
+		dpdk_close(e);
+		return rc;
+	}
+	*out = e;
+	return 0;
+}
+
+static void dpdk_close(struct rl_engine *e)
+{
+	if (!e)
+		return;
+	dpdk_ext_close(e);
+	e->populating = true; /* from here on, frees are not owner moves */
+	dpdk_port_stop(e);
+	for (struct rte_mbuf *m; (m = q_head(&e->rxq)); q_pop(&e->rxq, 0))
+		rte_pktmbuf_free(m);
+	dpdk_vdevs_unplug(e);
+	if (e->aux)
+		rte_mempool_free(e->aux);
+	dpdk_pool_destroy(e);
+	free(e);
+}
+
+static int dpdk_region(struct rl_engine *e, const struct rl_region_params *p,
+		       struct rl_region **out, struct rl_err *err)
+{
+	int rc;
+
+	if (e->have_region)
+		return rl_err_set(err, EEXIST, "this dpdk engine has its region already - "
+				  "open another engine for another region");
+	rc = dpdk_pool_create(e, p, err);
+	if (rc < 0)
+		return rc;
+	*out = &e->region;
+	return 0;
+}
+
+static int dpdk_fill(struct rl_engine *e, uint32_t n, struct rl_err *err)
+{
+	int rc;
+
+	if (!e->have_region)
+		return dpdk_ready(e, err);
+	if (e->region.nfree < n)
+		return rl_err_set(err, ENOBUFS, "fill: %u frames asked, %u free in the region - "
+				  "release or complete frames first", n, e->region.nfree);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t addr;
+		uint32_t f;
+
+		rl_region_take(&e->region, &addr, NULL);
+		f = rl_region_frame(&e->region, addr);
+		dpdk_move(e, f, RL_OWN_APP, RL_OWN_FILL);
+		dpdk_mbuf_fresh(e->mbuf[f]);
+		e->fill[e->nfill++] = f;
+	}
+	e->fill_puts += n;
+	rc = dpdk_ready(e, err);
+	return rc < 0 ? rc : (int)n;
+}
+
+static uint32_t pkt_descs(const struct rl_desc *d, uint32_t n)
+{
+	uint32_t k = 0;
+
+	while (k < n && (d[k].options & RL_DESC_CONTD))
+		k++;
+	return k < n ? k + 1 : 0; /* 0: the last descriptor says more follow */
+}
+
+static int dpdk_tx(struct rl_engine *e, const struct rl_desc *d, uint32_t n,
+		   struct rl_err *err)
+{
+	uint32_t done = 0;
+	int rc = dpdk_ready(e, err);
+
+	while (rc == 0 && done < n) {
+		uint32_t k = pkt_descs(d + done, n - done);
+		struct rte_mbuf *pkt;
+
+		if (!k)
+			return rl_err_set(err, EINVAL, "tx: descriptor %u ends the list with "
+					  "RL_DESC_CONTD set - the packet has no last fragment",
+					  n - 1);
+		if (q_len(&e->txq) == DPDK_STAGE) {
+			dpdk_flush(e);
+			if (q_len(&e->txq) == DPDK_STAGE)
+				break;
+		}
+		rc = dpdk_chain(e, d + done, k, &pkt, err);
+		if (rc < 0)
+			break;
+		dpdk_q_push(&e->txq, pkt, k); /* the lab counts these bytes, not us */
+		done += k;
+	}
+	dpdk_flush(e);
+	if (rc < 0 && done == 0)
+		return rc;
+	if (done == 0 && n > 0)
+		return rl_err_set(err, ENOSPC, "tx: %u packets wait for the PMD already - "
+				  "kick and complete first", DPDK_STAGE);
+	return (int)done;
+}
+
+static int deliver(struct rl_engine *e, struct rte_mbuf *pkt, struct rl_desc *out)
+{
+	uint32_t k = 0;
+
+	for (struct rte_mbuf *m = pkt; m; m = m->next, k++) {
+		uint32_t f = dpdk_mbuf_frame(e, m);
+
+		out[k].addr = (uint64_t)(rte_pktmbuf_mtod(m, uint8_t *) - e->region.base);
+		out[k].len = m->data_len;
+		out[k].options = m->next ? RL_DESC_CONTD : 0;
+		dpdk_move(e, f, RL_OWN_RX, RL_OWN_APP);
+	}
+	return (int)k;
+}
+
+static int dpdk_rx(struct rl_engine *e, struct rl_desc *out, uint32_t max,
+		   struct rl_err *err)
+{
+	uint32_t done = 0;
+	struct rte_mbuf *pkt;
+	int rc = dpdk_ready(e, err);
+
+	if (rc < 0)
+		return rc;
+	dpdk_poll(e);
+	while ((pkt = q_head(&e->rxq))) {
+		uint32_t segs = pkt->nb_segs;
+
+		if (dpdk_region_segs(e, pkt) != segs) {
+			if (done)
+				break;
+			return rl_err_set(err, EXDEV, "rx: the next packet has %u of %u segments "
+					  "outside the region (an extbuf or gso packet) - "
+					  "receive it with ringlab_dpdk_ext->rx_segs",
+					  segs - dpdk_region_segs(e, pkt), segs);
+		}
+		if (segs > max - done) {
+			if (done)
+				break;
+			return rl_err_set(err, ENOSPC, "rx: the next packet has %u segments, "
+					  "room for %u - ask for more", segs, max);
+		}
+		done += (uint32_t)deliver(e, pkt, out + done);
+		q_pop(&e->rxq, segs);
+	}
+	return (int)done;
+}
+
+static int dpdk_complete(struct rl_engine *e, uint64_t *addrs, uint32_t max,
+			 struct rl_err *err)
+{
+	uint32_t n = 0;
+
+	(void)err;
+	if (e->started)
+		rte_eth_tx_done_cleanup(e->port, 0, 0);
+	while (n < max && e->comp_head != e->comp_tail) {
+		uint32_t f = e->comp[e->comp_head++ & e->comp_mask];
+
+		if (addrs)
+			addrs[n] = e->tx_addr[f];
+		dpdk_move(e, f, RL_OWN_COMP, RL_OWN_APP);
+		rl_region_release(&e->region, f, NULL);
+		n++;
+	}
+	return (int)n;
+}
+
+static int dpdk_kick(struct rl_engine *e, struct rl_err *err)
+{
+	int rc = dpdk_ready(e, err);
+
+	if (rc < 0)
+		return rc;
+	e->kicks++;
+	dpdk_flush(e);
+	rte_eth_tx_done_cleanup(e->port, 0, 0);
+	dpdk_poll(e);
+	return 0;
+}
+
+static struct rl_ledger *dpdk_ledger(struct rl_engine *e)
+{
+	return &e->ledger;
+}
+
+static struct rl_region *dpdk_get_region(struct rl_engine *e)
+{
+	return e->have_region ? &e->region : NULL;
+}
+
+static const struct rl_engine_ops ops = {
+	.abi = RL_ENGINE_ABI,
+	.name = "dpdk",
+	.summary = "DPDK without hugepages: a vdev port (net_ring, net_null, af_packet, "
+		   "tap, memif) over a region of mbufs",
+	.options = OPTIONS,
+	.caps = RL_CAP_ZEROCOPY | RL_CAP_SG,
+	.probe = dpdk_probe,
+	.open = dpdk_open,
+	.close = dpdk_close,
+	.region = dpdk_region,
+	.fill = dpdk_fill,
+	.rx = dpdk_rx,
+	.tx = dpdk_tx,
+	.complete = dpdk_complete,
+	.kick = dpdk_kick,
+	.step = NULL,
+	.rings = dpdk_rings,
+	.stats = dpdk_stats,
+	.ledger = dpdk_ledger,
+	.get_region = dpdk_get_region,
+};
+
+__attribute__((visibility("default"))) const struct rl_engine_ops *ringlab_engine(void)
+{
+	return &ops;
+}

@@ -1,0 +1,150 @@
+/*
+ * dpdk.h - the DPDK engine's insides, shared by its .c files:
+ *
+ *   dpdk.c   the ops table: options, open/close, fill/rx/tx/complete/kick
+ *   eal.c    starting the EAL once per process, plugging vdevs, probe
+ *   pool.c   the region as a mempool of mbufs whose data buffers are the
+ *            region's frames, and the owner of every frame as DPDK moves it
+ *   port.c   configuring and starting the port; what each PMD copies
+ *   view.c   rings() and stats(): what the PMD shows and what is derived
+ *   ext.c    beyond the ABI: external buffers, GSO, rx of any segment
+ */
+#ifndef RINGLAB_DPDK_H
+#define RINGLAB_DPDK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ringlab/engine.h>
+
+#include "dpdk_ext.h"
+
+struct rte_mbuf;
+struct rte_mempool;
+
+#define DPDK_BURST 64         /* packets per rx_burst/tx_burst call */
+#define DPDK_STAGE 256        /* packets held in the rx and tx staging queues */
+#define DPDK_MAX_SEGS 128     /* segments of one packet the engine handles */
+#define DPDK_MAX_VDEVS 4
+#define DPDK_EXTFREE_LOG 256
+#define DPDK_POOL_OPS "ringlab"
+
+struct dpdk_opts {
+	char vdev[512];        /* "net_ring0" or several separated by ';' */
+	uint32_t port;         /* which port of those vdevs is this engine */
+	uint32_t rx_desc, tx_desc;
+	uint32_t mem;          /* EAL -m, megabytes */
+	char lcores[64];       /* EAL -l */
+	char log[32];          /* EAL --log-level */
+};
+
+/* A FIFO of packets (mbuf chains), for the rx and tx staging queues. */
+struct dpdk_q {
+	struct rte_mbuf *pkt[DPDK_STAGE];
+	uint32_t head, tail; /* free-running; tail - head packets waiting */
+	uint32_t frames;     /* region frames in those packets */
+};
+
+/* What a PMD copies, from its name (port.c). */
+struct dpdk_pmd_model {
+	const char *driver;
+	const char *mode;
+	bool driver_tx, driver_rx; /* the PMD copies packet bytes */
+	bool kernel_tx, kernel_rx; /* the kernel copies them */
+	bool rx_burst_alloc;       /* takes a whole burst of mbufs or none */
+	uint8_t how;               /* enum rl_how of driver_copied */
+	const char *why;
+};
+
+struct rl_engine {
+	struct dpdk_opts o;
+
+	/* the port */
+	uint16_t port;
+	char port_name[64];
+	char driver[32];
+	char vdev_made[DPDK_MAX_VDEVS][64]; /* vdevs this engine plugged */
+	unsigned nvdev_made;
+	bool multi_seg;      /* RTE_ETH_TX_OFFLOAD_MULTI_SEGS */
+	bool configured, started;
+	struct dpdk_pmd_model pmd;
+
+	/* the region: frames are the data buffers of the mempool's mbufs */
+	bool have_region;
+	struct rl_region region;
+	struct rte_mempool *mp;
+	struct rte_mbuf **mbuf;  /* frame -> its mbuf */
+	bool extmem;             /* region memory registered with DPDK */
+	uint64_t extmem_len;
+	bool populating;         /* mempool objects being created: not frames yet */
+	uint32_t *fill;          /* frames offered for RX, a stack */
+	uint32_t nfill;
+	uint32_t *comp;          /* frames freed by the PMD, a FIFO */
+	uint32_t comp_head, comp_tail, comp_mask;
+	uint8_t *sent;           /* frame handed to the PMD for TX, not yet freed */
+	uint64_t *tx_addr;       /* the descriptor address each frame was sent with */
+
+	struct dpdk_q rxq, txq;
+	struct rte_mempool *aux;  /* header and indirect mbufs (gso, extbuf) */
+
+	/* counters */
+	struct rl_ledger ledger;
+	uint64_t tx_pkts, tx_bytes, rx_pkts, rx_bytes, drops, kicks;
+	uint64_t fill_puts, fill_gets;  /* frames offered / taken by the PMD */
+	uint64_t tx_burst_pkts;         /* packets the PMD accepted */
+	uint64_t rx_same, rx_fresh;     /* frames received at the address they
+	                                 * were sent from / from the fill pool */
+	uint64_t model_errors;
+	char model_error[RL_ERR_MSG_MAX];
+
+	/* ext.c */
+	struct rl_dpdk_extfree extfree[DPDK_EXTFREE_LOG];
+	uint32_t extfree_head, extfree_tail;
+	struct rte_mbuf *held[DPDK_STAGE]; /* non-region mbufs from rx_segs() */
+	uint32_t nheld;
+};
+
+/* eal.c */
+int dpdk_eal_start(const struct dpdk_opts *o, struct rl_err *err);
+int dpdk_eal_probe(struct rl_err *err);
+int dpdk_vdevs_plug(struct rl_engine *e, struct rl_err *err);
+void dpdk_vdevs_unplug(struct rl_engine *e);
+
+/* pool.c */
+int dpdk_pool_create(struct rl_engine *e, const struct rl_region_params *p,
+		     struct rl_err *err);
+void dpdk_pool_destroy(struct rl_engine *e);
+uint32_t dpdk_mbuf_frame(const struct rl_engine *e, const struct rte_mbuf *m);
+bool dpdk_is_frame(const struct rl_engine *e, const struct rte_mbuf *m);
+void dpdk_mbuf_fresh(struct rte_mbuf *m);
+void dpdk_move(struct rl_engine *e, uint32_t frame, enum rl_owner from,
+	       enum rl_owner to);
+void dpdk_mark_sent(struct rl_engine *e, struct rte_mbuf *pkt, bool sent);
+void dpdk_after_tx(struct rl_engine *e, struct rte_mbuf *pkt);
+
+/* port.c */
+int dpdk_port_configure(struct rl_engine *e, struct rl_err *err);
+int dpdk_port_start(struct rl_engine *e, struct rl_err *err);
+void dpdk_port_stop(struct rl_engine *e);
+void dpdk_pmd_model(struct rl_engine *e);
+void dpdk_ledger_tx(struct rl_engine *e, uint64_t bytes);
+void dpdk_ledger_rx(struct rl_engine *e, uint64_t bytes);
+
+/* dpdk.c, used by ext.c */
+int dpdk_ready(struct rl_engine *e, struct rl_err *err);
+int dpdk_chain(struct rl_engine *e, const struct rl_desc *d, uint32_t n,
+	       struct rte_mbuf **out, struct rl_err *err);
+void dpdk_unchain(struct rl_engine *e, struct rte_mbuf *pkt);
+int dpdk_flush(struct rl_engine *e);
+int dpdk_poll(struct rl_engine *e);
+int dpdk_q_push(struct dpdk_q *q, struct rte_mbuf *pkt, uint32_t frames);
+uint32_t dpdk_region_segs(const struct rl_engine *e, const struct rte_mbuf *pkt);
+
+/* view.c */
+int dpdk_rings(struct rl_engine *e, struct rl_ring_view *v, unsigned max);
+int dpdk_stats(struct rl_engine *e, struct rl_stats *out);
+
+/* ext.c */
+void dpdk_ext_close(struct rl_engine *e);
+
+#endif

@@ -1,0 +1,180 @@
+/*
+ * port.c - the DPDK port behind the engine, and what its PMD copies.
+ *
+ * A port is configured once its region exists (rte_eth_dev_configure with
+ * one RX and one TX queue, multi-segment TX when the PMD offers it) and
+ * started lazily, at the first fill/tx/rx/kick: some PMDs (net_tap,
+ * net_af_xdp) take buffers for every RX descriptor when the RX queue is
+ * set up, and those buffers can only come from frames the program has
+ * offered with e:fill first.
+ *
+ * DPDK cannot tell us whether a PMD copies packet bytes. Every PMD has a
+ * fixed way of moving them, written down in the table below from its
+ * source (drivers/net/<name>): that makes driver_copied (and the kernel's
+ * share, kernel_copied) *derived*. The exception is net_ring, which only
+ * passes mbuf pointers through an rte_ring: there the engine checks every
+ * received frame against the frames it sent (see dpdk.c) and the figure is
+ * *measured*.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "dpdk.h"
+
+static const struct dpdk_pmd_model models[] = {
+	{"net_ring", "zerocopy", false, false, false, false, false, RL_HOW_MEASURED,
+	 "net_ring passes mbuf pointers through an rte_ring: the receiver gets the "
+	 "sender's buffer, checked frame by frame"},
+	{"net_null", "discard", false, false, false, false, true, RL_HOW_DERIVED,
+	 "net_null frees what it is sent and receives fresh pool mbufs with only "
+	 "their lengths set: nothing is copied (unless copy=1)"},
+	{"net_af_packet", "copy", true, true, true, true, false, RL_HOW_DERIVED,
+	 "net_af_packet copies every packet between mbufs and its TPACKET ring; the "
+	 "kernel copies between that ring and its skbs"},
+	{"net_tap", "copy", false, false, true, true, false, RL_HOW_DERIVED,
+	 "net_tap moves packets with writev/readv on the tap fd: the kernel copies "
+	 "each one, the PMD itself copies nothing"},
+	{"net_af_xdp", "copy", true, true, false, false, false, RL_HOW_DERIVED,
+	 "net_af_xdp copies each mbuf into its UMEM unless the mbuf came from the "
+	 "UMEM's own mempool, which this region is not"},
+	{"net_memif", "copy", true, true, false, false, false, RL_HOW_DERIVED,
+	 "net_memif copies between mbufs and the shared-memory rings (zero-copy "
+	 "only in zero-copy=yes mode, where the peer's buffers are used)"},
+};
+
+void dpdk_pmd_model(struct rl_engine *e)
+{
+	static const struct dpdk_pmd_model unknown = {
+		"", "unknown", false, false, false, false, false, RL_HOW_DERIVED,
+		"this PMD is not in ringlab's table: its copies are unknown and counted as 0"};
+
+	e->pmd = unknown;
+	for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++)
+		if (strcmp(e->driver, models[i].driver) == 0)
+			e->pmd = models[i];
+	if (strcmp(e->driver, "net_memif") == 0 && strstr(e->o.vdev, "zero-copy=yes")) {
+		e->pmd.driver_tx = e->pmd.driver_rx = false;
+		e->pmd.mode = "zerocopy";
+	}
+	e->ledger.driver_how = e->pmd.how;
+	snprintf(e->ledger.driver_why, sizeof(e->ledger.driver_why), "%s", e->pmd.why);
+	e->ledger.kernel_how = (e->pmd.kernel_tx || e->pmd.kernel_rx) ? RL_HOW_DERIVED
+								   : RL_HOW_NONE;
+	snprintf(e->ledger.kernel_why, sizeof(e->ledger.kernel_why), "%s",
+		 e->ledger.kernel_how == RL_HOW_NONE
+			 ? "no kernel on this path: the PMD runs in this process"
+			 : "derived from the PMD: the kernel copies each packet once");
+}
+
+void dpdk_ledger_tx(struct rl_engine *e, uint64_t bytes)
+{
+	if (e->pmd.driver_tx)
+		e->ledger.driver_copied += bytes;
+	if (e->pmd.kernel_tx)
+		e->ledger.kernel_copied += bytes;
+}
+
+void dpdk_ledger_rx(struct rl_engine *e, uint64_t bytes)
+{
+	if (e->pmd.driver_rx)
+		e->ledger.driver_copied += bytes;
+	if (e->pmd.kernel_rx)
+		e->ledger.kernel_copied += bytes;
+}
+
+static int desc_counts(struct rl_engine *e, struct rl_err *err)
+{
+	uint16_t rx = (uint16_t)e->o.rx_desc, tx = (uint16_t)e->o.tx_desc;
+	int rc = rte_eth_dev_adjust_nb_rx_tx_desc(e->port, &rx, &tx);
+
+	if (rc < 0)
+		return rl_err_set(err, -rc, "%s: cannot use %u RX / %u TX descriptors (%s)",
+				  e->port_name, e->o.rx_desc, e->o.tx_desc, rte_strerror(-rc));
+	e->o.rx_desc = rx;
+	e->o.tx_desc = tx;
+	return 0;
+}
+
+int dpdk_port_configure(struct rl_engine *e, struct rl_err *err)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	int rc;
+
+	memset(&conf, 0, sizeof(conf));
+	rc = rte_eth_dev_info_get(e->port, &info);
+	if (rc < 0)
+		return rl_err_set(err, -rc, "%s: no device info (%s)", e->port_name,
+				  rte_strerror(-rc));
+	e->multi_seg = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
+	if (e->multi_seg)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+	rc = rte_eth_dev_configure(e->port, 1, 1, &conf);
+	if (rc < 0)
+		return rl_err_set(err, -rc, "%s: rte_eth_dev_configure failed (%s)",
+				  e->port_name, rte_strerror(-rc));
+	rc = desc_counts(e, err);
+	if (rc < 0)
+		return rc;
+	rc = rte_eth_tx_queue_setup(e->port, 0, (uint16_t)e->o.tx_desc,
+				    rte_eth_dev_socket_id(e->port), NULL);
+	if (rc < 0)
+		return rl_err_set(err, -rc, "%s: TX queue with %u descriptors failed (%s) - "
+				  "try another tx_desc=", e->port_name, e->o.tx_desc,
+				  rte_strerror(-rc));
+	e->configured = true;
+	return 0;
+}
+
+int dpdk_port_start(struct rl_engine *e, struct rl_err *err)
+{
+	uint32_t offered = e->nfill;
+	int rc;
+
+	if (e->started)
+		return 0;
+	rc = rte_eth_rx_queue_setup(e->port, 0, (uint16_t)e->o.rx_desc,
+				    rte_eth_dev_socket_id(e->port), NULL, e->mp);
+	if (rc < 0)
+		return rl_err_set(err, -rc, "%s: RX queue setup failed (%s) - this PMD takes a "
+				  "buffer for each of its %u RX descriptors at setup and %u "
+				  "were offered: e:fill(%u) first",
+				  e->port_name, rte_strerror(-rc), e->o.rx_desc, offered,
+				  e->o.rx_desc);
+	rc = rte_eth_dev_start(e->port);
+	if (rc < 0)
+		return rl_err_set(err, -rc, "%s: rte_eth_dev_start failed (%s) - with %u "
+				  "frames offered for receive; e:fill(%u) first if it needs "
+				  "buffers", e->port_name, rte_strerror(-rc), offered,
+				  e->o.rx_desc);
+	rte_eth_promiscuous_enable(e->port);
+	e->started = true;
+	return 0;
+}
+
+/* Take back whatever is still in flight through the port (a net_ring keeps
+ * mbufs in its ring across close), then stop it. */
+void dpdk_port_stop(struct rl_engine *e)
+{
+	struct rte_mbuf *pkts[DPDK_BURST];
+	uint16_t n;
+	int rounds = 0;
+
+	if (e->started) {
+		rte_eth_tx_done_cleanup(e->port, 0, 0);
+		while ((n = rte_eth_rx_burst(e->port, 0, pkts, DPDK_BURST)) > 0 &&
+		       rounds++ < 1024)
+			rte_pktmbuf_free_bulk(pkts, n);
+		rte_eth_dev_stop(e->port);
+	}
+	if (e->configured)
+		rte_eth_dev_close(e->port);
+	e->started = e->configured = false;
+}

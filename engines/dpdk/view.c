@@ -1,0 +1,183 @@
+/*
+ * view.c - what e:rings() and e:stats() show for a DPDK port.
+ *
+ * AF_XDP's four rings are shared memory the program can read; a DPDK
+ * port's descriptor rings are the PMD's private business. So the views mix
+ * three kinds of numbers, and each note says which it is:
+ *
+ *   exact     the mempool of offered frames (our own mempool driver sees
+ *             every get and put), the rx/tx staging queues and the
+ *             completion FIFO (ours), and a net_ring's rte_ring (looked up
+ *             by name: its real producer and consumer indices)
+ *   PMD       RX descriptors in use (rte_eth_rx_queue_count) and TX
+ *             descriptors still owned by the hardware
+ *             (rte_eth_tx_descriptor_status), when the PMD implements them
+ *   derived   everything computed from the above (prod = cons + pending)
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_ring.h>
+
+#include "dpdk.h"
+
+static struct rl_ring_view *view(struct rl_ring_view *v, const char *name, uint32_t size,
+				 uint32_t prod, uint32_t cons, const char *note)
+{
+	memset(v, 0, sizeof(*v));
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	v->size = size;
+	v->prod = prod;
+	v->cons = cons;
+	v->pending = prod - cons;
+	snprintf(v->note, sizeof(v->note), "%s", note);
+	return v;
+}
+
+/* A note longer than the view holds is cut, on purpose. */
+__attribute__((format(printf, 2, 3))) static void note(struct rl_ring_view *v,
+						      const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	buf[sizeof(v->note) - 1] = '\0';
+	memcpy(v->note, buf, sizeof(v->note));
+}
+
+static void view_mempool(struct rl_engine *e, struct rl_ring_view *v)
+{
+	view(v, "mempool", e->have_region ? e->region.frames : 0, (uint32_t)e->fill_puts,
+	     (uint32_t)e->fill_gets, "exact: frames offered (fill) the PMD has not taken");
+	v->pending = e->nfill; /* frames a PMD gave back return here too */
+}
+
+static void view_rxq(struct rl_engine *e, struct rl_ring_view *v)
+{
+	int used = e->started ? rte_eth_rx_queue_count(e->port, 0) : 0;
+	uint32_t cons = (uint32_t)e->rx_pkts;
+
+	if (used >= 0) {
+		view(v, "rxq0", e->o.rx_desc, cons + (uint32_t)used, cons,
+		     "PMD: descriptors holding packets; prod derived");
+		return;
+	}
+	view(v, "rxq0", e->o.rx_desc, cons, cons, "");
+	note(v, "%.24s hides its RX descriptors (%.24s); cons = packets received",
+	     e->driver, used == -ENOTSUP ? "no rx_queue_count" : strerror(-used));
+}
+
+static void view_txq(struct rl_engine *e, struct rl_ring_view *v)
+{
+	uint32_t prod = (uint32_t)e->tx_burst_pkts, busy = 0;
+	int st = -ENOTSUP;
+
+	for (uint16_t off = 0; e->started && off < e->o.tx_desc; off++) {
+		st = rte_eth_tx_descriptor_status(e->port, 0, off);
+		if (st < 0)
+			break;
+		busy += st == RTE_ETH_TX_DESC_FULL;
+	}
+	if (st >= 0) {
+		view(v, "txq0", e->o.tx_desc, prod, prod - busy,
+		     "PMD: descriptors not yet done; cons derived");
+		return;
+	}
+	view(v, "txq0", e->o.tx_desc, prod, prod, "");
+	note(v, "%.24s hides its TX descriptors (%.24s); prod = packets it took",
+	     e->driver, st == -ENOTSUP ? "no tx_descriptor_status" : strerror(-st));
+}
+
+/* net_ring's queue is an rte_ring named after the device: read it. */
+static bool view_netring(struct rl_engine *e, struct rl_ring_view *v)
+{
+	char name[96];
+	struct rte_ring *r;
+
+	if (strcmp(e->driver, "net_ring") != 0)
+		return false;
+	snprintf(name, sizeof(name), "ETH_RXTX0_%s", e->port_name);
+	r = rte_ring_lookup(name);
+	if (!r)
+		return false;
+	view(v, "ring", rte_ring_get_size(r), r->prod.tail, r->cons.tail,
+	     "exact: net_ring's rte_ring (TX enqueues, RX dequeues)");
+	return true;
+}
+
+int dpdk_rings(struct rl_engine *e, struct rl_ring_view *v, unsigned max)
+{
+	struct rl_ring_view all[RL_RING_VIEWS_MAX];
+	unsigned n = 0;
+
+	view_mempool(e, &all[n++]);
+	view_rxq(e, &all[n++]);
+	view_txq(e, &all[n++]);
+	if (view_netring(e, &all[n]))
+		n++;
+	view(&all[n++], "rx", DPDK_STAGE, e->rxq.tail, e->rxq.head,
+	     "exact: packets rx_burst returned, not yet given to the program");
+	view(&all[n++], "tx", DPDK_STAGE, e->txq.tail, e->txq.head,
+	     "exact: packets queued, the PMD had no room yet");
+	view(&all[n++], "comp", e->comp_mask + 1, e->comp_tail, e->comp_head,
+	     "exact: frames the PMD freed after sending");
+	if (n > max)
+		n = max;
+	memcpy(v, all, n * sizeof(*v));
+	return (int)n;
+}
+
+static void extra(struct rl_stats *s, const char *name, uint64_t value)
+{
+	if (s->nextra >= RL_STATS_EXTRA_MAX)
+		return;
+	snprintf(s->extra[s->nextra].name, sizeof(s->extra[0].name), "%s", name);
+	s->extra[s->nextra++].value = value;
+}
+
+static void port_stats(struct rl_engine *e, struct rl_stats *s)
+{
+	struct rte_eth_stats st;
+
+	if (!e->started || rte_eth_stats_get(e->port, &st) < 0)
+		return;
+	extra(s, "pmd_ipackets", st.ipackets);
+	extra(s, "pmd_opackets", st.opackets);
+	extra(s, "pmd_imissed", st.imissed);
+	extra(s, "pmd_ierrors", st.ierrors);
+	extra(s, "pmd_oerrors", st.oerrors);
+	extra(s, "pmd_rx_nombuf", st.rx_nombuf);
+	s->drops = st.imissed + st.ierrors + st.oerrors + st.rx_nombuf;
+}
+
+int dpdk_stats(struct rl_engine *e, struct rl_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->tx_pkts = e->tx_pkts;
+	s->tx_bytes = e->tx_bytes;
+	s->rx_pkts = e->rx_pkts;
+	s->rx_bytes = e->rx_bytes;
+	s->kicks = e->kicks;
+	if (e->pmd.how == RL_HOW_MEASURED)
+		snprintf(e->ledger.driver_why, sizeof(e->ledger.driver_why),
+			 "measured: %llu of %llu frames received came back at the very "
+			 "address they were sent from (net_ring passes pointers)",
+			 (unsigned long long)e->rx_same,
+			 (unsigned long long)(e->rx_same + e->rx_fresh));
+	s->ledger = e->ledger;
+	snprintf(s->mode, sizeof(s->mode), "%s", e->pmd.mode);
+	snprintf(s->mode_why, sizeof(s->mode_why), "%s (%s, port %u)", e->pmd.why,
+		 e->driver, e->port);
+	port_stats(e, s);
+	extra(s, "rx_same_buffer", e->rx_same);
+	extra(s, "rx_fresh_buffer", e->rx_fresh);
+	extra(s, "fill_taken_by_pmd", e->fill_gets);
+	extra(s, "model_errors", e->model_errors);
+	return 0;
+}
