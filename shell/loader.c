@@ -74,7 +74,11 @@ static void load(struct lab_engine_entry *ent)
 	probe(ent);
 }
 
-static int scan_dir(const char *dir, struct lab_engine_entry *v, int n, int max)
+/* want: only the engine of that name (NULL: all). Loading an engine runs
+ * its probe, which may be slow (DPDK starts its EAL in a child), so
+ * lab.open() loads just the one it asks for. */
+static int scan_dir(const char *dir, struct lab_engine_entry *v, int n, int max,
+		    const char *want)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -91,7 +95,7 @@ static int scan_dir(const char *dir, struct lab_engine_entry *v, int n, int max)
 			continue;
 		snprintf(name, sizeof(name), "%.*s", (int)(len - pl - sl),
 		         de->d_name + pl);
-		if (known(v, n, name))
+		if (known(v, n, name) || (want && strcmp(name, want) != 0))
 			continue;
 		memset(&v[n], 0, sizeof(v[n]));
 		snprintf(v[n].name, sizeof(v[n].name), "%s", name);
@@ -103,7 +107,8 @@ static int scan_dir(const char *dir, struct lab_engine_entry *v, int n, int max)
 	return n;
 }
 
-static int scan_path(const char *path, struct lab_engine_entry *v, int n, int max)
+static int scan_path(const char *path, struct lab_engine_entry *v, int n, int max,
+		     const char *want)
 {
 	char *copy, *dir, *save = NULL;
 
@@ -113,12 +118,12 @@ static int scan_path(const char *path, struct lab_engine_entry *v, int n, int ma
 	if (!copy)
 		return n;
 	for (dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
-		n = scan_dir(dir, v, n, max);
+		n = scan_dir(dir, v, n, max, want);
 	free(copy);
 	return n;
 }
 
-int loader_list(struct lab_engine_entry *v, int max)
+static int list(struct lab_engine_entry *v, int max, const char *want)
 {
 	int n = 0;
 
@@ -129,16 +134,21 @@ int loader_list(struct lab_engine_entry *v, int max)
 	snprintf(v[0].name, sizeof(v[0].name), "%s", v[0].ops->name);
 	probe(&v[0]);
 	n = 1;
-	n = scan_path(getenv("RINGLAB_ENGINE_PATH"), v, n, max);
-	n = scan_dir(RINGLAB_ENGINE_BUILD_DIR, v, n, max);
-	n = scan_dir(RINGLAB_ENGINE_INSTALL_DIR, v, n, max);
+	n = scan_path(getenv("RINGLAB_ENGINE_PATH"), v, n, max, want);
+	n = scan_dir(RINGLAB_ENGINE_BUILD_DIR, v, n, max, want);
+	n = scan_dir(RINGLAB_ENGINE_INSTALL_DIR, v, n, max, want);
 	return n;
+}
+
+int loader_list(struct lab_engine_entry *v, int max)
+{
+	return list(v, max, NULL);
 }
 
 int loader_find(const char *name, struct lab_engine_entry *out)
 {
 	struct lab_engine_entry v[LAB_ENGINES_MAX];
-	int n = loader_list(v, LAB_ENGINES_MAX);
+	int n = list(v, LAB_ENGINES_MAX, name);
 	size_t used = 0;
 
 	for (int i = 0; i < n; i++) {
@@ -147,6 +157,8 @@ int loader_find(const char *name, struct lab_engine_entry *out)
 			return 0;
 		}
 	}
+	/* Not found: name every engine there is (this loads them all). */
+	n = loader_list(v, LAB_ENGINES_MAX);
 	memset(out, 0, sizeof(*out));
 	for (int i = 0; i < n && used < sizeof(out->why); i++)
 		used += snprintf(out->why + used, sizeof(out->why) - used, "%s%s",
