@@ -10,10 +10,11 @@ for mode in copy zerocopy; do
 	"$build/shell/ringlab" "$here/sim_pps.lua" "$secs" 64 $mode | tee -a /tmp/ringlab-bench-lua.$$
 done
 awk '
-	/sim copy mode, C API/      { c_copy = $(NF-3) }
-	/sim zerocopy mode, C API/  { c_zc = $(NF-3) }
-	/copy mode, batch/ && !/zerocopy/ { l_copy = $(NF-5) }
-	/zerocopy mode, batch/      { l_zc = $(NF-5) }
+	{ v = ""; for (i = 2; i <= NF; i++) if ($i == "Mpps") v = $(i - 1) }
+	/sim copy mode, C API/               { c_copy = v }
+	/sim zerocopy mode, C API/           { c_zc = v }
+	/lua batch loop, sim copy mode/      { l_copy = v }
+	/lua batch loop, sim zerocopy mode/  { l_zc = v }
 	END {
 		printf "  ratio lua/C: copy %.3f  zerocopy %.3f\n", l_copy / c_copy, l_zc / c_zc
 	}' /tmp/ringlab-bench-c.$$ /tmp/ringlab-bench-lua.$$
