@@ -23,6 +23,7 @@
 
 #include "ringlab/checksum.h"
 #include "ringlab/packet.h"
+#include "ringlab/tcp.h"
 
 #define IP4_DF      0x4000
 #define IP4_MF      0x2000
@@ -222,6 +223,12 @@ static uint32_t csum_range(const struct rl_iov *v, unsigned n, size_t off, size_
 		off = 0;
 	}
 	return sum;
+}
+
+uint32_t rl_csum_iov(const struct rl_iov *v, unsigned n, size_t off, size_t len,
+                     uint32_t sum)
+{
+	return csum_range(v, n, off, len, sum);
 }
 
 /* Sum of the lengths of the pieces, or -1 when a piece is unusable or the
@@ -531,21 +538,31 @@ static int dissect_icmp(const struct view *w, struct rl_dissect *d, uint32_t off
 static int dissect_tcp(const struct view *w, struct rl_dissect *d, uint32_t off,
                        uint32_t end)
 {
-	uint32_t doff;
+	const uint8_t *t = w->h + off;
+	uint32_t doff, s;
 
-	if (end - off < 20)
+	if (end - off < RL_TCP_HLEN)
 		return problem(d, "TCP truncated: %u bytes, a TCP header has at least 20",
 		               end - off);
-	doff = (uint32_t)(w->h[off + 12] >> 4) * 4;
-	if (doff < 20 || doff > end - off)
+	doff = (uint32_t)(t[12] >> 4) * 4;
+	if (doff < RL_TCP_HLEN || doff > end - off)
 		return problem(d,
 		               "TCP header length %u does not fit in the %u bytes there",
 		               doff, end - off);
 	d->layers |= RL_L_TCP;
-	d->src_port = get16(w->h + off);
-	d->dst_port = get16(w->h + off + 2);
+	d->src_port = get16(t);
+	d->dst_port = get16(t + 2);
+	d->tcp_seq = get32(t + 4);
+	d->tcp_ack = get32(t + 8);
+	d->tcp_hlen = (uint8_t)doff;
+	d->tcp_flags = t[13];
+	d->tcp_window = get16(t + 14);
+	d->tcp_csum = get16(t + 16);
+	d->tcp_urg = get16(t + 18);
 	set_payload(d, off + doff, end);
-	return 0;
+	s = rl_csum_pseudo(d->src_ip, d->dst_ip, RL_IPPROTO_TCP, (uint16_t)(end - off));
+	d->tcp_csum_ok = rl_csum_fold(csum_range(w->v, w->n, off, end - off, s)) == 0;
+	return rl_tcp_parse_options(t + RL_TCP_HLEN, doff - RL_TCP_HLEN, d);
 }
 
 static int dissect_ip4(const struct view *w, struct rl_dissect *d)

@@ -121,7 +121,25 @@ struct rl_dissect {
 	uint32_t payload_off;   /* from the start of the packet */
 	uint32_t payload_len;
 	char problem[160];      /* empty, or what is malformed */
+	/* tcp (ports are src_port/dst_port above; options in tcp_opts) */
+	uint32_t tcp_seq, tcp_ack;
+	uint8_t tcp_flags;      /* RL_TCP_* (tcp.h) */
+	uint8_t tcp_hlen;       /* header bytes, options included */
+	uint16_t tcp_window, tcp_csum, tcp_urg;
+	bool tcp_csum_ok;
+	uint32_t tcp_opts;      /* RL_TCPOPT_* bits: which options were seen */
+	uint16_t tcp_mss;
+	uint8_t tcp_wscale;
+	uint32_t tcp_ts_val, tcp_ts_ecr;
 };
+
+/* Bits of rl_dissect.tcp_opts. */
+#define RL_TCPOPT_MSS    (1u << 0)
+#define RL_TCPOPT_WSCALE (1u << 1)
+#define RL_TCPOPT_SACKOK (1u << 2)
+#define RL_TCPOPT_TS     (1u << 3)
+#define RL_TCPOPT_SACK   (1u << 4)
+#define RL_TCPOPT_OTHER  (1u << 5)
 
 /* 0 when the headers parse (d->problem says what a truncated or malformed
  * packet lacks; it is not an error to dissect a non-IP frame).
@@ -130,6 +148,11 @@ struct rl_dissect {
  * parse error: it shows only in the *_csum_ok fields. IPv4 fragments stop at
  * the IPv4 layer. Never reads past the pieces, whatever the headers claim. */
 int rl_dissect(const struct rl_iov *pkt, unsigned npieces, struct rl_dissect *d);
+
+/* Add bytes [off, off+len) of the concatenated pieces to a checksum sum
+ * (pieces of any length, odd ones included); fold with rl_csum_fold(). */
+uint32_t rl_csum_iov(const struct rl_iov *v, unsigned n, size_t off, size_t len,
+		     uint32_t sum);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,9 @@
 #include "ledger.h"
 #include "packet.h"
 #include "region.h"
+#include "reader.h"
 #include "ring.h"
+#include "segment.h"
+#include "tcp.h"
 
 #endif
