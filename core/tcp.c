@@ -229,7 +229,7 @@ int rl_build_tcp(uint8_t *hdr, size_t cap, const struct rl_flow *f,
 	uint8_t *ip = hdr + RL_ETH_HLEN, *th = ip + RL_IP4_HLEN;
 	uint16_t seglen;
 	uint32_t s;
-	size_t plen;
+	size_t plen = 0;
 	int rc;
 
 	if (cap < hl)
@@ -351,8 +351,8 @@ static int rewrite_addrs(uint8_t *pkt, const struct rl_rewrite *rw, uint8_t *c)
 int rl_hdr_rewrite(uint8_t *pkt, size_t len, const struct rl_rewrite *rw,
                    struct rl_err *err)
 {
-	uint8_t *l4, *csum, *ip = pkt + RL_ETH_HLEN;
-	uint8_t proto;
+	uint8_t *l4 = NULL, *csum = NULL, *ip = pkt + RL_ETH_HLEN;
+	uint8_t proto = 0;
 	bool has_csum;
 	int n = 0, l4n, rc;
 

@@ -11,7 +11,7 @@ local lab = require "ringlab"
 local json = require "ringlab.json"
 local views = require "ringlab.views"
 
-local C = { list = {}, byname = {}, opened = {} }
+local C = { list = {}, byname = {}, opened = {}, hosts = {} }
 
 local function fail(fmt, ...)
   error(string.format(fmt, ...), 0)
@@ -141,7 +141,8 @@ def("send", "send udp|icmp|arp DST [PAYLOAD...]", "build a packet in the region,
 def("recv", "recv [MAX]", "receive packets from the rx ring (kept in `last`; see one with show packet N)",
   function(args)
     local e = current()
-    local pkts = e:rx(number("recv", args[1], 64))
+    local h = C.hosts[e]
+    local pkts = h and h:take(number("recv", args[1], 64)) or e:rx(number("recv", args[1], 64))
     _G.last = pkts
     if #pkts == 0 then
       say("nothing received - the rx ring is empty (give the NIC frames with fill; in step mode, step first)")
@@ -186,6 +187,80 @@ def("step", "step [N]", "let the NIC do one hardware action (or N), and say what
     end
   end)
 
+
+-- A host (ringlab.host) per engine: `host up` makes one that answers ARP
+-- and pings between prompts (C.idle); `recv` then reads what it did not
+-- answer from its inbox.
+local function host_of(e, what)
+  local h = C.hosts[e]
+  if not h then fail("%s: no host runs on this engine - start one: host up ip=198.18.0.1", what) end
+  return h
+end
+
+local function host_up(e, kv)
+  if C.hosts[e] then return C.hosts[e] end
+  local opened = C.opened[e] or {}
+  if opened.steer and opened.steer ~= "all" then
+    say("note: this engine was opened with steer=%s, so ARP and pings reach the kernel, not the host", opened.steer)
+  end
+  local h = require("ringlab.host").new(e, { ip = kv.ip, mac = kv.mac,
+    ifname = kv.ifname or opened.ifname })
+  C.hosts[e] = h
+  if not _G.r then _G.r = e:region() end
+  return h
+end
+
+def("host", "host up|down|status [ip=198.18.0.1] [mac=..]", "a minimal IPv4 host on the current engine: answers ARP and ping (between prompts), learns ARP; try ping from the peer",
+  function(args)
+    local e = current()
+    local sub = args[1] or "status"
+    if sub == "up" then
+      local h = host_up(e, keyvalues("host", args, 2))
+      say("%s is up: it answers ARP for its address and pings while the prompt waits "
+        .. "(peer: ip netns exec rl-peer ping 198.18.0.1); see: show arp", h.ip)
+    elseif sub == "down" then
+      local h = host_of(e, "host down")
+      h:stop()
+      C.hosts[e] = nil
+      say("host %s stopped: nobody answers ARP or ping now", h.ip)
+    elseif sub == "status" then
+      local h = host_of(e, "host")
+      say("%s%s", tostring(h), h.error and (" - stopped by an error: " .. h.error) or "")
+    else
+      fail("host: say up, down or status - host up ip=198.18.0.1")
+    end
+  end)
+
+def("serve", "serve ping [SECONDS]", "answer ARP and ping for SECONDS (default 10), printing every packet answered with the rings after it",
+  function(args)
+    local e = current()
+    if args[1] ~= "ping" then fail("serve: say what to serve - serve ping 10") end
+    local h = host_up(e, {})
+    local secs = number("serve", args[2], 10)
+    local log = h.log
+    h.log = function(line)
+      local rg = e:rings()
+      local function idx(n) local x = rg[n] return x and string.format("%s %d/%d", n, x.prod, x.cons) or "" end
+      say("%s\n    rings (prod/cons): %s  %s  %s  %s", line, idx("fill"), idx("rx"), idx("tx"), idx("comp"))
+    end
+    say("answering ARP and ping for %s for %d s (Ctrl-C stops)", h.ip, secs)
+    local ok, err = pcall(h.serve, h, secs)
+    h.log = log
+    if not ok then error(err, 0) end
+    say("%s", tostring(h))
+  end)
+
+function C.idle()
+  for e, h in pairs(C.hosts) do
+    if e:info().closed then
+      C.hosts[e] = nil
+    elseif not h.error then
+      local ok, err = pcall(h.poll, h)
+      if not ok then h.error = tostring(err) end
+    end
+  end
+end
+
 local shows = {}
 
 function shows.rings(e) local t = e:rings(); return t, views.rings(t) end
@@ -201,6 +276,17 @@ function shows.ledger(e)
   local st = e:stats()
   return st.ledger, views.ledger(st.ledger, st.tx_pkts + st.rx_pkts)
 end
+function shows.arp(e)
+  local t = host_of(e, "show arp"):arp_table()
+  local lines, ips = { "neighbours the host learned from ARP (ip, mac, seconds since seen):" }, {}
+  for ip in pairs(t) do ips[#ips + 1] = ip end
+  table.sort(ips)
+  for _, ip in ipairs(ips) do
+    lines[#lines + 1] = string.format("  %-15s %s  %.1f s", ip, t[ip].mac, t[ip].age)
+  end
+  if #ips == 0 then lines[#lines + 1] = "  (none yet - the peer pings, or h:resolve(\"198.18.0.2\"))" end
+  return t, table.concat(lines, "\n")
+end
 function shows.packet(_, n)
   local last = _G.last or {}
   local i = number("show packet", n)
@@ -211,10 +297,10 @@ function shows.packet(_, n)
   return { dissect = d, segments = segs }, views.packet(d, segs)
 end
 
-def("show", "show rings|owners|stats|ledger|packet N [json]", "draw the rings, the owner of every frame, counters, the ledger or a packet",
+def("show", "show rings|owners|stats|ledger|arp|packet N [json]", "draw the rings, the owner of every frame, counters, the ledger, the host's ARP table or a packet",
   function(args)
     local topic = args[1]
-    if not shows[topic or ""] then fail("show: show what? - show rings, owners, stats, ledger or packet N") end
+    if not shows[topic or ""] then fail("show: show what? - show rings, owners, stats, ledger, arp or packet N") end
     local as_json = args[#args] == "json"
     local data, text = shows[topic](current(), args[2] ~= "json" and args[2] or nil)
     print(as_json and json.encode(data) or text)
@@ -303,6 +389,9 @@ function C.run(line)
   return C.byname[name].fn(args, rest)
 end
 
-C.shows = { "rings", "owners", "stats", "ledger", "packet" }
+C.shows = { "rings", "owners", "stats", "ledger", "arp", "packet" }
+
+-- watch, watch run, lessons, lesson, the drawn step, show ledger --svg
+require("ringlab.livecmds").install(C, def, current)
 
 return C

@@ -5,19 +5,27 @@
  *   ringlab script.lua [args]    run a script (args in the global `arg`)
  *   ringlab -e CODE              run CODE (may be repeated)
  *   ringlab -i script.lua        run the script, then stay interactive
+ *   ringlab --watch script.lua   run it under the live view (watch.lua)
  *   ringlab testbed ARGS...      require("ringlab.testbed").main({ARGS})
- *   ringlab --netns NAME ...     first enter /var/run/netns/NAME
+ *   ringlab --netns NAME ...     first enter /var/run/netns/NAME, as
+ *                                `ip netns exec NAME` does (see enter_netns)
  *
  * The Lua state gets the standard libraries, `lab` (also `require
  * "ringlab"`), the embedded shell modules (ringlab.commands, .views, .json,
  * .repl) and a package.path that finds plugins: $RINGLAB_PLUGIN_PATH, the
  * source tree's plugins/ and the installed plugin directory. A script that
  * raises an error exits non-zero after printing the message and traceback.
+ * SIGINT and SIGTERM become the Lua error "interrupted" (signals.c), so a
+ * script stopped with Ctrl-C still closes its engines on the way out and
+ * exits with 128 + the signal number.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +42,7 @@ struct options {
 	int nexprs;
 	bool interactive;
 	bool testbed;
+	bool watch; /* --watch: the script runs under the live view */
 	int argi; /* argv index of the script or of "testbed" */
 };
 
@@ -50,6 +59,7 @@ static void usage(FILE *out)
 	    "  script.lua args    run a Lua script; args are in the global `arg`\n"
 	    "  -e CODE            run a line of Lua (may be given more than once)\n"
 	    "  -i                 stay interactive after the script or -e\n"
+	    "  --watch            run the script under the live view (ringlab.watch)\n"
 	    "  --netns NAME       run inside the network namespace NAME (needs root)\n"
 	    "  testbed ARGS       the lab's network namespaces (ringlab.testbed plugin)\n"
 	    "  --version          print the version\n"
@@ -84,6 +94,8 @@ static void parse(int argc, char **argv, struct options *o)
 			exit(0);
 		} else if (!strcmp(a, "-i")) {
 			o->interactive = true;
+		} else if (!strcmp(a, "--watch")) {
+			o->watch = true;
 		} else if (!strcmp(a, "-e") || !strcmp(a, "--netns")) {
 			if (i + 1 >= argc)
 				die(2, "%s needs an argument - see ringlab --help", a,
@@ -106,7 +118,7 @@ static void parse(int argc, char **argv, struct options *o)
 		o->script = argv[i];
 }
 
-static void enter_netns(const char *name)
+static int open_netns(const char *name)
 {
 	char path[512];
 	int fd;
@@ -126,12 +138,43 @@ static void enter_netns(const char *name)
 	if (fd < 0)
 		die(2, "--netns %s: cannot open it (%s) - run as root", name,
 		    strerror(errno));
+	return fd;
+}
+
+/* /sys describes the network namespace of whoever mounted it, so after
+ * setns() the old /sys still lists the old interfaces. Like `ip netns exec`
+ * (iproute2 lib/namespace.c): a mount namespace of our own, nothing
+ * propagating back, and a fresh sysfs over /sys. */
+static void remount_sys(const char *name)
+{
+	unsigned long flags = 0;
+	struct statvfs st;
+
+	if (unshare(CLONE_NEWNS) < 0)
+		die(2, "--netns %s: cannot make a mount namespace (%s) - run as root",
+		    name, strerror(errno));
+	if (mount("", "/", "none", MS_SLAVE | MS_REC, NULL) < 0)
+		die(2, "--netns %s: cannot make / a slave mount (%s)", name,
+		    strerror(errno));
+	if (umount2("/sys", MNT_DETACH) < 0 && statvfs("/sys", &st) == 0 &&
+	    (st.f_flag & ST_RDONLY))
+		flags = MS_RDONLY; /* cannot shadow read-only with read-write */
+	if (mount(name, "/sys", "sysfs", flags, NULL) < 0)
+		die(2, "--netns %s: cannot mount /sys for it (%s)", name,
+		    strerror(errno));
+}
+
+static void enter_netns(const char *name)
+{
+	int fd = open_netns(name);
+
 	if (setns(fd, CLONE_NEWNET) < 0)
 		die(2,
 		    "--netns %s: cannot enter it (%s) - run as root (sudo ringlab "
 		    "--netns ...)",
 		    name, strerror(errno));
 	close(fd);
+	remount_sys(name);
 }
 
 static void add_dir(luaL_Buffer *b, const char *dir)
@@ -186,6 +229,8 @@ static int msghandler(lua_State *L)
 {
 	const char *msg = lua_tostring(L, 1);
 
+	if (signals_caught() && msg && strstr(msg, "interrupted"))
+		return 1; /* Ctrl-C: where it landed is no news */
 	if (!msg) {
 		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
 			msg = lua_tostring(L, -1);
@@ -241,6 +286,16 @@ static int run_script(lua_State *L, const struct options *o, int argc, char **ar
 		fprintf(stderr, "ringlab: %s\n", lua_tostring(L, -1));
 		return 1;
 	}
+	if (o->watch) { /* require("ringlab.watch").live(script, nil, args...) */
+		lua_getglobal(L, "require");
+		lua_pushstring(L, "ringlab.watch");
+		lua_call(L, 1, 1);
+		lua_getfield(L, -1, "live");
+		lua_replace(L, -2);
+		lua_insert(L, -2);
+		lua_pushnil(L);
+		nargs += 2;
+	}
 	for (int i = o->argi + 1; i < argc; i++)
 		lua_pushstring(L, argv[i]);
 	return docall(L, nargs, 0) == LUA_OK ? 0 : 1;
@@ -284,13 +339,22 @@ int main(int argc, char **argv)
 	if (o.netns)
 		enter_netns(o.netns);
 	L = new_state();
+	signals_install(L);
+	signals_enter_lua();
 	rc = run_exprs(L, &o);
 	if (rc == 0 && o.testbed)
 		rc = run_testbed(L, &o, argc, argv);
 	else if (rc == 0 && o.script)
 		rc = run_script(L, &o, argc, argv);
-	if (o.interactive || (!o.script && !o.testbed && o.nexprs == 0))
+	signals_leave_lua();
+	if (!signals_caught() &&
+	    (o.interactive || (!o.script && !o.testbed && o.nexprs == 0)))
 		rc = repl_run(L);
-	lua_close(L);
+	lua_close(L); /* closes every engine: XDP programs detached */
+	if (signals_caught() && (rc != 0 || signals_terminate())) {
+		fprintf(stderr, "ringlab: stopped by %s; engines closed\n",
+		        strsignal(signals_caught()));
+		rc = 128 + signals_caught();
+	}
 	return rc;
 }

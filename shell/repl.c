@@ -8,10 +8,19 @@
  * history in ~/.ringlab_history and completion from repl.complete(); when
  * stdin is a pipe or file, lines are read plainly with no prompt, so tests
  * can feed commands in and read clean output.
+ *
+ * On a terminal readline runs in its callback mode inside a select() loop,
+ * so that ringlab stays in charge between keystrokes: Ctrl-C (a flag set by
+ * signals.c) cancels the line being typed, and every 50 ms without input
+ * repl.idle() runs, which lets `host up` answer ARP and pings while the
+ * prompt waits.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <unistd.h>
 
 #include <readline/history.h>
@@ -88,6 +97,7 @@ static void setup_readline(void)
 	const char *home = getenv("HOME");
 
 	rl_readline_name = "ringlab";
+	rl_catch_signals = 0; /* signals.c handles SIGINT and SIGTERM */
 	rl_attempted_completion_function = complete;
 	rl_basic_word_break_characters = " \t\n\"'><=;|&{(,[+-*/%^~#";
 	using_history();
@@ -110,19 +120,91 @@ static void remember(const char *line)
 
 /* ---- reading --------------------------------------------------------------- */
 
-static char *read_plain(void)
+enum got { GOT_LINE, GOT_EOF, GOT_CANCEL, GOT_QUIT };
+
+static enum got read_plain(char **out)
 {
 	char *line = NULL;
 	size_t cap = 0;
-	ssize_t n = getline(&line, &cap, stdin);
+	ssize_t n;
 
+	errno = 0;
+	n = getline(&line, &cap, stdin);
 	if (n < 0) {
 		free(line);
-		return NULL;
+		if (signals_terminate())
+			return GOT_QUIT;
+		if (errno == EINTR && signals_take_interrupt()) {
+			clearerr(stdin);
+			return GOT_CANCEL;
+		}
+		return GOT_EOF;
 	}
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
-	return line;
+	*out = line;
+	return GOT_LINE;
+}
+
+static char *cb_line;
+static bool cb_done;
+
+static void on_line(char *line)
+{
+	cb_line = line;
+	cb_done = true;
+	rl_callback_handler_remove();
+}
+
+/* Between keystrokes: repl.idle() (hosts answering). */
+static void idle(lua_State *L)
+{
+	repl_fn(L, "idle");
+	signals_enter_lua();
+	if (lua_pcall(L, 0, 0, 0) != LUA_OK)
+		lua_pop(L, 1);
+	signals_leave_lua();
+}
+
+/* Ctrl-C while typing: drop the line, show ^C, a fresh prompt follows. */
+static void cancel_line(void)
+{
+	rl_free_line_state();
+	rl_callback_sigcleanup();
+	rl_echo_signal_char(SIGINT);
+	rl_callback_handler_remove();
+	putchar('\n');
+}
+
+static enum got read_tty(lua_State *L, const char *prompt, char **out)
+{
+	cb_done = false;
+	cb_line = NULL;
+	rl_callback_handler_install(prompt, on_line);
+	while (!cb_done) {
+		struct timeval tv = {0, 50000};
+		fd_set fds;
+		int n;
+
+		FD_ZERO(&fds);
+		FD_SET(STDIN_FILENO, &fds);
+		n = select(STDIN_FILENO + 1, &fds, NULL, NULL, &tv);
+		if (signals_terminate()) {
+			rl_callback_handler_remove();
+			putchar('\n');
+			return GOT_QUIT;
+		}
+		if (signals_take_interrupt()) {
+			cancel_line();
+			return GOT_CANCEL;
+		}
+		if (n == 0)
+			idle(L);
+		else if (n > 0)
+			rl_callback_read_char();
+	}
+	*out = cb_line;
+	return cb_line ? GOT_LINE : GOT_EOF;
 }
 
 static char *prompt_string(lua_State *L, bool more)
@@ -148,7 +230,11 @@ static int eval(lua_State *L, const char *chunk)
 
 	repl_fn(L, "eval");
 	lua_pushstring(L, chunk);
-	if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+	signals_enter_lua();
+	r = lua_pcall(L, 1, 1, 0);
+	signals_leave_lua();
+	if (r != LUA_OK) {
+		r = 0;
 		fprintf(stdout, "error: %s\n", lua_tostring(L, -1));
 	} else {
 		const char *s = lua_tostring(L, -1);
@@ -194,13 +280,19 @@ int repl_run(lua_State *L)
 	}
 	for (;;) {
 		char *prompt = tty ? prompt_string(L, state == 1) : NULL;
-		char *line = tty ? readline(prompt) : read_plain();
+		char *line = NULL;
+		enum got g = tty ? read_tty(L, prompt, &line) : read_plain(&line);
 
 		free(prompt);
-		if (!line) {
-			if (tty)
-				putchar('\n');
+		if (g == GOT_EOF && tty)
+			putchar('\n');
+		if (g == GOT_EOF || g == GOT_QUIT)
 			break;
+		if (g == GOT_CANCEL) { /* also drops an unfinished chunk */
+			free(chunk);
+			chunk = NULL;
+			state = 0;
+			continue;
 		}
 		remember(line);
 		append(&chunk, line);
@@ -210,7 +302,7 @@ int repl_run(lua_State *L)
 			free(chunk);
 			chunk = NULL;
 		}
-		if (state == 2)
+		if (state == 2 || signals_terminate())
 			break;
 	}
 	free(chunk);

@@ -99,6 +99,11 @@ function R.eval(chunk)
   return run_lua(chunk)
 end
 
+-- Between keystrokes at the prompt (every 50 ms): hosts answer.
+function R.idle()
+  commands.idle()
+end
+
 ---------------------------------------------------------------------------
 -- completion
 

@@ -101,6 +101,21 @@ void lab_count(struct lab_engine *eng, struct lab_packet *p, enum rl_ledger_fiel
 /* lua_build.c */
 void lab_build_register(lua_State *L); /* sets lab.packet on table at -1 */
 
+/* lua_fields.c: one key of the options table at t, checked (see there). */
+lua_Integer lab_field_int(lua_State *L, int t, const char *what, const char *key,
+                          lua_Integer def, lua_Integer max);
+bool lab_field_has(lua_State *L, int t, const char *key);
+const char *lab_field_str(lua_State *L, int t, const char *what, const char *key,
+                          const char *def);
+void lab_field_addr(lua_State *L, int t, const char *what, const char *key,
+                    const char *def, bool need_port, uint32_t *ip, uint16_t *port);
+void lab_field_mac(lua_State *L, int t, const char *what, const char *key,
+                   const char *def, uint8_t mac[6]);
+bool lab_field_csum(lua_State *L, int t, const char *what); /* true: software */
+void lab_field_tcp(lua_State *L, int t, const char *what, uint8_t def_flags,
+                   const char *mss_key, struct rl_tcp *tcp);
+void lab_flag_str(uint8_t flags, char out[9]); /* RL_TCP_* as "SA", "PA" */
+
 /* lua_dissect.c */
 void lab_push_dissect(lua_State *L, const struct rl_dissect *d, unsigned nseg);
 void lab_packet_summary(const struct rl_dissect *d, uint32_t len, unsigned nseg,
@@ -110,6 +125,22 @@ void lab_push_ledger(lua_State *L, const struct rl_ledger *l);
 
 /* lua_lab.c */
 int luaopen_ringlab(lua_State *L);
+
+/* lua_time.c: lab.now(), lab.sleep() on the table at -1. */
+void lab_time_register(lua_State *L);
+
+/* signals.c: Ctrl-C and SIGTERM (see there). */
+void signals_install(lua_State *L);
+void signals_enter_lua(void);     /* Lua runs: a signal raises "interrupted" */
+void signals_leave_lua(void);     /* at the prompt: a signal only sets a flag */
+bool signals_take_interrupt(void); /* a SIGINT arrived (and clear it) */
+int signals_caught(void);          /* the last signal number seen, or 0 */
+bool signals_terminate(void);      /* SIGTERM arrived: leave */
+
+/* lua_lessons.c: lab.opened(), lab.bench_mmap(), lab.crypto, and lab.watch,
+ * lab.plot, lab.pause, lab.progress (doors into ringlab.watch/.plot), on the
+ * table at -1. */
+void lab_lessons_register(lua_State *L);
 
 /* lua_term.c: terminal facts for the views (colour, width). */
 int luaopen_ringlab_term(lua_State *L);

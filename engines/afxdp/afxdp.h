@@ -90,6 +90,8 @@ struct rl_engine {
 	uint64_t tx_pkts, tx_bytes, rx_pkts, rx_bytes, kicks;
 	uint64_t owner_mismatch; /* kernel handed back a frame we did not expect */
 
+	uint64_t link_ok_until; /* CLOCK_MONOTONIC ns: the link was there */
+
 	struct rl_engine *next_open; /* the list the exit-time cleanup walks */
 	bool closing;
 };

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "afxdp.h"
 
@@ -132,14 +133,32 @@ static int need_socket(struct rl_engine *e, const char *what, struct rl_err *err
 	return 0;
 }
 
-/* Before giving the kernel more frames: is the interface still there? */
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no system call */
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Before giving the kernel more frames: is the interface still there?
+ * Asking (if_nametoindex) costs three system calls, more than the batch
+ * it guards, so the answer is trusted for a millisecond - no one deletes
+ * a link faster than that between two calls. */
 static int need_link(struct rl_engine *e, const char *what, struct rl_err *err)
 {
 	int rc = need_socket(e, what, err);
+	uint64_t t;
 
-	if (rc == 0 && afxdp_link_gone(e, err))
+	if (rc < 0)
+		return rc;
+	t = now_ns();
+	if (t < e->link_ok_until)
+		return 0;
+	if (afxdp_link_gone(e, err))
 		return -err->code;
-	return rc;
+	e->link_ok_until = t + 1000000;
+	return 0;
 }
 
 /* ---- fill ------------------------------------------------------------ */

@@ -18,15 +18,17 @@ Three things make the wire quiet and honest for a lab:
     only a partial sum that a real NIC would have completed);
   * each side has a permanent neighbour entry for the other, because the
     lab's AF_XDP socket may take every frame, ARP requests included, and
-    then nobody would answer them.
+    then nobody would answer them. `neigh=false` leaves them out (and
+    removes them on a second `up`): then ARP must really be answered, by
+    the kernel (steer=PORTS) or by ringlab.host (steer=all).
 
 `up` and `down` are idempotent. `down` deletes both namespaces, which
 deletes the veth pair and with it any XDP program attached to it.
 Everything here runs `ip` (iproute2) and needs root.
 
-Use from the shell:   ringlab testbed up|down|status|shell [name=rl mtu=1500]
+Use from the shell:   ringlab testbed up|down|status|shell [name=rl mtu=1500 neigh=true]
 Use from a script:    local tb = require "ringlab.testbed"
-                      tb.up{name="t1", mtu=9000} ... tb.down{name="t1"}
+                      tb.up{name="t1", mtu=9000, neigh=false} ... tb.down{name="t1"}
 --]]
 
 local M = {}
@@ -138,9 +140,24 @@ local function make_link(n)
 		n.lab, n.lab_if, n.peer_if, n.peer), "create the veth pair")
 end
 
+-- Permanent neighbour entries on both sides (neigh=true), or none, so
+-- that ARP has to work (neigh=false).
+local function neighbours(n, neigh)
+	local lab_mac, peer_mac = mac_of(n.lab, n.lab_if), mac_of(n.peer, n.peer_if)
+	if not neigh then
+		run(string.format("ip -n %s neigh del %s dev %s", n.peer, M.LAB_IP, n.peer_if))
+		run(string.format("ip -n %s neigh del %s dev %s", n.lab, M.PEER_IP, n.lab_if))
+		return
+	end
+	must(string.format("ip -n %s neigh replace %s lladdr %s dev %s nud permanent",
+		n.peer, M.LAB_IP, lab_mac, n.peer_if), "add the peer's neighbour entry")
+	must(string.format("ip -n %s neigh replace %s lladdr %s dev %s nud permanent",
+		n.lab, M.PEER_IP, peer_mac, n.lab_if), "add the lab's neighbour entry")
+end
+
 -- Settings that `up` (re)applies every time, so a second `up` with another
 -- mtu changes it in place.
-local function configure(n, mtu)
+local function configure(n, mtu, neigh)
 	for _, side in ipairs({ { n.lab, n.lab_if, M.LAB_IP }, { n.peer, n.peer_if, M.PEER_IP } }) do
 		local ns, ifname, ip = side[1], side[2], side[3]
 		must(string.format("ip -n %s link set dev lo up", ns), "bring up lo in " .. ns)
@@ -152,11 +169,7 @@ local function configure(n, mtu)
 	end
 	-- Real checksums in frames that reach the lab (see the top of this file).
 	run(string.format("ip netns exec %s ethtool -K %s tx off", n.peer, n.peer_if))
-	local lab_mac, peer_mac = mac_of(n.lab, n.lab_if), mac_of(n.peer, n.peer_if)
-	must(string.format("ip -n %s neigh replace %s lladdr %s dev %s nud permanent",
-		n.peer, M.LAB_IP, lab_mac, n.peer_if), "add the peer's neighbour entry")
-	must(string.format("ip -n %s neigh replace %s lladdr %s dev %s nud permanent",
-		n.lab, M.PEER_IP, peer_mac, n.lab_if), "add the lab's neighbour entry")
+	neighbours(n, neigh)
 end
 
 function M.up(opts)
@@ -170,7 +183,11 @@ function M.up(opts)
 	make_ns(n.lab)
 	make_ns(n.peer)
 	make_link(n)
-	configure(n, mtu)
+	local neigh = opts.neigh
+	if neigh == nil and existing.up then
+		neigh = existing.neigh == "static" -- a second `up` keeps it too
+	end
+	configure(n, mtu, neigh ~= false and neigh ~= "false" and neigh ~= "0")
 	return M.status(opts)
 end
 
@@ -225,6 +242,10 @@ function M.status(opts)
 		s.xdp_mode = s.xdp and (line:match("(xdp%a*)") or "xdp")
 	end
 	s.peer_mac = mac_of(n.peer, n.peer_if)
+	if line then
+		local _, nb = run(string.format("ip -n %s neigh show %s dev %s", n.peer, M.LAB_IP, n.peer_if))
+		s.neigh = nb:find("PERMANENT") and "static" or "arp"
+	end
 	s.up = (s.lab_ns and s.peer_ns and line ~= nil and s.peer_mac ~= nil) or false
 	s.gone = not s.lab_ns and not s.peer_ns
 	return s
@@ -246,6 +267,9 @@ local function describe(s)
 			s.lab, s.lab_if, s.lab_ip, M.PREFIX, s.lab_mac or "?"),
 		string.format("  peer  namespace %-10s %s %s/%d %s (the Linux stack)",
 			s.peer, s.peer_if, s.peer_ip, M.PREFIX, s.peer_mac or "?"),
+		string.format("  neigh %s", s.neigh == "static"
+			and "static: permanent entries on both sides (neigh=false for real ARP)"
+			or "arp: no static entries - someone must answer ARP (ringlab.host, or the kernel)"),
 		string.format("  xdp   %s", s.xdp and ("program id " .. s.xdp .. " on " .. s.lab_if
 			.. " (" .. s.xdp_mode .. ")") or "no program attached"),
 		string.format("  next  ringlab --netns %s     (peer: ip netns exec %s <cmd>)",
@@ -266,7 +290,7 @@ local function ringlab_bin()
 	return exe:match("/ringlab$") and exe or "ringlab"
 end
 
-local USAGE = "usage: ringlab testbed up|down|status|shell [name=rl] [mtu=1500] [force=true]"
+local USAGE = "usage: ringlab testbed up|down|status|shell [name=rl] [mtu=1500] [neigh=true] [force=true]"
 
 -- ringlab testbed <cmd> key=value...; returns the exit status (0 = fine).
 function M.main(args)
