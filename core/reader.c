@@ -74,6 +74,14 @@ void rl_reader_free(struct rl_reader *rd)
 	free(rd);
 }
 
+void rl_reader_forget(struct rl_reader *rd)
+{
+	if (!rd)
+		return;
+	free(rd->p);
+	free(rd);
+}
+
 /* ---- queueing ---------------------------------------------------------------- */
 
 static int grow(struct rl_reader *rd, uint32_t more, struct rl_err *err)

@@ -1,6 +1,6 @@
 /*
- * lua_build.c - lab.packet.udp{}, lab.packet.icmp{}, lab.packet.arp{}:
- * packets built inside a region, with every byte counted.
+ * lua_build.c - lab.packet.udp{}, lab.packet.tcp{}, lab.packet.icmp{},
+ * lab.packet.arp{}: packets built inside a region, with every byte counted.
  *
  * Two ways, chosen by the payload:
  *
@@ -22,24 +22,28 @@
 
 #include "shell.h"
 
-enum kind { UDP, ICMP, ARP };
+enum kind { UDP, ICMP, ARP, TCP };
 
 struct build {
 	const char *what;
 	enum kind kind;
 	uint32_t hdr;
 	struct rl_flow flow;
-	bool csum;
+	bool csum; /* false: UDP 0, TCP left to the NIC (RL_CSUM_PARTIAL) */
+	struct rl_tcp tcp;
 	uint8_t icmp_type;
 	uint16_t icmp_id, icmp_seq;
 	uint16_t arp_op;
 };
 
-static const char *const keys[3][16] = {
+static const char *const keys[4][24] = {
     {"src", "dst", "payload", "region", "src_mac", "dst_mac", "csum", "ttl", "id", NULL},
     {"src", "dst", "payload", "region", "src_mac", "dst_mac", "ttl", "id", "type",
      "icmp_id", "seq", NULL},
     {"src", "dst", "region", "src_mac", "dst_mac", "op", NULL},
+    {"src", "dst", "payload", "region", "src_mac", "dst_mac", "csum", "ttl", "id",
+     "seq", "ack", "flags", "window", "urg", "mss", "wscale", "sack_ok", "ts_val",
+     "ts_ecr", NULL},
 };
 
 static void check_keys(lua_State *L, const struct build *b)
@@ -59,63 +63,30 @@ static void check_keys(lua_State *L, const struct build *b)
 				luaL_addstring(&lb, keys[b->kind][i]);
 			}
 			luaL_pushresult(&lb);
-			luaL_error(L, "%s: unknown field '%s' - use %s", b->what,
-			           luaL_tolstring(L, -3, NULL), lua_tostring(L, -2));
+			k = luaL_tolstring(L, -3, NULL); /* before the list is read */
+			luaL_error(L, "%s: unknown field '%s' - use %s", b->what, k,
+			           lua_tostring(L, -2));
 		}
 	}
-}
-
-static const char *opt_str(lua_State *L, const char *key, const char *def)
-{
-	const char *s;
-
-	lua_getfield(L, 1, key);
-	s = luaL_optstring(L, -1, def);
-	lua_pop(L, 1);
-	return s;
 }
 
 static lua_Integer opt_int(lua_State *L, const struct build *b, const char *key,
                            lua_Integer def, lua_Integer max)
 {
-	lua_Integer v;
-	int ok;
-
-	if (lua_getfield(L, 1, key) == LUA_TNIL) {
-		lua_pop(L, 1);
-		return def;
-	}
-	v = lua_tointegerx(L, -1, &ok);
-	if (!ok || v < 0 || v > max)
-		luaL_error(L, "%s: %s= must be a whole number 0 .. %I, not %s", b->what,
-		           key, max, luaL_tolstring(L, -1, NULL));
-	lua_pop(L, 1);
-	return v;
+	return lab_field_int(L, 1, b->what, key, def, max);
 }
 
 static void parse_addr(lua_State *L, const struct build *b, const char *key,
                        const char *def, uint32_t *ip, uint16_t *port)
 {
-	const char *s = opt_str(L, key, def);
-	struct rl_err err;
-
-	if (!s)
-		luaL_error(L, "%s: %s= is missing - e.g. %s=\"198.18.0.2%s\"", b->what,
-		           key, key, b->kind == UDP ? ":9999" : "");
-	rl_err_clear(&err);
-	if (rl_parse_ip4(s, ip, port, b->kind == UDP, &err) < 0)
-		luaL_error(L, "%s: %s=%s: %s", b->what, key, s, err.msg);
+	lab_field_addr(L, 1, b->what, key, def, b->kind == UDP || b->kind == TCP, ip,
+	               port);
 }
 
 static void parse_mac(lua_State *L, const struct build *b, const char *key,
                       const char *def, uint8_t mac[6])
 {
-	const char *s = opt_str(L, key, def);
-	struct rl_err err;
-
-	rl_err_clear(&err);
-	if (rl_parse_mac(s, mac, &err) < 0)
-		luaL_error(L, "%s: %s=%s: %s", b->what, key, s, err.msg);
+	lab_field_mac(L, 1, b->what, key, def, mac);
 }
 
 static void parse_fields(lua_State *L, struct build *b)
@@ -123,7 +94,10 @@ static void parse_fields(lua_State *L, struct build *b)
 	struct rl_flow *f = &b->flow;
 
 	memset(f, 0, sizeof(*f));
-	parse_addr(L, b, "src", b->kind == UDP ? "198.18.0.1:9000" : "198.18.0.1",
+	parse_addr(L, b, "src",
+	           b->kind == UDP   ? "198.18.0.1:9000"
+	           : b->kind == TCP ? "198.18.0.1:40000"
+	                            : "198.18.0.1",
 	           &f->src_ip, &f->src_port);
 	parse_addr(L, b, "dst", NULL, &f->dst_ip, &f->dst_port);
 	parse_mac(L, b, "src_mac", "02:00:00:00:00:01", f->src_mac);
@@ -131,9 +105,7 @@ static void parse_fields(lua_State *L, struct build *b)
 	          b->kind == ARP ? "00:00:00:00:00:00" : "02:00:00:00:00:02", f->dst_mac);
 	f->ttl = (uint8_t)opt_int(L, b, "ttl", 64, 255);
 	f->ip_id = (uint16_t)opt_int(L, b, "id", 0, 65535);
-	lua_getfield(L, 1, "csum");
-	b->csum = lua_isnil(L, -1) || lua_toboolean(L, -1);
-	lua_pop(L, 1);
+	b->csum = lab_field_csum(L, 1, b->what);
 }
 
 static int write_headers(const struct build *b, uint8_t *h, const struct rl_iov *v,
@@ -142,6 +114,10 @@ static int write_headers(const struct build *b, uint8_t *h, const struct rl_iov 
 	switch (b->kind) {
 	case UDP:
 		return rl_build_udp(h, b->hdr, &b->flow, v, n, b->csum, touched, err);
+	case TCP:
+		return rl_build_tcp(h, b->hdr, &b->flow, &b->tcp, v, n,
+		                    b->csum ? RL_CSUM_SOFTWARE : RL_CSUM_PARTIAL, touched,
+		                    err);
 	case ICMP:
 		return rl_build_icmp_echo(h, b->hdr, &b->flow, b->icmp_type, b->icmp_id,
 		                          b->icmp_seq, v, n, touched, err);
@@ -342,6 +318,16 @@ static int packet_udp(lua_State *L)
 	return build(L, &b);
 }
 
+static int packet_tcp(lua_State *L)
+{
+	struct build b = {.what = "tcp", .kind = TCP};
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lab_field_tcp(L, 1, b.what, RL_TCP_ACK, "mss", &b.tcp);
+	b.hdr = rl_tcp_hdrs_len(&b.tcp);
+	return build(L, &b);
+}
+
 static int packet_icmp(lua_State *L)
 {
 	struct build b = {.what = "icmp",
@@ -382,6 +368,7 @@ static int packet_arp(lua_State *L)
 
 static const luaL_Reg packet_builders[] = {
     {"udp", packet_udp},
+    {"tcp", packet_tcp},
     {"icmp", packet_icmp},
     {"arp", packet_arp},
     {NULL, NULL},

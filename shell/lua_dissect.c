@@ -57,9 +57,14 @@ void lab_packet_summary(const struct rl_dissect *d, uint32_t len, unsigned nseg,
 	if (d->layers & RL_L_UDP)
 		snprintf(out, cap, "udp %s:%u > %s:%u len %u %s", src, d->src_port, dst,
 		         d->dst_port, len, segs);
-	else if (d->layers & RL_L_TCP)
-		snprintf(out, cap, "tcp %s:%u > %s:%u len %u %s", src, d->src_port, dst,
-		         d->dst_port, len, segs);
+	else if (d->layers & RL_L_TCP) {
+		char fl[9];
+
+		lab_flag_str(d->tcp_flags, fl);
+		snprintf(out, cap, "tcp %s:%u > %s:%u [%s] seq %u ack %u len %u %s", src,
+		         d->src_port, dst, d->dst_port, fl, d->tcp_seq, d->tcp_ack, len,
+		         segs);
+	}
 	else if (d->layers & RL_L_ICMP)
 		snprintf(out, cap, "icmp %s %s > %s id %u seq %u len %u %s",
 		         d->icmp_type == 8   ? "echo request"
@@ -113,6 +118,36 @@ static void push_l3(lua_State *L, const struct rl_dissect *d)
 	}
 }
 
+/* d.tcp: options appear only when the packet carries them. */
+static void push_tcp(lua_State *L, const struct rl_dissect *d)
+{
+	char flags[9];
+
+	lab_flag_str(d->tcp_flags, flags);
+	lua_createtable(L, 0, 16);
+	set_int(L, "src_port", d->src_port);
+	set_int(L, "dst_port", d->dst_port);
+	set_int(L, "seq", d->tcp_seq);
+	set_int(L, "ack", d->tcp_ack);
+	set_int(L, "flags", d->tcp_flags);
+	set_str(L, "flag_str", flags);
+	set_int(L, "window", d->tcp_window);
+	set_int(L, "hlen", d->tcp_hlen);
+	set_int(L, "csum", d->tcp_csum);
+	set_bool(L, "csum_ok", d->tcp_csum_ok);
+	set_int(L, "urg", d->tcp_urg);
+	if (d->tcp_opts & RL_TCPOPT_MSS)
+		set_int(L, "mss", d->tcp_mss);
+	if (d->tcp_opts & RL_TCPOPT_WSCALE)
+		set_int(L, "wscale", d->tcp_wscale);
+	set_bool(L, "sack_ok", (d->tcp_opts & RL_TCPOPT_SACKOK) != 0);
+	if (d->tcp_opts & RL_TCPOPT_TS) {
+		set_int(L, "ts_val", d->tcp_ts_val);
+		set_int(L, "ts_ecr", d->tcp_ts_ecr);
+	}
+	lua_setfield(L, -2, "tcp");
+}
+
 static void push_l4(lua_State *L, const struct rl_dissect *d)
 {
 	if (d->layers & RL_L_ICMP) {
@@ -125,17 +160,17 @@ static void push_l4(lua_State *L, const struct rl_dissect *d)
 		set_bool(L, "csum_ok", d->icmp_csum_ok);
 		lua_setfield(L, -2, "icmp");
 	}
-	if (d->layers & (RL_L_UDP | RL_L_TCP)) {
+	if (d->layers & RL_L_UDP) {
 		lua_createtable(L, 0, 5);
 		set_int(L, "src_port", d->src_port);
 		set_int(L, "dst_port", d->dst_port);
-		if (d->layers & RL_L_UDP) {
-			set_int(L, "len", d->udp_len);
-			set_int(L, "csum", d->udp_csum);
-			set_bool(L, "csum_ok", d->udp_csum_ok);
-		}
-		lua_setfield(L, -2, d->layers & RL_L_UDP ? "udp" : "tcp");
+		set_int(L, "len", d->udp_len);
+		set_int(L, "csum", d->udp_csum);
+		set_bool(L, "csum_ok", d->udp_csum_ok);
+		lua_setfield(L, -2, "udp");
 	}
+	if (d->layers & RL_L_TCP)
+		push_tcp(L, d);
 }
 
 void lab_push_dissect(lua_State *L, const struct rl_dissect *d, unsigned nseg)

@@ -221,6 +221,7 @@ static int engine_close(lua_State *L)
 	struct lab_engine *eng = luaL_checkudata(L, 1, LAB_ENGINE_MT);
 
 	if (eng->e) {
+		lab_pcap_detach(L, eng);
 		eng->ops->close(eng->e); /* a sim peer unplugs its cable here */
 		eng->e = NULL;
 	}

@@ -111,6 +111,7 @@ static int engine_rx(lua_State *L)
 	n = max ? eng->ops->rx(eng->e, d, max, &err) : 0;
 	if (n < 0)
 		return lab_raise(L, "rx", &err);
+	lab_pcap_write(eng, d, (uint32_t)n);
 	push_received(L, d, n);
 	return 1;
 }
@@ -145,6 +146,8 @@ static struct lab_packet *tx_item(lua_State *L, struct lab_engine *eng, int list
 	if (p->state == PKT_RELEASED)
 		luaL_error(L,
 		           "tx: this packet was released - build or receive a new one");
+	if (p->state == PKT_CONSUMED)
+		luaL_error(L, "tx: this packet was given to a reader - build a new one");
 	lua_getiuservalue(L, -1, 1);
 	if (lua_touserdata(L, -1) != (void *)eng)
 		luaL_error(L,
@@ -199,6 +202,7 @@ static int engine_tx(lua_State *L)
 	ret = eng->ops->tx(eng->e, d, (uint32_t)nd, &err);
 	if (ret < 0)
 		return lab_raise(L, "tx", &err);
+	lab_pcap_write(eng, d, (uint32_t)ret);
 	for (int i = 0; i < n && ret >= (int)pk[i]->nseg; i++) {
 		ret -= (int)pk[i]->nseg;
 		pk[i]->state = PKT_SENT;

@@ -1,6 +1,7 @@
 /*
  * lua_lab.c - the `lab` library: lab.version, lab.engines(), lab.open(),
- * lab.dissect(), lab.packet.*, lab.now(), lab.sleep(); also what `require "ringlab"` returns.
+ * lab.dissect(), lab.packet.*, lab.segment(), lab.reader(), lab.pcap(),
+ * lab.now(), lab.sleep(); also what `require "ringlab"` returns.
  *
  * Registers the metatables of every handle (engine, region, buffer,
  * packet) once, then builds the table. The handles' methods live in the
@@ -54,6 +55,9 @@ int luaopen_ringlab(lua_State *L)
 	luaL_newlib(L, lab_funcs);
 	set_str(L, "version", RINGLAB_VERSION);
 	lab_build_register(L);
+	lab_segment_register(L);
+	lab_reader_register(L);
+	lab_pcap_register(L);
 	lab_time_register(L);
 	lab_lessons_register(L);
 	return 1;

@@ -89,6 +89,11 @@ static struct lab_packet *held(lua_State *L, const char *what, struct lab_engine
 	if (p->state == PKT_RELEASED)
 		luaL_error(L, "%s: this packet was released - build or receive a new one",
 		           what);
+	if (p->state == PKT_CONSUMED)
+		luaL_error(L,
+		           "%s: this packet was given to a reader (rd:push) - read its "
+		           "bytes there",
+		           what);
 	return p;
 }
 
@@ -167,7 +172,7 @@ static int packet_dissect(lua_State *L)
 	struct rl_dissect d;
 
 	rl_dissect(pieces(L, p, r), p->nseg, &d);
-	if ((d.layers & RL_L_ICMP) || ((d.layers & RL_L_UDP) && d.udp_csum))
+	if ((d.layers & (RL_L_ICMP | RL_L_TCP)) || ((d.layers & RL_L_UDP) && d.udp_csum))
 		lab_count(eng, p, RL_LEDGER_TOUCHED, d.payload_len);
 	lab_push_dissect(L, &d, p->nseg);
 	return 1;
@@ -182,6 +187,37 @@ static int packet_payload(lua_State *L)
 
 	rl_dissect(pieces(L, p, r), p->nseg, &d);
 	push_range(L, eng, p, r, d.payload_off, d.payload_len);
+	return 1;
+}
+
+/* Does the payload equal s? Compared where it lies: touched, not copied. */
+static int packet_payload_equals(lua_State *L)
+{
+	struct lab_engine *eng;
+	struct rl_region *r;
+	struct lab_packet *p = held(L, "payload_equals", &eng, &r);
+	size_t slen, pos = 0, at = 0;
+	const char *s = luaL_checklstring(L, 2, &slen);
+	struct rl_dissect d;
+	bool eq;
+
+	rl_dissect(pieces(L, p, r), p->nseg, &d);
+	eq = d.payload_len == slen;
+	for (unsigned i = 0; eq && i < p->nseg && at < slen; i++) {
+		size_t sl = p->seg[i].d.len, skip, take;
+
+		if (d.payload_off >= pos + sl) {
+			pos += sl;
+			continue;
+		}
+		skip = d.payload_off + at > pos ? d.payload_off + at - pos : 0;
+		take = sl - skip < slen - at ? sl - skip : slen - at;
+		eq = memcmp(rl_region_ptr(r, p->seg[i].d.addr + skip), s + at, take) == 0;
+		at += take;
+		pos += sl;
+	}
+	lab_count(eng, p, RL_LEDGER_TOUCHED, at);
+	lua_pushboolean(L, eq);
 	return 1;
 }
 
@@ -233,7 +269,7 @@ static int packet_ledger(lua_State *L)
 
 static int packet_state(lua_State *L)
 {
-	static const char *const names[] = {"held", "sent", "released"};
+	static const char *const names[] = {"held", "sent", "released", "consumed"};
 
 	lua_pushstring(L, names[lab_check_packet(L, 1)->state]);
 	return 1;
@@ -241,7 +277,7 @@ static int packet_state(lua_State *L)
 
 static int packet_tostring(lua_State *L)
 {
-	static const char *const names[] = {"held", "sent", "released"};
+	static const char *const names[] = {"held", "sent", "released", "consumed"};
 	struct lab_packet *p = lab_check_packet(L, 1);
 	struct lab_engine *eng;
 	struct rl_region *r;
@@ -268,6 +304,7 @@ static const luaL_Reg packet_methods[] = {
     {"segments", packet_segments},
     {"dissect", packet_dissect},
     {"payload", packet_payload},
+    {"payload_equals", packet_payload_equals},
     {"bytes", packet_bytes},
     {"release", packet_release},
     {"ledger", packet_ledger},

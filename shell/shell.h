@@ -9,6 +9,9 @@
  *   buffer  (lua_region.c)  bytes born inside the region
  *   packet  (lua_packet.c)  a chain of descriptors; built (lua_build.c) or
  *                           received
+ *   segs    (lua_segment.c) lab.segment(): data cut into packets
+ *   reader  (lua_reader.c)  lab.reader(): a received stream, and its views
+ *   pcap    (lua_pcap.c)    lab.pcap(): a capture file of an engine's traffic
  *
  * Regions, buffers and packets keep their engine alive through a uservalue
  * and check that it is still open before touching region memory, so a
@@ -31,10 +34,13 @@
 #define LAB_BUFFER_MT "ringlab.buffer"
 #define LAB_PACKET_MT "ringlab.packet"
 
+struct lab_pcap;
+
 struct lab_engine {
 	const struct rl_engine_ops *ops;
-	struct rl_engine *e; /* NULL once closed */
-	int id;              /* 1, 2, ... in order of lab.open() */
+	struct rl_engine *e;   /* NULL once closed */
+	int id;                /* 1, 2, ... in order of lab.open() */
+	struct lab_pcap *pcap; /* lab.pcap() capture, or NULL */
 };
 
 struct lab_buffer {
@@ -43,7 +49,8 @@ struct lab_buffer {
 	bool freed;
 };
 
-enum lab_pkt_state { PKT_HELD, PKT_SENT, PKT_RELEASED };
+/* CONSUMED: a reader (lab.reader) took its frames. */
+enum lab_pkt_state { PKT_HELD, PKT_SENT, PKT_RELEASED, PKT_CONSUMED };
 
 struct lab_seg {
 	struct rl_desc d;
@@ -115,6 +122,16 @@ bool lab_field_csum(lua_State *L, int t, const char *what); /* true: software */
 void lab_field_tcp(lua_State *L, int t, const char *what, uint8_t def_flags,
                    const char *mss_key, struct rl_tcp *tcp);
 void lab_flag_str(uint8_t flags, char out[9]); /* RL_TCP_* as "SA", "PA" */
+
+/* lua_segment.c, lua_reader.c, lua_pcap.c: lab.segment, lab.reader,
+ * lab.pcap on the table at -1. */
+void lab_segment_register(lua_State *L);
+void lab_reader_register(lua_State *L);
+void lab_pcap_register(lua_State *L);
+/* Write the packets of descriptors d[0..n) to the engine's capture, if any
+ * (counted touched). Called where frames are sent (tx) and received (rx). */
+void lab_pcap_write(struct lab_engine *eng, const struct rl_desc *d, uint32_t n);
+void lab_pcap_detach(lua_State *L, struct lab_engine *eng); /* at e:close() */
 
 /* lua_dissect.c */
 void lab_push_dissect(lua_State *L, const struct rl_dissect *d, unsigned nseg);

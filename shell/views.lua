@@ -172,6 +172,17 @@ function V.packet(d, segs)
     out[#out + 1] = string.format("  udp   %d > %d len %d csum 0x%04x %s", d.udp.src_port, d.udp.dst_port,
       d.udp.len, d.udp.csum, d.udp.csum == 0 and "(none)" or d.udp.csum_ok and "ok" or "BAD")
   end
+  if d.tcp then
+    local t = d.tcp
+    local opts = {}
+    if t.mss then opts[#opts + 1] = "mss " .. t.mss end
+    if t.wscale then opts[#opts + 1] = "wscale " .. t.wscale end
+    if t.sack_ok then opts[#opts + 1] = "sack_ok" end
+    if t.ts_val then opts[#opts + 1] = string.format("ts %d/%d", t.ts_val, t.ts_ecr) end
+    out[#out + 1] = string.format("  tcp   %d > %d [%s] seq %d ack %d win %d hlen %d csum 0x%04x %s%s",
+      t.src_port, t.dst_port, t.flag_str, t.seq, t.ack, t.window, t.hlen, t.csum,
+      t.csum_ok and "ok" or "BAD (or left to the NIC)", #opts > 0 and "  " .. table.concat(opts, " ") or "")
+  end
   if d.icmp then
     out[#out + 1] = string.format("  icmp  type %d code %d id %d seq %d csum 0x%04x %s", d.icmp.type,
       d.icmp.code, d.icmp.id, d.icmp.seq, d.icmp.csum, d.icmp.csum_ok and "ok" or "BAD")

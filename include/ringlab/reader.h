@@ -35,6 +35,9 @@ int rl_reader_new(struct rl_reader **out, struct rl_region *r, struct rl_ledger 
                   struct rl_err *err);
 /* Give back every frame the reader owns (read or not) and free it. */
 void rl_reader_free(struct rl_reader *rd);
+/* Free it without touching its region or ledger: for when they are gone
+ * already (the engine that owned them was closed). */
+void rl_reader_forget(struct rl_reader *rd);
 
 /* Queue bytes [addr, addr+len) of one frame. own: the reader returns the
  * frame to the pool once it has moved past it (the frame must be app-owned

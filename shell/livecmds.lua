@@ -1,0 +1,119 @@
+-- livecmds.lua - the prompt commands of the live view (ringlab.livecmds):
+-- watch, watch run, lessons, lesson, the drawn step and show ledger --svg.
+--
+-- commands.lua calls install() once with its command table and its def();
+-- the commands here are thin wrappers over ringlab.watch, ringlab.plot and
+-- ringlab.lesson, the same code lab.watch(), lab.plot() and the lesson
+-- scripts use. `step` keeps its one-line explanation and adds the four
+-- rings before and after, the moved descriptor marked.
+
+local M = {}
+
+local function fail(fmt, ...) error(string.format(fmt, ...), 0) end
+
+local function is_engine(v)
+  local mt = getmetatable(v)
+  return type(v) == "userdata" and type(mt) == "table" and mt.__name == "ringlab.engine"
+end
+
+-- `watch a b interval=0.5`: engines named by their globals; none: all.
+local function watch_args(args)
+  local list, opts = {}, {}
+  for _, w in ipairs(args) do
+    local k, v = w:match("^(%a+)=(.*)$")
+    if k then
+      opts[k] = tonumber(v) or fail("watch: %s=%s is not a number - e.g. watch interval=0.5", k, v)
+    elseif is_engine(_G[w]) then
+      list[#list + 1] = _G[w]
+    else
+      fail("watch: '%s' is not an engine - name engines by their variables (watch e), or give none for all", w)
+    end
+  end
+  return #list > 0 and list or nil, opts
+end
+
+local function engines_after(id)
+  return function()
+    local out = {}
+    for _, e in ipairs(lab.opened()) do
+      if e:info().id > id then out[#out + 1] = e end
+    end
+    return out
+  end
+end
+
+local function last_id()
+  local id = 0
+  for _, e in ipairs(lab.opened()) do id = math.max(id, e:info().id) end
+  return id
+end
+
+local function find_lesson(n)
+  local L = require "ringlab.lesson"
+  for _, l in ipairs(L.lessons()) do
+    if l.n == n then return l end
+  end
+  fail("lesson: there is no lesson %s - list them with: lessons", tostring(n))
+end
+
+function M.install(C, def, current)
+  local W = require "ringlab.watch"
+
+  def("watch", "watch [ENGINE...] [interval=S] | watch run SCRIPT [ARGS...]",
+    "a live dashboard of every open engine (rings, owners, ledger, rates, drops; q leaves), or run a script under it",
+    function(args)
+      if args[1] == "run" then
+        local path = args[2] or fail("watch run: which script? - watch run scripts/lessons/01-umem.lua")
+        if not io.open(path) then fail("watch run: cannot read %s - give the path of a Lua script", path) end
+        W.live(path, { what = "running " .. path }, table.unpack(args, 3))
+        return
+      end
+      local list, opts = watch_args(args)
+      opts.tick = C.idle
+      W.watch(list, opts)
+    end)
+
+  def("lessons", "lessons", "list the lessons (scripts/lessons): run one with lesson N",
+    function()
+      for _, l in ipairs(require("ringlab.lesson").lessons()) do
+        print(string.format("%2d  %s\n      %s", l.n, l.title, l.line))
+      end
+      print("run one: lesson N [sim|afxdp|dpdk] - it pauses between parts on a terminal")
+    end)
+
+  def("lesson", "lesson N [ENGINE] [key=value...]", "run lesson N in the live view (on the simulator unless an engine is named)",
+    function(args)
+      local n = math.tointeger(tonumber(args[1] or "")) or fail("lesson: which one? - lesson 1 (list them: lessons)")
+      local l = find_lesson(n)
+      W.live(l.path, { what = l.title, engines = engines_after(last_id()) },
+        table.unpack(args, 2))
+    end)
+
+  local step = C.byname.step
+  step.line = step.line .. "; draws the four rings before and after, the moved descriptor marked"
+  step.fn = function(args)
+    local e = current()
+    local n = math.tointeger(tonumber(args[1] or "1")) or fail("step: '%s' is not a whole number - e.g. step 3", args[1])
+    for _ = 1, n do
+      local before = e:rings()
+      local s = e:step()
+      print(W.step_view(before, e:rings(), s))
+      if s.kind == "idle" then break end
+    end
+  end
+
+  local show = C.byname.show
+  local show_fn = show.fn
+  show.usage = show.usage .. " | show ledger --svg FILE"
+  show.fn = function(args, rest)
+    if args[1] == "ledger" and args[2] == "--svg" then
+      local file = args[3] or fail("show ledger --svg: which file? - show ledger --svg ledger.svg")
+      require("ringlab.plot").plot { file = file }
+      print(string.format("wrote %s: the ledger of every open engine (bars) and their rates over time", file))
+      return
+    end
+    return show_fn(args, rest)
+  end
+end
+
+return M

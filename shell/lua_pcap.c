@@ -1,0 +1,190 @@
+/*
+ * lua_pcap.c - lab.pcap(e, "trace.pcap"): every packet an engine sends or
+ * receives, written to a pcap file that tcpdump and Wireshark read.
+ *
+ * libpcap writes the file (pcap_open_dead(DLT_EN10MB) + pcap_dump_open);
+ * the engine handle points at its capture, and e:tx(), segs:tx() and
+ * e:rx() call lab_pcap_write() with the descriptors they moved. A packet
+ * of several descriptors is gathered into one record, so a capture reads
+ * every byte of every packet: the ledger counts them as `touched` - a
+ * capture is not free. The registry keeps the capture alive while its
+ * engine is open; e:close() and cap:close() end it.
+ */
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "shell.h"
+
+#define PCAP_MT "ringlab.pcap"
+#define SNAPLEN 262144u
+
+struct lab_pcap {
+	pcap_t *pd;
+	pcap_dumper_t *dump; /* NULL once closed */
+	struct lab_engine *eng;
+	int ref; /* in the registry while attached */
+	uint64_t count, bytes;
+	uint8_t buf[SNAPLEN];
+};
+
+/* One packet (descriptors d[0..n)) into the file. */
+static void write_one(struct lab_pcap *c, const struct rl_region *r,
+                      const struct rl_desc *d, uint32_t n, const struct timeval *tv)
+{
+	struct pcap_pkthdr h = {.ts = *tv};
+	uint32_t len = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t take = d[i].len;
+
+		if (len + take > SNAPLEN)
+			take = SNAPLEN - len;
+		memcpy(c->buf + len, rl_region_ptr(r, d[i].addr), take);
+		len += take;
+		h.len += d[i].len;
+	}
+	h.caplen = len;
+	pcap_dump((u_char *)c->dump, &h, c->buf);
+	c->count++;
+	c->bytes += len;
+	lab_count(c->eng, NULL, RL_LEDGER_TOUCHED, len);
+}
+
+void lab_pcap_write(struct lab_engine *eng, const struct rl_desc *d, uint32_t n)
+{
+	struct lab_pcap *c = eng->pcap;
+	struct rl_region *r;
+	struct timeval tv;
+	uint32_t i = 0;
+
+	if (!c || !c->dump || !eng->e || !eng->ops->get_region)
+		return;
+	r = eng->ops->get_region(eng->e);
+	if (!r)
+		return;
+	gettimeofday(&tv, NULL);
+	while (i < n) {
+		uint32_t j = i;
+
+		while (j + 1 < n && (d[j].options & RL_DESC_CONTD))
+			j++;
+		write_one(c, r, d + i, j - i + 1, &tv);
+		i = j + 1;
+	}
+}
+
+static void pcap_end(lua_State *L, struct lab_pcap *c)
+{
+	if (!c->dump)
+		return;
+	pcap_dump_close(c->dump);
+	pcap_close(c->pd);
+	c->dump = NULL;
+	c->pd = NULL;
+	if (c->eng)
+		c->eng->pcap = NULL;
+	c->eng = NULL;
+	luaL_unref(L, LUA_REGISTRYINDEX, c->ref);
+	c->ref = LUA_NOREF;
+}
+
+void lab_pcap_detach(lua_State *L, struct lab_engine *eng)
+{
+	if (eng->pcap)
+		pcap_end(L, eng->pcap);
+}
+
+static int lab_pcap_open(lua_State *L)
+{
+	struct lab_engine *eng = lab_check_engine(L, 1);
+	const char *path = luaL_checkstring(L, 2);
+	struct lab_pcap *c;
+
+	if (eng->pcap)
+		return luaL_error(L,
+		                  "pcap: this engine is already capturing - close that "
+		                  "capture (cap:close()) first");
+	c = lua_newuserdatauv(L, sizeof(*c), 1);
+	memset(c, 0, sizeof(*c) - SNAPLEN);
+	c->ref = LUA_NOREF;
+	luaL_setmetatable(L, PCAP_MT);
+	c->pd = pcap_open_dead(DLT_EN10MB, SNAPLEN);
+	if (!c->pd)
+		return luaL_error(L, "pcap: libpcap could not start a capture");
+	c->dump = pcap_dump_open(c->pd, path);
+	if (!c->dump) {
+		lua_pushstring(L, pcap_geterr(c->pd));
+		pcap_close(c->pd);
+		c->pd = NULL;
+		return luaL_error(L, "pcap: cannot write %s: %s - give a writable path",
+		                  path, lua_tostring(L, -1));
+	}
+	c->eng = eng;
+	eng->pcap = c;
+	lua_pushvalue(L, 1);
+	lua_setiuservalue(L, -2, 1);
+	lua_pushvalue(L, -1);
+	c->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	return 1;
+}
+
+static int cap_close(lua_State *L)
+{
+	struct lab_pcap *c = luaL_checkudata(L, 1, PCAP_MT);
+
+	if (c->dump)
+		pcap_dump_flush(c->dump);
+	pcap_end(L, c);
+	lua_pushinteger(L, (lua_Integer)c->count);
+	return 1;
+}
+
+static int cap_count(lua_State *L)
+{
+	lua_pushinteger(
+	    L, (lua_Integer)((struct lab_pcap *)luaL_checkudata(L, 1, PCAP_MT))->count);
+	return 1;
+}
+
+static int cap_flush(lua_State *L)
+{
+	struct lab_pcap *c = luaL_checkudata(L, 1, PCAP_MT);
+
+	if (c->dump)
+		pcap_dump_flush(c->dump);
+	return 0;
+}
+
+static int cap_tostring(lua_State *L)
+{
+	struct lab_pcap *c = luaL_checkudata(L, 1, PCAP_MT);
+
+	lua_pushfstring(L, "pcap capture: %I packets, %I bytes%s", (lua_Integer)c->count,
+	                (lua_Integer)c->bytes, c->dump ? "" : " (closed)");
+	return 1;
+}
+
+static const luaL_Reg cap_methods[] = {
+    {"close", cap_close},
+    {"count", cap_count},
+    {"flush", cap_flush},
+    {NULL, NULL},
+};
+
+void lab_pcap_register(lua_State *L)
+{
+	luaL_newmetatable(L, PCAP_MT);
+	luaL_newlib(L, cap_methods);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, cap_close);
+	lua_setfield(L, -2, "__gc");
+	lua_pushcfunction(L, cap_close);
+	lua_setfield(L, -2, "__close");
+	lua_pushcfunction(L, cap_tostring);
+	lua_setfield(L, -2, "__tostring");
+	lua_pop(L, 1);
+	lua_pushcfunction(L, lab_pcap_open);
+	lua_setfield(L, -2, "pcap");
+}

@@ -1,0 +1,624 @@
+/*
+ * lua_segment.c - lab.segment(data, opts): data larger than one MTU turned
+ * into packets by rl_segment() (core/segment.c), and the segs handle that
+ * sends them.
+ *
+ * The data is a Lua string (copy, reuse: copied into frames), a buffer from
+ * r:alloc() or {buffer, off, len} (any strategy). The segs handle keeps its
+ * engine (uservalue 1) and its buffer (uservalue 2) alive: born and sg
+ * descriptors point into the buffer's frames.
+ *
+ * Sending follows the core's rule of one owner per frame: segs:tx(e)
+ * queues what rl_segs_ready() allows now (a segment sharing a frame with
+ * the previous one waits for its completion); segs:send(e) loops ready ->
+ * tx -> kick -> complete until every segment went and every frame is back.
+ * Each call counts into the engine's ledger and the segs' own.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "shell.h"
+
+#define SEGS_MT "ringlab.segs"
+
+struct lab_segs {
+	struct rl_segs s;
+	uint32_t next; /* the next segment to queue */
+	uint64_t sent; /* segments queued, over every send */
+	struct rl_ledger ledger;
+};
+
+static const char *const seg_keys[] = {
+    "proto", "mss",    "strategy", "src", "dst",    "src_mac", "dst_mac", "seq",
+    "ack",   "window", "flags",    "urg", "wscale", "sack_ok", "ts_val",  "ts_ecr",
+    "csum",  "region", "engine",   "ttl", "id",     NULL,
+};
+
+static void check_seg_keys(lua_State *L, int t)
+{
+	for (lua_pushnil(L); lua_next(L, t); lua_pop(L, 1)) {
+		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+		int i;
+
+		for (i = 0; seg_keys[i] && strcmp(seg_keys[i], k) != 0; i++)
+			;
+		if (!seg_keys[i])
+			luaL_error(
+			    L,
+			    "segment: unknown option '%s' - use proto, mss, "
+			    "strategy, src, dst, src_mac, dst_mac, seq, ack, window, "
+			    "flags, ts_val, ts_ecr, csum, region, engine, ttl, id",
+			    luaL_tolstring(L, -2, NULL));
+	}
+}
+
+/* The engine from engine=, region= or the buffer, pushed; all must agree. */
+static struct lab_engine *seg_engine(lua_State *L, int t, int bidx)
+{
+	void *eng = NULL;
+	int at = 0;
+
+	if (bidx) {
+		lab_handle_engine(L, bidx, "segment");
+		eng = lua_touserdata(L, -1);
+		at = lua_gettop(L);
+	}
+	if (lua_getfield(L, t, "region") != LUA_TNIL) {
+		if (!luaL_testudata(L, -1, LAB_REGION_MT))
+			luaL_error(L,
+			           "segment: region= must be a region from e:region{}, "
+			           "not a %s",
+			           luaL_typename(L, -1));
+		lab_handle_engine(L, lua_gettop(L), "segment");
+		if (eng && lua_touserdata(L, -1) != eng)
+			luaL_error(L,
+			           "segment: the data lives in another engine's region "
+			           "than region= - use one engine");
+		eng = lua_touserdata(L, -1);
+		at = lua_gettop(L);
+	}
+	if (lua_getfield(L, t, "engine") != LUA_TNIL) {
+		lab_check_engine(L, -1);
+		if (eng && lua_touserdata(L, -1) != eng)
+			luaL_error(L, "segment: engine= is not the engine of the data's "
+			              "region - use one engine");
+		eng = lua_touserdata(L, -1);
+		at = lua_gettop(L);
+	}
+	if (!eng)
+		luaL_error(L, "segment: say where to build the packets - add region=r "
+		              "(a string is copied into the region's frames)");
+	lua_pushvalue(L, at);
+	return eng;
+}
+
+static void seg_flow(lua_State *L, int t, struct rl_seg_params *p)
+{
+	struct rl_flow *f = &p->flow;
+	bool tcp = p->proto == RL_IPPROTO_TCP;
+
+	lab_field_addr(L, t, "segment", "src",
+	               tcp ? "198.18.0.1:40000" : "198.18.0.1:9000", true, &f->src_ip,
+	               &f->src_port);
+	lab_field_addr(L, t, "segment", "dst", NULL, true, &f->dst_ip, &f->dst_port);
+	lab_field_mac(L, t, "segment", "src_mac", "02:00:00:00:00:01", f->src_mac);
+	lab_field_mac(L, t, "segment", "dst_mac", "02:00:00:00:00:02", f->dst_mac);
+	f->ttl = (uint8_t)lab_field_int(L, t, "segment", "ttl", 64, 255);
+	f->ip_id = (uint16_t)lab_field_int(L, t, "segment", "id", 0, 65535);
+}
+
+static void seg_params(lua_State *L, int t, struct rl_seg_params *p)
+{
+	const char *proto = lab_field_str(L, t, "segment", "proto", "tcp");
+	const char *st = lab_field_str(L, t, "segment", "strategy", "copy");
+	struct rl_err err;
+
+	memset(p, 0, sizeof(*p));
+	if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)
+		luaL_error(L,
+		           "segment: proto=%s cannot be segmented - use \"tcp\" or "
+		           "\"udp\"",
+		           proto);
+	p->proto = proto[0] == 't' ? RL_IPPROTO_TCP : RL_IPPROTO_UDP;
+	rl_err_clear(&err);
+	if (rl_seg_strategy_parse(st, &p->strategy, &err) < 0)
+		lab_raise(L, "segment", &err);
+	p->mss = (uint32_t)lab_field_int(L, t, "segment", "mss",
+	                                 p->proto == RL_IPPROTO_TCP ? 1448 : 1472, 65535);
+	seg_flow(L, t, p);
+	if (p->proto == RL_IPPROTO_TCP)
+		lab_field_tcp(L, t, "segment", 0, NULL, &p->tcp);
+	p->csum = lab_field_csum(L, t, "segment") ? RL_CSUM_SOFTWARE : RL_CSUM_PARTIAL;
+}
+
+/* The data at index 1 as a pointer and length; *bidx: its buffer or 0. */
+static const void *seg_data(lua_State *L, struct rl_region *r, uint64_t *len, int bidx)
+{
+	struct lab_buffer *b;
+	lua_Integer off = 0, n;
+
+	if (lua_type(L, 1) == LUA_TSTRING) {
+		size_t sl;
+		const char *s = lua_tolstring(L, 1, &sl);
+
+		*len = sl;
+		return s;
+	}
+	b = lua_touserdata(L, bidx);
+	if (b->freed)
+		luaL_error(L, "segment: the buffer was freed - allocate a new one");
+	n = (lua_Integer)b->len;
+	if (lua_istable(L, 1)) {
+		lua_geti(L, 1, 2);
+		off = luaL_optinteger(L, -1, 0);
+		lua_geti(L, 1, 3);
+		n = luaL_optinteger(L, -1, (lua_Integer)b->len - off);
+		lua_pop(L, 2);
+		if (off < 0 || n < 0 || (uint64_t)off > b->len ||
+		    (uint64_t)n > b->len - (uint64_t)off)
+			luaL_error(L,
+			           "segment: {buffer, %I, %I} runs past the end of the "
+			           "%I-byte buffer - stay inside it",
+			           off, n, (lua_Integer)b->len);
+	}
+	*len = (uint64_t)n;
+	return rl_region_ptr(r, b->addr + (uint64_t)off);
+}
+
+/* Index of the buffer the data is (or starts a table with), or 0. */
+static int seg_buffer(lua_State *L)
+{
+	if (lab_test_buffer(L, 1))
+		return 1;
+	if (lua_istable(L, 1)) {
+		lua_geti(L, 1, 1);
+		if (lab_test_buffer(L, -1))
+			return lua_gettop(L);
+		luaL_error(L, "segment: a table must be {buffer, off, len} with a buffer "
+		              "from r:alloc()");
+	}
+	if (lua_type(L, 1) != LUA_TSTRING)
+		luaL_error(L,
+		           "segment: give a string, a buffer from r:alloc() or "
+		           "{buffer, off, len}, not a %s",
+		           luaL_typename(L, 1));
+	return 0;
+}
+
+static void born_from_string(lua_State *L, const struct rl_seg_params *p)
+{
+	if (p->strategy == RL_SEG_BORN || p->strategy == RL_SEG_SG ||
+	    p->strategy == RL_SEG_TSO)
+		luaL_error(L,
+		           "segment: strategy %s sends data where it lies in the region, "
+		           "and a string is not there - allocate it with r:alloc(n), or "
+		           "use strategy copy or reuse",
+		           rl_seg_strategy_name(p->strategy));
+}
+
+static int lab_segment(lua_State *L)
+{
+	struct rl_seg_params p;
+	struct lab_engine *eng;
+	struct rl_region *r;
+	struct lab_segs *sg;
+	const void *data;
+	uint64_t len;
+	struct rl_err err;
+	int bidx, eidx;
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	lua_settop(L, 2);
+	check_seg_keys(L, 2);
+	bidx = seg_buffer(L);
+	seg_params(L, 2, &p);
+	if (!bidx)
+		born_from_string(L, &p);
+	eng = seg_engine(L, 2, bidx);
+	eidx = lua_gettop(L);
+	r = lab_engine_region(L, eng, "segment");
+	p.engine_tso = (eng->ops->caps & RL_CAP_TSO) != 0;
+	data = seg_data(L, r, &len, bidx);
+	sg = lua_newuserdatauv(L, sizeof(*sg), 2);
+	memset(sg, 0, sizeof(*sg));
+	rl_err_clear(&err);
+	if (rl_segment(&sg->s, r, data, len, &p, &sg->ledger, &err) < 0)
+		return lab_raise(L, "segment", &err);
+	if (lab_engine_ledger(eng))
+		rl_ledger_add(lab_engine_ledger(eng), &sg->ledger);
+	lua_pushvalue(L, eidx);
+	lua_setiuservalue(L, -2, 1);
+	if (bidx) {
+		lua_pushvalue(L, bidx);
+		lua_setiuservalue(L, -2, 2);
+	}
+	luaL_setmetatable(L, SEGS_MT);
+	return 1;
+}
+
+/* ---- the segs handle ------------------------------------------------------- */
+
+static struct lab_segs *check_segs(lua_State *L, const char *what)
+{
+	struct lab_segs *sg = luaL_checkudata(L, 1, SEGS_MT);
+
+	if (!sg->s.segs)
+		luaL_error(L, "%s: these segments were freed - segment the data again",
+		           what);
+	lab_handle_engine(L, 1, what);
+	lua_pop(L, 1);
+	if (lua_getiuservalue(L, 1, 2) != LUA_TNIL &&
+	    ((struct lab_buffer *)lua_touserdata(L, -1))->freed)
+		luaL_error(L,
+		           "%s: the buffer these segments point into was freed - "
+		           "keep it until they are sent",
+		           what);
+	lua_pop(L, 1);
+	return sg;
+}
+
+/* The engine argument at idx: must be the segments' own. */
+static struct lab_engine *segs_arg_engine(lua_State *L, int idx, const char *what)
+{
+	struct lab_engine *eng = lab_check_engine(L, idx);
+
+	lua_getiuservalue(L, 1, 1);
+	if (lua_touserdata(L, -1) != (void *)eng)
+		luaL_error(L,
+		           "%s: these segments were built in another engine's region "
+		           "- send them on that engine",
+		           what);
+	lua_pop(L, 1);
+	return eng;
+}
+
+/* Queue up to max segments from segment `from` that are ready now;
+ * returns segments queued (0 when the ring is full). */
+static uint32_t segs_queue_at(lua_State *L, struct lab_segs *sg, struct lab_engine *eng,
+                              const char *what, uint32_t from, uint32_t max)
+{
+	struct rl_segs *s = &sg->s;
+	uint32_t n = rl_segs_ready(s, from), nd, k = 0;
+	const struct rl_desc *d;
+	struct rl_err err;
+	int ret;
+
+	if (n > max)
+		n = max;
+	if (n == 0)
+		return 0;
+	if (!eng->ops->tx)
+		luaL_error(L, "%s: this engine cannot tx", what);
+	nd = rl_segs_ndescs(s, from, n);
+	d = &s->descs[s->segs[from].desc];
+	rl_err_clear(&err);
+	ret = eng->ops->tx(eng->e, d, nd, &err);
+	if (ret == -ENOSPC)
+		return 0;
+	if (ret < 0)
+		lab_raise(L, what, &err);
+	lab_pcap_write(eng, d, (uint32_t)ret);
+	while (k < n && ret >= (int)s->segs[from + k].ndesc)
+		ret -= (int)s->segs[from + k++].ndesc;
+	sg->sent += k;
+	return k;
+}
+
+/* Queue what is ready now from the cursor, and move it. */
+static uint32_t segs_queue(lua_State *L, struct lab_segs *sg, struct lab_engine *eng,
+                           const char *what)
+{
+	uint32_t k = segs_queue_at(L, sg, eng, what, sg->next, UINT32_MAX);
+
+	sg->next += k;
+	return k;
+}
+
+/* segs:tx(e) queues what is ready from the cursor on; segs:tx(e, i [, n])
+ * queues up to n ready segments from segment i (1-based) and leaves the
+ * cursor alone - how a TCP sends what its window allows, and retransmits. */
+static int segs_tx(lua_State *L)
+{
+	struct lab_segs *sg = check_segs(L, "tx");
+	struct lab_engine *eng = segs_arg_engine(L, 2, "tx");
+	lua_Integer i, n;
+
+	if (lua_isnoneornil(L, 3)) {
+		lua_pushinteger(L, segs_queue(L, sg, eng, "tx"));
+		return 1;
+	}
+	i = luaL_checkinteger(L, 3);
+	n = luaL_optinteger(L, 4, (lua_Integer)sg->s.nsegs);
+	if (i < 1 || i > (lua_Integer)sg->s.nsegs || n < 0)
+		return luaL_error(
+		    L, "tx: segment %I does not exist - give 1 .. %d (and n >= 0)", i,
+		    (int)sg->s.nsegs);
+	lua_pushinteger(L, segs_queue_at(L, sg, eng, "tx", (uint32_t)(i - 1),
+	                                 n > UINT32_MAX ? UINT32_MAX : (uint32_t)n));
+	return 1;
+}
+
+static uint32_t kick_complete(lua_State *L, struct lab_engine *eng, const char *what)
+{
+	struct rl_err err;
+	int ret;
+
+	rl_err_clear(&err);
+	if (eng->ops->kick && eng->ops->kick(eng->e, &err) < 0)
+		lab_raise(L, what, &err);
+	if (!eng->ops->complete)
+		luaL_error(L, "%s: this engine cannot complete", what);
+	ret = eng->ops->complete(eng->e, NULL, RL_REGION_MAX_FRAMES, &err);
+	if (ret < 0)
+		lab_raise(L, what, &err);
+	return (uint32_t)ret;
+}
+
+/* Every frame of these segments is back with the program. */
+static bool all_back(const struct rl_segs *s)
+{
+	for (uint32_t i = 0; i < s->ndescs; i++)
+		if (rl_region_owner(s->region,
+		                    rl_region_frame(s->region, s->descs[i].addr)) !=
+		    RL_OWN_APP)
+			return false;
+	return true;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int segs_send(lua_State *L)
+{
+	struct lab_segs *sg = check_segs(L, "send");
+	struct lab_engine *eng = segs_arg_engine(L, 2, "send");
+	uint32_t start = sg->next;
+	double idle = now_s();
+
+	while (sg->next < sg->s.nsegs || !all_back(&sg->s)) {
+		uint32_t q = segs_queue(L, sg, eng, "send");
+
+		if (q + kick_complete(L, eng, "send") > 0)
+			idle = now_s();
+		else if (now_s() - idle > 2.0)
+			return luaL_error(
+			    L,
+			    "send: the engine made no progress for 2 s with %d of %d "
+			    "segments sent - is the tx ring full with nothing "
+			    "completing, "
+			    "or is the peer gone? (e:rings(), e:owners())",
+			    (int)sg->next, (int)sg->s.nsegs);
+	}
+	lua_pushinteger(L, sg->next - start);
+	return 1;
+}
+
+/* segs:ready([i]): segments that can be queued now from the cursor (or
+ * from segment i). */
+static int segs_ready(lua_State *L)
+{
+	struct lab_segs *sg = check_segs(L, "ready");
+	lua_Integer i = luaL_optinteger(L, 2, (lua_Integer)sg->next + 1);
+
+	if (i < 1 || i > (lua_Integer)sg->s.nsegs + 1)
+		return luaL_error(L, "ready: segment %I does not exist - give 1 .. %d", i,
+		                  (int)sg->s.nsegs);
+	lua_pushinteger(L, i > (lua_Integer)sg->s.nsegs
+	                       ? 0
+	                       : rl_segs_ready(&sg->s, (uint32_t)(i - 1)));
+	return 1;
+}
+
+static int segs_len(lua_State *L)
+{
+	lua_pushinteger(L, ((struct lab_segs *)luaL_checkudata(L, 1, SEGS_MT))->s.nsegs);
+	return 1;
+}
+
+static int segs_next_seq(lua_State *L)
+{
+	lua_pushinteger(L, check_segs(L, "next_seq")->s.next_seq);
+	return 1;
+}
+
+static int segs_ledger(lua_State *L)
+{
+	lab_push_ledger(L, &((struct lab_segs *)luaL_checkudata(L, 1, SEGS_MT))->ledger);
+	return 1;
+}
+
+static void set_int(lua_State *L, const char *k, lua_Integer v)
+{
+	lua_pushinteger(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static int segs_info(lua_State *L)
+{
+	struct lab_segs *sg = check_segs(L, "info");
+	const struct rl_segs *s = &sg->s;
+	uint32_t shared = 0, hframes = 0;
+
+	for (uint32_t i = 0; i < s->nsegs; i++) {
+		shared += s->segs[i].shares_prev;
+		hframes += s->segs[i].header_frame;
+	}
+	lua_createtable(L, 0, 12);
+	lua_pushstring(L, rl_seg_strategy_name(s->params.strategy));
+	lua_setfield(L, -2, "strategy");
+	lua_pushstring(L, s->params.proto == RL_IPPROTO_TCP ? "tcp" : "udp");
+	lua_setfield(L, -2, "proto");
+	set_int(L, "count", s->nsegs);
+	set_int(L, "len", (lua_Integer)s->len);
+	set_int(L, "mss", s->params.mss);
+	set_int(L, "hdr_len", s->hdr_len);
+	set_int(L, "descriptors", s->ndescs);
+	set_int(L, "shared", shared);
+	set_int(L, "header_frames", hframes);
+	set_int(L, "held_frames", s->nheld);
+	set_int(L, "next", sg->next);
+	set_int(L, "sent", (lua_Integer)sg->sent);
+	set_int(L, "resends", s->resends);
+	return 1;
+}
+
+/* segs:segments() -> {{off=, len=, seq=, ip_id=, descs=, header_frame=,
+ * shares_prev=}, ...} */
+static int segs_segments(lua_State *L)
+{
+	const struct rl_segs *s = &check_segs(L, "segments")->s;
+
+	lua_createtable(L, (int)s->nsegs, 0);
+	for (uint32_t i = 0; i < s->nsegs; i++) {
+		const struct rl_seg *g = &s->segs[i];
+
+		lua_createtable(L, 0, 7);
+		set_int(L, "off", (lua_Integer)g->off);
+		set_int(L, "len", g->len);
+		set_int(L, "seq", g->seq);
+		set_int(L, "ip_id", g->ip_id);
+		set_int(L, "descs", g->ndesc);
+		lua_pushboolean(L, g->header_frame);
+		lua_setfield(L, -2, "header_frame");
+		lua_pushboolean(L, g->shares_prev);
+		lua_setfield(L, -2, "shares_prev");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+/* segs:dissect(i): segment i's packet as lab.dissect() shows it (its
+ * checksum is verified: touched). */
+static int segs_dissect(lua_State *L)
+{
+	struct lab_segs *sg = check_segs(L, "dissect");
+	const struct rl_segs *s = &sg->s;
+	lua_Integer i = luaL_checkinteger(L, 2);
+	struct lab_engine *eng = lab_handle_engine(L, 1, "dissect");
+	const struct rl_seg *g;
+	struct rl_iov *v;
+	struct rl_dissect d;
+
+	if (i < 1 || i > (lua_Integer)s->nsegs)
+		return luaL_error(L, "dissect: segment %I does not exist - give 1 .. %d",
+		                  i, (int)s->nsegs);
+	g = &s->segs[i - 1];
+	v = lua_newuserdatauv(L, g->ndesc * sizeof(*v), 0);
+	for (uint32_t k = 0; k < g->ndesc; k++) {
+		v[k].base = rl_region_ptr(s->region, s->descs[g->desc + k].addr);
+		v[k].len = s->descs[g->desc + k].len;
+	}
+	rl_dissect(v, g->ndesc, &d);
+	lab_count(eng, NULL, RL_LEDGER_TOUCHED, d.payload_len);
+	lab_push_dissect(L, &d, g->ndesc);
+	return 1;
+}
+
+/* segs:resend{dst=, src=, dst_mac=, src_mac=, seq=, ack=, window=, id=} */
+static int segs_resend(lua_State *L)
+{
+	struct lab_segs *sg = check_segs(L, "resend");
+	struct rl_segs *s = &sg->s;
+	struct lab_engine *eng = lab_handle_engine(L, 1, "resend");
+	struct rl_flow f = s->params.flow;
+	struct rl_tcp t = s->params.tcp;
+	struct rl_ledger led = {0};
+	struct rl_err err;
+
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		if (lab_field_has(L, 2, "src"))
+			lab_field_addr(L, 2, "resend", "src", NULL, true, &f.src_ip,
+			               &f.src_port);
+		if (lab_field_has(L, 2, "dst"))
+			lab_field_addr(L, 2, "resend", "dst", NULL, true, &f.dst_ip,
+			               &f.dst_port);
+		if (lab_field_has(L, 2, "src_mac"))
+			lab_field_mac(L, 2, "resend", "src_mac", NULL, f.src_mac);
+		if (lab_field_has(L, 2, "dst_mac"))
+			lab_field_mac(L, 2, "resend", "dst_mac", NULL, f.dst_mac);
+	}
+	f.ip_id = (uint16_t)lab_field_int(L, 2, "resend", "id", s->next_ip_id, 65535);
+	t.seq = (uint32_t)lab_field_int(L, 2, "resend", "seq", s->next_seq, UINT32_MAX);
+	t.ack = (uint32_t)lab_field_int(L, 2, "resend", "ack", t.ack, UINT32_MAX);
+	t.window = (uint16_t)lab_field_int(L, 2, "resend", "window", t.window, 65535);
+	rl_err_clear(&err);
+	if (rl_segs_resend(s, &f, s->params.proto == RL_IPPROTO_TCP ? &t : NULL, &led,
+	                   &err) < 0)
+		return lab_raise(L, "resend", &err);
+	rl_ledger_add(&sg->ledger, &led);
+	if (lab_engine_ledger(eng))
+		rl_ledger_add(lab_engine_ledger(eng), &led);
+	sg->next = 0;
+	lua_pushinteger(L, s->nsegs);
+	return 1;
+}
+
+/* Collector, <close> and segs:free(): give the frames back if the engine is
+ * still open (otherwise its region is gone: only free the arrays). */
+static int segs_gc(lua_State *L)
+{
+	struct lab_segs *sg = luaL_checkudata(L, 1, SEGS_MT);
+	struct lab_engine *eng;
+
+	lua_getiuservalue(L, 1, 1);
+	eng = lab_test_engine(L, -1);
+	if (!eng || !eng->e)
+		sg->s.region = NULL;
+	rl_segs_free(&sg->s);
+	return 0;
+}
+
+static int segs_tostring(lua_State *L)
+{
+	struct lab_segs *sg = luaL_checkudata(L, 1, SEGS_MT);
+
+	if (!sg->s.segs) {
+		lua_pushstring(L, "segments (freed)");
+		return 1;
+	}
+	lua_pushfstring(
+	    L, "%d %s segments of %I bytes (%s, %d descriptors, %d sent)",
+	    (int)sg->s.nsegs, sg->s.params.proto == RL_IPPROTO_TCP ? "tcp" : "udp",
+	    (lua_Integer)sg->s.len, rl_seg_strategy_name(sg->s.params.strategy),
+	    (int)sg->s.ndescs, (int)sg->next);
+	return 1;
+}
+
+static const luaL_Reg segs_methods[] = {
+    {"tx", segs_tx},
+    {"send", segs_send},
+    {"ready", segs_ready},
+    {"next_seq", segs_next_seq},
+    {"ledger", segs_ledger},
+    {"info", segs_info},
+    {"segments", segs_segments},
+    {"dissect", segs_dissect},
+    {"resend", segs_resend},
+    {"free", segs_gc},
+    {NULL, NULL},
+};
+
+void lab_segment_register(lua_State *L)
+{
+	luaL_newmetatable(L, SEGS_MT);
+	luaL_newlib(L, segs_methods);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, segs_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pushcfunction(L, segs_gc);
+	lua_setfield(L, -2, "__close");
+	lua_pushcfunction(L, segs_len);
+	lua_setfield(L, -2, "__len");
+	lua_pushcfunction(L, segs_tostring);
+	lua_setfield(L, -2, "__tostring");
+	lua_pop(L, 1);
+	lua_pushcfunction(L, lab_segment);
+	lua_setfield(L, -2, "segment");
+}

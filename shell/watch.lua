@@ -1,0 +1,494 @@
+-- watch.lua - the live view (ringlab.watch): lab.watch, lab.pause,
+-- lab.progress, `watch`, `watch run`, `ringlab --watch` and the drawn `step`.
+--
+-- A frame is built from the same calls scripts use (e:rings(), e:owners(),
+-- e:owner_map(), e:stats()) into one string, and written at once with the
+-- cursor sent home first (no clearing, so no flicker). W.watch() owns the
+-- whole screen: the alternate screen, the cursor hidden, keys raw; q or
+-- Ctrl-C leaves and the terminal is restored on every path (pcall). W.live()
+-- runs a script under a dashboard: the top rows are redrawn by a count hook
+-- (term.hook) about ten times a second while the script's own output
+-- scrolls in the region below. Without a terminal both print plain lines.
+-- Rates are differences of the stats between two samples over the time
+-- between them; each sample is kept (W.history) for lab.plot.
+
+local term = require "ringlab.term"
+
+local W = { history = {}, HISTORY = 600 }
+
+local ESC = "\27["
+local colour = false
+local last = setmetatable({}, { __mode = "k" }) -- engine -> previous sample
+
+local function paint(code, s)
+  if not colour then return s end
+  return ESC .. code .. "m" .. s .. ESC .. "0m"
+end
+
+-- Cut s to w visible columns, keeping colour escapes whole.
+local function clip(s, w)
+  local out, n, i = {}, 0, 1
+  while i <= #s and n < w do
+    local e = s:match("^\27%[[%d;?]*[%a]", i)
+    if e then
+      out[#out + 1] = e
+      i = i + #e
+    else
+      out[#out + 1] = s:sub(i, i)
+      n, i = n + 1, i + 1
+    end
+  end
+  if colour then out[#out + 1] = ESC .. "0m" end
+  return table.concat(out)
+end
+
+local function engines_of(list)
+  if list == nil then return lab.opened() end
+  if type(list) == "function" then return list() end
+  if type(list) == "userdata" then return { list } end
+  if type(list) ~= "table" then
+    error("watch: give an engine, a list of engines or nothing (all open engines), not a "
+      .. type(list), 3)
+  end
+  return list
+end
+
+---------------------------------------------------------------------------
+-- sampling
+
+local function sample(e)
+  local info = e:info()
+  local s = { e = e, info = info, t = lab.now(), label = string.format("%s#%d", info.name, info.id) }
+  if info.closed then return s end
+  s.stats, s.rings = e:stats(), e:rings()
+  if info.has_region then
+    s.owners, s.map = e:owners(), e:owner_map()
+    s.region = e:region()
+  end
+  local prev = last[e]
+  local dt = prev and (s.t - prev.t) or 0
+  if prev and prev.stats and dt > 0 then
+    s.rate = {}
+    for _, k in ipairs({ "tx_pkts", "rx_pkts", "tx_bytes", "rx_bytes", "drops" }) do
+      s.rate[k] = (s.stats[k] - prev.stats[k]) / dt
+    end
+  end
+  last[e] = s
+  local h = W.history[s.label] or {}
+  W.history[s.label] = h
+  h[#h + 1] = { t = s.t, tx_pkts = s.stats.tx_pkts, rx_pkts = s.stats.rx_pkts,
+    tx_bytes = s.stats.tx_bytes, rx_bytes = s.stats.rx_bytes, ledger = s.stats.ledger }
+  if #h > W.HISTORY then table.remove(h, 1) end
+  return s
+end
+W.sample = sample
+
+---------------------------------------------------------------------------
+-- pieces of a frame
+
+local function human(n)
+  if n >= 1e9 then return string.format("%.1fG", n / 1e9) end
+  if n >= 1e6 then return string.format("%.1fM", n / 1e6) end
+  if n >= 1e4 then return string.format("%.1fk", n / 1e3) end
+  return string.format("%.0f", n)
+end
+
+local function sorted_rings(rings)
+  local names = {}
+  for name in pairs(rings) do names[#names + 1] = name end
+  table.sort(names, function(a, b)
+    local oa, ob = rings[a].order or 99, rings[b].order or 99
+    return oa < ob or (oa == ob and a < b)
+  end)
+  return names
+end
+
+-- Is any slot of [a, b) among the pending ones (cons .. cons+pending, mod size)?
+local function cell_pending(a, b, cons, pending, size)
+  if pending <= 0 then return false end
+  if pending >= size then return true end
+  local s = cons % size
+  local e = s + pending
+  if e <= size then return a < e and b > s end
+  return (a < size and b > s) or (a < e - size and b > 0)
+end
+
+-- A ring as a bar: # pending entries, c the consumer, p the producer.
+local function ring_bar(r, w)
+  local size = math.max(r.size, 1)
+  local cells = {}
+  local pc = math.floor((r.prod % size) * w / size)
+  local cc = math.floor((r.cons % size) * w / size)
+  for i = 0, w - 1 do
+    local a, b = math.floor(i * size / w), math.max(math.floor((i + 1) * size / w), math.floor(i * size / w) + 1)
+    local ch = cell_pending(a, b, r.cons, r.pending, size) and paint("32", "#") or "."
+    if i == pc and i == cc then ch = paint("1", r.pending > 0 and "p" or "|")
+    elseif i == pc then ch = paint("1;36", "p")
+    elseif i == cc then ch = paint("1;33", "c") end
+    cells[#cells + 1] = ch
+  end
+  return "[" .. table.concat(cells) .. "]"
+end
+
+local function ring_lines(s, width, out)
+  local bw = math.max(8, math.min(64, width - 58))
+  for _, name in ipairs(sorted_rings(s.rings)) do
+    local r = s.rings[name]
+    out[#out + 1] = string.format(" %-7s %s prod %d cons %d pending %d/%d%s", name, ring_bar(r, bw),
+      r.prod, r.cons, r.pending, r.size, r.need_wakeup and paint("33", " need_wakeup") or "")
+  end
+end
+
+local letters = { A = "33", ["."] = "2", F = "34", N = "35", R = "32", T = "36", C = "31" }
+local order = { "A", "F", "N", "R", "T", "C", "." }
+
+-- The owner map, one cell per frame, or per group of frames (the owner
+-- most of the group has) when it does not fit in max_rows.
+local function owner_lines(s, width, max_rows, out)
+  local o, map = s.owners, s.map
+  local per = math.max(16, width - 10)
+  local group = math.max(1, math.ceil(#map / (per * max_rows)))
+  local cells = {}
+  for i = 1, #map, group do
+    local chunk, best, bestn = map:sub(i, i + group - 1), ".", -1
+    if group == 1 then best = chunk else
+      for _, ch in ipairs(order) do
+        local n = select(2, chunk:gsub(ch == "." and "%." or ch, ""))
+        if n > bestn then best, bestn = ch, n end
+      end
+    end
+    cells[#cells + 1] = paint(letters[best] or "0", best)
+  end
+  out[#out + 1] = string.format(" owners  %d frames%s", o.frames,
+    group > 1 and string.format(", one cell per %d frames (the owner most of them have)", group) or ", one cell per frame")
+  for i = 1, math.min(#cells, per * max_rows), per do
+    out[#out + 1] = string.format(" %6d  %s", (i - 1) * group, table.concat(cells, "", i, math.min(#cells, i + per - 1)))
+  end
+  local held = select(2, map:gsub("A", ""))
+  out[#out + 1] = string.format(" owners: app %d (held %d, free %d)  fill %d  nic %d  rx %d  tx %d  comp %d  = %d",
+    o.app, held, o.free, o.fill, o.nic, o.rx, o.tx, o.comp,
+    o.app + o.fill + o.nic + o.rx + o.tx + o.comp)
+end
+
+local function ledger_lines(st, out)
+  local l, pkts = st.ledger, st.tx_pkts + st.rx_pkts
+  local function cell(k, mark)
+    local per = pkts > 0 and string.format("%.1f", l[k] / pkts) or "-"
+    return string.format("%s %d B (%s/pkt)%s", k, l[k], per, mark or "")
+  end
+  out[#out + 1] = " ledger  " .. cell("copied") .. "  " .. cell("referenced") .. "  " .. cell("headers")
+  out[#out + 1] = "         " .. cell("kernel_copied", " " .. paint("33", l.kernel_how)) .. "  "
+    .. cell("driver_copied", " " .. paint("33", l.driver_how)) .. "  " .. cell("touched")
+end
+
+local function rate_line(s, out)
+  local st, r = s.stats, s.rate
+  local function pr(k, b)
+    if not r then return "-" end
+    return string.format("%s pkt/s %sB/s", human(r[k]), human(r[b]))
+  end
+  out[#out + 1] = string.format(" rates   tx %s  rx %s   totals tx %d pkts %d B  rx %d pkts %d B",
+    pr("tx_pkts", "tx_bytes"), pr("rx_pkts", "rx_bytes"), st.tx_pkts, st.tx_bytes, st.rx_pkts, st.rx_bytes)
+end
+
+local known = { tx_pkts = 1, tx_bytes = 1, rx_pkts = 1, rx_bytes = 1, drops = 1, kicks = 1,
+  mode = 1, mode_why = 1, ledger = 1 }
+
+local function counter_lines(st, width, out, compact)
+  local extra = {}
+  for k, v in pairs(st) do
+    if not known[k] and type(v) == "number" then extra[#extra + 1] = k end
+  end
+  table.sort(extra)
+  local line = string.format(" counts  drops %s  kicks %d", st.drops > 0 and paint("31", tostring(st.drops)) or "0", st.kicks)
+  for _, k in ipairs(compact and {} or extra) do
+    local item = string.format("  %s %d", k, st[k])
+    if #line + #item > width then
+      out[#out + 1] = line
+      line = "        "
+    end
+    line = line .. item
+  end
+  out[#out + 1] = line
+end
+
+-- compact: no owner map (its counts stay), no engine counters.
+local function engine_lines(s, width, map_rows, out, compact)
+  local title = string.format("-- %s  mode %s", s.label, s.stats and s.stats.mode or "?")
+  if s.region then
+    title = title .. string.format("  region %d x %d B", s.region.frames, s.region.frame_size)
+  end
+  if s.info.closed then title = title .. "  (closed)" end
+  out[#out + 1] = paint("1", title .. " " .. string.rep("-", math.max(0, width - #title - 1)))
+  if s.info.closed then return end
+  ring_lines(s, width, out)
+  if s.owners and compact then
+    local o = s.owners
+    out[#out + 1] = string.format(" owners: app %d (free %d)  fill %d  nic %d  rx %d  tx %d  comp %d  = %d",
+      o.app, o.free, o.fill, o.nic, o.rx, o.tx, o.comp, o.app + o.fill + o.nic + o.rx + o.tx + o.comp)
+  elseif s.owners then
+    owner_lines(s, width, map_rows, out)
+  else
+    out[#out + 1] = " (no region yet)"
+  end
+  ledger_lines(s.stats, out)
+  rate_line(s, out)
+  counter_lines(s.stats, width, out, compact)
+end
+
+-- Lines of one frame for these samples, at most `rows` of them.
+function W.lines(samples, rows, width, head)
+  local out
+  for map_rows = 4, 0, -1 do -- shrink the owner map, then go compact
+    out = { head }
+    for _, s in ipairs(samples) do engine_lines(s, width, map_rows, out, map_rows == 0) end
+    if #samples == 0 then out[#out + 1] = " no engine is open - open one: open sim" end
+    if #out <= rows then break end
+  end
+  if #out > rows then
+    local more = #out - rows + 1
+    for i = #out, rows, -1 do out[i] = nil end
+    out[rows] = string.format(" ... %d more lines: make the window taller", more)
+  end
+  return out
+end
+
+local function header(what, width)
+  local h = string.format("ringlab %s  %s  %s", what, os.date("%H:%M:%S"), "legend: # pending  c consumer  p producer")
+  return paint("7", clip(h .. string.rep(" ", width), width))
+end
+
+local function frame_string(lines, width, rows)
+  local b = { ESC .. "H" }
+  for i, l in ipairs(lines) do
+    b[#b + 1] = clip(l, width) .. ESC .. "K" .. (i < math.min(#lines, rows) and "\r\n" or "")
+  end
+  b[#b + 1] = ESC .. "J"
+  return table.concat(b)
+end
+
+---------------------------------------------------------------------------
+-- without a terminal: plain lines
+
+local function plain_line(s)
+  if s.info.closed then return s.label .. " closed" end
+  local st, rg, parts = s.stats, s.rings, {}
+  for _, name in ipairs(sorted_rings(rg)) do
+    parts[#parts + 1] = string.format("%s %d/%d", name, rg[name].pending, rg[name].size)
+  end
+  local l = st.ledger
+  return string.format("%s %s: tx %d pkts (%s/s) rx %d pkts (%s/s) drops %d | %s | copied %d referenced %d headers %d kernel_copied %d driver_copied %d touched %d",
+    s.label, st.mode, st.tx_pkts, s.rate and human(s.rate.tx_pkts) or "-", st.rx_pkts,
+    s.rate and human(s.rate.rx_pkts) or "-", st.drops, table.concat(parts, " "),
+    l.copied, l.referenced, l.headers, l.kernel_copied, l.driver_copied, l.touched)
+end
+
+local function plain(list, opts)
+  for i = 1, opts.count or 3 do
+    if opts.tick then opts.tick() end
+    local engines = engines_of(list)
+    if #engines == 0 then print("watch: no engine is open - open one: open sim") end
+    for _, e in ipairs(engines) do print(plain_line(sample(e))) end
+    io.stdout:flush()
+    if i < (opts.count or 3) and (opts.interval or 1) > 0 then lab.sleep(opts.interval or 1) end
+  end
+end
+
+---------------------------------------------------------------------------
+-- lab.watch: the whole screen
+
+local function draw_full(list, what)
+  local rows, cols = term.size()
+  local samples = {}
+  for _, e in ipairs(engines_of(list)) do samples[#samples + 1] = sample(e) end
+  local lines = W.lines(samples, rows, cols, header(what, cols))
+  term.write(frame_string(lines, cols, rows))
+end
+
+local function loop(list, opts)
+  local interval = opts.interval or 0.2
+  local frames = 0
+  while true do
+    if opts.tick then opts.tick() end
+    draw_full(list, "watch - q or Ctrl-C: back to the prompt")
+    frames = frames + 1
+    if opts.count and frames >= opts.count then return end
+    local k = term.key(interval)
+    if k and (k:find("[qQ\3\4]") or k == "\27") then return end
+  end
+end
+
+-- lab.watch(e | {e...} | nil, {interval=, count=, tick=}).
+function W.watch(list, opts)
+  opts = opts or {}
+  engines_of(list) -- check the argument before touching the terminal
+  if not (term.isatty(1) and term.isatty(0)) or opts.plain then
+    return plain(list, opts)
+  end
+  colour = term.colour()
+  term.raw(true)
+  term.write(ESC .. "?1049h" .. ESC .. "?25l" .. ESC .. "2J")
+  local ok, err = pcall(loop, list, opts)
+  term.write(ESC .. "0m" .. ESC .. "?25h" .. ESC .. "?1049l")
+  term.raw(false)
+  if not ok and not tostring(err):find("interrupted", 1, true) then error(err, 0) end
+end
+
+---------------------------------------------------------------------------
+-- W.live: a script under the dashboard
+
+local live -- the running live view, or nil
+
+local function live_setup(st)
+  st.rows, st.cols = term.size()
+  st.dash = math.max(6, math.floor(st.rows * 0.6))
+  if st.rows - st.dash < 4 then st.dash = math.max(1, st.rows - 4) end
+  term.write(ESC .. "2J" .. ESC .. (st.dash + 2) .. ";" .. st.rows .. "r" .. ESC .. st.rows .. ";1H")
+end
+
+local function live_draw()
+  local st = live
+  if not st then return end
+  local rows, cols = term.size()
+  if rows ~= st.rows or cols ~= st.cols then live_setup(st) end
+  local samples = {}
+  for _, e in ipairs(engines_of(st.list)) do samples[#samples + 1] = sample(e) end
+  local lines = W.lines(samples, st.dash, st.cols, header(st.what, st.cols))
+  local b = { "\0277", ESC .. "H" }
+  for i = 1, st.dash do b[#b + 1] = clip(lines[i] or "", st.cols) .. ESC .. "K\r\n" end
+  b[#b + 1] = paint("2", string.rep("-", st.cols - 1)) .. ESC .. "K\0278"
+  term.write(table.concat(b))
+end
+W.redraw = live_draw
+
+local function plain_live(f, opts, ...)
+  term.hook(function()
+    for _, e in ipairs(engines_of(opts.engines)) do print("watch: " .. plain_line(sample(e))) end
+  end, opts.interval or 1)
+  local res = table.pack(pcall(f, ...))
+  term.unhook()
+  if not res[1] then error(res[2], 0) end
+  return table.unpack(res, 2, res.n)
+end
+
+-- Run f(...) (or the script file f) with the dashboard above its output.
+function W.live(f, opts, ...)
+  opts = opts or {}
+  if type(f) == "string" then
+    local path = f
+    f = assert(loadfile(path))
+    opts.what = opts.what or ("running " .. path)
+  end
+  if not opts.what and type(_G.arg) == "table" and _G.arg[0] then opts.what = "running " .. _G.arg[0] end
+  if not term.isatty(1) then return plain_live(f, opts, ...) end
+  colour = term.colour()
+  local saved = live
+  live = { list = opts.engines, what = (opts.what or "live view") .. " - Ctrl-C stops it" }
+  live_setup(live)
+  term.hook(live_draw, opts.interval or 0.1)
+  live_draw()
+  local res = table.pack(xpcall(f, debug.traceback, ...))
+  term.unhook()
+  pcall(live_draw)
+  term.write(ESC .. "r" .. ESC .. "0m" .. ESC .. live.rows .. ";1H\r\n")
+  live = saved
+  if not res[1] then error(res[2], 0) end
+  return table.unpack(res, 2, res.n)
+end
+
+---------------------------------------------------------------------------
+-- lab.pause and lab.progress
+
+-- Wait for Enter, only when someone is there to press it.
+function W.pause(what)
+  what = what or "next"
+  if live then live_draw() end
+  if term.isatty(0) and term.isatty(1) then
+    io.write(paint("7", " " .. what .. " - press Enter "), " ")
+    io.stdout:flush()
+    local line = io.read("l")
+    return line
+  end
+  print("== " .. what)
+end
+
+local progress = {}
+
+-- lab.progress(label, done, total): a bar with the rate, redrawn at most
+-- ten times a second on a terminal; one line at the end otherwise.
+function W.progress(label, done, total)
+  local now = lab.now()
+  local p = progress[label]
+  if not p or done < p.done then p = { start = now, shown = 0, done = 0 }; progress[label] = p end
+  p.done = done
+  local finished = total and done >= total
+  local secs = math.max(now - p.start, 1e-9)
+  local rate = done / secs
+  local tty = term.isatty(1)
+  if not finished and (not tty or now - p.shown < 0.1) then return end
+  p.shown = now
+  local bar = ""
+  if total and total > 0 then
+    local n = math.floor(math.min(done / total, 1) * 30)
+    bar = "[" .. string.rep("#", n) .. string.rep(".", 30 - n) .. "] "
+  end
+  local line = string.format("%s %s%d%s  %s/s  %.2f s", label, bar, done, total and ("/" .. total) or "",
+    human(rate), secs)
+  if tty then io.write("\r", line, ESC, "K", finished and "\n" or "") else print(line) end
+  io.stdout:flush()
+  if finished then progress[label] = nil end
+end
+
+---------------------------------------------------------------------------
+-- the drawn step: the four rings before and after, the moved slot marked
+
+local function slot_row(r, first, w, mark, mark_ch)
+  local cells = {}
+  for idx = first, first + w - 1 do
+    local pend = ((idx - r.cons) & 0xffffffff) < r.pending
+    local ch = pend and "#" or "."
+    if idx == mark then ch = paint("7;1", mark_ch) end
+    cells[#cells + 1] = ch
+  end
+  return "[" .. table.concat(cells) .. "]"
+end
+
+-- before/after: e:rings() around one e:step() that returned s.
+function W.step_view(before, after, s, w)
+  colour = term.colour()
+  w = w or 16
+  local out = {}
+  if s.kind == "idle" then return s.what end
+  out[1] = string.format("%s %s: %s -> %s%s", s.kind:upper(),
+    s.kind == "drop" and "a packet" or ("frame " .. s.frame), s.from, s.to,
+    s.len > 0 and string.format(" (%d bytes)", s.len) or "")
+  out[2] = string.format("  %-5s %-" .. (w + 14) .. "s  %s", "ring", "before", "after")
+  for _, name in ipairs({ "fill", "rx", "tx", "comp" }) do
+    local b, a = before[name], after[name]
+    if b and a then
+      local first = math.min(b.cons, a.cons)
+      if a.prod - first > w then first = a.prod - w end
+      local mark = (name == s.from and b.cons) or (name == s.to and b.prod) or nil
+      local bch = name == s.from and "@" or "o"
+      local ach = name == s.from and "o" or "@"
+      out[#out + 1] = string.format("  %-5s %s c%-4d p%-4d  %s c%-4d p%-4d%s", name,
+        slot_row(b, first, w, mark, bch), b.cons, b.prod, slot_row(a, first, w, mark, ach), a.cons, a.prod,
+        mark and string.format("  <- slot %s[%d] %s frame %d", name, mark % b.size,
+          name == s.from and "gave up" or "now holds", s.frame) or "")
+    end
+  end
+  if s.from == "nic" or s.to == "wire" or s.to == "dropped" then
+    local where = s.from == "nic" and "nic" or s.to
+    if s.kind == "drop" then
+      out[#out + 1] = string.format("  %-5s the packet is lost; no frame was used", where)
+    else
+      out[#out + 1] = string.format("  %-5s frame %d is %s", where, s.frame,
+        s.from == "nic" and "back from inside the NIC" or "now inside the NIC, on the wire")
+    end
+  end
+  out[#out + 1] = "  # entry waiting   . empty   @ the moved descriptor   o where it was / will be"
+  out[#out + 1] = s.what
+  return table.concat(out, "\n")
+end
+
+return W
