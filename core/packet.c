@@ -25,34 +25,12 @@
 #include "ringlab/packet.h"
 #include "ringlab/tcp.h"
 
+#include "bytes.h"
+
 #define IP4_DF      0x4000
 #define IP4_MF      0x2000
 #define IP4_OFFMASK 0x1fff
 #define IP4_MAX_LEN 65535u
-
-/* ---- byte order helpers (work at any alignment) -------------------------- */
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
 
 /* ---- text: addresses and MACs ------------------------------------------- */
 

@@ -22,6 +22,8 @@
 #include "ringlab/checksum.h"
 #include "ringlab/tcp.h"
 
+#include "bytes.h"
+
 #define OPT_EOL    0
 #define OPT_NOP    1
 #define OPT_MSS    2
@@ -29,28 +31,6 @@
 #define OPT_SACKOK 4
 #define OPT_SACK   5
 #define OPT_TS     8
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
 
 /* ---- options --------------------------------------------------------------- */
 
