@@ -287,6 +287,13 @@ function shows.arp(e)
   if #ips == 0 then lines[#lines + 1] = "  (none yet - the peer pings, or h:resolve(\"198.18.0.2\"))" end
   return t, table.concat(lines, "\n")
 end
+function shows.tcp(_)
+  local tcp = package.loaded["ringlab.tcp"]
+  if not tcp then return {}, "no TCP yet - lab.tcp.connect(e, \"198.18.0.2:8080\") or lab.tcp.listen(e, 8080)" end
+  local rows = {}
+  for _, c in ipairs(tcp.connections()) do rows[#rows + 1] = c:stats() end
+  return rows, tcp.show()
+end
 function shows.packet(_, n)
   local last = _G.last or {}
   local i = number("show packet", n)
@@ -297,7 +304,7 @@ function shows.packet(_, n)
   return { dissect = d, segments = segs }, views.packet(d, segs)
 end
 
-def("show", "show rings|owners|stats|ledger|arp|packet N [json]", "draw the rings, the owner of every frame, counters, the ledger, the host's ARP table or a packet",
+def("show", "show rings|owners|stats|ledger|arp|tcp|packet N [json]", "draw the rings, the owner of every frame, counters, the ledger, the host's ARP table, TCP connections or a packet",
   function(args)
     local topic = args[1]
     if not shows[topic or ""] then fail("show: show what? - show rings, owners, stats, ledger, arp or packet N") end
@@ -389,7 +396,7 @@ function C.run(line)
   return C.byname[name].fn(args, rest)
 end
 
-C.shows = { "rings", "owners", "stats", "ledger", "arp", "packet" }
+C.shows = { "rings", "owners", "stats", "ledger", "arp", "tcp", "packet" }
 
 -- watch, watch run, lessons, lesson, the drawn step, show ledger --svg
 require("ringlab.livecmds").install(C, def, current)

@@ -1,7 +1,8 @@
 /*
  * lua_lab.c - the `lab` library: lab.version, lab.engines(), lab.open(),
  * lab.dissect(), lab.packet.*, lab.segment(), lab.reader(), lab.pcap(),
- * lab.now(), lab.sleep(); also what `require "ringlab"` returns.
+ * lab.now(), lab.sleep(); also what `require "ringlab"` returns. The
+ * Lua plugins (lab.tcp, lab.http, lab.host, lab.testbed) load on first use.
  *
  * Registers the metatables of every handle (engine, region, buffer,
  * packet) once, then builds the table. The handles' methods live in the
@@ -40,6 +41,28 @@ static int lab_engines(lua_State *L)
 	return 1;
 }
 
+/* lab.tcp, lab.http, lab.host, lab.testbed: the Lua plugins, loaded on
+ * first use with require "ringlab.NAME", as DESIGN.md's lab.tcp.connect()
+ * promises. Any other missing field is nil, as in a plain table. */
+static int lab_index(lua_State *L)
+{
+	static const char *const plugins[] = {"tcp", "http", "host", "testbed", NULL};
+	const char *key = lua_tostring(L, 2);
+
+	for (int i = 0; key && plugins[i]; i++) {
+		if (strcmp(key, plugins[i]) != 0)
+			continue;
+		lua_getglobal(L, "require");
+		lua_pushfstring(L, "ringlab.%s", key);
+		lua_call(L, 1, 1);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, 1, key); /* loaded once: keep it in lab */
+		return 1;
+	}
+	lua_pushnil(L);
+	return 1;
+}
+
 static const luaL_Reg lab_funcs[] = {
     {"engines", lab_engines},
     {"open", lab_open_engine},
@@ -58,7 +81,12 @@ int luaopen_ringlab(lua_State *L)
 	lab_segment_register(L);
 	lab_reader_register(L);
 	lab_pcap_register(L);
+	lab_batch_register(L);
 	lab_time_register(L);
 	lab_lessons_register(L);
+	lua_createtable(L, 0, 1);
+	lua_pushcfunction(L, lab_index);
+	lua_setfield(L, -2, "__index");
+	lua_setmetatable(L, -2);
 	return 1;
 }

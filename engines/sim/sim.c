@@ -30,6 +30,10 @@
  * while the NIC is starved of fill entries, as the kernel does;
  * need_wakeup=false never sets them. kick() works and is counted either way.
  *
+ * loss=N and reorder=N make the wire lose, or deliver late, every Nth
+ * packet this engine sends: deterministic faults for protocols that must
+ * recover from them (sim_nic.c).
+ *
  * Every program-side call either succeeds or changes nothing. See
  * sim_opts.c for the options, sim_nic.c for the NIC's actions and
  * sim_wire.c for the cable.
@@ -94,6 +98,7 @@ static void sim_close(struct rl_engine *s)
 	rl_ring_fini(&s->sent);
 	sim_wire_fini(&s->inwire);
 	free(s->bounce);
+	free(s->held);
 	free(s);
 }
 
@@ -511,7 +516,7 @@ static int sim_stats(struct rl_engine *s, struct rl_stats *o)
 	o->tx_bytes = c->tx_bytes;
 	o->rx_pkts = c->rx_pkts;
 	o->rx_bytes = c->rx_bytes;
-	o->drops = c->rx_dropped + c->wire_drops + c->tx_invalid_pkts;
+	o->drops = c->rx_dropped + c->wire_drops + c->wire_lost + c->tx_invalid_pkts;
 	o->kicks = c->kicks;
 	o->ledger = s->ledger;
 	snprintf(o->mode, sizeof(o->mode), "%s", s->opt.zerocopy ? "zerocopy" : "copy");
@@ -525,6 +530,8 @@ static int sim_stats(struct rl_engine *s, struct rl_stats *o)
 	extra(o, "wire_pkts", c->wire_pkts);
 	extra(o, "wire_bytes", c->wire_bytes);
 	extra(o, "wire_drops", c->wire_drops);
+	extra(o, "wire_lost", c->wire_lost);
+	extra(o, "wire_reordered", c->wire_reordered);
 	extra(o, "steps", c->steps);
 	return 0;
 }
@@ -559,7 +566,11 @@ static const struct rl_engine_ops sim_ops = {
         "wire_capacity=N  packets the wire to this engine holds before it drops "
         "(default 4096)\n"
         "peer=<engine>  another sim engine to wire back to back with (default: "
-        "loopback)\n",
+        "loopback)\n"
+        "loss=N  every Nth packet this engine sends is lost on the wire "
+        "(deterministic; default 0: none)\n"
+        "reorder=N  every Nth packet this engine sends arrives after the next one "
+        "(default 0: none)\n",
     .caps = RL_CAP_STEP | RL_CAP_ZEROCOPY | RL_CAP_SG | RL_CAP_PEER,
     .probe = NULL,
     .open = sim_open,

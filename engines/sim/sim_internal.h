@@ -65,6 +65,8 @@ struct sim_opts {
 	bool step;
 	uint32_t fill_size, comp_size, rx_size, tx_size;
 	uint32_t wire_capacity;
+	uint32_t loss;    /* every loss-th packet sent is lost (0: none) */
+	uint32_t reorder; /* every reorder-th packet sent arrives late (0: none) */
 };
 
 /* Parse args->kv into o (defaults for what is not given); args may be NULL. */
@@ -76,6 +78,7 @@ struct sim_counters {
 	uint64_t rx_dropped, rx_invalid_descs, tx_invalid_descs, tx_invalid_pkts;
 	uint64_t rx_ring_full, rx_fill_ring_empty_descs, tx_ring_empty_descs;
 	uint64_t wire_pkts, wire_bytes, wire_drops, steps;
+	uint64_t wire_lost, wire_reordered; /* loss= and reorder= at work */
 };
 
 /* One simulated NIC with its AF_XDP-style socket. */
@@ -93,6 +96,11 @@ struct rl_engine {
 	bool has_region;
 	bool fill_starved; /* the NIC last found the fill ring empty */
 	uint8_t *bounce;   /* copy mode: the kernel's buffer (an skb) */
+	/* reorder=: the packet held back on the wire (it arrives after the
+	 * next one, or when the receiver finds the wire otherwise empty). */
+	uint8_t *held;
+	uint32_t held_len;
+	bool has_held;
 	struct rl_ledger ledger;
 	struct sim_counters c;
 };
@@ -103,5 +111,7 @@ struct rl_engine {
 bool sim_nic_complete(struct rl_engine *s, struct rl_step *st);
 bool sim_nic_rx(struct rl_engine *s, struct rl_step *st);
 bool sim_nic_tx(struct rl_engine *s, struct rl_step *st);
+/* reorder=: put the packet sender held back onto its peer's wire. */
+void sim_nic_flush_held(struct rl_engine *sender);
 
 #endif

@@ -14,6 +14,13 @@
  *             each is checked like the kernel checks it, and the bytes go on
  *             the peer's wire; the frames wait in the NIC to complete.
  *
+ * Two deterministic faults of the wire, for protocols that must cope with
+ * them (options of the sending engine, counted on the packets it sends):
+ * loss=N loses every Nth packet (counted as wire_lost, the frames still
+ * complete), reorder=N holds every Nth packet back on the wire so that it
+ * arrives after the next one - or, when no next one comes, as soon as the
+ * receiver finds the wire otherwise empty (counted as wire_reordered).
+ *
  * Copy mode puts the kernel between frames and wire: the bytes pass through
  * the kernel stand-in's own buffer (s->bounce, an skb), and the memcpy
  * between frame and that buffer is counted as kernel_copied. Zerocopy moves
@@ -23,6 +30,7 @@
  */
 #include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim_internal.h"
@@ -175,6 +183,8 @@ bool sim_nic_rx(struct rl_engine *s, struct rl_step *st)
 {
 	uint32_t len, need;
 
+	if (sim_wire_empty(&s->inwire) && s->peer)
+		sim_nic_flush_held(s->peer); /* reorder=: the late packet arrives */
 	if (sim_wire_empty(&s->inwire))
 		return false;
 	len = sim_wire_front_len(&s->inwire);
@@ -225,30 +235,70 @@ static uint32_t tx_packet_frags(const struct rl_engine *s, uint32_t idx, uint32_
 	return n;
 }
 
+/* reorder=: the held packet goes on the peer's wire now (or is dropped
+ * when the wire is full or unplugged). */
+void sim_nic_flush_held(struct rl_engine *s)
+{
+	if (!s->has_held)
+		return;
+	s->has_held = false;
+	if (!s->peer || !sim_wire_has_room(&s->peer->inwire, s->held_len)) {
+		s->c.wire_drops++;
+		return;
+	}
+	sim_wire_write(&s->peer->inwire, 0, s->held, s->held_len);
+	sim_wire_commit(&s->peer->inwire, s->held_len);
+	s->c.wire_pkts++;
+	s->c.wire_bytes += s->held_len;
+}
+
+/* reorder=: is the packet just counted in tx_pkts the one to hold back? */
+static bool tx_hold(struct rl_engine *s)
+{
+	if (!s->opt.reorder || s->has_held || s->c.tx_pkts % s->opt.reorder)
+		return false;
+	if (!s->held && !(s->held = malloc(SIM_MAX_PKT)))
+		return false; /* no memory for it: the packet simply goes in order */
+	return true;
+}
+
 /* Frame bytes -> wire for the whole packet. Copy mode: first into the
- * kernel's buffer (counted), then that buffer goes on the wire. */
+ * kernel's buffer (counted), then that buffer goes on the wire. A packet
+ * held back (reorder=) waits in s->held, which stands for the wire. */
 static void tx_put_on_wire(struct rl_engine *s, struct sim_wire *w, uint32_t idx,
                            uint32_t frags, uint32_t total)
 {
+	bool hold = tx_hold(s);
 	uint32_t off = 0;
 
 	for (uint32_t i = 0; i < frags; i++) {
 		const struct rl_desc *d = rl_ring__desc(&s->tx, idx + i);
 		const void *src = rl_region_ptr(&s->region, d->addr);
 
-		if (s->opt.zerocopy)
-			sim_wire_write(w, off, src, d->len);
-		else
+		if (!s->opt.zerocopy)
 			memcpy(s->bounce + off, src, d->len);
+		else if (hold)
+			memcpy(s->held + off, src, d->len);
+		else
+			sim_wire_write(w, off, src, d->len);
 		off += d->len;
 	}
-	if (!s->opt.zerocopy) {
+	if (!s->opt.zerocopy)
 		s->ledger.kernel_copied += total;
-		sim_wire_write(w, 0, s->bounce, total);
+	if (hold) {
+		if (!s->opt.zerocopy)
+			memcpy(s->held, s->bounce, total);
+		s->held_len = total;
+		s->has_held = true;
+		s->c.wire_reordered++;
+		return;
 	}
+	if (!s->opt.zerocopy)
+		sim_wire_write(w, 0, s->bounce, total);
 	sim_wire_commit(w, total);
 	s->c.wire_pkts++;
 	s->c.wire_bytes += total;
+	sim_nic_flush_held(s); /* the held packet arrives after this one */
 }
 
 /* What happens to a packet whose descriptors are valid: NULL when it goes
@@ -283,8 +333,9 @@ static void tx_describe(struct rl_step *st, uint32_t idx, uint32_t frags, uint32
 	else if (lost)
 		snprintf(st->what, sizeof(st->what),
 		         "TX: the NIC took %s (frame %u, %u bytes) but the packet %s; "
-		         "counted in wire_drops, frames still complete",
-		         descs, frame, total, lost);
+		         "counted in %s, frames still complete",
+		         descs, frame, total, lost,
+		         strstr(lost, "loss=") ? "wire_lost" : "wire_drops");
 	else if (frags == 1)
 		snprintf(st->what, sizeof(st->what),
 		         "TX: the NIC took %s (frame %u, %u bytes) and put the packet on "
@@ -325,12 +376,16 @@ bool sim_nic_tx(struct rl_engine *s, struct rl_step *st)
 		s->c.tx_invalid_descs += bad;
 		s->c.tx_invalid_pkts++;
 	} else {
-		lost = tx_fate(s, total);
 		s->c.tx_pkts++;
 		s->c.tx_bytes += total;
-		if (lost)
+		lost = tx_fate(s, total);
+		if (lost) {
 			s->c.wire_drops++;
-		else
+		} else if (s->opt.loss && s->c.tx_pkts % s->opt.loss == 0) {
+			lost = "was lost on the wire on purpose (loss=N)";
+			s->c.wire_lost++;
+		}
+		if (!lost)
 			tx_put_on_wire(s, &s->peer->inwire, idx, frags, (uint32_t)total);
 	}
 	addr = rl_ring__desc(&s->tx, idx)->addr;

@@ -19,7 +19,7 @@
 #define SIM_KEYS                                                                         \
 	"mode=copy|zerocopy|auto, need_wakeup=true|false, ring_size=N, "                 \
 	"fill_size=N, comp_size=N, rx_size=N, tx_size=N, step=true|false, "              \
-	"wire_capacity=N"
+	"wire_capacity=N, loss=N, reorder=N"
 
 static int parse_bool(const char *key, const char *val, bool *out, struct rl_err *err)
 {
@@ -95,6 +95,10 @@ static int parse_one(const struct rl_kv *kv, struct sim_opts *o, uint32_t *ring_
 		return parse_bool(k, kv->val, &o->step, err);
 	if (strcmp(k, "ring_size") == 0)
 		return parse_u32(k, kv->val, 1, RL_RING_MAX, true, ring_size, err);
+	if (strcmp(k, "loss") == 0)
+		return parse_u32(k, kv->val, 0, 1000000, false, &o->loss, err);
+	if (strcmp(k, "reorder") == 0)
+		return parse_u32(k, kv->val, 0, 1000000, false, &o->reorder, err);
 	if (strcmp(k, "wire_capacity") == 0)
 		return parse_u32(k, kv->val, 1, SIM_WIRE_MAX, false, &o->wire_capacity,
 		                 err);

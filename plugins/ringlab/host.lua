@@ -94,16 +94,10 @@ function Host:stock()
 	-- being sent, so this errs on the side of filling less).
 	local want = self.target - o.fill - o.nic
 	local room = f and (f.size - f.pending) or want
-	local free = o.app - self:held()
-	local n = math.min(want, room, free - 16) -- keep a few frames for replies
+	-- o.free: frames in the pool, not held by the inbox, a reader or a
+	-- retransmission queue.
+	local n = math.min(want, room, o.free - 16) -- keep a few frames for replies
 	if n > 0 then self.e:fill(n) end
-end
-
--- Frames in the inbox, which the program still holds.
-function Host:held()
-	local n = 0
-	for _, p in ipairs(self.inbox) do n = n + #p:segments() end
-	return n
 end
 
 function Host:say(fmt, ...)

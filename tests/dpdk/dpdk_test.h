@@ -64,6 +64,26 @@ static inline int dt_open(struct dt *t, const char *vdev)
 	return t->ops->open(&t->e, &a, &t->err);
 }
 
+/* Open with vdev= and more options (NULL-terminated key, value pairs). */
+static inline int dt_open_with(struct dt *t, const char *vdev, const char *const *kv)
+{
+	struct rl_kv a[12] = {{"vdev", vdev}, {"log", "emergency"}};
+	struct rl_open_args args = {.kv = a, .nkv = 2};
+
+	for (; kv && kv[0] && args.nkv < 12; kv += 2)
+		a[args.nkv++] = (struct rl_kv){kv[0], kv[1]};
+	return t->ops->open(&t->e, &args, &t->err);
+}
+
+/* Open wired back to back with another dpdk engine (peer=). */
+static inline int dt_open_peer(struct dt *t, struct dt *peer)
+{
+	struct rl_kv kv[] = {{"log", "emergency"}};
+	struct rl_open_args a = {.kv = kv, .nkv = 1, .peer = peer->e, .peer_ops = peer->ops};
+
+	return t->ops->open(&t->e, &a, &t->err);
+}
+
 static inline void dt_region(struct dt *t, uint32_t frames, uint32_t frame_size)
 {
 	struct rl_region_params p = {frames, frame_size, 256};

@@ -45,7 +45,6 @@ T.eq(srv.ledger.referenced, (CLIENTS - 1) * N, "reuse: the other clients referen
 
 local enc = run(a, b, 8443, { strategy = "sg", encrypt = true })
 T.eq(enc.ledger.copied, CLIENTS * N, "encrypted: copied = clients x file size")
-local keys = {}
 print(string.format("figures: reuse copied %d for %d clients; encrypted copied %d (%d x %d)",
   srv.ledger.copied, CLIENTS, enc.ledger.copied, CLIENTS, N))
 T.conserved(a, "a")

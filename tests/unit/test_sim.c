@@ -960,6 +960,8 @@ static void sim_stats_name_every_counter(void **state)
 	    "wire_pkts",
 	    "wire_bytes",
 	    "wire_drops",
+	    "wire_lost",
+	    "wire_reordered",
 	    "steps",
 	};
 	struct rl_engine *e = open_sim(NULL, 0, NULL);

@@ -1,0 +1,92 @@
+#!/bin/sh
+# dpdk_net.sh - the DPDK engine on a real wire, in a testbed of its own.
+#
+#   dpdk_net.sh NAME CASE
+#
+# Makes testbed NAME (NAME-lab with veth NAME0 198.18.0.1, NAME-peer with
+# NAME1 198.18.0.2), runs CASE, always takes the testbed down and checks
+# nothing is left. Needs root (else "SKIP", exit 77). CASE:
+#   af_xdp       UDP echo through net_af_xdp on NAME0 (objects layout)
+#   af_packet    UDP echo through net_af_packet on NAME0
+#   tap          UDP echo through net_tap: its interface NAMEt is bridged
+#                with NAME0 in the lab namespace (NAMEbr), and the peer's
+#                neighbour entry for 198.18.0.1 points at the DPDK port
+#   tap_too_few  a region smaller than net_tap's descriptors: clear error
+# Environment (set by CMake): RINGLAB TESTBED_LUA PLUGIN_DIR PYTHON PEER
+set -u
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: needs root"
+	exit 77
+fi
+NAME=$1 CASE=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+LAB=$NAME-lab PEERNS=$NAME-peer IF=${NAME}0 PIF=${NAME}1
+tb() { lua5.4 "$TESTBED_LUA" "$PLUGIN_DIR" "$@"; }
+TMP=$(mktemp -d)
+BG=
+
+leftovers() {
+	bad=0
+	if ip netns list | grep -Eq "^($LAB|$PEERNS)( |\$)"; then
+		echo "FAIL: a namespace of testbed $NAME is left"; bad=1
+	fi
+	if ip -o link show | grep -Eq ": ($IF|$PIF|${NAME}t)[@:]"; then
+		echo "FAIL: a link of testbed $NAME is left in the root namespace"; bad=1
+	fi
+	return $bad
+}
+
+finish() {
+	rc=$?
+	if [ -n "$BG" ]; then kill "$BG" 2>/dev/null; wait "$BG" 2>/dev/null; fi
+	tb down name="$NAME" || rc=1
+	leftovers || rc=1
+	rm -rf "$TMP"
+	[ $rc = 0 ] && echo "dpdk_net $NAME $CASE: PASS" || echo "dpdk_net $NAME $CASE: FAIL ($rc)"
+	exit $rc
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+tb down name="$NAME" force=true >/dev/null 2>&1
+tb up name="$NAME" || exit 1
+mac() { ip -n "$1" -o link show dev "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
+LAB_MAC=$(mac "$LAB" "$IF") PEER_MAC=$(mac "$PEERNS" "$PIF")
+
+# echo VDEV SRC_MAC SIZE COUNT FRAMES FRAME_SIZE FILL [PLUMB]
+echo_case() {
+	ip netns exec "$PEERNS" "$PYTHON" "$PEER" "$3" "$4" "$TMP/ready" 20 &
+	BG=$!
+	for _ in $(seq 50); do [ -e "$TMP/ready" ] && break; sleep 0.1; done
+	[ -e "$TMP/ready" ] || { echo "FAIL: the python peer did not start"; return 1; }
+	"$RINGLAB" --netns "$LAB" "$HERE/dpdk_udp_echo.lua" "$1" "$2" "$PEER_MAC" "$3" "$4" \
+		"$5" "$6" "$7" "${8:-}" || return 1
+	wait "$BG" || { BG=; echo "FAIL: the python peer failed"; return 1; }
+	BG=
+}
+
+TAP_MAC=02:00:5e:00:52:01
+case $CASE in
+af_xdp)
+	echo_case "net_af_xdp0,iface=$IF" "$LAB_MAC" 1400 8 2048 4096 1200 &&
+	! ip -n "$LAB" -o link show dev "$IF" | grep -q prog/xdp ||
+		{ echo "FAIL (or an XDP program left on $IF)"; exit 1; } ;;
+af_packet)
+	echo_case "net_af_packet0,iface=$IF" "$LAB_MAC" 1400 8 1024 4096 256 ;;
+tap)
+	# DPDK's side of the tap keeps TAP_MAC; the kernel's side gets another
+	# MAC, or the bridge would take frames for TAP_MAC as its own.
+	ip -n "$PEERNS" neigh replace 198.18.0.1 lladdr $TAP_MAC dev "$PIF" nud permanent
+	echo_case "net_tap0,iface=${NAME}t,mac=$TAP_MAC" "$TAP_MAC" 1400 8 1024 2048 512 \
+		"ip link set ${NAME}t address 02:00:5e:00:52:02 && ip link add ${NAME}br type bridge && ip link set ${NAME}t master ${NAME}br && ip link set $IF master ${NAME}br && ip link set ${NAME}t up && ip link set ${NAME}br up" ;;
+tap_too_few)
+	out=$("$RINGLAB" --netns "$LAB" -e "
+		local e = lab.open('dpdk', {vdev='net_tap0,iface=${NAME}t', log='emergency'})
+		local ok, err = pcall(e.region, e, {frames=256, frame_size=2048})
+		print(err) assert(not ok) e:close()" 2>&1)
+	echo "$out"
+	echo "$out" | grep -q "frames=256 is too few for net_tap" &&
+		echo "$out" | grep -q "make frames=576 or more" ||
+		{ echo "FAIL: want the numbers and the fix"; exit 1; } ;;
+*) echo "unknown case $CASE"; exit 2 ;;
+esac
