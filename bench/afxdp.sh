@@ -2,28 +2,43 @@
 # afxdp.sh - the AF_XDP benchmark: ringlab's C path, a ringlab Lua loop and
 # dpdk-testpmd (net_af_xdp), on the same testbed veth in the same run.
 #
-#   sudo bench/afxdp.sh [build-dir] [seconds]
+#   sudo bench/afxdp.sh [build-dir] [seconds] [rounds]
 #
 # txonly: each sender transmits 64-byte UDP frames on rlbench0 (lab side)
-#         to a MAC nobody has, so the peer's kernel drops them at once.
+#         to a MAC nobody has, so the peer's kernel drops them at once
+#         (ringlab: 02:00:00:00:00:02, testpmd's txonly default:
+#         02:00:00:00:00:00; both 198.18.0.1 -> 198.18.0.2, UDP).
 # rxdrop: a traffic generator on the peer side - bench_afxdp_pps txonly,
-#         an AF_XDP sender through ringlab's engine on rlbench1 - floods
-#         rlbench0 with 64-byte frames; each receiver takes and drops them
-#         (testpmd: --forward-mode=rxonly). The generator's own rate is
-#         printed: no receiver can count more than it sends.
-# Every ringlab run uses mode=copy (veth has no zero-copy); testpmd runs
-# with its defaults (--no-huge -m 512 --no-pci, two lcores). Prints Mpps and
-# the ratios C/testpmd and Lua/testpmd. Makes and always removes testbed
-# "rlbench". Runs by hand, not in ctest.
+#         an AF_XDP sender through ringlab's engine on rlbench1, pinned to
+#         CPU 0 - floods rlbench0 with 64-byte frames; each receiver, on
+#         CPU 1, takes and drops them (testpmd: --forward-mode=rxonly). On
+#         veth the receive side's XDP program and the copy into the
+#         receiver's UMEM run on the *sender's* CPU, so the generator's rate
+#         bounds every receiver; it is printed next to each.
+# Every ringlab run uses mode=copy (veth has no zero-copy) and batches of
+# 256; testpmd runs as a user would run it: defaults (burst 32) with
+# --txpkts=64, --no-huge -m 512 --no-pci, lcores 0-1 (its worker on CPU 1,
+# where the ringlab senders are pinned too). BURSTS="32 256" adds testpmd
+# runs with other --burst values (the ratios use the first).
+#
+# The machine may be busy, so every round runs all tools back to back and
+# the ratios are taken per round, then the median over the rounds. Each
+# line also gives Mpps per CPU-second: packets over the CPU time the tool
+# used (testpmd: all its threads), which other load disturbs much less
+# than the wall-clock rate. Makes and always removes testbed "rlbench".
+# Runs by hand, not in ctest.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 secs=${2:-3}
+rounds=${3:-3}
+BURSTS=${BURSTS:-32}
 RINGLAB=$build/shell/ringlab
 ENGINE=$build/engines/ringlab-engine-afxdp.so
 PPS=$build/bench/bench_afxdp_pps
 NAME=rlbench LAB=rlbench-lab PEER=rlbench-peer
 TMP=$(mktemp -d)
+HZ=$(getconf CLK_TCK)
 
 [ "$(id -u)" = 0 ] || { echo "afxdp.sh needs root (AF_XDP, namespaces)"; exit 1; }
 for f in "$RINGLAB" "$ENGINE" "$PPS"; do
@@ -42,26 +57,39 @@ trap 'exit 130' INT TERM
 "$RINGLAB" testbed up name=$NAME >/dev/null || exit 1
 LAB_MAC=$(ip -n $LAB -o link show dev ${NAME}0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
 
-# testpmd MODE: the mean of its per-second Tx-pps (txonly) or Rx-pps
-# (rxonly), leaving out the first two seconds (start-up).
+# CPU ticks (user + system, all threads) a process has used.
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# testpmd MODE BURST: the mean of its per-second Tx-pps (txonly) or Rx-pps
+# (rxonly), leaving out the first two seconds (start-up), and its CPU time
+# over the same seconds.
 testpmd() {
 	key=$([ "$1" = txonly ] && echo Tx-pps || echo Rx-pps)
-	timeout -s INT $((secs + 7)) ip netns exec $LAB dpdk-testpmd --no-huge -m 512 --no-pci \
+	timeout -s INT $((secs + 5)) ip netns exec $LAB dpdk-testpmd --no-huge -m 512 --no-pci \
 		--file-prefix=rlbench -l 0-1 --vdev net_af_xdp0,iface=${NAME}0 -- \
-		--forward-mode="$1" --txpkts=64 --stats-period=1 --total-num-mbufs=16384 \
-		>"$TMP/testpmd.log" 2>&1
-	grep -o "$key: *[0-9]*" "$TMP/testpmd.log" | awk -v m="$1" '
-		{ n++; if (n > 2) { s += $2; k++ } }
-		END { if (k) printf "dpdk-testpmd %s (net_af_xdp): %.3f Mpps (mean of %d 1-s samples)\n", m, s / k / 1e6, k
-		      else print "dpdk-testpmd " m ": no figures (see its log)" }'
+		--forward-mode="$1" --burst="$2" --txpkts=64 --stats-period=1 \
+		--total-num-mbufs=16384 >"$TMP/testpmd.log" 2>&1 &
+	tp=$!
+	sleep 2.5
+	pid=$(pgrep -P $tp -x dpdk-testpmd | head -1)
+	c0=$(ticks "$pid")
+	sleep "$secs"
+	c1=$(ticks "$pid")
+	wait $tp
+	grep -o "$key: *[0-9]*" "$TMP/testpmd.log" | awk -v m="$1" -v b="$2" -v cpu=$(((c1 - c0))) \
+		-v hz="$HZ" -v secs="$secs" '
+		{ n++; if (n > 2 && n <= 2 + secs) { s += $2; k++ } }
+		END { if (k) printf "dpdk-testpmd %s burst=%d (net_af_xdp): %.3f Mpps (mean of %d 1-s samples; %.3f Mpps per CPU-second)\n",
+		                    m, b, s / k / 1e6, k, (cpu > 0 ? s / k * secs / (cpu / hz) / 1e6 : 0)
+		      else print "dpdk-testpmd " m " burst=" b ": no figures (see its log)" }'
 }
 
-c_path() { ip netns exec $LAB "$PPS" "$ENGINE" "$1" ${NAME}0 "$secs" mode=copy steer=all; }
-lua_path() { "$RINGLAB" --netns $LAB "$here/afxdp_pps.lua" "$1" ${NAME}0 "$secs" mode=copy steer=all; }
+c_path() { ip netns exec $LAB taskset -c 1 "$PPS" "$ENGINE" "$1" ${NAME}0 "$secs" mode=copy steer=all; }
+lua_path() { taskset -c 1 "$RINGLAB" --netns $LAB "$here/afxdp_pps.lua" "$1" ${NAME}0 "$secs" mode=copy steer=all; }
 
 # The peer-side flood for rxdrop, for the receiver's whole run.
 generator() {
-	ip netns exec $PEER "$PPS" "$ENGINE" txonly ${NAME}1 "$1" mode=copy \
+	ip netns exec $PEER taskset -c 0 "$PPS" "$ENGINE" txonly ${NAME}1 "$1" mode=copy \
 		dst_mac="$LAB_MAC" src_ip=198.18.0.2 dst_ip=198.18.0.1 dst_port=9000 \
 		>"$TMP/gen.log" 2>&1 &
 	GEN=$!
@@ -73,21 +101,36 @@ gen_done() {
 	sed 's/^afxdp C txonly/  traffic: generator (ringlab C, AF_XDP txonly on the peer veth)/' "$TMP/gen.log"
 }
 
-echo "== txonly, 64-byte frames, ${secs} s each, on ${NAME}0"
-{ c_path txonly; lua_path txonly; testpmd txonly; } | tee "$TMP/tx"
-echo "== rxdrop, 64-byte frames, ${secs} s each, on ${NAME}0"
-generator $((secs + 1)); c_path rxdrop >>"$TMP/rx"; gen_done >>"$TMP/rx"
-generator $((secs + 1)); lua_path rxdrop >>"$TMP/rx"; gen_done >>"$TMP/rx"
-generator $((secs + 8)); testpmd rxonly >>"$TMP/rx"; gen_done >>"$TMP/rx"
-cat "$TMP/rx"
+for r in $(seq "$rounds"); do
+	echo "== round $r: txonly, 64-byte frames, ${secs} s each, on ${NAME}0"
+	{ c_path txonly; lua_path txonly
+	  for b in $BURSTS; do testpmd txonly "$b"; done; } | tee "$TMP/tx.$r"
+	echo "== round $r: rxdrop, 64-byte frames, ${secs} s each, on ${NAME}0"
+	{ generator $((secs + 1)); c_path rxdrop; gen_done
+	  generator $((secs + 1)); lua_path rxdrop; gen_done
+	  generator $((secs + 5)); testpmd rxonly 32; gen_done; } | tee "$TMP/rx.$r"
+done
 
-awk '
-	FILENAME ~ /tx$/ && /afxdp C/ { ct = $(4) } FILENAME ~ /tx$/ && /afxdp Lua/ { lt = $(4) }
-	FILENAME ~ /tx$/ && /dpdk-testpmd/ { dt = $(4) }
-	FILENAME ~ /rx$/ && /afxdp C/ { cr = $(4) } FILENAME ~ /rx$/ && /afxdp Lua/ { lr = $(4) }
-	FILENAME ~ /rx$/ && /dpdk-testpmd/ { dr = $(4) }
-	END {
-		printf "== ratios (targets: C >= 1.5x testpmd, Lua >= 1.2x)\n"
-		if (dt > 0) printf "  txonly  C/testpmd %.2f   Lua/testpmd %.2f\n", ct / dt, lt / dt
-		if (dr > 0) printf "  rxdrop  C/testpmd %.2f   Lua/testpmd %.2f\n", cr / dr, lr / dr
-	}' "$TMP/tx" "$TMP/rx"
+# Per round: C/testpmd and Lua/testpmd, wall-clock and per CPU-second;
+# then the median of each over the rounds.
+for r in $(seq "$rounds"); do
+	for kind in tx rx; do
+		awk -v kind=$kind '
+			function mpps() { for (i = 2; i <= NF; i++) if ($i == "Mpps") return $(i - 1); return 0 }
+			function cpu() { for (i = 2; i < NF; i++) if ($i == "Mpps" && $(i + 1) == "per") return $(i - 1); return 0 }
+			/^afxdp C/ { c = mpps(); cc = cpu() }
+			/^afxdp Lua/ { l = mpps(); lc = cpu() }
+			/^dpdk-testpmd/ && !d { d = mpps(); dc = cpu() }
+			END { if (d > 0 && dc > 0) printf "%s %.3f %.3f %.3f %.3f\n", kind, c / d, l / d, cc / dc, lc / dc }' \
+			"$TMP/$kind.$r"
+	done
+done >"$TMP/ratios"
+echo "== ratios, median of $rounds rounds (targets: C >= 1.5x testpmd, Lua >= 1.2x)"
+echo "   (wall: Mpps / Mpps; cpu: Mpps per CPU-second / the same for testpmd)"
+for kind in tx rx; do
+	label=$([ $kind = tx ] && echo txonly || echo rxdrop)
+	for col in 2 3 4 5; do
+		grep "^$kind " "$TMP/ratios" | awk -v c=$col '{ print $c }' | sort -n |
+			awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2); else print "-" }'
+	done | paste -sd' ' | awk -v l=$label '{ printf "  %s  C/testpmd wall %s cpu %s   Lua/testpmd wall %s cpu %s\n", l, $1, $3, $2, $4 }'
+done

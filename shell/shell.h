@@ -132,6 +132,7 @@ void lab_pcap_register(lua_State *L);
  * (counted touched). Called where frames are sent (tx) and received (rx). */
 void lab_pcap_write(struct lab_engine *eng, const struct rl_desc *d, uint32_t n);
 void lab_pcap_detach(lua_State *L, struct lab_engine *eng); /* at e:close() */
+void lab_batch_register(lua_State *L); /* lua_batch.c: lab.batch */
 
 /* lua_dissect.c */
 void lab_push_dissect(lua_State *L, const struct rl_dissect *d, unsigned nseg);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -185,9 +186,12 @@ static int parse_one(struct afxdp_opts *o, const struct rl_kv *kv, struct rl_err
 		return parse_ring(k, v, &o->rx_size, err);
 	if (!strcmp(k, "tx_size"))
 		return parse_ring(k, v, &o->tx_size, err);
+	if (!strcmp(k, "tx_budget"))
+		return parse_u32(k, v, 1u << 16, &o->tx_budget, err);
 	return rl_err_set(err, EINVAL,
 			  "afxdp has no option %s - it knows ifname, queue, mode, xdp, sg, "
-			  "need_wakeup, steer, fill_size, comp_size, rx_size, tx_size", k);
+			  "need_wakeup, steer, fill_size, comp_size, rx_size, tx_size, "
+			  "tx_budget", k);
 }
 
 static int parse_opts(struct afxdp_opts *o, const struct rl_open_args *a,
@@ -221,10 +225,26 @@ static void list_remove(struct rl_engine *e)
 		}
 }
 
+/* The interface's index now, or 0 when no interface has that name: one
+ * ioctl on a socket kept for it (if_nametoindex would open and close a
+ * socket around the same ioctl - three system calls). */
+static int ifindex_now(struct rl_engine *e)
+{
+	struct ifreq ifr;
+
+	if (e->link_fd < 0)
+		return (int)if_nametoindex(e->o.ifname);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", e->o.ifname);
+	if (ioctl(e->link_fd, SIOCGIFINDEX, &ifr) < 0)
+		return 0;
+	return ifr.ifr_ifindex;
+}
+
 /* The interface disappeared (testbed down, namespace deleted)? */
 bool afxdp_link_gone(struct rl_engine *e, struct rl_err *err)
 {
-	if (if_nametoindex(e->o.ifname) == (unsigned)e->ifindex)
+	if (ifindex_now(e) == e->ifindex)
 		return false;
 	rl_err_set(err, ENODEV,
 		   "interface %s went away under this engine (testbed down?) - close it "
@@ -269,6 +289,7 @@ static int afxdp_open(struct rl_engine **out, const struct rl_open_args *args,
 		goto fail;
 	afxdp_quiet_libs();
 	e->xsks_fd = e->cfg_fd = e->ports_fd = e->counts_fd = -1;
+	e->link_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	set_ledger_hows(e);
 	snprintf(e->mode_why, sizeof(e->mode_why), "not bound yet (no region)");
 	e->next_open = open_list;
@@ -288,6 +309,8 @@ static void afxdp_close(struct rl_engine *e)
 	list_remove(e);
 	afxdp_prog_detach(e);   /* first: stop redirecting into the socket */
 	afxdp_socket_close(e);  /* socket, UMEM, region, memory */
+	if (e->link_fd >= 0)
+		close(e->link_fd);
 	free(e);
 }
 
@@ -349,6 +372,7 @@ static int afxdp_stats(struct rl_engine *e, struct rl_stats *s)
 	add_counter(s, "sg", e->o.sg);
 	add_counter(s, "need_wakeup", e->o.need_wakeup);
 	add_counter(s, "queue", e->o.queue);
+	add_counter(s, "tx_budget", e->tx_budget);
 	return 0;
 }
 
@@ -379,7 +403,9 @@ static const struct rl_engine_ops afxdp_ops = {
 		"sg=false           multi-buffer: packets over several frames (XDP_USE_SG)\n"
 		"need_wakeup=true   kick only when the kernel asks (XDP_USE_NEED_WAKEUP)\n"
 		"steer=all          all | PORT,PORT: UDP/TCP dst ports to take, rest to kernel\n"
-		"fill_size=2048     fill ring slots (comp_size, rx_size, tx_size alike)",
+		"fill_size=2048     fill ring slots (comp_size, rx_size, tx_size alike)\n"
+		"tx_budget=0        copy mode: descriptors one sendto may send (Linux >= 6.17;\n"
+		"                   0: the whole tx ring; older kernels: 32)",
 	.caps = RL_CAP_ZEROCOPY | RL_CAP_SG | RL_CAP_WIRE,
 	.probe = afxdp_probe,
 	.open = afxdp_open,

@@ -47,6 +47,7 @@ struct afxdp_opts {
 	uint16_t ports[64];
 	unsigned nports;
 	uint32_t fill_size, comp_size, rx_size, tx_size;
+	uint32_t tx_budget; /* descriptors per sendto in copy mode; 0: tx_size */
 };
 
 /* What we produced into a ring the kernel consumes (fill, tx), in order, so
@@ -91,6 +92,11 @@ struct rl_engine {
 	uint64_t owner_mismatch; /* kernel handed back a frame we did not expect */
 
 	uint64_t link_ok_until; /* CLOCK_MONOTONIC ns: the link was there */
+	int link_fd;            /* a datagram socket kept for SIOCGIFINDEX */
+
+	/* Copy mode: how many descriptors one sendto may send (the kernel's
+	 * XDP_MAX_TX_SKB_BUDGET, Linux >= 6.17; 32 before). */
+	uint32_t tx_budget;
 
 	struct rl_engine *next_open; /* the list the exit-time cleanup walks */
 	bool closing;
@@ -100,6 +106,7 @@ struct rl_engine {
 bool afxdp_link_gone(struct rl_engine *e, struct rl_err *err);
 
 /* umem.c */
+void afxdp_set_tx_budget(struct rl_engine *e);
 int afxdp_region(struct rl_engine *e, const struct rl_region_params *p,
 		 struct rl_region **out, struct rl_err *err);
 void afxdp_socket_close(struct rl_engine *e);

@@ -142,9 +142,9 @@ static uint64_t now_ns(void)
 }
 
 /* Before giving the kernel more frames: is the interface still there?
- * Asking (if_nametoindex) costs three system calls, more than the batch
- * it guards, so the answer is trusted for a millisecond - no one deletes
- * a link faster than that between two calls. */
+ * Asking costs a system call (an ioctl, see afxdp_link_gone), so the
+ * answer is trusted for a millisecond - no one deletes a link faster than
+ * that between two calls. */
 static int need_link(struct rl_engine *e, const char *what, struct rl_err *err)
 {
 	int rc = need_socket(e, what, err);
@@ -408,8 +408,10 @@ static int kick_error(struct rl_engine *e, int errnum, struct rl_err *err)
 			  strerror(errnum));
 }
 
-/* Copy mode sends only inside sendto, at most a batch (32) per call: go on
- * while the kernel makes progress. */
+/* Copy mode sends only inside sendto, at most tx_budget descriptors per
+ * call (32 on kernels before 6.17, the whole tx ring with
+ * XDP_MAX_TX_SKB_BUDGET, see umem.c): go on while the kernel makes
+ * progress. */
 static int wake_tx(struct rl_engine *e, struct rl_err *err)
 {
 	for (int tries = 0; tries < 256 && tx_waiting(e); tries++) {

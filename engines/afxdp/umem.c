@@ -15,6 +15,11 @@
  * (the kernel copies between UMEM and skbs). mode=auto tries zero-copy
  * first; the kernel's XDP_OPTIONS then says what we really got. libxdp is
  * told not to load its own XDP program: ours is attached by xdp_prog.c.
+ *
+ * In copy mode the kernel sends only inside sendto, and before Linux 6.17
+ * at most 32 descriptors per call. Since 6.17 a socket may raise that with
+ * XDP_MAX_TX_SKB_BUDGET (32 .. the tx ring size); we ask for the whole tx
+ * ring (or tx_budget=), so one kick sends everything queued.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,6 +35,10 @@
 #ifndef SOL_XDP
 #define SOL_XDP 283
 #endif
+#ifndef XDP_MAX_TX_SKB_BUDGET
+#define XDP_MAX_TX_SKB_BUDGET 9 /* Linux 6.17 */
+#endif
+#define KERNEL_TX_BATCH 32 /* the kernel's TX_BATCH_SIZE */
 
 static int check_frame_size(const struct rl_region_params *p, struct rl_err *err)
 {
@@ -179,6 +188,26 @@ static void read_mode(struct rl_engine *e)
 	e->ledger.kernel_how = RL_HOW_DERIVED;
 }
 
+/* Copy mode: let one sendto send up to tx_budget descriptors (default: the
+ * whole tx ring). An older kernel says ENOPROTOOPT and keeps 32. */
+void afxdp_set_tx_budget(struct rl_engine *e)
+{
+	uint32_t want = e->o.tx_budget ? e->o.tx_budget : e->o.tx_size, got = 0;
+	socklen_t len = sizeof(got);
+	int fd = xsk_socket__fd(e->xsk);
+
+	e->tx_budget = KERNEL_TX_BATCH;
+	if (e->zerocopy || want <= KERNEL_TX_BATCH)
+		return;
+	if (want > e->o.tx_size)
+		want = e->o.tx_size;
+	if (setsockopt(fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &want, sizeof(want)) < 0)
+		return;
+	e->tx_budget = want;
+	if (getsockopt(fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &got, &len) == 0 && got)
+		e->tx_budget = got;
+}
+
 static int bind_socket(struct rl_engine *e, struct rl_err *err)
 {
 	int rc;
@@ -256,6 +285,7 @@ int afxdp_region(struct rl_engine *e, const struct rl_region_params *p,
 	    (rc = bind_socket(e, err)) < 0)
 		goto fail;
 	read_mode(e);
+	afxdp_set_tx_budget(e);
 	if ((rc = shadow_init(&e->fillq, e->o.fill_size, *e->fill.producer, err)) < 0 ||
 	    (rc = shadow_init(&e->txq, e->o.tx_size, *e->tx.producer, err)) < 0)
 		goto fail;
