@@ -1,21 +1,31 @@
 #!/bin/sh
-# sim.sh - the simulator benchmark: C API and a Lua batch loop, against a
-# memcpy-only loop, all in one run. Usage: bench/sim.sh [build-dir] [seconds]
+# sim.sh - the simulator benchmark: C API and Lua loops (lab.batch, and one
+# handle per packet), against a memcpy-only loop, all in one run.
+# Usage: bench/sim.sh [build-dir] [seconds]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 secs=${2:-2}
 "$build/bench/bench_sim_pps" "$secs" 64 | tee /tmp/ringlab-bench-c.$$
 for mode in copy zerocopy; do
-	"$build/shell/ringlab" "$here/sim_pps.lua" "$secs" 64 $mode | tee -a /tmp/ringlab-bench-lua.$$
+	for style in batch packets; do
+		"$build/shell/ringlab" "$here/sim_pps.lua" "$secs" 64 $mode $style |
+			tee -a /tmp/ringlab-bench-lua.$$
+	done
 done
 awk '
 	{ v = ""; for (i = 2; i <= NF; i++) if ($i == "Mpps") v = $(i - 1) }
 	/sim copy mode, C API/               { c_copy = v }
 	/sim zerocopy mode, C API/           { c_zc = v }
+	/memcpy only, 5 copies/             { m5 = v }
+	/memcpy only, 3 copies/             { m3 = v }
 	/lua batch loop, sim copy mode/      { l_copy = v }
 	/lua batch loop, sim zerocopy mode/  { l_zc = v }
+	/lua packets loop, sim copy mode/    { p_copy = v }
+	/lua packets loop, sim zerocopy mode/ { p_zc = v }
 	END {
-		printf "  ratio lua/C: copy %.3f  zerocopy %.3f\n", l_copy / c_copy, l_zc / c_zc
+		printf "  ratio lua batch/C:       copy %.3f  zerocopy %.3f\n", l_copy / c_copy, l_zc / c_zc
+		printf "  ratio lua batch/memcpy:  copy %.3f  zerocopy %.3f\n", l_copy / m5, l_zc / m3
+		printf "  ratio lua packets/C:     copy %.3f  zerocopy %.3f\n", p_copy / c_copy, p_zc / c_zc
 	}' /tmp/ringlab-bench-c.$$ /tmp/ringlab-bench-lua.$$
 rm -f /tmp/ringlab-bench-c.$$ /tmp/ringlab-bench-lua.$$
