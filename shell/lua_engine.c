@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "shell.h"
@@ -180,6 +181,51 @@ static void cannot_open(lua_State *L, const struct lab_engine_entry *ent)
 	luaL_error(L, "open: %s cannot open here: %s", ent->name, ent->why);
 }
 
+/* ---- the engines lab.open() gave out ----------------------------------- */
+
+/* A table with weak values in the registry, keyed by each handle's
+ * address: lab.opened() lists the engines still open (watch and plot show
+ * them all) without keeping a forgotten one from being collected. */
+static const char opened_key;
+
+static void remember_engine(lua_State *L, int idx)
+{
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &opened_key);
+	lua_pushvalue(L, idx);
+	lua_rawsetp(L, -2, lua_touserdata(L, idx));
+	lua_pop(L, 1);
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct lab_engine *x = *(struct lab_engine *const *)a;
+	const struct lab_engine *y = *(struct lab_engine *const *)b;
+
+	return x->id - y->id;
+}
+
+/* lab.opened() -> {engine...}, open ones only, in the order of opening. */
+int lab_opened(lua_State *L)
+{
+	struct lab_engine *v[256];
+	int n = 0;
+
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &opened_key);
+	for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
+		struct lab_engine *eng = lua_touserdata(L, -1);
+
+		if (eng && eng->e && n < 256)
+			v[n++] = eng;
+	}
+	qsort(v, (size_t)n, sizeof(v[0]), by_id);
+	lua_createtable(L, n, 0);
+	for (int i = 0; i < n; i++) {
+		lua_rawgetp(L, -2, v[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	return 1;
+}
+
 int lab_open_engine(lua_State *L)
 {
 	const char *name = luaL_checkstring(L, 1);
@@ -213,6 +259,7 @@ int lab_open_engine(lua_State *L)
 		lua_setiuservalue(L, -2, 1);
 	}
 	luaL_setmetatable(L, LAB_ENGINE_MT);
+	remember_engine(L, lua_gettop(L));
 	return 1;
 }
 
@@ -386,4 +433,10 @@ void lab_engine_register(lua_State *L)
 	lua_pushcfunction(L, engine_tostring);
 	lua_setfield(L, -2, "__tostring");
 	lua_pop(L, 1);
+	lua_newtable(L);
+	lua_createtable(L, 0, 1);
+	lua_pushliteral(L, "v");
+	lua_setfield(L, -2, "__mode");
+	lua_setmetatable(L, -2);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &opened_key);
 }

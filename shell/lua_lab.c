@@ -66,6 +66,7 @@ static int lab_index(lua_State *L)
 static const luaL_Reg lab_funcs[] = {
     {"engines", lab_engines},
     {"open", lab_open_engine},
+    {"opened", lab_opened},
     {"dissect", lab_dissect_string},
     {NULL, NULL},
 };
@@ -84,6 +85,7 @@ int luaopen_ringlab(lua_State *L)
 	lab_batch_register(L);
 	lab_time_register(L);
 	lab_lessons_register(L);
+	lab_crypto_register(L);
 	lua_createtable(L, 0, 1);
 	lua_pushcfunction(L, lab_index);
 	lua_setfield(L, -2, "__index");

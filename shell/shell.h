@@ -155,10 +155,16 @@ bool signals_take_interrupt(void); /* a SIGINT arrived (and clear it) */
 int signals_caught(void);          /* the last signal number seen, or 0 */
 bool signals_terminate(void);      /* SIGTERM arrived: leave */
 
-/* lua_lessons.c: lab.opened(), lab.bench_mmap(), lab.crypto, and lab.watch,
+/* lua_lessons.c: lab.bench_mmap(), and lab.watch,
  * lab.plot, lab.pause, lab.progress (doors into ringlab.watch/.plot), on the
  * table at -1. */
 void lab_lessons_register(lua_State *L);
+
+/* lua_crypto.c: lab.crypto (libsodium). */
+void lab_crypto_register(lua_State *L);
+
+/* lua_engine.c: lab.opened(), the engines still open in order of opening. */
+int lab_opened(lua_State *L);
 
 /* lua_term.c: terminal facts for the views (colour, width). */
 int luaopen_ringlab_term(lua_State *L);
