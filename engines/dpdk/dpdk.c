@@ -40,7 +40,11 @@
 	"rx_desc=N tx_desc=N     descriptors of the RX and TX queue (256)\n"               \
 	"mem=MB                  EAL memory, first open only (256)\n"                      \
 	"lcores=LIST             EAL -l, first open only (0)\n"                            \
-	"log=LEVEL               EAL --log-level, first open only (error)\n"
+	"log=LEVEL               EAL --log-level, first open only (error)\n"                \
+	"layout=auto|pinned|objects  frames as pinned mbuf buffers, or as whole mempool "  \
+	"objects (auto: objects for net_af_xdp, whose UMEM is the mempool)\n"              \
+	"peer=ENGINE             a dpdk engine on net_ring: rewire both ports back to back "\
+	"over two rings, sharing its region\n"
 
 /* ---- options -------------------------------------------------------------- */
 
@@ -85,24 +89,27 @@ static int parse_kv(struct dpdk_opts *o, const struct rl_kv *kv, struct rl_err *
 		return parse_str(k, v, o->lcores, sizeof(o->lcores), err);
 	if (!strcmp(k, "log"))
 		return parse_str(k, v, o->log, sizeof(o->log), err);
+	if (!strcmp(k, "layout")) {
+		if (strcmp(v, "auto") && strcmp(v, "pinned") && strcmp(v, "objects"))
+			return rl_err_set(err, EINVAL, "layout=%s: give auto, pinned or objects", v);
+		return parse_str(k, v, o->layout, sizeof(o->layout), err);
+	}
+	if (!strcmp(k, "peer"))
+		return 0; /* the engine itself arrives in args->peer */
 	return rl_err_set(err, EINVAL, "dpdk has no option '%s' - it knows vdev=, port=, "
-			  "rx_desc=, tx_desc=, mem=, lcores=, log=", k);
+			  "rx_desc=, tx_desc=, mem=, lcores=, log=, layout=, peer=", k);
 }
 
 static int parse_opts(struct dpdk_opts *o, const struct rl_open_args *a, struct rl_err *err)
 {
 	*o = (struct dpdk_opts){.rx_desc = 256, .tx_desc = 256, .mem = 256,
-				.lcores = "0", .log = "error"};
+				.lcores = "0", .log = "error", .layout = "auto"};
 	for (unsigned i = 0; i < a->nkv; i++) {
 		int rc = parse_kv(o, &a->kv[i], err);
 
 		if (rc < 0)
 			return rc;
 	}
-	if (a->peer)
-		return rl_err_set(err, EINVAL, "dpdk engines are not wired with peer= - "
-				  "use one net_ring vdev (it loops back to itself) or two "
-				  "ports of vdevs that share rings");
 	return 0;
 }
 
@@ -147,16 +154,23 @@ static void q_pop(struct dpdk_q *q, uint32_t frames)
 static int desc_check(struct rl_engine *e, const struct rl_desc *d, uint32_t i,
 		      struct rl_err *err)
 {
-	uint32_t f = rl_region_frame(&e->region, d->addr);
-	int rc = rl_region_check_desc(&e->region, d->addr, d->len, err);
+	uint32_t f = rl_region_frame(&e->p->region, d->addr);
+	int rc = rl_region_check_desc(&e->p->region, d->addr, d->len, err);
 
 	if (rc < 0)
 		return rc;
-	if (rl_region_owner(&e->region, f) != RL_OWN_APP || rl_region_is_free(&e->region, f))
+	if (d->addr - rl_region_frame_addr(&e->p->region, f) < e->p->hdr)
+		return rl_err_set(err, EINVAL, "tx: descriptor %u starts %u bytes into frame %u, "
+				  "inside its mbuf: in the objects layout (%s) each frame begins "
+				  "with %u bytes of mempool object header and mbuf - start "
+				  "packets at the region's headroom (%u), one frame each",
+				  i, (unsigned)(d->addr - rl_region_frame_addr(&e->p->region, f)),
+				  f, e->driver, e->p->hdr, e->p->region.headroom);
+	if (rl_region_owner(&e->p->region, f) != RL_OWN_APP || rl_region_is_free(&e->p->region, f))
 		return rl_err_set(err, EPERM, "tx: descriptor %u (frame %u) is not held by the "
 				  "program (owner %s%s) - send only frames you took or received",
-				  i, f, rl_owner_name(rl_region_owner(&e->region, f)),
-				  rl_region_is_free(&e->region, f) ? ", free in the pool" : "");
+				  i, f, rl_owner_name(rl_region_owner(&e->p->region, f)),
+				  rl_region_is_free(&e->p->region, f) ? ", free in the pool" : "");
 	return 0;
 }
 
@@ -181,17 +195,18 @@ int dpdk_chain(struct rl_engine *e, const struct rl_desc *d, uint32_t n,
 		if (rc < 0)
 			return rc;
 		for (uint32_t j = 0; j < i; j++)
-			if (rl_region_frame(&e->region, d[j].addr) ==
-			    rl_region_frame(&e->region, d[i].addr))
+			if (rl_region_frame(&e->p->region, d[j].addr) ==
+			    rl_region_frame(&e->p->region, d[i].addr))
 				return rl_err_set(err, EINVAL, "tx: descriptors %u and %u are in "
 						  "the same frame - one mbuf per frame", j, i);
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t f = rl_region_frame(&e->region, d[i].addr);
-		struct rte_mbuf *m = e->mbuf[f];
+		uint32_t f = rl_region_frame(&e->p->region, d[i].addr);
+		struct rte_mbuf *m = e->p->mbuf[f];
 
-		dpdk_mbuf_fresh(m);
-		m->data_off = (uint16_t)(d[i].addr - rl_region_frame_addr(&e->region, f));
+		dpdk_frame_fresh(e, f);
+		m->data_off = (uint16_t)((uint8_t *)rl_region_ptr(&e->p->region, d[i].addr) -
+					 (uint8_t *)m->buf_addr);
 		m->data_len = (uint16_t)d[i].len;
 		pkt_len += d[i].len;
 		if (prev)
@@ -199,7 +214,7 @@ int dpdk_chain(struct rl_engine *e, const struct rl_desc *d, uint32_t n,
 		else
 			head = m;
 		prev = m;
-		e->tx_addr[f] = d[i].addr;
+		e->p->tx_addr[f] = d[i].addr;
 		dpdk_move(e, f, RL_OWN_APP, RL_OWN_TX);
 	}
 	head->nb_segs = (uint16_t)n;
@@ -213,7 +228,7 @@ void dpdk_unchain(struct rl_engine *e, struct rte_mbuf *pkt)
 {
 	for (struct rte_mbuf *m = pkt; m; m = m->next)
 		if (dpdk_is_frame(e, m)) {
-			e->sent[dpdk_mbuf_frame(e, m)] = 0;
+			e->p->sent[dpdk_mbuf_frame(e, m)] = 0;
 			dpdk_move(e, dpdk_mbuf_frame(e, m), RL_OWN_TX, RL_OWN_APP);
 		}
 }
@@ -222,7 +237,7 @@ void dpdk_unchain(struct rl_engine *e, struct rte_mbuf *pkt)
 
 int dpdk_ready(struct rl_engine *e, struct rl_err *err)
 {
-	if (!e->have_region)
+	if (!e->p->have_region)
 		return rl_err_set(err, ENOENT, "the dpdk engine has no region yet - "
 				  "make one first: e:region{frames=4096, frame_size=2048}");
 	return dpdk_port_start(e, err);
@@ -234,6 +249,7 @@ int dpdk_flush(struct rl_engine *e)
 	struct rte_mbuf *pkts[DPDK_BURST];
 	uint32_t bytes[DPDK_BURST], frames[DPDK_BURST];
 	uint16_t n = 0, sent;
+	uint64_t takes;
 
 	/* Read lengths and mark the frames sent before the PMD sees them: it
 	 * may free them (our mempool driver then moves them to comp) inside
@@ -244,9 +260,18 @@ int dpdk_flush(struct rl_engine *e)
 		frames[n] = dpdk_region_segs(e, pkts[n]);
 		dpdk_mark_sent(e, pkts[n++], true);
 	}
-	if (!n)
+	if (!n) {
+		/* nothing to send, but a PMD may only reap its completions
+		 * inside a tx_burst (net_af_xdp): give it one */
+		if (e->started)
+			rte_eth_tx_burst(e->port, 0, pkts, 0);
 		return 0;
+	}
+	takes = e->p->tx_takes;
+	e->p->in_tx = true;
 	sent = rte_eth_tx_burst(e->port, 0, pkts, n);
+	e->p->in_tx = false;
+	takes = e->p->tx_takes - takes; /* buffers it took to copy into */
 	for (uint16_t i = 0; i < n; i++) {
 		if (i >= sent) {
 			dpdk_mark_sent(e, pkts[i], false);
@@ -259,6 +284,8 @@ int dpdk_flush(struct rl_engine *e)
 		e->tx_bytes += bytes[i];
 		e->tx_burst_pkts++;
 		dpdk_ledger_tx(e, bytes[i]);
+		if (takes && !e->pmd.driver_tx) /* the model said no copy: it did */
+			e->ledger.driver_copied += bytes[i];
 	}
 	return sent;
 }
@@ -272,11 +299,11 @@ static void rx_account(struct rl_engine *e, struct rte_mbuf *pkt)
 		if (!dpdk_is_frame(e, m))
 			continue;
 		f = dpdk_mbuf_frame(e, m);
-		if (e->sent[f])
+		if (e->p->sent[f])
 			e->rx_same++; /* the very buffer we sent: no copy */
 		else
 			e->rx_fresh++;
-		e->sent[f] = 0;
+		e->p->sent[f] = 0;
 		dpdk_move(e, f, RL_OWN_NIC, RL_OWN_RX);
 	}
 	e->rx_pkts++;
@@ -295,8 +322,8 @@ int dpdk_poll(struct rl_engine *e)
 		room = DPDK_BURST;
 	/* net_null allocates the whole burst at once or nothing: ask for no
 	 * more than was offered, or it receives nothing at all */
-	if (e->pmd.rx_burst_alloc && room > e->nfill)
-		room = e->nfill;
+	if (e->pmd.rx_burst_alloc && room > e->p->nfill)
+		room = e->p->nfill;
 	if (!e->started || !room)
 		return 0;
 	n = rte_eth_rx_burst(e->port, 0, pkts, (uint16_t)room);
@@ -315,18 +342,35 @@ static int dpdk_probe(struct rl_err *err)
 }
 
 static void dpdk_close(struct rl_engine *e);
+static const struct rl_engine_ops ops;
 
-/* net_af_xdp (built with shared UMEM) lays its UMEM over the mempool's
- * object memory and expects each mbuf's data inside its object; our
- * mbufs' data are the region's frames (pool.c), so the kernel would write
- * over mbuf headers. Refuse rather than corrupt. */
-static int refuse_af_xdp(struct rl_engine *e, struct rl_err *err)
+/* Which layout the region will have (pool.c): net_af_xdp builds its UMEM
+ * over the mempool's objects, so its frames must be the objects. */
+static int pick_layout(struct rl_engine *e, struct rl_err *err)
 {
-	if (strcmp(e->driver, "net_af_xdp") != 0)
-		return 0;
-	return rl_err_set(err, ENOTSUP, "net_af_xdp cannot use a ringlab region yet (it "
-			  "builds its UMEM over mempool objects, ours keep data in the "
-			  "region) - use lab.open(\"afxdp\", {ifname=...}) for AF_XDP");
+	bool af_xdp = strcmp(e->driver, "net_af_xdp") == 0;
+
+	if (!strcmp(e->o.layout, "objects") || (af_xdp && !strcmp(e->o.layout, "auto")))
+		e->p->layout = DPDK_LAYOUT_OBJECTS;
+	if (af_xdp && e->p->layout != DPDK_LAYOUT_OBJECTS)
+		return rl_err_set(err, ENOTSUP, "layout=pinned cannot work with net_af_xdp: it "
+				  "lays its UMEM over the mempool's objects, and pinned mbufs "
+				  "keep their data elsewhere - use layout=auto or objects");
+	return 0;
+}
+
+static int open_peer(struct rl_engine *e, const struct rl_open_args *args,
+		     struct rl_err *err)
+{
+	if (args->peer_ops != &ops)
+		return rl_err_set(err, EINVAL, "peer= is a '%s' engine - a dpdk engine can "
+				  "only be wired to another dpdk engine",
+				  args->peer_ops && args->peer_ops->name ? args->peer_ops->name
+									 : "unknown");
+	if (e->o.vdev[0])
+		return rl_err_set(err, EINVAL, "give peer= or vdev=, not both - peer= makes "
+				  "its own port, wired to the peer's");
+	return dpdk_peer_wire(e, args->peer, err);
 }
 
 static int dpdk_open(struct rl_engine **out, const struct rl_open_args *args,
@@ -341,16 +385,24 @@ static int dpdk_open(struct rl_engine **out, const struct rl_open_args *args,
 	rc = parse_opts(&e->o, args, err);
 	if (!rc)
 		rc = dpdk_eal_start(&e->o, err);
-	if (!rc)
+	if (!rc && args->peer)
+		rc = open_peer(e, args, err);
+	else if (!rc)
+		rc = dpdk_pool_new(e, err);
+	if (!rc && !args->peer)
 		rc = dpdk_vdevs_plug(e, err);
 	if (rc < 0) {
+		if (e->port_name[0])
+			dpdk_vdevs_unplug(e);
+		if (e->p && !args->peer)
+			dpdk_pool_put(e, NULL);
 		free(e);
 		return rc;
 	}
 	if (rte_eth_dev_info_get(e->port, &info) == 0 && info.driver_name)
 		snprintf(e->driver, sizeof(e->driver), "%s", info.driver_name);
 	dpdk_pmd_model(e);
-	rc = refuse_af_xdp(e, err);
+	rc = args->peer ? 0 : pick_layout(e, err);
 	if (!rc)
 		rc = dpdk_port_configure(e, err);
 	if (rc < 0) {
@@ -361,20 +413,59 @@ static int dpdk_open(struct rl_engine **out, const struct rl_open_args *args,
 	return 0;
 }
 
+/* The engine goes, its region may stay (peer=): what it holds of it goes
+ * back to the app, exactly. */
+static void hand_back(struct rl_engine *e)
+{
+	for (struct rte_mbuf *pkt; (pkt = q_head(&e->rxq)); q_pop(&e->rxq, 0)) {
+		for (struct rte_mbuf *m = pkt, *next; m; m = next) {
+			next = m->next;
+			if (!dpdk_is_frame(e, m)) {
+				m->next = NULL;
+				rte_pktmbuf_free_seg(m);
+				continue;
+			}
+			dpdk_move(e, dpdk_mbuf_frame(e, m), RL_OWN_RX, RL_OWN_APP);
+			rl_region_release(&e->p->region, dpdk_mbuf_frame(e, m), NULL);
+		}
+	}
+	for (struct rte_mbuf *pkt; (pkt = q_head(&e->txq)); q_pop(&e->txq, 0))
+		dpdk_unchain(e, pkt);
+}
+
 static void dpdk_close(struct rl_engine *e)
 {
+	struct rl_engine *other;
+
 	if (!e)
 		return;
+	other = e->peer;
 	dpdk_ext_close(e);
-	e->populating = true; /* from here on, frees are not owner moves */
-	dpdk_port_stop(e);
-	for (struct rte_mbuf *m; (m = q_head(&e->rxq)); q_pop(&e->rxq, 0))
-		rte_pktmbuf_free(m);
+	if (e->p && e->p->refs > 1) {
+		hand_back(e);
+		dpdk_port_stop(e); /* what the peer sent us: completes for it */
+	} else {
+		if (e->p)
+			e->p->populating = true; /* from here on, frees are not owner moves */
+		dpdk_port_stop(e);
+		for (struct rte_mbuf *m; (m = q_head(&e->rxq)); q_pop(&e->rxq, 0))
+			rte_pktmbuf_free(m);
+	}
+	dpdk_peer_unwire(e);
 	dpdk_vdevs_unplug(e);
 	if (e->aux)
 		rte_mempool_free(e->aux);
-	dpdk_pool_destroy(e);
+	dpdk_pool_put(e, other);
 	free(e);
+}
+
+/* PMDs that take a buffer for every RX descriptor when the queue is set
+ * up, and refill as they receive: how many frames such a port holds. */
+static uint32_t frames_needed(const struct rl_engine *e)
+{
+	uint32_t rx = e->pmd.rx_prefill > e->o.rx_desc ? e->pmd.rx_prefill : e->o.rx_desc;
+
+	return rx + e->o.tx_desc + DPDK_BURST;
 }
 
 static int dpdk_region(struct rl_engine *e, const struct rl_region_params *p,
@@ -382,13 +473,26 @@ static int dpdk_region(struct rl_engine *e, const struct rl_region_params *p,
 {
 	int rc;
 
-	if (e->have_region)
+	if (e->p->have_region && e->p->refs > 1) {
+		*out = &e->p->region; /* peer=: the one region of both ports */
+		return 0;
+	}
+	if (e->p->have_region)
 		return rl_err_set(err, EEXIST, "this dpdk engine has its region already - "
 				  "open another engine for another region");
+	if (e->pmd.rx_prefill && p->frames < frames_needed(e))
+		return rl_err_set(err, ENOBUFS, "frames=%u is too few for %s: it holds a frame "
+				  "behind each of its %u RX descriptors, up to %u more can wait "
+				  "in its %u TX descriptors, and a burst of %u must be free to "
+				  "refill - make frames=%u or more (or open with smaller "
+				  "rx_desc=/tx_desc=)", p->frames, e->driver,
+				  e->pmd.rx_prefill > e->o.rx_desc ? e->pmd.rx_prefill
+								   : e->o.rx_desc,
+				  e->o.tx_desc, e->o.tx_desc, DPDK_BURST, frames_needed(e));
 	rc = dpdk_pool_create(e, p, err);
 	if (rc < 0)
 		return rc;
-	*out = &e->region;
+	*out = &e->p->region;
 	return 0;
 }
 
@@ -396,22 +500,22 @@ static int dpdk_fill(struct rl_engine *e, uint32_t n, struct rl_err *err)
 {
 	int rc;
 
-	if (!e->have_region)
+	if (!e->p->have_region)
 		return dpdk_ready(e, err);
-	if (e->region.nfree < n)
+	if (e->p->region.nfree < n)
 		return rl_err_set(err, ENOBUFS, "fill: %u frames asked, %u free in the region - "
-				  "release or complete frames first", n, e->region.nfree);
+				  "release or complete frames first", n, e->p->region.nfree);
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t addr;
 		uint32_t f;
 
-		rl_region_take(&e->region, &addr, NULL);
-		f = rl_region_frame(&e->region, addr);
+		rl_region_take(&e->p->region, &addr, NULL);
+		f = rl_region_frame(&e->p->region, addr);
 		dpdk_move(e, f, RL_OWN_APP, RL_OWN_FILL);
-		dpdk_mbuf_fresh(e->mbuf[f]);
-		e->fill[e->nfill++] = f;
+		dpdk_frame_fresh(e, f);
+		e->p->fill[e->p->nfill++] = f;
 	}
-	e->fill_puts += n;
+	e->p->fill_puts += n;
 	rc = dpdk_ready(e, err);
 	return rc < 0 ? rc : (int)n;
 }
@@ -466,7 +570,7 @@ static int deliver(struct rl_engine *e, struct rte_mbuf *pkt, struct rl_desc *ou
 	for (struct rte_mbuf *m = pkt; m; m = m->next, k++) {
 		uint32_t f = dpdk_mbuf_frame(e, m);
 
-		out[k].addr = (uint64_t)(rte_pktmbuf_mtod(m, uint8_t *) - e->region.base);
+		out[k].addr = (uint64_t)(rte_pktmbuf_mtod(m, uint8_t *) - e->p->region.base);
 		out[k].len = m->data_len;
 		out[k].options = m->next ? RL_DESC_CONTD : 0;
 		dpdk_move(e, f, RL_OWN_RX, RL_OWN_APP);
@@ -515,13 +619,13 @@ static int dpdk_complete(struct rl_engine *e, uint64_t *addrs, uint32_t max,
 	(void)err;
 	if (e->started)
 		rte_eth_tx_done_cleanup(e->port, 0, 0);
-	while (n < max && e->comp_head != e->comp_tail) {
-		uint32_t f = e->comp[e->comp_head++ & e->comp_mask];
+	while (n < max && e->p->comp_head != e->p->comp_tail) {
+		uint32_t f = e->p->comp[e->p->comp_head++ & e->p->comp_mask];
 
 		if (addrs)
-			addrs[n] = e->tx_addr[f];
+			addrs[n] = e->p->tx_addr[f];
 		dpdk_move(e, f, RL_OWN_COMP, RL_OWN_APP);
-		rl_region_release(&e->region, f, NULL);
+		rl_region_release(&e->p->region, f, NULL);
 		n++;
 	}
 	return (int)n;
@@ -547,7 +651,7 @@ static struct rl_ledger *dpdk_ledger(struct rl_engine *e)
 
 static struct rl_region *dpdk_get_region(struct rl_engine *e)
 {
-	return e->have_region ? &e->region : NULL;
+	return e->p->have_region ? &e->p->region : NULL;
 }
 
 static const struct rl_engine_ops ops = {

@@ -21,6 +21,7 @@
 
 struct rte_mbuf;
 struct rte_mempool;
+struct rte_ring;
 
 #define DPDK_BURST 64         /* packets per rx_burst/tx_burst call */
 #define DPDK_STAGE 256        /* packets held in the rx and tx staging queues */
@@ -36,6 +37,7 @@ struct dpdk_opts {
 	uint32_t mem;          /* EAL -m, megabytes */
 	char lcores[64];       /* EAL -l */
 	char log[32];          /* EAL --log-level */
+	char layout[16];       /* auto, pinned, objects (pool.c) */
 };
 
 /* A FIFO of packets (mbuf chains), for the rx and tx staging queues. */
@@ -52,8 +54,51 @@ struct dpdk_pmd_model {
 	bool driver_tx, driver_rx; /* the PMD copies packet bytes */
 	bool kernel_tx, kernel_rx; /* the kernel copies them */
 	bool rx_burst_alloc;       /* takes a whole burst of mbufs or none */
+	uint32_t rx_prefill;       /* 0, or it holds a frame behind every RX
+	                            * descriptor and takes at least this many
+	                            * when its RX queue is set up */
 	uint8_t how;               /* enum rl_how of driver_copied */
 	const char *why;
+};
+
+/* How the region's frames and the mempool's mbufs are laid out (pool.c). */
+enum dpdk_layout {
+	DPDK_LAYOUT_PINNED = 0, /* mbuf headers apart, frames are pinned data buffers */
+	DPDK_LAYOUT_OBJECTS,    /* frames are the mempool objects, header and all */
+};
+
+/* The region and its mempool. One per engine, or shared by two engines
+ * wired back to back (peer=): two ports over one region, like two NICs
+ * writing into the same host memory. Freed with its last engine. */
+struct dpdk_pool {
+	unsigned refs;
+	enum dpdk_layout layout;
+	uint32_t hdr;            /* bytes of a frame before its mbuf's buffer:
+	                          * 0 pinned, object header + mbuf for objects */
+	bool have_region;
+	struct rl_region region;
+	struct rte_mempool *mp;
+	struct rte_mbuf **mbuf;  /* frame -> its mbuf */
+	uint8_t *objhdr;         /* objects layout: each frame's mempool object
+	                          * header as DPDK wrote it, to put back */
+	uint32_t objhdr_len;
+	bool extmem;             /* region memory registered with DPDK */
+	uint64_t extmem_len;
+	bool populating;         /* mempool objects being created or torn down:
+	                          * not owner moves */
+	uint32_t *fill;          /* frames offered for RX, a stack */
+	uint32_t nfill;
+	uint32_t *comp;          /* frames freed by the PMD, a FIFO */
+	uint32_t comp_head, comp_tail, comp_mask;
+	uint8_t *sent;           /* frame handed to a PMD for TX, not yet freed */
+	uint64_t *tx_addr;       /* the descriptor address each frame was sent with */
+	uint64_t fill_puts, fill_gets;  /* frames offered / taken by the PMD */
+	bool in_tx;                     /* inside rte_eth_tx_burst */
+	uint64_t tx_takes;              /* frames the PMD took from the pool while
+	                                 * sending: buffers to copy into */
+	uint64_t model_errors;
+	char model_error[RL_ERR_MSG_MAX];
+	struct rte_ring *wire[2];       /* peer=: the two rings between the ports */
 };
 
 struct rl_engine {
@@ -68,21 +113,11 @@ struct rl_engine {
 	bool multi_seg;      /* RTE_ETH_TX_OFFLOAD_MULTI_SEGS */
 	bool configured, started;
 	struct dpdk_pmd_model pmd;
+	struct rl_engine *peer;  /* wired back to back with (peer=), or NULL */
+	struct rte_ring *wire_rx, *wire_tx; /* peer=: the rings of this port */
 
 	/* the region: frames are the data buffers of the mempool's mbufs */
-	bool have_region;
-	struct rl_region region;
-	struct rte_mempool *mp;
-	struct rte_mbuf **mbuf;  /* frame -> its mbuf */
-	bool extmem;             /* region memory registered with DPDK */
-	uint64_t extmem_len;
-	bool populating;         /* mempool objects being created: not frames yet */
-	uint32_t *fill;          /* frames offered for RX, a stack */
-	uint32_t nfill;
-	uint32_t *comp;          /* frames freed by the PMD, a FIFO */
-	uint32_t comp_head, comp_tail, comp_mask;
-	uint8_t *sent;           /* frame handed to the PMD for TX, not yet freed */
-	uint64_t *tx_addr;       /* the descriptor address each frame was sent with */
+	struct dpdk_pool *p;
 
 	struct dpdk_q rxq, txq;
 	struct rte_mempool *aux;  /* header and indirect mbufs (gso, extbuf) */
@@ -90,12 +125,10 @@ struct rl_engine {
 	/* counters */
 	struct rl_ledger ledger;
 	uint64_t tx_pkts, tx_bytes, rx_pkts, rx_bytes, drops, kicks;
-	uint64_t fill_puts, fill_gets;  /* frames offered / taken by the PMD */
 	uint64_t tx_burst_pkts;         /* packets the PMD accepted */
 	uint64_t rx_same, rx_fresh;     /* frames received at the address they
 	                                 * were sent from / from the fill pool */
-	uint64_t model_errors;
-	char model_error[RL_ERR_MSG_MAX];
+	uint64_t gro_in, gro_out;       /* packets into / out of GRO */
 
 	/* ext.c */
 	struct rl_dpdk_extfree extfree[DPDK_EXTFREE_LOG];
@@ -109,6 +142,8 @@ int dpdk_eal_start(const struct dpdk_opts *o, struct rl_err *err);
 int dpdk_eal_probe(struct rl_err *err);
 int dpdk_vdevs_plug(struct rl_engine *e, struct rl_err *err);
 void dpdk_vdevs_unplug(struct rl_engine *e);
+int dpdk_port_claim(struct rl_engine *e, uint16_t port, const char *name,
+		    struct rl_err *err);
 
 /* pool.c */
 int dpdk_pool_create(struct rl_engine *e, const struct rl_region_params *p,
@@ -116,7 +151,10 @@ int dpdk_pool_create(struct rl_engine *e, const struct rl_region_params *p,
 void dpdk_pool_destroy(struct rl_engine *e);
 uint32_t dpdk_mbuf_frame(const struct rl_engine *e, const struct rte_mbuf *m);
 bool dpdk_is_frame(const struct rl_engine *e, const struct rte_mbuf *m);
-void dpdk_mbuf_fresh(struct rte_mbuf *m);
+void dpdk_frame_fresh(struct rl_engine *e, uint32_t frame);
+int dpdk_pool_new(struct rl_engine *e, struct rl_err *err);
+void dpdk_pool_share(struct rl_engine *e, struct rl_engine *with);
+void dpdk_pool_put(struct rl_engine *e, struct rl_engine *other);
 void dpdk_move(struct rl_engine *e, uint32_t frame, enum rl_owner from,
 	       enum rl_owner to);
 void dpdk_mark_sent(struct rl_engine *e, struct rte_mbuf *pkt, bool sent);
@@ -140,11 +178,21 @@ int dpdk_poll(struct rl_engine *e);
 int dpdk_q_push(struct dpdk_q *q, struct rte_mbuf *pkt, uint32_t frames);
 uint32_t dpdk_region_segs(const struct rl_engine *e, const struct rte_mbuf *pkt);
 
+/* peer.c */
+int dpdk_peer_wire(struct rl_engine *e, struct rl_engine *a, struct rl_err *err);
+void dpdk_peer_unwire(struct rl_engine *e);
+
 /* view.c */
 int dpdk_rings(struct rl_engine *e, struct rl_ring_view *v, unsigned max);
 int dpdk_stats(struct rl_engine *e, struct rl_stats *out);
 
 /* ext.c */
 void dpdk_ext_close(struct rl_engine *e);
+int dpdk_rx_segs(struct rl_engine *e, struct rl_dpdk_seg *segs, uint32_t max,
+		 struct rl_err *err);
+
+/* gro.c */
+int dpdk_rx_gro(struct rl_engine *e, struct rl_dpdk_seg *segs, uint32_t max,
+		struct rl_err *err);
 
 #endif

@@ -8,6 +8,9 @@
  * packets come back (on a net_ring loopback) with segments that a region
  * address cannot name, so they are received through rx_segs() here.
  *
+ * Received TCP segments can be merged back into one packet, again without
+ * a copy (rx_gro, GRO in software).
+ *
  * The engine .so exports RINGLAB_DPDK_EXT_SYMBOL, a function returning the
  * table below; check abi == RINGLAB_DPDK_EXT_ABI before use. Every call
  * takes the struct rl_engine from the engine's open().
@@ -24,7 +27,7 @@
 extern "C" {
 #endif
 
-#define RINGLAB_DPDK_EXT_ABI 1
+#define RINGLAB_DPDK_EXT_ABI 2
 #define RINGLAB_DPDK_EXT_SYMBOL "ringlab_dpdk_ext"
 
 /* What one received segment is. */
@@ -92,6 +95,13 @@ struct ringlab_dpdk_ext {
 
 	/* The DPDK port id this engine drives (for tests and rte_* calls). */
 	int (*port)(struct rl_engine *e);
+
+	/* (ABI 2) Receive with GRO: everything waiting is merged with
+	 * rte_gro_reassemble_burst (TCP/IPv4 segments of one flow, in order,
+	 * ACK only, up to 64 KB) into chains of the original mbufs - no byte is
+	 * copied - and the first packet is handed out as rx_segs() does. */
+	int (*rx_gro)(struct rl_engine *e, struct rl_dpdk_seg *segs, uint32_t max,
+		      struct rl_err *err);
 };
 
 typedef const struct ringlab_dpdk_ext *(*rl_dpdk_ext_fn)(void);

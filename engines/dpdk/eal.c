@@ -283,6 +283,19 @@ static int pick_port(struct rl_engine *e, struct rl_err *err)
 			  e->o.port, e->o.vdev, k, k ? k - 1 : 0);
 }
 
+/* A port made by the engine itself (peer.c), under a name of its own. */
+int dpdk_port_claim(struct rl_engine *e, uint16_t port, const char *name,
+		    struct rl_err *err)
+{
+	if (eal.port_taken[port])
+		return rl_err_set(err, EBUSY, "port %u (%s) is driven by another engine",
+				  port, name);
+	eal.port_taken[port] = true;
+	e->port = port;
+	snprintf(e->port_name, sizeof(e->port_name), "%s", name);
+	return 0;
+}
+
 int dpdk_vdevs_plug(struct rl_engine *e, struct rl_err *err)
 {
 	char buf[sizeof(e->o.vdev)], *save = NULL, *spec;
@@ -325,10 +338,17 @@ static void unplug_unused(const char *name)
  * without plugging its device anew). */
 void dpdk_vdevs_unplug(struct rl_engine *e)
 {
+	char gone[sizeof(e->port_name)];
+
 	if (e->port_name[0])
 		eal.port_taken[e->port] = false;
 	unplug_unused(e->port_name);
+	memcpy(gone, e->port_name, sizeof(gone));
 	e->port_name[0] = '\0';
-	while (e->nvdev_made > 0)
-		unplug_unused(e->vdev_made[--e->nvdev_made]);
+	while (e->nvdev_made > 0) {
+		const char *name = e->vdev_made[--e->nvdev_made];
+
+		if (strcmp(name, gone) != 0) /* that one went just now */
+			unplug_unused(name);
+	}
 }

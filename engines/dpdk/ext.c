@@ -311,7 +311,7 @@ static int tx_gso(struct rl_engine *e, const struct rl_desc *d, uint32_t n, uint
 		return 1;
 	}
 	for (uint32_t i = 0; i < n; i++)
-		frames[i] = rl_region_frame(&e->region, d[i].addr);
+		frames[i] = rl_region_frame(&e->p->region, d[i].addr);
 	/* The input's frames are done once no slice references them: mark
 	 * them sent, free the input (header-only frames complete at once),
 	 * and the rest are inside the NIC until their slices are freed. */
@@ -321,7 +321,7 @@ static int tx_gso(struct rl_engine *e, const struct rl_desc *d, uint32_t n, uint
 	hdrs = (uint32_t)(l2 + l3 + pkt->l4_len);
 	rte_pktmbuf_free(pkt);
 	for (uint32_t i = 0; i < n; i++)
-		if (e->sent[frames[i]] && rl_region_owner(&e->region, frames[i]) == RL_OWN_TX)
+		if (e->p->sent[frames[i]] && rl_region_owner(&e->p->region, frames[i]) == RL_OWN_TX)
 			dpdk_move(e, frames[i], RL_OWN_TX, RL_OWN_NIC);
 	for (int i = 0; i < k; i++) {
 		seg_tidy(out[i]);
@@ -338,7 +338,7 @@ static bool in_region(const struct rl_engine *e, const void *p)
 {
 	const uint8_t *b = p;
 
-	return b >= e->region.base && b < e->region.base + e->region.size;
+	return b >= e->p->region.base && b < e->p->region.base + e->p->region.size;
 }
 
 static struct rl_dpdk_seg describe(struct rl_engine *e, struct rte_mbuf *m)
@@ -348,11 +348,11 @@ static struct rl_dpdk_seg describe(struct rl_engine *e, struct rte_mbuf *m)
 
 	if (dpdk_is_frame(e, m)) {
 		s.kind = RL_DPDK_SEG_REGION;
-		s.addr = (uint64_t)(va - e->region.base);
+		s.addr = (uint64_t)(va - e->p->region.base);
 		dpdk_move(e, dpdk_mbuf_frame(e, m), RL_OWN_RX, RL_OWN_APP);
 	} else if (in_region(e, va)) {
 		s.kind = RL_DPDK_SEG_REF;
-		s.addr = (uint64_t)(va - e->region.base);
+		s.addr = (uint64_t)(va - e->p->region.base);
 	} else if (m->buf_addr == (uint8_t *)m + sizeof(*m) + m->priv_size) {
 		s.kind = RL_DPDK_SEG_COPY; /* the mbuf's own buffer */
 	} else {
@@ -361,8 +361,8 @@ static struct rl_dpdk_seg describe(struct rl_engine *e, struct rte_mbuf *m)
 	return s;
 }
 
-static int rx_segs(struct rl_engine *e, struct rl_dpdk_seg *segs, uint32_t max,
-		   struct rl_err *err)
+int dpdk_rx_segs(struct rl_engine *e, struct rl_dpdk_seg *segs, uint32_t max,
+		 struct rl_err *err)
 {
 	struct rte_mbuf *pkt, *m, *next;
 	uint32_t k = 0;
@@ -416,9 +416,10 @@ static const struct ringlab_dpdk_ext ext = {
 	.tx_extbuf = tx_extbuf,
 	.extbuf_freed = ext_freed,
 	.tx_gso = tx_gso,
-	.rx_segs = rx_segs,
+	.rx_segs = dpdk_rx_segs,
 	.rx_segs_release = rx_segs_release,
 	.port = ext_port,
+	.rx_gro = dpdk_rx_gro,
 };
 
 __attribute__((visibility("default"))) const struct ringlab_dpdk_ext *ringlab_dpdk_ext(void)

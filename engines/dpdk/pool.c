@@ -1,18 +1,31 @@
 /*
  * pool.c - the region as a DPDK mempool, and who owns every frame.
  *
- * DPDK packets live in mbufs taken from a mempool. Normally an mbuf's data
- * buffer sits right behind its 128-byte header inside the mempool object.
- * Here the data buffers are the region's frames instead: the mempool
- * holds only the headers, and mbuf i is permanently attached to frame i
- * ("pinned external buffers", as rte_pktmbuf_pool_create_extbuf does). So:
+ * DPDK packets live in mbufs taken from a mempool. The region's frames
+ * become mbufs in one of two layouts:
  *
- *   region address = mbuf->buf_addr + offset - region base
- *   frame i        = bytes [i * frame_size, (i + 1) * frame_size)
+ * pinned (every PMD but net_af_xdp)
+ *   Normally an mbuf's data buffer sits right behind its 128-byte header
+ *   inside the mempool object. Here the data buffers are the region's
+ *   frames instead: the mempool holds only the headers, and mbuf i is
+ *   permanently attached to frame i ("pinned external buffers", as
+ *   rte_pktmbuf_pool_create_extbuf does). A buffer born in the region
+ *   (r:alloc) may run across frames, since no mbuf header sits between
+ *   them. The region memory is registered with DPDK (rte_extmem_register).
  *
- * and a buffer born in the region (r:alloc) may run across frames, since
- * no mbuf header sits between them. The region memory is registered with
- * DPDK (rte_extmem_register) so DPDK knows it as external memory.
+ * objects (net_af_xdp, or layout=objects)
+ *   net_af_xdp lays its UMEM over the mempool's object memory: one UMEM
+ *   chunk per object, the mbuf header inside the chunk, the packet behind
+ *   it. So the frames are the mempool objects themselves: the pool is
+ *   populated over the region memory (page aligned, contiguous), with
+ *   objects exactly frame_size bytes apart, and each frame begins with the
+ *   mempool's object header and the mbuf (hdr = 192 bytes) before its
+ *   buffer. Descriptors must start behind those; the engine rewrites the
+ *   mbuf (and object header) whenever a frame goes to DPDK, so whatever
+ *   the program wrote there while it held the frame does no harm.
+ *
+ * In both, region address = buffer byte - region base, and frame i =
+ * bytes [i * frame_size, (i + 1) * frame_size).
  *
  * Owners are exact, because the mempool's driver is ours ("ringlab", the
  * ops below): every mbuf a PMD takes for receive passes through dequeue(),
@@ -28,6 +41,10 @@
  *   PMD frees       nic  -> comp   enqueue() of a frame that was sent
  *                   nic  -> fill   enqueue() of an RX buffer it gave back
  *   e:complete      comp -> app
+ *
+ * A PMD that takes a frame from the pool *while sending* (inside
+ * rte_eth_tx_burst) wants a buffer to copy the packet into: tx_takes
+ * counts those, the evidence for net_af_xdp's "no copy" (port.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -39,46 +56,73 @@
 #include <rte_mbuf.h>
 #include <rte_memory.h>
 #include <rte_mempool.h>
+#include <rte_ring.h>
 
 #include "dpdk.h"
 
 /* ---- owner moves -------------------------------------------------------- */
 
+static uint32_t pool_frame(const struct dpdk_pool *p, const struct rte_mbuf *m)
+{
+	return rl_region_frame(&p->region, (uint64_t)((uint8_t *)m->buf_addr -
+						      p->region.base));
+}
+
 uint32_t dpdk_mbuf_frame(const struct rl_engine *e, const struct rte_mbuf *m)
 {
-	return rl_region_frame(&e->region, (uint64_t)((uint8_t *)m->buf_addr -
-						      e->region.base));
+	return pool_frame(e->p, m);
 }
 
 bool dpdk_is_frame(const struct rl_engine *e, const struct rte_mbuf *m)
 {
-	return m->pool == e->mp;
+	return m->pool == e->p->mp;
 }
 
 /* A move the model expects to succeed; a refusal is a bug, kept for view.c. */
-void dpdk_move(struct rl_engine *e, uint32_t frame, enum rl_owner from, enum rl_owner to)
+static void pool_move(struct dpdk_pool *p, uint32_t frame, enum rl_owner from,
+		      enum rl_owner to)
 {
 	struct rl_err err;
 
-	if (rl_region_move(&e->region, frame, from, to, &err) < 0) {
-		e->model_errors++;
-		snprintf(e->model_error, sizeof(e->model_error), "%s", err.msg);
+	if (rl_region_move(&p->region, frame, from, to, &err) < 0) {
+		p->model_errors++;
+		snprintf(p->model_error, sizeof(p->model_error), "%s", err.msg);
 	}
 }
 
-/* The state DPDK expects of an mbuf sitting in a pool. */
-void dpdk_mbuf_fresh(struct rte_mbuf *m)
+void dpdk_move(struct rl_engine *e, uint32_t frame, enum rl_owner from, enum rl_owner to)
 {
+	pool_move(e->p, frame, from, to);
+}
+
+/* The state DPDK expects of the mbuf of a frame sitting in a pool. In the
+ * objects layout the program may have written over the header while it
+ * held the frame: write the whole mbuf (and the object header) anew. */
+static void frame_fresh(struct dpdk_pool *p, uint32_t f)
+{
+	struct rte_mbuf *m = p->mbuf[f];
+
+	if (p->layout == DPDK_LAYOUT_OBJECTS) {
+		memcpy((uint8_t *)m - p->objhdr_len, p->objhdr + (size_t)f * p->objhdr_len,
+		       p->objhdr_len);
+		rte_pktmbuf_init(p->mp, NULL, m, f);
+		return;
+	}
 	rte_mbuf_refcnt_set(m, 1);
 	rte_mbuf_ext_refcnt_set(m->shinfo, 1);
 	rte_pktmbuf_reset(m);
+}
+
+void dpdk_frame_fresh(struct rl_engine *e, uint32_t f)
+{
+	frame_fresh(e->p, f);
 }
 
 void dpdk_mark_sent(struct rl_engine *e, struct rte_mbuf *pkt, bool sent)
 {
 	for (struct rte_mbuf *m = pkt; m; m = m->next)
 		if (dpdk_is_frame(e, m))
-			e->sent[dpdk_mbuf_frame(e, m)] = sent;
+			e->p->sent[dpdk_mbuf_frame(e, m)] = sent;
 }
 
 /* After tx_burst took pkt: its frames not already freed are inside the NIC. */
@@ -90,28 +134,28 @@ void dpdk_after_tx(struct rl_engine *e, struct rte_mbuf *pkt)
 		if (!dpdk_is_frame(e, m))
 			continue;
 		f = dpdk_mbuf_frame(e, m);
-		if (e->sent[f] && rl_region_owner(&e->region, f) == RL_OWN_TX)
+		if (e->p->sent[f] && rl_region_owner(&e->p->region, f) == RL_OWN_TX)
 			dpdk_move(e, f, RL_OWN_TX, RL_OWN_NIC);
 	}
 }
 
 /* A PMD (or DPDK's gso/detach code) freed the mbuf of a frame. */
-static void frame_back(struct rl_engine *e, struct rte_mbuf *m)
+static void frame_back(struct dpdk_pool *p, struct rte_mbuf *m)
 {
-	uint32_t f = dpdk_mbuf_frame(e, m);
-	enum rl_owner o = rl_region_owner(&e->region, f);
+	uint32_t f = pool_frame(p, m);
+	enum rl_owner o = rl_region_owner(&p->region, f);
 
-	if (e->sent[f] && (o == RL_OWN_TX || o == RL_OWN_NIC)) {
-		e->sent[f] = 0;
-		dpdk_move(e, f, o, RL_OWN_COMP);
-		e->comp[e->comp_tail++ & e->comp_mask] = f;
+	if (p->sent[f] && (o == RL_OWN_TX || o == RL_OWN_NIC)) {
+		p->sent[f] = 0;
+		pool_move(p, f, o, RL_OWN_COMP);
+		p->comp[p->comp_tail++ & p->comp_mask] = f;
 	} else if (o == RL_OWN_NIC) {
-		dpdk_mbuf_fresh(m);
-		dpdk_move(e, f, RL_OWN_NIC, RL_OWN_FILL);
-		e->fill[e->nfill++] = f;
+		frame_fresh(p, f);
+		pool_move(p, f, RL_OWN_NIC, RL_OWN_FILL);
+		p->fill[p->nfill++] = f;
 	} else {
-		e->model_errors++;
-		snprintf(e->model_error, sizeof(e->model_error),
+		p->model_errors++;
+		snprintf(p->model_error, sizeof(p->model_error),
 			 "frame %u came back to the mempool while owned by %s", f,
 			 rl_owner_name(o));
 	}
@@ -132,36 +176,38 @@ static void pool_free(struct rte_mempool *mp)
 
 static int pool_enqueue(struct rte_mempool *mp, void *const *objs, unsigned int n)
 {
-	struct rl_engine *e = mp->pool_data;
+	struct dpdk_pool *p = mp->pool_data;
 
-	if (e->populating)
+	if (p->populating)
 		return 0; /* objects being created; they become frames in obj_init */
 	for (unsigned int i = 0; i < n; i++)
-		frame_back(e, objs[i]);
+		frame_back(p, objs[i]);
 	return 0;
 }
 
 static int pool_dequeue(struct rte_mempool *mp, void **objs, unsigned int n)
 {
-	struct rl_engine *e = mp->pool_data;
+	struct dpdk_pool *p = mp->pool_data;
 
-	if (e->nfill < n)
+	if (p->nfill < n)
 		return -ENOBUFS; /* all or nothing, as every mempool driver */
 	for (unsigned int i = 0; i < n; i++) {
-		uint32_t f = e->fill[--e->nfill];
+		uint32_t f = p->fill[--p->nfill];
 
-		dpdk_move(e, f, RL_OWN_FILL, RL_OWN_NIC);
-		objs[i] = e->mbuf[f];
-		e->fill_gets++;
+		pool_move(p, f, RL_OWN_FILL, RL_OWN_NIC);
+		objs[i] = p->mbuf[f];
+		p->fill_gets++;
 	}
+	if (p->in_tx)
+		p->tx_takes += n;
 	return 0;
 }
 
 static unsigned int pool_count(const struct rte_mempool *mp)
 {
-	const struct rl_engine *e = mp->pool_data;
+	const struct dpdk_pool *p = mp->pool_data;
 
-	return e ? e->nfill : 0;
+	return p ? p->nfill : 0;
 }
 
 const struct rte_mempool_ops dpdk_pool_ops = {
@@ -173,7 +219,7 @@ const struct rte_mempool_ops dpdk_pool_ops = {
 	.get_count = pool_count,
 };
 
-/* ---- creating the pool over the region ------------------------------------ */
+/* ---- pinned layout: mbuf headers apart, frames are their buffers ---------- */
 
 /* What DPDK's own (static) rte_pktmbuf_free_pinned_extmem does: the last
  * reference to a pinned buffer is gone, the mbuf goes back to its pool. */
@@ -190,140 +236,280 @@ static void pinned_free(void *addr, void *opaque)
 }
 
 /* Mempool object i becomes the mbuf of frame i. */
-static void obj_init(struct rte_mempool *mp, void *arg, void *obj, unsigned int i)
+static void obj_init_pinned(struct rte_mempool *mp, void *arg, void *obj, unsigned int i)
 {
-	struct rl_engine *e = arg;
+	struct dpdk_pool *p = arg;
 	struct rte_mbuf *m = obj;
 	struct rte_mbuf_ext_shared_info *sh = (void *)((char *)m + sizeof(*m));
-	void *buf = e->region.base + rl_region_frame_addr(&e->region, i);
+	void *buf = p->region.base + rl_region_frame_addr(&p->region, i);
 
 	memset(m, 0, mp->elt_size);
 	m->buf_addr = buf;
 	rte_mbuf_iova_set(m, rte_eal_iova_mode() == RTE_IOVA_VA ? (rte_iova_t)(uintptr_t)buf
 								: RTE_BAD_IOVA);
-	m->buf_len = (uint16_t)e->region.frame_size;
+	m->buf_len = (uint16_t)p->region.frame_size;
 	m->pool = mp;
 	m->port = RTE_MBUF_PORT_INVALID;
 	m->ol_flags = RTE_MBUF_F_EXTERNAL;
 	m->shinfo = sh;
 	sh->free_cb = pinned_free;
 	sh->fcb_opaque = m;
-	dpdk_mbuf_fresh(m);
-	e->mbuf[i] = m;
+	p->mbuf[i] = m;
+	frame_fresh(p, i);
 }
 
-static int book_alloc(struct rl_engine *e, uint32_t frames, struct rl_err *err)
+static int extmem_register(struct dpdk_pool *p, struct rl_err *err)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	uint64_t len = (p->region.size + pg - 1) / pg * pg; /* the mapping is whole pages */
+
+	if (rte_extmem_register(p->region.base, len, NULL, 0, pg) < 0)
+		return rl_err_set(err, rte_errno, "DPDK refused the region memory "
+				  "(rte_extmem_register: %s) - try a smaller region",
+				  rte_strerror(rte_errno));
+	p->extmem = true;
+	p->extmem_len = len;
+	return 0;
+}
+
+static int mempool_pinned(struct dpdk_pool *p, const char *name, struct rl_err *err)
+{
+	struct rte_pktmbuf_pool_private priv = {
+		.mbuf_data_room_size = (uint16_t)p->region.frame_size,
+		.mbuf_priv_size = 0,
+		.flags = RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF,
+	};
+	uint32_t frames = p->region.frames;
+	int rc = extmem_register(p, err);
+
+	if (rc < 0)
+		return rc;
+	p->mp = rte_mempool_create_empty(name, frames,
+					 sizeof(struct rte_mbuf) +
+					 sizeof(struct rte_mbuf_ext_shared_info),
+					 0, sizeof(priv), (int)rte_socket_id(), 0);
+	if (!p->mp)
+		return rl_err_set(err, rte_errno ? rte_errno : ENOMEM,
+				  "no mempool of %u mbufs (%s) - use fewer frames or start "
+				  "DPDK with more memory (mem=, in the first lab.open)",
+				  frames, rte_strerror(rte_errno));
+	rc = rte_mempool_set_ops_byname(p->mp, DPDK_POOL_OPS, p);
+	if (rc < 0)
+		return rl_err_set(err, -rc, "the ringlab mempool driver is not registered (%s) "
+				  "- a bug: report it", rte_strerror(-rc));
+	rte_pktmbuf_pool_init(p->mp, &priv);
+	p->populating = true;
+	rc = rte_mempool_populate_default(p->mp);
+	p->populating = false;
+	if (rc < 0 || (uint32_t)rc != frames)
+		return rl_err_set(err, ENOMEM, "the mempool got %d of %u mbufs (%s) - use fewer "
+				  "frames or more memory (mem=, in the first lab.open)", rc,
+				  frames, rte_strerror(rc < 0 ? -rc : ENOMEM));
+	rte_mempool_obj_iter(p->mp, obj_init_pinned, p);
+	return 0;
+}
+
+/* ---- objects layout: the frames are the mempool objects ------------------- */
+
+static void obj_init_objects(struct rte_mempool *mp, void *arg, void *obj, unsigned int i)
+{
+	struct dpdk_pool *p = arg;
+	struct rte_mbuf *m = obj;
+	uint32_t f = rl_region_frame(&p->region, (uint64_t)((uint8_t *)obj - p->region.base));
+
+	(void)mp;
+	(void)i;
+	p->mbuf[f] = m;
+	memcpy(p->objhdr + (size_t)f * p->objhdr_len, (uint8_t *)m - p->objhdr_len,
+	       p->objhdr_len);
+	frame_fresh(p, f);
+}
+
+static int mempool_objects(struct dpdk_pool *p, const char *name, struct rl_err *err)
+{
+	uint32_t frames = p->region.frames, fs = p->region.frame_size;
+	struct rte_pktmbuf_pool_private priv = {.mbuf_priv_size = 0};
+	uint32_t hdr_size = RTE_ALIGN_CEIL((uint32_t)sizeof(struct rte_mempool_objhdr),
+					   RTE_MEMPOOL_ALIGN);
+	int rc;
+
+	priv.mbuf_data_room_size = (uint16_t)(fs - hdr_size - sizeof(struct rte_mbuf));
+	/* NO_SPREAD: no padding between objects, so they are frame_size apart */
+	p->mp = rte_mempool_create_empty(name, frames, sizeof(struct rte_mbuf) +
+					 priv.mbuf_data_room_size, 0, sizeof(priv),
+					 (int)rte_socket_id(), RTE_MEMPOOL_F_NO_SPREAD);
+	if (!p->mp)
+		return rl_err_set(err, rte_errno ? rte_errno : ENOMEM,
+				  "no mempool of %u mbufs (%s) - use fewer frames",
+				  frames, rte_strerror(rte_errno));
+	if (p->mp->header_size + p->mp->elt_size + p->mp->trailer_size != fs)
+		return rl_err_set(err, EINVAL, "mempool objects are %u bytes, not frame_size=%u "
+				  "- a bug: report it", p->mp->header_size + p->mp->elt_size +
+				  p->mp->trailer_size, fs);
+	rc = rte_mempool_set_ops_byname(p->mp, DPDK_POOL_OPS, p);
+	if (rc < 0)
+		return rl_err_set(err, -rc, "the ringlab mempool driver is not registered (%s) "
+				  "- a bug: report it", rte_strerror(-rc));
+	rte_pktmbuf_pool_init(p->mp, &priv);
+	p->hdr = p->mp->header_size + (uint32_t)sizeof(struct rte_mbuf);
+	p->objhdr_len = p->mp->header_size;
+	p->objhdr = calloc(frames, p->objhdr_len);
+	if (!p->objhdr)
+		return rl_err_set(err, ENOMEM, "no memory to track %u frames - use fewer", frames);
+	/* one chunk over the whole region: the UMEM net_af_xdp makes of it is
+	 * the region, byte for byte */
+	p->populating = true;
+	rc = rte_mempool_populate_iova(p->mp, (char *)p->region.base, RTE_BAD_IOVA,
+				       p->region.size, NULL, NULL);
+	p->populating = false;
+	if (rc < 0 || (uint32_t)rc != frames || p->mp->nb_mem_chunks != 1)
+		return rl_err_set(err, ENOMEM, "the mempool laid %d of %u objects over the region "
+				  "(%s) - a bug: report it", rc, frames,
+				  rte_strerror(rc < 0 ? -rc : ENOMEM));
+	rte_mempool_obj_iter(p->mp, obj_init_objects, p);
+	return 0;
+}
+
+/* ---- creating and destroying ------------------------------------------------ */
+
+static int book_alloc(struct dpdk_pool *p, uint32_t frames, struct rl_err *err)
 {
 	uint32_t comp = 1;
 
 	while (comp < frames)
 		comp <<= 1;
-	e->comp_mask = comp - 1;
-	e->mbuf = calloc(frames, sizeof(*e->mbuf));
-	e->fill = calloc(frames, sizeof(*e->fill));
-	e->comp = calloc(comp, sizeof(*e->comp));
-	e->sent = calloc(frames, sizeof(*e->sent));
-	e->tx_addr = calloc(frames, sizeof(*e->tx_addr));
-	if (!e->mbuf || !e->fill || !e->comp || !e->sent || !e->tx_addr)
+	p->comp_mask = comp - 1;
+	p->mbuf = calloc(frames, sizeof(*p->mbuf));
+	p->fill = calloc(frames, sizeof(*p->fill));
+	p->comp = calloc(comp, sizeof(*p->comp));
+	p->sent = calloc(frames, sizeof(*p->sent));
+	p->tx_addr = calloc(frames, sizeof(*p->tx_addr));
+	if (!p->mbuf || !p->fill || !p->comp || !p->sent || !p->tx_addr)
 		return rl_err_set(err, ENOMEM, "no memory to track %u frames - use fewer", frames);
 	return 0;
 }
 
-static int extmem_register(struct rl_engine *e, struct rl_err *err)
+static int params_check(struct rl_engine *e, struct rl_region_params *q, struct rl_err *err)
 {
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	uint64_t len = (e->region.size + pg - 1) / pg * pg; /* the mapping is whole pages */
+	uint32_t pg = (uint32_t)sysconf(_SC_PAGESIZE), hdr = 64 + sizeof(struct rte_mbuf);
 
-	if (rte_extmem_register(e->region.base, len, NULL, 0, pg) < 0)
-		return rl_err_set(err, rte_errno, "DPDK refused the region memory "
-				  "(rte_extmem_register: %s) - try a smaller region",
-				  rte_strerror(rte_errno));
-	e->extmem = true;
-	e->extmem_len = len;
+	if (e->p->layout == DPDK_LAYOUT_PINNED) {
+		if (q->frame_size > 32768)
+			return rl_err_set(err, EINVAL, "frame_size=%u is more than an mbuf can "
+					  "hold (its buf_len is 16 bits) - use frame_size=32768 "
+					  "or less", q->frame_size);
+		return 0;
+	}
+	if (q->frame_size < 2048 || q->frame_size > pg)
+		return rl_err_set(err, EINVAL, "frame_size=%u: with %s each frame is one UMEM "
+				  "chunk holding the mbuf too (the objects layout) - use "
+				  "frame_size=2048 to %u (4096 carries a 1500-byte MTU)",
+				  q->frame_size, e->driver[0] ? e->driver : "layout=objects", pg);
+	if (q->headroom < hdr)
+		q->headroom = hdr; /* the mbuf header lives there: headers go behind it */
 	return 0;
 }
 
-static int mempool_make(struct rl_engine *e, struct rl_err *err)
-{
-	static unsigned seq;
-	struct rte_pktmbuf_pool_private priv = {
-		.mbuf_data_room_size = (uint16_t)e->region.frame_size,
-		.mbuf_priv_size = 0,
-		.flags = RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF,
-	};
-	uint32_t frames = e->region.frames;
-	char name[RTE_MEMPOOL_NAMESIZE];
-	int rc;
-
-	snprintf(name, sizeof(name), "rl_region%u", seq++);
-	e->mp = rte_mempool_create_empty(name, frames,
-					 sizeof(struct rte_mbuf) +
-					 sizeof(struct rte_mbuf_ext_shared_info),
-					 0, sizeof(priv), (int)rte_socket_id(), 0);
-	if (!e->mp)
-		return rl_err_set(err, rte_errno ? rte_errno : ENOMEM,
-				  "no mempool of %u mbufs (%s) - use fewer frames or start "
-				  "DPDK with more memory (mem=, in the first lab.open)",
-				  frames, rte_strerror(rte_errno));
-	rc = rte_mempool_set_ops_byname(e->mp, DPDK_POOL_OPS, e);
-	if (rc < 0)
-		return rl_err_set(err, -rc, "the ringlab mempool driver is not registered (%s) "
-				  "- a bug: report it", rte_strerror(-rc));
-	rte_pktmbuf_pool_init(e->mp, &priv);
-	e->populating = true;
-	rc = rte_mempool_populate_default(e->mp);
-	e->populating = false;
-	if (rc < 0 || (uint32_t)rc != frames)
-		return rl_err_set(err, ENOMEM, "the mempool got %d of %u mbufs (%s) - use fewer "
-				  "frames or more memory (mem=, in the first lab.open)", rc,
-				  frames, rte_strerror(rc < 0 ? -rc : ENOMEM));
-	rte_mempool_obj_iter(e->mp, obj_init, e);
-	return 0;
-}
-
-int dpdk_pool_create(struct rl_engine *e, const struct rl_region_params *p,
+int dpdk_pool_create(struct rl_engine *e, const struct rl_region_params *params,
 		     struct rl_err *err)
 {
-	int rc;
+	static unsigned seq;
+	struct dpdk_pool *p = e->p;
+	struct rl_region_params q = *params;
+	char name[RTE_MEMPOOL_NAMESIZE];
+	int rc = params_check(e, &q, err);
 
-	if (p->frame_size > 32768)
-		return rl_err_set(err, EINVAL, "frame_size=%u is more than an mbuf can hold "
-				  "(its buf_len is 16 bits) - use frame_size=32768 or less",
-				  p->frame_size);
-	rc = rl_region_init(&e->region, p, NULL, err);
 	if (rc < 0)
 		return rc;
-	e->have_region = true;
-	e->region.ledger = &e->ledger;
-	rc = book_alloc(e, p->frames, err);
+	rc = rl_region_init(&p->region, &q, NULL, err);
+	if (rc < 0)
+		return rc;
+	p->have_region = true;
+	p->region.ledger = &e->ledger;
+	snprintf(name, sizeof(name), "rl_region%u", seq++);
+	rc = book_alloc(p, q.frames, err);
 	if (!rc)
-		rc = extmem_register(e, err);
-	if (!rc)
-		rc = mempool_make(e, err);
+		rc = p->layout == DPDK_LAYOUT_OBJECTS ? mempool_objects(p, name, err)
+						      : mempool_pinned(p, name, err);
 	if (rc < 0)
 		dpdk_pool_destroy(e);
 	return rc;
 }
 
+/* Put back every object header the program may have written over, so the
+ * mempool can walk its object list while it is freed. */
+static void objhdrs_restore(struct dpdk_pool *p)
+{
+	for (uint32_t f = 0; p->objhdr && f < p->region.frames; f++)
+		if (p->mbuf[f])
+			memcpy((uint8_t *)p->mbuf[f] - p->objhdr_len,
+			       p->objhdr + (size_t)f * p->objhdr_len, p->objhdr_len);
+}
+
 void dpdk_pool_destroy(struct rl_engine *e)
 {
-	if (e->mp)
-		rte_mempool_free(e->mp);
-	e->mp = NULL;
-	if (e->extmem)
-		rte_extmem_unregister(e->region.base, e->extmem_len);
-	e->extmem = false;
-	if (e->have_region)
-		rl_region_fini(&e->region);
-	e->have_region = false;
-	free(e->mbuf);
-	free(e->fill);
-	free(e->comp);
-	free(e->sent);
-	free(e->tx_addr);
-	e->mbuf = NULL;
-	e->fill = e->comp = NULL;
-	e->sent = NULL;
-	e->tx_addr = NULL;
-	e->nfill = 0;
+	struct dpdk_pool *p = e->p;
+
+	p->populating = true;
+	objhdrs_restore(p);
+	if (p->mp)
+		rte_mempool_free(p->mp);
+	p->mp = NULL;
+	if (p->extmem)
+		rte_extmem_unregister(p->region.base, p->extmem_len);
+	p->extmem = false;
+	if (p->have_region)
+		rl_region_fini(&p->region);
+	p->have_region = false;
+	free(p->mbuf);
+	free(p->fill);
+	free(p->comp);
+	free(p->sent);
+	free(p->tx_addr);
+	free(p->objhdr);
+	p->mbuf = NULL;
+	p->fill = p->comp = NULL;
+	p->sent = p->objhdr = NULL;
+	p->tx_addr = NULL;
+	p->nfill = 0;
+	p->populating = false;
+}
+
+/* ---- sharing (peer=) ---------------------------------------------------------- */
+
+int dpdk_pool_new(struct rl_engine *e, struct rl_err *err)
+{
+	e->p = calloc(1, sizeof(*e->p));
+	if (!e->p)
+		return rl_err_set(err, ENOMEM, "no memory for a dpdk engine");
+	e->p->refs = 1;
+	return 0;
+}
+
+void dpdk_pool_share(struct rl_engine *e, struct rl_engine *with)
+{
+	e->p = with->p;
+	e->p->refs++;
+}
+
+/* The engine lets go of its pool; the last one frees it. */
+void dpdk_pool_put(struct rl_engine *e, struct rl_engine *other)
+{
+	struct dpdk_pool *p = e->p;
+
+	if (!p)
+		return;
+	e->p = NULL;
+	if (--p->refs > 0) {
+		if (p->have_region && other)
+			p->region.ledger = &other->ledger; /* the region lives on */
+		return;
+	}
+	e->p = p;
+	dpdk_pool_destroy(e);
+	for (int i = 0; i < 2; i++)
+		if (p->wire[i])
+			rte_ring_free(p->wire[i]);
+	e->p = NULL;
+	free(p);
 }

@@ -27,22 +27,23 @@
 #include "dpdk.h"
 
 static const struct dpdk_pmd_model models[] = {
-	{"net_ring", "zerocopy", false, false, false, false, false, RL_HOW_MEASURED,
+	{"net_ring", "zerocopy", false, false, false, false, false, 0, RL_HOW_MEASURED,
 	 "net_ring passes mbuf pointers through an rte_ring: the receiver gets the "
 	 "sender's buffer, checked frame by frame"},
-	{"net_null", "discard", false, false, false, false, true, RL_HOW_DERIVED,
+	{"net_null", "discard", false, false, false, false, true, 0, RL_HOW_DERIVED,
 	 "net_null frees what it is sent and receives fresh pool mbufs with only "
 	 "their lengths set: nothing is copied (unless copy=1)"},
-	{"net_af_packet", "copy", true, true, true, true, false, RL_HOW_DERIVED,
+	{"net_af_packet", "copy", true, true, true, true, false, 0, RL_HOW_DERIVED,
 	 "net_af_packet copies every packet between mbufs and its TPACKET ring; the "
 	 "kernel copies between that ring and its skbs"},
-	{"net_tap", "copy", false, false, true, true, false, RL_HOW_DERIVED,
-	 "net_tap moves packets with writev/readv on the tap fd: the kernel copies "
-	 "each one, the PMD itself copies nothing"},
-	{"net_af_xdp", "copy", true, true, false, false, false, RL_HOW_DERIVED,
-	 "net_af_xdp copies each mbuf into its UMEM unless the mbuf came from the "
-	 "UMEM's own mempool, which this region is not"},
-	{"net_memif", "copy", true, true, false, false, false, RL_HOW_DERIVED,
+	{"net_tap", "copy", false, false, true, true, false, 1, RL_HOW_DERIVED,
+	 "net_tap moves packets with readv/writev on the tap fd straight from and into "
+	 "the frames: the kernel copies each one, the PMD itself copies nothing"},
+	{"net_af_xdp", "zerocopy", false, false, true, true, true, 2048, RL_HOW_DERIVED,
+	 "net_af_xdp (22.11, unaligned-chunk build) lays its UMEM over this region's "
+	 "mempool: TX of one of its mbufs is a descriptor into the UMEM, RX hands over "
+	 "the UMEM chunk itself - it would copy only mbufs of another pool"},
+	{"net_memif", "copy", true, true, false, false, false, 0, RL_HOW_DERIVED,
 	 "net_memif copies between mbufs and the shared-memory rings (zero-copy "
 	 "only in zero-copy=yes mode, where the peer's buffers are used)"},
 };
@@ -50,7 +51,7 @@ static const struct dpdk_pmd_model models[] = {
 void dpdk_pmd_model(struct rl_engine *e)
 {
 	static const struct dpdk_pmd_model unknown = {
-		"", "unknown", false, false, false, false, false, RL_HOW_DERIVED,
+		"", "unknown", false, false, false, false, false, 0, RL_HOW_DERIVED,
 		"this PMD is not in ringlab's table: its copies are unknown and counted as 0"};
 
 	e->pmd = unknown;
@@ -68,6 +69,10 @@ void dpdk_pmd_model(struct rl_engine *e)
 	snprintf(e->ledger.kernel_why, sizeof(e->ledger.kernel_why), "%s",
 		 e->ledger.kernel_how == RL_HOW_NONE
 			 ? "no kernel on this path: the PMD runs in this process"
+		 : strcmp(e->driver, "net_af_xdp") == 0
+			 ? "derived: an AF_XDP socket on a driver without AF_XDP zero-copy "
+			   "(veth) binds in copy mode - the kernel copies each packet "
+			   "between its own buffer and the UMEM"
 			 : "derived from the PMD: the kernel copies each packet once");
 }
 
@@ -135,19 +140,24 @@ int dpdk_port_configure(struct rl_engine *e, struct rl_err *err)
 
 int dpdk_port_start(struct rl_engine *e, struct rl_err *err)
 {
-	uint32_t offered = e->nfill;
+	uint32_t offered = e->p->nfill;
+	uint32_t want = e->pmd.rx_prefill > e->o.rx_desc ? e->pmd.rx_prefill : e->o.rx_desc;
 	int rc;
 
 	if (e->started)
 		return 0;
+	if (e->pmd.rx_prefill && offered < want)
+		return rl_err_set(err, ENOBUFS, "%s: %s takes %u frames for receive when it "
+				  "starts and %u were offered - e:fill(%u) first",
+				  e->port_name, e->driver, want, offered, want);
 	rc = rte_eth_rx_queue_setup(e->port, 0, (uint16_t)e->o.rx_desc,
-				    rte_eth_dev_socket_id(e->port), NULL, e->mp);
+				    rte_eth_dev_socket_id(e->port), NULL, e->p->mp);
 	if (rc < 0)
-		return rl_err_set(err, -rc, "%s: RX queue setup failed (%s) - this PMD takes a "
-				  "buffer for each of its %u RX descriptors at setup and %u "
-				  "were offered: e:fill(%u) first",
-				  e->port_name, rte_strerror(-rc), e->o.rx_desc, offered,
-				  e->o.rx_desc);
+		return rl_err_set(err, -rc, "%s: RX queue setup failed (%s) - a PMD refuses "
+				  "frames too small for its packets (its log says; try a larger "
+				  "frame_size=) or, taking a buffer per RX descriptor, too few "
+				  "offered (%u of %u: e:fill(%u) first)",
+				  e->port_name, rte_strerror(-rc), offered, want, want);
 	rc = rte_eth_dev_start(e->port);
 	if (rc < 0)
 		return rl_err_set(err, -rc, "%s: rte_eth_dev_start failed (%s) - with %u "

@@ -53,9 +53,9 @@ __attribute__((format(printf, 2, 3))) static void note(struct rl_ring_view *v,
 
 static void view_mempool(struct rl_engine *e, struct rl_ring_view *v)
 {
-	view(v, "mempool", e->have_region ? e->region.frames : 0, (uint32_t)e->fill_puts,
-	     (uint32_t)e->fill_gets, "exact: frames offered (fill) the PMD has not taken");
-	v->pending = e->nfill; /* frames a PMD gave back return here too */
+	view(v, "mempool", e->p->have_region ? e->p->region.frames : 0, (uint32_t)e->p->fill_puts,
+	     (uint32_t)e->p->fill_gets, "exact: frames offered (fill) the PMD has not taken");
+	v->pending = e->p->nfill; /* frames a PMD gave back return here too */
 }
 
 static void view_rxq(struct rl_engine *e, struct rl_ring_view *v)
@@ -100,6 +100,12 @@ static bool view_netring(struct rl_engine *e, struct rl_ring_view *v)
 	char name[96];
 	struct rte_ring *r;
 
+	if (e->wire_tx) {
+		view(v, "wire", rte_ring_get_size(e->wire_tx), e->wire_tx->prod.tail,
+		     e->wire_tx->cons.tail, "exact: the rte_ring this port sends into, the "
+		     "peer's port reads");
+		return true;
+	}
 	if (strcmp(e->driver, "net_ring") != 0)
 		return false;
 	snprintf(name, sizeof(name), "ETH_RXTX0_%s", e->port_name);
@@ -125,7 +131,7 @@ int dpdk_rings(struct rl_engine *e, struct rl_ring_view *v, unsigned max)
 	     "exact: packets rx_burst returned, not yet given to the program");
 	view(&all[n++], "tx", DPDK_STAGE, e->txq.tail, e->txq.head,
 	     "exact: packets queued, the PMD had no room yet");
-	view(&all[n++], "comp", e->comp_mask + 1, e->comp_tail, e->comp_head,
+	view(&all[n++], "comp", e->p->comp_mask + 1, e->p->comp_tail, e->p->comp_head,
 	     "exact: frames the PMD freed after sending");
 	if (n > max)
 		n = max;
@@ -144,6 +150,10 @@ static void extra(struct rl_stats *s, const char *name, uint64_t value)
 static void port_stats(struct rl_engine *e, struct rl_stats *s)
 {
 	struct rte_eth_stats st;
+	struct rte_eth_link link;
+
+	if (e->started && rte_eth_link_get_nowait(e->port, &link) == 0)
+		extra(s, "link_up", link.link_status == RTE_ETH_LINK_UP);
 
 	if (!e->started || rte_eth_stats_get(e->port, &st) < 0)
 		return;
@@ -167,17 +177,22 @@ int dpdk_stats(struct rl_engine *e, struct rl_stats *s)
 	if (e->pmd.how == RL_HOW_MEASURED)
 		snprintf(e->ledger.driver_why, sizeof(e->ledger.driver_why),
 			 "measured: %llu of %llu frames received came back at the very "
-			 "address they were sent from (net_ring passes pointers)",
+			 "address they were sent from (net_ring passes pointers)%s",
 			 (unsigned long long)e->rx_same,
-			 (unsigned long long)(e->rx_same + e->rx_fresh));
+			 (unsigned long long)(e->rx_same + e->rx_fresh),
+			 e->peer ? ", by the peer port" : "");
 	s->ledger = e->ledger;
 	snprintf(s->mode, sizeof(s->mode), "%s", e->pmd.mode);
-	snprintf(s->mode_why, sizeof(s->mode_why), "%s (%s, port %u)", e->pmd.why,
-		 e->driver, e->port);
+	snprintf(s->mode_why, sizeof(s->mode_why), "%s port %u, %s layout: %s", e->driver,
+		 e->port, e->p->layout == DPDK_LAYOUT_OBJECTS ? "objects" : "pinned",
+		 e->pmd.why);
 	port_stats(e, s);
 	extra(s, "rx_same_buffer", e->rx_same);
 	extra(s, "rx_fresh_buffer", e->rx_fresh);
-	extra(s, "fill_taken_by_pmd", e->fill_gets);
-	extra(s, "model_errors", e->model_errors);
+	extra(s, "fill_taken_by_pmd", e->p->fill_gets);
+	extra(s, "tx_pmd_took_frames", e->p->tx_takes);
+	extra(s, "gro_in", e->gro_in);
+	extra(s, "gro_out", e->gro_out);
+	extra(s, "model_errors", e->p->model_errors);
 	return 0;
 }

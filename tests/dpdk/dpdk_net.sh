@@ -68,17 +68,23 @@ echo_case() {
 TAP_MAC=02:00:5e:00:52:01
 case $CASE in
 af_xdp)
-	echo_case "net_af_xdp0,iface=$IF" "$LAB_MAC" 1400 8 2048 4096 1200 &&
+	echo_case "net_af_xdp0,iface=$IF" "$LAB_MAC" 1400 8 4096 4096 2200 &&
 	! ip -n "$LAB" -o link show dev "$IF" | grep -q prog/xdp ||
 		{ echo "FAIL (or an XDP program left on $IF)"; exit 1; } ;;
 af_packet)
 	echo_case "net_af_packet0,iface=$IF" "$LAB_MAC" 1400 8 1024 4096 256 ;;
 tap)
-	# DPDK's side of the tap keeps TAP_MAC; the kernel's side gets another
-	# MAC, or the bridge would take frames for TAP_MAC as its own.
-	ip -n "$PEERNS" neigh replace 198.18.0.1 lladdr $TAP_MAC dev "$PIF" nud permanent
-	echo_case "net_tap0,iface=${NAME}t,mac=$TAP_MAC" "$TAP_MAC" 1400 8 1024 2048 512 \
-		"ip link set ${NAME}t address 02:00:5e:00:52:02 && ip link add ${NAME}br type bridge && ip link set ${NAME}t master ${NAME}br && ip link set $IF master ${NAME}br && ip link set ${NAME}t up && ip link set ${NAME}br up" ;;
+	# net_tap's interface NAMEt appears in the lab namespace when the
+	# engine opens, with the DPDK port's MAC (net_tap sets it again when
+	# the port starts). A bridge with NAME0 would take frames for that MAC
+	# as its own, so the kernel's end is in the lab namespace itself:
+	# NAMEt gets 198.18.1.1/24, the DPDK port is 198.18.1.2 (a static
+	# neighbour entry), and a kernel UDP socket on 198.18.1.1:9999 echoes.
+	T=${NAME}t
+	"$RINGLAB" --netns "$LAB" "$HERE/dpdk_udp_echo.lua" "net_tap0,iface=$T,mac=$TAP_MAC" \
+		"$TAP_MAC" "$TAP_MAC" 1400 8 1024 2048 512 \
+		"ip addr add 198.18.1.1/24 dev $T && ip link set $T up && ip neigh replace 198.18.1.2 lladdr $TAP_MAC dev $T nud permanent && ($PYTHON $HERE/udp_echo_at.py 198.18.1.1 1400 8 $TMP/ready 20 &) && for i in \$(seq 50); do [ -e $TMP/ready ] && break; sleep 0.1; done" \
+		198.18.1.2 198.18.1.1 ;;
 tap_too_few)
 	out=$("$RINGLAB" --netns "$LAB" -e "
 		local e = lab.open('dpdk', {vdev='net_tap0,iface=${NAME}t', log='emergency'})

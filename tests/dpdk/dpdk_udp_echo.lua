@@ -3,14 +3,16 @@ dpdk_udp_echo.lua - UDP through a DPDK vdev on the testbed wire, to the
 peer kernel's echo server and back, every byte compared both ways.
 
   ringlab --netns NAME-lab dpdk_udp_echo.lua VDEV SRC_MAC PEER_MAC SIZE COUNT
-          FRAMES FRAME_SIZE FILL [PLUMB]
+          FRAMES FRAME_SIZE FILL [PLUMB] [SRC_IP DST_IP]
 
 udp_echo_peer.py (in NAME-peer) checks each datagram's bytes and echoes
 it; this script checks the echo. PLUMB, when given, is a shell command run
-once the engine is open (net_tap's interface only exists from then on).
+once the engine is open (net_tap's interface only exists from then on);
+SRC_IP and DST_IP replace 198.18.0.1 and 198.18.0.2.
 Owners are conserved after every step; the ledger's copies are printed.
 --]]
-local vdev, src_mac, peer_mac, size, count, frames, frame_size, fill, plumb = ...
+local vdev, src_mac, peer_mac, size, count, frames, frame_size, fill, plumb, src_ip, dst_ip = ...
+src_ip, dst_ip = src_ip or "198.18.0.1", dst_ip or "198.18.0.2"
 size, count = tonumber(size), tonumber(count)
 frames, frame_size, fill = tonumber(frames), tonumber(frame_size), tonumber(fill)
 local LAB_PORT, PEER_PORT = 9000, 9999
@@ -41,7 +43,7 @@ end
 
 local function send(seq)
 	local p = lab.packet.udp {
-		src = "198.18.0.1:" .. LAB_PORT, dst = "198.18.0.2:" .. PEER_PORT,
+		src = src_ip .. ":" .. LAB_PORT, dst = dst_ip .. ":" .. PEER_PORT,
 		payload = pattern(seq, size), region = r, src_mac = src_mac, dst_mac = peer_mac,
 	}
 	e:tx(p)
