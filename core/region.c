@@ -199,12 +199,6 @@ void rl_region_span_frames(const struct rl_region *r, uint64_t addr, uint64_t le
 
 /* ---- the pool ------------------------------------------------------------- */
 
-static void pool_push(struct rl_region *r, uint32_t frame)
-{
-	r->free_pos[frame] = r->nfree;
-	r->free_stack[r->nfree++] = frame;
-}
-
 /* Remove any frame from the pool: the top takes its place. */
 static void pool_remove(struct rl_region *r, uint32_t frame)
 {
@@ -226,8 +220,9 @@ static int bad_frame(const struct rl_region *r, uint32_t frame, struct rl_err *e
 
 /* ---- owners --------------------------------------------------------------- */
 
-int rl_region_move(struct rl_region *r, uint32_t frame, enum rl_owner from,
-                   enum rl_owner to, struct rl_err *err)
+/* The inline rl_region_move() in region.h refused: say why. */
+int rl_region__move_refused(const struct rl_region *r, uint32_t frame,
+			    enum rl_owner from, enum rl_owner to, struct rl_err *err)
 {
 	enum rl_owner real;
 
@@ -245,36 +240,26 @@ int rl_region_move(struct rl_region *r, uint32_t frame, enum rl_owner from,
 		                  " is owned by %s, not %s - wait for its completion "
 		                  "(e:complete()) before reusing it",
 		                  frame, rl_owner_name(real), rl_owner_name(from));
-	if (r->free_pos[frame] != RL_NOT_FREE)
-		return rl_err_set(err, EPERM,
-		                  "frame %" PRIu32 " is free in the pool; take it first",
-		                  frame);
-	r->count[from]--;
-	r->count[to]++;
-	r->owner[frame] = (uint8_t)to;
-	return 0;
+	return rl_err_set(err, EPERM,
+	                  "frame %" PRIu32 " is free in the pool; take it first", frame);
 }
 
-int rl_region_take(struct rl_region *r, uint64_t *addr, struct rl_err *err)
+/* The inline rl_region_take() in region.h found the pool empty. */
+int rl_region__take_refused(const struct rl_region *r, struct rl_err *err)
 {
-	uint32_t frame;
-
-	if (r->nfree == 0)
-		return rl_err_set(
-		    err, ENOBUFS,
-		    "no free frame: all %" PRIu32
-		    " frames are held or in flight (fill %" PRIu32 ", nic %" PRIu32
-		    ", rx %" PRIu32 ", tx %" PRIu32 ", comp %" PRIu32
-		    ") - complete() sent frames or release received ones",
-		    r->frames, r->count[RL_OWN_FILL], r->count[RL_OWN_NIC],
-		    r->count[RL_OWN_RX], r->count[RL_OWN_TX], r->count[RL_OWN_COMP]);
-	frame = r->free_stack[--r->nfree];
-	r->free_pos[frame] = RL_NOT_FREE;
-	*addr = rl_region_frame_addr(r, frame);
-	return 0;
+	return rl_err_set(
+	    err, ENOBUFS,
+	    "no free frame: all %" PRIu32
+	    " frames are held or in flight (fill %" PRIu32 ", nic %" PRIu32
+	    ", rx %" PRIu32 ", tx %" PRIu32 ", comp %" PRIu32
+	    ") - complete() sent frames or release received ones",
+	    r->frames, r->count[RL_OWN_FILL], r->count[RL_OWN_NIC],
+	    r->count[RL_OWN_RX], r->count[RL_OWN_TX], r->count[RL_OWN_COMP]);
 }
 
-int rl_region_release(struct rl_region *r, uint32_t frame, struct rl_err *err)
+/* The inline rl_region_release() in region.h refused: say why. */
+int rl_region__release_refused(const struct rl_region *r, uint32_t frame,
+			       struct rl_err *err)
 {
 	if (frame >= r->frames)
 		return bad_frame(r, frame, err);
@@ -284,15 +269,10 @@ int rl_region_release(struct rl_region *r, uint32_t frame, struct rl_err *err)
 		                  " is owned by %s, not app - wait for its completion "
 		                  "(e:complete()) before releasing it",
 		                  frame, rl_owner_name((enum rl_owner)r->owner[frame]));
-	if (r->free_pos[frame] != RL_NOT_FREE)
-		return rl_err_set(
-		    err, EPERM,
-		    "frame %" PRIu32
-		    " is already free in the pool - release each frame once",
-		    frame);
-	if (r->pins[frame] == 0)
-		pool_push(r, frame);
-	return 0;
+	return rl_err_set(err, EPERM,
+	                  "frame %" PRIu32
+	                  " is already free in the pool - release each frame once",
+	                  frame);
 }
 
 /* ---- buffers born in the region ------------------------------------------ */
@@ -353,7 +333,7 @@ void rl_region_unpin(struct rl_region *r, uint64_t addr, uint64_t len)
 			continue;
 		if (--r->pins[f] == 0 && r->owner[f] == RL_OWN_APP &&
 		    r->free_pos[f] == RL_NOT_FREE)
-			pool_push(r, f);
+			rl_region__pool_push(r, f);
 	}
 }
 

@@ -123,20 +123,66 @@ int rl_region_check_span(const struct rl_region *r, uint64_t addr, uint64_t len,
 int rl_region_check_desc(const struct rl_region *r, uint64_t addr, uint32_t len,
 			 struct rl_err *err);
 
+/* The slow paths of the three inline functions below: they only explain
+ * a refusal (in err) and return the negative errno. */
+int rl_region__move_refused(const struct rl_region *r, uint32_t frame,
+			    enum rl_owner from, enum rl_owner to, struct rl_err *err);
+int rl_region__take_refused(const struct rl_region *r, struct rl_err *err);
+int rl_region__release_refused(const struct rl_region *r, uint32_t frame,
+			       struct rl_err *err);
+
+static inline void rl_region__pool_push(struct rl_region *r, uint32_t frame)
+{
+	r->free_pos[frame] = r->nfree;
+	r->free_stack[r->nfree++] = frame;
+}
+
 /* Move a frame from one owner to another; refuses (-EPERM, message names
  * the frame, its real owner and the expected one) when the frame is not
- * owned by `from`, or is free in the pool. A frame moved to app arrives
- * held, not in the pool: rl_region_release() puts it back. O(1). */
-int rl_region_move(struct rl_region *r, uint32_t frame, enum rl_owner from,
-		   enum rl_owner to, struct rl_err *err);
+ * owned by `from`, or is free in the pool. Inline: it runs several times
+ * per packet. */
+static inline int rl_region_move(struct rl_region *r, uint32_t frame, enum rl_owner from,
+				 enum rl_owner to, struct rl_err *err)
+{
+	if (frame >= r->frames || (unsigned)from >= RL_OWN_COUNT ||
+	    (unsigned)to >= RL_OWN_COUNT || r->owner[frame] != from ||
+	    r->free_pos[frame] != RL_NOT_FREE)
+		return rl_region__move_refused(r, frame, from, to, err);
+	r->count[from]--;
+	r->count[to]++;
+	r->owner[frame] = (uint8_t)to;
+	return 0;
+}
 
 /* Pop a free frame: it stays app-owned, now held by the caller. Returns its
- * address in *addr; -ENOBUFS when no frame is free. */
-int rl_region_take(struct rl_region *r, uint64_t *addr, struct rl_err *err);
+ * address in *addr; -ENOBUFS (and *addr = UINT64_MAX, outside any region)
+ * when no frame is free. */
+static inline int rl_region_take(struct rl_region *r, uint64_t *addr, struct rl_err *err)
+{
+	uint32_t frame;
+
+	if (r->nfree == 0) {
+		*addr = UINT64_MAX;
+		return rl_region__take_refused(r, err);
+	}
+	frame = r->free_stack[--r->nfree];
+	r->free_pos[frame] = RL_NOT_FREE;
+	*addr = rl_region_frame_addr(r, frame);
+	return 0;
+}
 
 /* A held app frame goes back: to the pool if nothing pins it, otherwise it
  * stays held by its buffer. -EPERM if not app-owned or already free. */
-int rl_region_release(struct rl_region *r, uint32_t frame, struct rl_err *err);
+static inline int rl_region_release(struct rl_region *r, uint32_t frame,
+				    struct rl_err *err)
+{
+	if (frame >= r->frames || r->owner[frame] != RL_OWN_APP ||
+	    r->free_pos[frame] != RL_NOT_FREE)
+		return rl_region__release_refused(r, frame, err);
+	if (r->pins[frame] == 0)
+		rl_region__pool_push(r, frame);
+	return 0;
+}
 
 /* Allocate len bytes that are contiguous in the region: the span starts
  * `headroom` bytes into its first frame (so headers fit in front) and runs
