@@ -1,0 +1,194 @@
+#!/bin/sh
+# dpdk.sh - the DPDK benchmark: ringlab's dpdk engine from C (bench_dpdk_pps,
+# through the ops table) against dpdk-testpmd on the same vdevs, in the
+# same run.
+#
+#   sudo bench/dpdk.sh [build-dir] [seconds] [rounds]
+#
+# What each figure means (64-byte UDP frames throughout):
+#   net_null txonly  ringlab: take frames, write the frame, tx, complete;
+#                    testpmd --forward-mode=txonly. net_null frees what it
+#                    is sent inside tx_burst: the cost of making and
+#                    handing over packets, nothing else.
+#   net_null rxonly  ringlab: fill, rx, release; testpmd rxonly. net_null
+#                    "receives" by taking mbufs from the pool and setting
+#                    their length: the cost of taking packets in.
+#   net_ring txrx    packets through an rte_ring between two ports, made
+#                    and received in one loop, counted on receive. A
+#                    net_ring vdev given on the command line is always a
+#                    loopback (its TX ring is its RX ring; DPDK's ring PMD
+#                    guide: "take no additional parameters") and testpmd's
+#                    txonly never receives, so it stalls once the ring is
+#                    full. testpmd: two vdevs, net_ring0 and net_ring1, in
+#                    --forward-mode=flowgen, which per burst receives and
+#                    frees, then makes (1024 flows, IP checksum per packet)
+#                    and sends: stream 0 receives on port 0 and sends on
+#                    port 1, stream 1 the other way, so each ring is fed by
+#                    one port's TX and drained by the other stream's RX
+#                    (the figure: Rx-pps of both ports). ringlab: two engines
+#                    back to back over two rings (peer=), txonly on one and
+#                    rxonly on the other; one ring carries the traffic.
+#   net_af_xdp txonly / rxonly
+#                    on testbed veth rlbench0 (lab side, copy mode: veth
+#                    has no zero-copy), as bench/afxdp.sh: txonly to a MAC
+#                    nobody has; rxonly fed by bench_afxdp_pps txonly (an
+#                    AF_XDP sender through ringlab's afxdp engine) on
+#                    rlbench1, pinned to CPU 0. On veth the receive side's
+#                    work runs on the *sender's* CPU, so the generator's rate
+#                    bounds both receivers; it is printed next to each.
+#
+# ringlab runs on CPU 1 (taskset, EAL lcores=1) in batches of 32 and 64
+# (BATCHES; the ratios use the first, 32 = testpmd's burst). testpmd runs
+# as a user would: defaults (burst 32) with --txpkts=64, --no-huge -m 512
+# --no-pci, lcores 0-1 (its forwarding lcore is CPU 1), and
+# --total-num-mbufs=16384: its default pool (155456 mbufs of 2176 bytes)
+# does not fit in -m 512 and it would not start.
+#
+# The machine may be busy, so every round runs all tools back to back and
+# the ratios are taken per round, then the median over the rounds. Each
+# line also gives Mpps per CPU-second: packets over the CPU time the tool
+# used (testpmd: all its threads), which other load disturbs much less
+# than the wall-clock rate. Makes and always removes testbed "rlbench".
+# Runs by hand, not in ctest.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+secs=${2:-3}
+rounds=${3:-3}
+BATCHES=${BATCHES:-32 64}
+RINGLAB=$build/shell/ringlab
+ENGINE=$build/engines/ringlab-engine-dpdk.so
+AFXDP=$build/engines/ringlab-engine-afxdp.so
+PPS=$build/bench/bench_dpdk_pps
+GENPPS=$build/bench/bench_afxdp_pps
+NAME=rlbench LAB=rlbench-lab PEER=rlbench-peer
+TMP=$(mktemp -d)
+HZ=$(getconf CLK_TCK)
+MBUFS=16384
+
+[ "$(id -u)" = 0 ] || { echo "dpdk.sh needs root (DPDK, AF_XDP, namespaces)"; exit 1; }
+for f in "$RINGLAB" "$ENGINE" "$AFXDP" "$PPS" "$GENPPS"; do
+	[ -e "$f" ] || { echo "missing $f - build first (cmake --build $build)"; exit 1; }
+done
+command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd not found (apt install dpdk)"; exit 1; }
+
+down() {
+	[ -n "${GEN:-}" ] && kill "$GEN" 2>/dev/null && wait "$GEN" 2>/dev/null
+	"$RINGLAB" testbed down name=$NAME force=true >/dev/null
+	rm -rf /var/run/dpdk/rlbench-dpdk # testpmd leaves its runtime directory
+	rm -rf "$TMP"
+}
+trap down EXIT
+trap 'exit 130' INT TERM
+"$RINGLAB" testbed down name=$NAME force=true >/dev/null 2>&1
+"$RINGLAB" testbed up name=$NAME >/dev/null || exit 1
+LAB_MAC=$(ip -n $LAB -o link show dev ${NAME}0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+XDP=net_af_xdp0,iface=${NAME}0
+
+# CPU ticks (user + system, all threads) a process has used.
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# testpmd NETNS LABEL MODE KEY VDEV...: the mean of its per-second KEY
+# (Rx-pps or Tx-pps, summed over its ports), leaving out the first two
+# seconds (start-up), and its CPU time over the same seconds. NETNS "-"
+# runs it here (net_null, net_ring: no interface at all).
+testpmd() {
+	ns=$1 label=$2 mode=$3 key=$4
+	shift 4
+	vdevs=
+	for v in "$@"; do vdevs="$vdevs --vdev $v"; done
+	if [ "$ns" = - ]; then pre=; else pre="ip netns exec $ns"; fi
+	# shellcheck disable=SC2086
+	timeout -s INT $((secs + 5)) $pre dpdk-testpmd --no-huge -m 512 --no-pci \
+		--file-prefix=rlbench-dpdk -l 0-1 $vdevs -- --forward-mode="$mode" \
+		--txpkts=64 --stats-period=1 --total-num-mbufs=$MBUFS >"$TMP/testpmd.log" 2>&1 &
+	tp=$!
+	sleep 2.5
+	pid=$(pgrep -P $tp -x dpdk-testpmd | head -1)
+	c0=$(ticks "${pid:-0}")
+	sleep "$secs"
+	c1=$(ticks "${pid:-0}")
+	wait $tp
+	awk -v key="$key:" -v label="$label" -v m="$mode" -v cpu=$((c1 - c0)) -v hz="$HZ" \
+		-v secs="$secs" '
+		/Port statistics =/ { n++ }
+		$1 == key { v[n] += $2 }
+		END { for (i = 3; i <= 2 + secs; i++) if (i in v) { s += v[i]; k++ }
+		      if (k) printf "dpdk-testpmd %s %s (%s): %.3f Mpps (mean of %d 1-s samples of %s; %.3f Mpps per CPU-second)\n",
+		                    label, m, (m == "flowgen" ? "2 ports" : "burst=32"), s / k / 1e6, k, substr(key, 1, 6),
+		                    (cpu > 0 ? s / k * secs / (cpu / hz) / 1e6 : 0)
+		      else print "dpdk-testpmd " label " " m ": no figures (its log follows)" }' \
+		"$TMP/testpmd.log"
+	awk '/Port statistics =/ { n++ } END { exit n > 2 }' "$TMP/testpmd.log" &&
+		sed 's/^/  | /' "$TMP/testpmd.log" | tail -15
+}
+
+# ringlab NETNS MODE [key=value...]: bench_dpdk_pps on CPU 1, once per batch.
+ringlab() {
+	ns=$1 mode=$2
+	shift 2
+	if [ "$ns" = - ]; then pre=; else pre="ip netns exec $ns"; fi
+	for b in $BATCHES; do
+		$pre taskset -c 1 "$PPS" "$ENGINE" "$mode" "$secs" lcores=1 batch="$b" "$@" \
+			2>"$TMP/pps.err" || sed 's/^/  | /' "$TMP/pps.err"
+	done
+}
+
+# The peer-side flood for rxonly on net_af_xdp, for the receiver's whole run.
+generator() {
+	ip netns exec $PEER taskset -c 0 "$GENPPS" "$AFXDP" txonly ${NAME}1 "$1" mode=copy \
+		dst_mac="$LAB_MAC" src_ip=198.18.0.2 dst_ip=198.18.0.1 dst_port=9000 \
+		>"$TMP/gen.log" 2>&1 &
+	GEN=$!
+	sleep 0.5
+}
+
+gen_done() {
+	wait "$GEN"; GEN=
+	sed 's/^afxdp C txonly/  traffic: generator (ringlab afxdp C txonly on the peer veth)/' "$TMP/gen.log"
+}
+
+for r in $(seq "$rounds"); do
+	echo "== round $r: 64-byte frames, ${secs} s each"
+	{ ringlab - txonly vdev=net_null0
+	  testpmd - net_null txonly Tx-pps net_null0; } | tee "$TMP/null_tx.$r"
+	{ ringlab - rxonly vdev=net_null0
+	  testpmd - net_null rxonly Rx-pps net_null0; } | tee "$TMP/null_rx.$r"
+	{ ringlab - txrx vdev=net_ring0
+	  testpmd - net_ring flowgen Rx-pps net_ring0 net_ring1; } | tee "$TMP/ring_txrx.$r"
+	{ ringlab $LAB txonly vdev=$XDP fill=2048
+	  testpmd $LAB net_af_xdp txonly Tx-pps "$XDP"; } | tee "$TMP/xdp_tx.$r"
+	{ for b in $BATCHES; do
+		generator $((secs + 3)); BATCHES=$b ringlab $LAB rxonly vdev=$XDP fill=2560; gen_done
+	  done
+	  generator $((secs + 5)); testpmd $LAB net_af_xdp rxonly Rx-pps "$XDP"; gen_done; } |
+		tee "$TMP/xdp_rx.$r"
+done
+
+# Per round and test: ringlab (first batch) / testpmd, wall-clock and per
+# CPU-second; then the median of each over the rounds.
+first=${BATCHES%% *}
+tests="null_tx null_rx ring_txrx xdp_tx xdp_rx"
+for r in $(seq "$rounds"); do
+	for t in $tests; do
+		awk -v t=$t -v b="batch=$first:" '
+			function mpps() { for (i = 2; i <= NF; i++) if ($i == "Mpps") return $(i - 1); return 0 }
+			function cpu() { for (i = 2; i < NF; i++) if ($i == "Mpps" && $(i + 1) == "per") return $(i - 1); return 0 }
+			/^ringlab C/ && index($0, b) && !c { c = mpps(); cc = cpu() }
+			/^dpdk-testpmd/ { d = mpps(); dc = cpu() }
+			END { if (d > 0 && dc > 0) printf "%s %.3f %.3f %.3f %.3f\n", t, c, d, c / d, cc / dc }' \
+			"$TMP/$t.$r"
+	done
+done >"$TMP/ratios"
+med() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2); else print "-" }'; }
+echo "== medians of $rounds rounds, ringlab batch=$first (target: ringlab >= 0.95x testpmd)"
+echo "   (Mpps wall-clock; ratio wall: Mpps / Mpps; ratio cpu: Mpps per CPU-second / the same)"
+for t in $tests; do
+	case $t in
+	null_tx) l="net_null   txonly" ;; null_rx) l="net_null   rxonly" ;;
+	ring_txrx) l="net_ring   txrx  " ;; xdp_tx) l="net_af_xdp txonly" ;; *) l="net_af_xdp rxonly" ;;
+	esac
+	for col in 2 3 4 5; do
+		grep "^$t " "$TMP/ratios" | awk -v c=$col '{ print $c }' | med
+	done | paste -sd' ' | awk -v l="$l" '{ printf "  %s  ringlab %7.3f  testpmd %7.3f Mpps   ratio wall %s cpu %s\n", l, $1, $2, $3, $4 }'
+done
