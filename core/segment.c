@@ -28,7 +28,8 @@
 
 static const char *const strategy_names[RL_SEG_STRATEGIES] = {
     [RL_SEG_COPY] = "copy", [RL_SEG_REUSE] = "reuse", [RL_SEG_BORN] = "born",
-    [RL_SEG_SG] = "sg",     [RL_SEG_TSO] = "tso",
+    [RL_SEG_SG] = "sg",     [RL_SEG_TSO] = "tso",     [RL_SEG_EXTBUF] = "extbuf",
+    [RL_SEG_GSO] = "gso",
 };
 
 const char *rl_seg_strategy_name(enum rl_seg_strategy s)
@@ -47,7 +48,8 @@ int rl_seg_strategy_parse(const char *name, enum rl_seg_strategy *out, struct rl
 		}
 	}
 	return rl_err_set(err, EINVAL,
-	                  "strategy '%s' is not known - use copy, reuse, born, sg or tso",
+	                  "strategy '%s' is not known - use copy, reuse, born, sg, "
+	                  "extbuf, gso or tso",
 	                  name ? name : "");
 }
 
@@ -68,17 +70,23 @@ struct plan {
 
 static bool needs_region_data(enum rl_seg_strategy st)
 {
-	return st == RL_SEG_BORN || st == RL_SEG_SG || st == RL_SEG_TSO;
+	return st == RL_SEG_BORN || st == RL_SEG_SG || st == RL_SEG_TSO ||
+	       st == RL_SEG_GSO;
+}
+
+/* tso, gso: one large packet, cut later by the NIC or the engine. */
+static bool cut_later(enum rl_seg_strategy st)
+{
+	return st == RL_SEG_TSO || st == RL_SEG_GSO;
 }
 
 static int check_params(const struct rl_seg_params *p, uint64_t len, struct rl_err *err)
 {
 	if ((unsigned)p->strategy >= RL_SEG_STRATEGIES)
-		return rl_err_set(
-		    err, EINVAL,
-		    "strategy %d is not known - use copy, reuse, born, sg or "
-		    "tso",
-		    (int)p->strategy);
+		return rl_err_set(err, EINVAL,
+		                  "strategy %d is not known - use copy, reuse, born, sg, "
+		                  "extbuf, gso or tso",
+		                  (int)p->strategy);
 	if (p->proto != RL_IPPROTO_TCP && p->proto != RL_IPPROTO_UDP)
 		return rl_err_set(
 		    err, EINVAL,
@@ -98,9 +106,20 @@ static int check_params(const struct rl_seg_params *p, uint64_t len, struct rl_e
 		    err, EOPNOTSUPP,
 		    "this engine cannot segment (no TSO) - use strategy sg, "
 		    "born or copy, where the lab cuts the segments");
-	if (p->strategy == RL_SEG_TSO && p->proto != RL_IPPROTO_TCP)
+	if (cut_later(p->strategy) && p->proto != RL_IPPROTO_TCP)
 		return rl_err_set(err, EOPNOTSUPP,
-		                  "tso cuts TCP only - use proto=\"tcp\", or sg for UDP");
+		                  "%s cuts TCP only - use proto=\"tcp\", or sg for UDP",
+		                  rl_seg_strategy_name(p->strategy));
+	if (p->strategy == RL_SEG_EXTBUF && !p->engine_extbuf)
+		return rl_err_set(
+		    err, EOPNOTSUPP,
+		    "this engine cannot send memory outside its region (no extbuf: "
+		    "DPDK's external mbufs) - use strategy sg, born or copy");
+	if (p->strategy == RL_SEG_GSO && !p->engine_gso)
+		return rl_err_set(
+		    err, EOPNOTSUPP,
+		    "this engine cannot segment in software (no GSO: DPDK's "
+		    "rte_gso_segment) - use strategy sg, born or copy");
 	return 0;
 }
 
@@ -138,8 +157,11 @@ static int check_sizes(struct plan *pl, const struct rl_seg_params *p, uint64_t 
 		    rl_seg_strategy_name(p->strategy), first, hl, r->frame_size,
 		    r->headroom, r->frame_size - r->headroom - hl);
 	pl->per_pkt = p->mss;
-	if (p->strategy == RL_SEG_TSO)
-		pl->per_pkt = max / p->mss * p->mss;
+	if (cut_later(p->strategy)) {
+		if (p->max && p->max < max)
+			max = p->max;
+		pl->per_pkt = max < p->mss ? p->mss : max / p->mss * p->mss;
+	}
 	return 0;
 }
 
@@ -217,6 +239,11 @@ static int plan(struct plan *pl, const struct rl_seg_params *p, uint64_t len,
 		return rc;
 	if (needs_region_data(p->strategy) && (rc = check_region_data(pl, len, err)))
 		return rc;
+	if (p->strategy == RL_SEG_EXTBUF && pl->in_region)
+		return rl_err_set(
+		    err, EINVAL,
+		    "extbuf sends memory outside the region, and this data is "
+		    "in it - use strategy sg or born for region data");
 	nsegs = (len + pl->per_pkt - 1) / pl->per_pkt;
 	if (nsegs > pl->r->frames)
 		return rl_err_set(err, ENOBUFS,
@@ -258,7 +285,7 @@ static int build_headers(struct plan *pl, const struct rl_seg *g, uint8_t *hdr,
                          struct rl_err *err)
 {
 	const struct rl_seg_params *p = &pl->s->params;
-	enum rl_csum_mode mode = p->strategy == RL_SEG_TSO ? RL_CSUM_PARTIAL : p->csum;
+	enum rl_csum_mode mode = cut_later(p->strategy) ? RL_CSUM_PARTIAL : p->csum;
 	struct rl_flow f = p->flow;
 	struct rl_tcp t = p->tcp;
 	int rc;
@@ -302,6 +329,27 @@ static int build_copied(struct plan *pl, struct rl_seg *g, bool last, struct rl_
 		return rc;
 	g->ndesc = 1;
 	add_desc(s, a, s->hdr_len + g->len);
+	return 0;
+}
+
+/* extbuf: a header frame, then the payload where it lies outside the
+ * region - one RL_DESC_EXT descriptor naming its offset in the data. */
+static int build_ext(struct plan *pl, struct rl_seg *g, bool last, struct rl_err *err)
+{
+	struct rl_segs *s = pl->s;
+	struct rl_iov pay = {(void *)(pl->data + g->off), g->len};
+	uint64_t h;
+	int rc;
+
+	if ((rc = take_frame(pl, &h, err)))
+		return rc;
+	add_desc(s, h, s->hdr_len);
+	add_desc(s, g->off, g->len)->options |= RL_DESC_EXT;
+	g->ndesc = 2;
+	g->header_frame = true;
+	if ((rc = build_headers(pl, g, rl_region_ptr(pl->r, h), &pay, 1, last, err)) < 0)
+		return rc;
+	pl->led.referenced += g->len;
 	return 0;
 }
 
@@ -393,9 +441,10 @@ static int build_all(struct plan *pl, uint64_t len, struct rl_err *err)
 		                     .ip_id = (uint16_t)(p->flow.ip_id + i)};
 		g->shares_prev = shares_prev(pl, g);
 		rc = pay ? build_in_place(pl, g, pay, last, err)
-		         : build_copied(pl, g, last, err);
-		if (rc == 0)
-			s->descs[s->ndescs - 1].options = 0; /* the packet ends here */
+		     : p->strategy == RL_SEG_EXTBUF ? build_ext(pl, g, last, err)
+		                                    : build_copied(pl, g, last, err);
+		if (rc == 0) /* the packet ends here */
+			s->descs[s->ndescs - 1].options &= ~RL_DESC_CONTD;
 	}
 	free(pay);
 	return rc;
@@ -451,6 +500,8 @@ int rl_segment(struct rl_segs *out, struct rl_region *r, const void *data, uint6
 	s->params = *p;
 	s->len = len;
 	locate(&pl, data);
+	if (p->strategy == RL_SEG_EXTBUF)
+		s->ext = pl.data;
 	if (!data && len)
 		return rl_err_set(err, EINVAL, "no data given - pass the bytes to send");
 	if ((rc = plan(&pl, p, len, err)) || (rc = alloc_arrays(&pl, err)) ||
@@ -485,7 +536,8 @@ uint32_t rl_segs_ready(const struct rl_segs *s, uint32_t from)
 		if (i > from && g->shares_prev)
 			break;
 		for (uint32_t k = g->desc; k < g->desc + g->ndesc; k++)
-			if (!frame_held(s->region,
+			if (!(s->descs[k].options & RL_DESC_EXT) &&
+			    !frame_held(s->region,
 			                rl_region_frame(s->region, s->descs[k].addr)))
 				return n;
 	}

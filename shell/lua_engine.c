@@ -271,6 +271,7 @@ static int engine_close(lua_State *L)
 		lab_pcap_detach(L, eng);
 		eng->ops->close(eng->e); /* a sim peer unplugs its cable here */
 		eng->e = NULL;
+		lab_ext_engine_closed(L, eng);
 	}
 	return 0;
 }
@@ -362,6 +363,7 @@ static int engine_info(lua_State *L)
 	} caps[] = {
 	    {RL_CAP_STEP, "step"}, {RL_CAP_ZEROCOPY, "zerocopy"}, {RL_CAP_SG, "sg"},
 	    {RL_CAP_TSO, "tso"},   {RL_CAP_PEER, "peer"},         {RL_CAP_WIRE, "wire"},
+	    {RL_CAP_EXTBUF, "extbuf"}, {RL_CAP_GSO, "gso"},       {RL_CAP_GRO, "gro"},
 	};
 
 	lua_newtable(L);

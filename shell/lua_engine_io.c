@@ -8,6 +8,15 @@
  * packet that holds its frames; e:tx() hands the frames of whole packets to
  * the engine and marks exactly the queued ones as sent, so a partial or
  * failed tx leaves the rest with the program.
+ *
+ * Engines with rx_x (ABI 2, DPDK) can deliver packets whose bytes are not
+ * all in frames the program now holds: net_ring hands over the sender's
+ * mbufs, so an extbuf packet arrives as the sender's app memory and a gso
+ * one as headers in DPDK's buffers plus references into the sender's
+ * frames. A packet handle is frames, so e:rx() copies those segments into
+ * free frames of this region - what a wire does, when the bytes land in the
+ * receiver's buffers - and counts it `copied`. e:rx(max, {gro=true}) asks
+ * the engine to merge the TCP segments waiting first (RL_CAP_GRO).
  */
 #include <errno.h>
 #include <string.h>
@@ -72,12 +81,12 @@ static int engine_fill(lua_State *L)
 	return 1;
 }
 
-/* Wrap descriptors d[0..n) (whole packets) into packet handles, in a table. */
-static void push_received(lua_State *L, const struct rl_desc *d, int n)
+/* Wrap descriptors d[0..n) (whole packets) into packet handles, appended
+ * to the table at t (*k packets in it so far). */
+static void push_received(lua_State *L, int t, int *k, const struct rl_desc *d, int n)
 {
-	int i = 0, k = 0;
+	int i = 0;
 
-	lua_createtable(L, n, 0);
 	while (i < n) {
 		int j = i;
 		struct lab_packet *p;
@@ -91,28 +100,159 @@ static void push_received(lua_State *L, const struct rl_desc *d, int n)
 			p->seg[s - i].own = true;
 			p->len += d[s].len;
 		}
-		lua_rawseti(L, -2, ++k);
+		lua_rawseti(L, t, ++*k);
 		i = j + 1;
 	}
+}
+
+#define RX_X_MAX 256 /* segments of one packet from rx_x (a GRO packet: 64 KB) */
+
+/* Frames a segment of len bytes takes when copied in behind the headroom. */
+static uint32_t frames_for(const struct rl_region *r, uint32_t len)
+{
+	uint32_t room = r->frame_size - r->headroom;
+
+	return len ? (len + room - 1) / room : 1;
+}
+
+/* Copy segment x (not in a frame of ours) into free frames, as segments of
+ * p from p->seg[*at] on. */
+static void copy_in(lua_State *L, struct lab_engine *eng, struct rl_region *r,
+                    struct lab_packet *p, unsigned *at, const struct rl_xdesc *x)
+{
+	uint32_t room = r->frame_size - r->headroom, off = 0;
+
+	do {
+		uint32_t take = x->len - off < room ? x->len - off : room;
+		uint64_t a;
+
+		if (rl_region_take(r, &a, NULL) < 0) {
+			p->nseg = *at; /* what it holds goes back with it */
+			lab_packet_release_frames(p, r);
+			p->state = PKT_RELEASED;
+			eng->ops->rx_release(eng->e);
+			luaL_error(L, "rx: no free frame to take a received segment that is not "
+			              "in this region (%d bytes) - release received packets, or "
+			              "use a larger region", (int)x->len);
+		}
+		a += r->headroom;
+		memcpy(rl_region_ptr(r, a), (const uint8_t *)x->va + off, take);
+		p->seg[*at].d = (struct rl_desc){a, take, RL_DESC_CONTD};
+		p->seg[(*at)++].own = true;
+		p->len += take;
+		off += take;
+	} while (off < x->len);
+}
+
+/* One packet from rx_x as a packet handle appended to the table at t: its
+ * frames as they are, every other segment copied into free frames (see
+ * the top). Returns the descriptors it has. */
+static int push_x_packet(lua_State *L, struct lab_engine *eng, struct rl_region *r, int t,
+                         int *k, const struct rl_xdesc *x, int n)
+{
+	unsigned nseg = 0;
+	uint64_t copied = 0;
+	struct lab_packet *p;
+
+	for (int i = 0; i < n; i++)
+		nseg += x[i].options & RL_DESC_EXT ? frames_for(r, x[i].len) : 1;
+	p = lab_new_packet(L, 1, nseg);
+	p->received = true;
+	nseg = 0;
+	for (int i = 0; i < n; i++) {
+		if (x[i].options & RL_DESC_EXT) {
+			copy_in(L, eng, r, p, &nseg, &x[i]);
+			copied += x[i].len;
+			continue;
+		}
+		p->seg[nseg].d = (struct rl_desc){x[i].addr, x[i].len, RL_DESC_CONTD};
+		p->seg[nseg++].own = true;
+		p->len += x[i].len;
+	}
+	p->seg[nseg - 1].d.options = 0;
+	eng->ops->rx_release(eng->e);
+	if (copied)
+		lab_count(eng, p, RL_LEDGER_COPIED, copied);
+	lua_rawseti(L, t, ++*k);
+	return (int)nseg;
+}
+
+/* rx_x until max descriptors or nothing waits; the first call merges
+ * (gro). Returns the descriptors received. */
+static int rx_x_loop(lua_State *L, struct lab_engine *eng, struct rl_region *r, int t,
+                     int *k, uint32_t max, bool gro)
+{
+	struct rl_xdesc *x = lua_newuserdatauv(L, RX_X_MAX * sizeof(*x), 0);
+	int got = 0;
+
+	while ((uint32_t)got < max) {
+		struct rl_err err;
+		int n;
+
+		rl_err_clear(&err);
+		n = eng->ops->rx_x(eng->e, x, RX_X_MAX, gro && got == 0 ? RL_RX_GRO : 0, &err);
+		if (n < 0)
+			lab_raise(L, "rx", &err);
+		if (n == 0)
+			break;
+		got += push_x_packet(L, eng, r, t, k, x, n);
+	}
+	lua_pop(L, 1);
+	return got;
+}
+
+/* e:rx(max, {gro=true}) */
+static bool rx_gro_opt(lua_State *L, struct lab_engine *eng)
+{
+	bool gro;
+
+	if (lua_isnoneornil(L, 3))
+		return false;
+	luaL_checktype(L, 3, LUA_TTABLE);
+	lua_getfield(L, 3, "gro");
+	gro = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	if (gro && (!eng->ops->rx_x || !(eng->ops->caps & RL_CAP_GRO)))
+		luaL_error(L, "rx: this engine (%s) cannot merge received TCP segments (gro is "
+		              "DPDK's rte_gro) - receive them one by one with e:rx(max) and "
+		              "let lab.reader join their payload", eng->ops->name);
+	return gro;
 }
 
 static int engine_rx(lua_State *L)
 {
 	struct lab_engine *eng = lab_check_engine(L, 1);
 	uint32_t max = check_count(L, 2, "rx", 64);
+	struct rl_region *r = lab_engine_region(L, eng, "rx");
+	bool gro = rx_gro_opt(L, eng);
 	struct rl_desc *d;
 	struct rl_err err;
-	int n;
+	uint32_t got = 0;
+	int n, t, k = 0;
 
-	lab_engine_region(L, eng, "rx");
 	need_op(L, (const void *)eng->ops->rx, "rx");
 	d = lua_newuserdatauv(L, (max ? max : 1) * sizeof(*d), 0);
-	rl_err_clear(&err);
-	n = max ? eng->ops->rx(eng->e, d, max, &err) : 0;
-	if (n < 0)
-		return lab_raise(L, "rx", &err);
-	lab_pcap_write(eng, d, (uint32_t)n);
-	push_received(L, d, n);
+	lua_createtable(L, 0, 0);
+	t = lua_gettop(L);
+	if (gro) {
+		rx_x_loop(L, eng, r, t, &k, max, true);
+		return 1;
+	}
+	while (got < max) {
+		rl_err_clear(&err);
+		n = eng->ops->rx(eng->e, d, max - got, &err);
+		if (n == -EXDEV && eng->ops->rx_x) { /* a packet not all in frames */
+			got += (uint32_t)rx_x_loop(L, eng, r, t, &k, 1, false);
+			continue;
+		}
+		if (n < 0)
+			return lab_raise(L, "rx", &err);
+		lab_pcap_write(eng, d, (uint32_t)n);
+		push_received(L, t, &k, d, n);
+		got += (uint32_t)n;
+		if (n == 0 || !eng->ops->rx_x)
+			break; /* one call, as ever, where every packet is frames */
+	}
 	return 1;
 }
 
@@ -226,6 +366,7 @@ static int engine_complete(lua_State *L)
 	ret = eng->ops->complete(eng->e, NULL, max, &err);
 	if (ret < 0)
 		return lab_raise(L, "complete", &err);
+	lab_ext_reap(L, eng); /* and extbuf memory the engine let go of */
 	lua_pushinteger(L, ret);
 	return 1;
 }

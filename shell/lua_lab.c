@@ -80,6 +80,7 @@ int luaopen_ringlab(lua_State *L)
 	set_str(L, "version", RINGLAB_VERSION);
 	lab_build_register(L);
 	lab_segment_register(L);
+	lab_appmem_register(L);
 	lab_reader_register(L);
 	lab_pcap_register(L);
 	lab_batch_register(L);

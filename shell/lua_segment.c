@@ -3,10 +3,18 @@
  * into packets by rl_segment() (core/segment.c), and the segs handle that
  * sends them.
  *
- * The data is a Lua string (copy, reuse: copied into frames), a buffer from
- * r:alloc() or {buffer, off, len} (any strategy). The segs handle keeps its
- * engine (uservalue 1) and its buffer (uservalue 2) alive: born and sg
- * descriptors point into the buffer's frames.
+ * The data is a Lua string (copy, reuse: copied into frames; extbuf: sent
+ * where it lies), app memory from lab.appmem() (the same), a buffer from
+ * r:alloc() or {buffer, off, len} (born, sg, gso, ...). The segs handle
+ * keeps its engine (uservalue 1), its buffer (uservalue 2: born and sg
+ * descriptors point into the buffer's frames) and extbuf's data (uservalue
+ * 3, registered with the engine, see lua_appmem.c) alive.
+ *
+ * extbuf and gso packets go through the engine's tx_x (engine ABI 2), one
+ * packet per call: extbuf's app-memory descriptors carry the data's pin as
+ * cookie, and gso hands the engine one large packet with gso_mss = mss.
+ * What the engine's GSO does for the segs (a copy of the headers for every
+ * wire segment, checksums read) is added to the segs' own ledger.
  *
  * Sending follows the core's rule of one owner per frame: segs:tx(e)
  * queues what rl_segs_ready() allows now (a segment sharing a frame with
@@ -27,12 +35,13 @@ struct lab_segs {
 	uint32_t next; /* the next segment to queue */
 	uint64_t sent; /* segments queued, over every send */
 	struct rl_ledger ledger;
+	struct lab_extpin *pin; /* extbuf: the data's pin */
 };
 
 static const char *const seg_keys[] = {
     "proto", "mss",    "strategy", "src", "dst",    "src_mac", "dst_mac", "seq",
     "ack",   "window", "flags",    "urg", "wscale", "sack_ok", "ts_val",  "ts_ecr",
-    "csum",  "region", "engine",   "ttl", "id",     NULL,
+    "csum",  "region", "engine",   "ttl", "id",     "max",     NULL,
 };
 
 static void check_seg_keys(lua_State *L, int t)
@@ -48,7 +57,7 @@ static void check_seg_keys(lua_State *L, int t)
 			    L,
 			    "segment: unknown option '%s' - use proto, mss, "
 			    "strategy, src, dst, src_mac, dst_mac, seq, ack, window, "
-			    "flags, ts_val, ts_ecr, csum, region, engine, ttl, id",
+			    "flags, ts_val, ts_ecr, csum, region, engine, ttl, id, max",
 			    luaL_tolstring(L, -2, NULL));
 	}
 }
@@ -126,6 +135,7 @@ static void seg_params(lua_State *L, int t, struct rl_seg_params *p)
 		lab_raise(L, "segment", &err);
 	p->mss = (uint32_t)lab_field_int(L, t, "segment", "mss",
 	                                 p->proto == RL_IPPROTO_TCP ? 1448 : 1472, 65535);
+	p->max = (uint32_t)lab_field_int(L, t, "segment", "max", 0, 65535);
 	seg_flow(L, t, p);
 	if (p->proto == RL_IPPROTO_TCP)
 		lab_field_tcp(L, t, "segment", 0, NULL, &p->tcp);
@@ -144,6 +154,12 @@ static const void *seg_data(lua_State *L, struct rl_region *r, uint64_t *len, in
 
 		*len = sl;
 		return s;
+	}
+	if (lab_test_appmem(L, 1)) {
+		struct lab_appmem *m = lab_test_appmem(L, 1);
+
+		*len = m->len;
+		return m->base;
 	}
 	b = lua_touserdata(L, bidx);
 	if (b->freed)
@@ -178,10 +194,10 @@ static int seg_buffer(lua_State *L)
 		luaL_error(L, "segment: a table must be {buffer, off, len} with a buffer "
 		              "from r:alloc()");
 	}
-	if (lua_type(L, 1) != LUA_TSTRING)
+	if (lua_type(L, 1) != LUA_TSTRING && !lab_test_appmem(L, 1))
 		luaL_error(L,
-		           "segment: give a string, a buffer from r:alloc() or "
-		           "{buffer, off, len}, not a %s",
+		           "segment: give a string, app memory from lab.appmem(), a "
+		           "buffer from r:alloc() or {buffer, off, len}, not a %s",
 		           luaL_typename(L, 1));
 	return 0;
 }
@@ -189,12 +205,35 @@ static int seg_buffer(lua_State *L)
 static void born_from_string(lua_State *L, const struct rl_seg_params *p)
 {
 	if (p->strategy == RL_SEG_BORN || p->strategy == RL_SEG_SG ||
-	    p->strategy == RL_SEG_TSO)
+	    p->strategy == RL_SEG_TSO || p->strategy == RL_SEG_GSO)
 		luaL_error(L,
 		           "segment: strategy %s sends data where it lies in the region, "
 		           "and a string is not there - allocate it with r:alloc(n), or "
-		           "use strategy copy or reuse",
+		           "use strategy copy, reuse or extbuf",
 		           rl_seg_strategy_name(p->strategy));
+}
+
+/* extbuf and gso need the engine's tx_x and its word for it. */
+static void engine_can(lua_State *L, struct lab_engine *eng, struct rl_seg_params *p)
+{
+	bool x = eng->ops->tx_x != NULL;
+
+	p->engine_tso = (eng->ops->caps & RL_CAP_TSO) != 0;
+	p->engine_extbuf = x && eng->ops->ext_register && eng->ops->ext_freed &&
+	                   (eng->ops->caps & RL_CAP_EXTBUF);
+	p->engine_gso = x && (eng->ops->caps & RL_CAP_GSO);
+	if (p->strategy == RL_SEG_EXTBUF && !p->engine_extbuf)
+		luaL_error(L,
+		           "segment: this engine (%s) cannot send app memory outside its "
+		           "region (extbuf is DPDK's external mbufs) - use strategy sg/"
+		           "born/copy",
+		           eng->ops->name);
+	if (p->strategy == RL_SEG_GSO && !p->engine_gso)
+		luaL_error(L,
+		           "segment: this engine (%s) cannot cut one large TCP packet in "
+		           "software (gso is DPDK's rte_gso_segment) - use strategy sg/"
+		           "born/copy",
+		           eng->ops->name);
 }
 
 static int lab_segment(lua_State *L)
@@ -218,22 +257,27 @@ static int lab_segment(lua_State *L)
 	eng = seg_engine(L, 2, bidx);
 	eidx = lua_gettop(L);
 	r = lab_engine_region(L, eng, "segment");
-	p.engine_tso = (eng->ops->caps & RL_CAP_TSO) != 0;
+	engine_can(L, eng, &p);
 	data = seg_data(L, r, &len, bidx);
-	sg = lua_newuserdatauv(L, sizeof(*sg), 2);
+	sg = lua_newuserdatauv(L, sizeof(*sg), 3);
 	memset(sg, 0, sizeof(*sg));
+	luaL_setmetatable(L, SEGS_MT); /* from here on __gc frees what it holds */
+	lua_pushvalue(L, eidx);
+	lua_setiuservalue(L, -2, 1);
 	rl_err_clear(&err);
 	if (rl_segment(&sg->s, r, data, len, &p, &sg->ledger, &err) < 0)
 		return lab_raise(L, "segment", &err);
+	if (p.strategy == RL_SEG_EXTBUF) {
+		lua_pushvalue(L, 1);
+		lua_setiuservalue(L, -2, 3);
+		sg->pin = lab_extpin_new(L, eng, data, len, lab_test_appmem(L, 1));
+	}
 	if (lab_engine_ledger(eng))
 		rl_ledger_add(lab_engine_ledger(eng), &sg->ledger);
-	lua_pushvalue(L, eidx);
-	lua_setiuservalue(L, -2, 1);
 	if (bidx) {
 		lua_pushvalue(L, bidx);
 		lua_setiuservalue(L, -2, 2);
 	}
-	luaL_setmetatable(L, SEGS_MT);
 	return 1;
 }
 
@@ -273,6 +317,69 @@ static struct lab_engine *segs_arg_engine(lua_State *L, int idx, const char *wha
 	return eng;
 }
 
+static bool via_tx_x(const struct rl_segs *s)
+{
+	return s->params.strategy == RL_SEG_EXTBUF || s->params.strategy == RL_SEG_GSO;
+}
+
+#define X_MAX 128 /* descriptors of one extbuf or gso packet, at most */
+
+/* extbuf, gso: segments [from, from+n) one packet per tx_x call. */
+static uint32_t segs_queue_x(lua_State *L, struct lab_segs *sg, struct lab_engine *eng,
+                             const char *what, uint32_t from, uint32_t n)
+{
+	const struct rl_segs *s = &sg->s;
+	bool gso = s->params.strategy == RL_SEG_GSO;
+	struct rl_tx_opts o = {.gso_mss = gso ? (uint16_t)s->params.mss : 0};
+	struct rl_xdesc x[X_MAX];
+	uint32_t k;
+
+	for (k = 0; k < n; k++) {
+		const struct rl_seg *g = &s->segs[from + k];
+		const struct rl_desc *d = &s->descs[g->desc];
+		struct rl_ledger *el = lab_engine_ledger(eng),
+		                 before = el ? *el : (struct rl_ledger){0};
+		struct rl_err err;
+		uint32_t ext = 0;
+		int ret;
+
+		if (g->ndesc > X_MAX)
+			luaL_error(
+			    L,
+			    "%s: a packet of %d descriptors - at most %d (use a smaller "
+			    "max=)",
+			    what, (int)g->ndesc, X_MAX);
+		for (uint32_t i = 0; i < g->ndesc; i++) {
+			x[i] = (struct rl_xdesc){
+			    .addr = d[i].addr, .len = d[i].len, .options = d[i].options};
+			if (d[i].options & RL_DESC_EXT) {
+				x[i].addr = RL_ADDR_NONE;
+				x[i].va = s->ext + d[i].addr;
+				x[i].cookie = (uint64_t)(uintptr_t)sg->pin;
+				ext++;
+			}
+		}
+		rl_err_clear(&err);
+		ret = eng->ops->tx_x(eng->e, x, g->ndesc, &o, &err);
+		if (ret == -ENOSPC)
+			break;
+		if (ret < 0)
+			lab_raise(L, what, &err);
+		if (ext) {
+			sg->pin->sent += ext;
+			sg->pin->out += ext;
+		} else {
+			lab_pcap_write(eng, d, g->ndesc); /* extbuf: not in the region */
+		}
+		if (el) { /* what the engine's GSO did for these segments */
+			sg->ledger.headers += el->headers - before.headers;
+			sg->ledger.touched += el->touched - before.touched;
+		}
+	}
+	sg->sent += k;
+	return k;
+}
+
 /* Queue up to max segments from segment `from` that are ready now;
  * returns segments queued (0 when the ring is full). */
 static uint32_t segs_queue_at(lua_State *L, struct lab_segs *sg, struct lab_engine *eng,
@@ -288,6 +395,8 @@ static uint32_t segs_queue_at(lua_State *L, struct lab_segs *sg, struct lab_engi
 		n = max;
 	if (n == 0)
 		return 0;
+	if (via_tx_x(s))
+		return segs_queue_x(L, sg, eng, what, from, n);
 	if (!eng->ops->tx)
 		luaL_error(L, "%s: this engine cannot tx", what);
 	nd = rl_segs_ndescs(s, from, n);
@@ -352,16 +461,23 @@ static uint32_t kick_complete(lua_State *L, struct lab_engine *eng, const char *
 	ret = eng->ops->complete(eng->e, NULL, RL_REGION_MAX_FRAMES, &err);
 	if (ret < 0)
 		lab_raise(L, what, &err);
+	lab_ext_reap(L, eng);
 	return (uint32_t)ret;
 }
 
-/* Every frame of these segments is back with the program. */
-static bool all_back(const struct rl_segs *s)
+/* Every frame of these segments is back with the program, and every
+ * reference to extbuf's app memory. */
+static bool all_back(const struct lab_segs *sg)
 {
+	const struct rl_segs *s = &sg->s;
+
+	if (sg->pin && sg->pin->out)
+		return false;
 	for (uint32_t i = 0; i < s->ndescs; i++)
-		if (rl_region_owner(s->region,
+		if (!(s->descs[i].options & RL_DESC_EXT) &&
+		    rl_region_owner(s->region,
 		                    rl_region_frame(s->region, s->descs[i].addr)) !=
-		    RL_OWN_APP)
+		        RL_OWN_APP)
 			return false;
 	return true;
 }
@@ -381,7 +497,7 @@ static int segs_send(lua_State *L)
 	uint32_t start = sg->next;
 	double idle = now_s();
 
-	while (sg->next < sg->s.nsegs || !all_back(&sg->s)) {
+	while (sg->next < sg->s.nsegs || !all_back(sg)) {
 		uint32_t q = segs_queue(L, sg, eng, "send");
 
 		if (q + kick_complete(L, eng, "send") > 0)
@@ -465,6 +581,11 @@ static int segs_info(lua_State *L)
 	set_int(L, "next", sg->next);
 	set_int(L, "sent", (lua_Integer)sg->sent);
 	set_int(L, "resends", s->resends);
+	if (sg->pin) { /* extbuf: the app memory's references */
+		set_int(L, "extbuf_sent", (lua_Integer)sg->pin->sent);
+		set_int(L, "extbuf_out", (lua_Integer)sg->pin->out);
+		set_int(L, "extbuf_back", (lua_Integer)sg->pin->back);
+	}
 	return 1;
 }
 
@@ -511,8 +632,11 @@ static int segs_dissect(lua_State *L)
 	g = &s->segs[i - 1];
 	v = lua_newuserdatauv(L, g->ndesc * sizeof(*v), 0);
 	for (uint32_t k = 0; k < g->ndesc; k++) {
-		v[k].base = rl_region_ptr(s->region, s->descs[g->desc + k].addr);
-		v[k].len = s->descs[g->desc + k].len;
+		const struct rl_desc *d = &s->descs[g->desc + k];
+
+		v[k].base = d->options & RL_DESC_EXT ? (void *)(s->ext + d->addr)
+		                                     : rl_region_ptr(s->region, d->addr);
+		v[k].len = d->len;
 	}
 	rl_dissect(v, g->ndesc, &d);
 	lab_count(eng, NULL, RL_LEDGER_TOUCHED, d.payload_len);
@@ -571,6 +695,11 @@ static int segs_gc(lua_State *L)
 	eng = lab_test_engine(L, -1);
 	if (!eng || !eng->e)
 		sg->s.region = NULL;
+	if (sg->pin) {
+		lua_getiuservalue(L, 1, 3);
+		lab_extpin_drop(L, sg->pin, -1);
+		sg->pin = NULL;
+	}
 	rl_segs_free(&sg->s);
 	return 0;
 }

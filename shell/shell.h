@@ -12,6 +12,7 @@
  *   segs    (lua_segment.c) lab.segment(): data cut into packets
  *   reader  (lua_reader.c)  lab.reader(): a received stream, and its views
  *   pcap    (lua_pcap.c)    lab.pcap(): a capture file of an engine's traffic
+ *   appmem  (lua_appmem.c)  lab.appmem(): application memory in no region
  *
  * Regions, buffers and packets keep their engine alive through a uservalue
  * and check that it is still open before touching region memory, so a
@@ -78,6 +79,39 @@ struct lab_engine_entry {
 int loader_list(struct lab_engine_entry *out, int max);
 /* 0 and *out filled, or -ENOENT (unknown name; out->why lists known ones). */
 int loader_find(const char *name, struct lab_engine_entry *out);
+
+/* lua_appmem.c: lab.appmem on the table at -1, and the pins of extbuf data
+ * (see there). */
+struct lab_appmem {
+	uint8_t *base;   /* NULL once unmapped */
+	size_t len;      /* what was asked for */
+	size_t maplen;   /* whole pages */
+	unsigned pins;   /* extbuf pins on it: unmapped only when none is left */
+	bool collected;  /* its __gc ran while pinned: the last pin unmaps */
+};
+struct lab_extpin {
+	struct lab_engine *eng;
+	const void *va;
+	size_t len;
+	bool orphan;     /* its segs are gone, the data anchored until back */
+	uint64_t sent;   /* descriptors of this memory handed to tx_x */
+	uint64_t out;    /* of those, not yet handed back by ext_freed */
+	uint64_t back;
+	struct lab_appmem *mem; /* the data is this app memory, or NULL */
+	struct lab_extpin *prev, *next;
+};
+void lab_appmem_register(lua_State *L);
+struct lab_appmem *lab_test_appmem(lua_State *L, int idx);
+/* Register va..va+len (inside mem, or a string when mem is NULL) with the
+ * engine (raises on failure). */
+struct lab_extpin *lab_extpin_new(lua_State *L, struct lab_engine *eng, const void *va,
+                                  size_t len, struct lab_appmem *mem);
+/* The segs are gone: free the pin, or keep the data at data_idx anchored
+ * until the engine hands its last reference back. */
+void lab_extpin_drop(lua_State *L, struct lab_extpin *p, int data_idx);
+/* Take the engine's ext_freed() cookies: what came home. */
+void lab_ext_reap(lua_State *L, struct lab_engine *eng);
+void lab_ext_engine_closed(lua_State *L, struct lab_engine *eng);
 
 /* lua_engine.c */
 int lab_open_engine(lua_State *L); /* lab.open */

@@ -596,7 +596,7 @@ static int dpdk_rx(struct rl_engine *e, struct rl_desc *out, uint32_t max,
 				break;
 			return rl_err_set(err, EXDEV, "rx: the next packet has %u of %u segments "
 					  "outside the region (an extbuf or gso packet) - "
-					  "receive it with ringlab_dpdk_ext->rx_segs",
+					  "receive it with rx_x",
 					  segs - dpdk_region_segs(e, pkt), segs);
 		}
 		if (segs > max - done) {
@@ -660,7 +660,7 @@ static const struct rl_engine_ops ops = {
 	.summary = "DPDK without hugepages: a vdev port (net_ring, net_null, af_packet, "
 		   "tap, memif) over a region of mbufs",
 	.options = OPTIONS,
-	.caps = RL_CAP_ZEROCOPY | RL_CAP_SG,
+	.caps = RL_CAP_ZEROCOPY | RL_CAP_SG | RL_CAP_EXTBUF | RL_CAP_GSO | RL_CAP_GRO,
 	.probe = dpdk_probe,
 	.open = dpdk_open,
 	.close = dpdk_close,
@@ -675,6 +675,12 @@ static const struct rl_engine_ops ops = {
 	.stats = dpdk_stats,
 	.ledger = dpdk_ledger,
 	.get_region = dpdk_get_region,
+	.tx_x = dpdk_tx_x,
+	.rx_x = dpdk_rx_x,
+	.rx_release = dpdk_rx_release,
+	.ext_register = dpdk_ext_register,
+	.ext_unregister = dpdk_ext_unregister,
+	.ext_freed = dpdk_ext_freed,
 };
 
 __attribute__((visibility("default"))) const struct rl_engine_ops *ringlab_engine(void)

@@ -7,7 +7,9 @@
  *            region's frames, and the owner of every frame as DPDK moves it
  *   port.c   configuring and starting the port; what each PMD copies
  *   view.c   rings() and stats(): what the PMD shows and what is derived
- *   ext.c    beyond the ABI: external buffers, GSO, rx of any segment
+ *   ext.c    ABI 2: external buffers, GSO, rx of any segment (tx_x, rx_x,
+ *            ext_*)
+ *   gro.c    rx_x(RL_RX_GRO): received TCP segments merged
  */
 #ifndef RINGLAB_DPDK_H
 #define RINGLAB_DPDK_H
@@ -131,9 +133,10 @@ struct rl_engine {
 	uint64_t gro_in, gro_out;       /* packets into / out of GRO */
 
 	/* ext.c */
-	struct rl_dpdk_extfree extfree[DPDK_EXTFREE_LOG];
+	uint64_t extfree[DPDK_EXTFREE_LOG]; /* cookies of freed external data */
 	uint32_t extfree_head, extfree_tail;
-	struct rte_mbuf *held[DPDK_STAGE]; /* non-region mbufs from rx_segs() */
+	uint64_t extfree_lost;              /* cookies the log had no room for */
+	struct rte_mbuf *held[DPDK_STAGE]; /* non-region mbufs from rx_x() */
 	uint32_t nheld;
 };
 
@@ -186,13 +189,18 @@ void dpdk_peer_unwire(struct rl_engine *e);
 int dpdk_rings(struct rl_engine *e, struct rl_ring_view *v, unsigned max);
 int dpdk_stats(struct rl_engine *e, struct rl_stats *out);
 
-/* ext.c */
+/* ext.c: the ABI 2 ops */
 void dpdk_ext_close(struct rl_engine *e);
-int dpdk_rx_segs(struct rl_engine *e, struct rl_dpdk_seg *segs, uint32_t max,
-		 struct rl_err *err);
+int dpdk_tx_x(struct rl_engine *e, const struct rl_xdesc *d, uint32_t n,
+	      const struct rl_tx_opts *o, struct rl_err *err);
+int dpdk_rx_x(struct rl_engine *e, struct rl_xdesc *out, uint32_t max, uint32_t flags,
+	      struct rl_err *err);
+void dpdk_rx_release(struct rl_engine *e);
+int dpdk_ext_register(struct rl_engine *e, void *va, size_t len, struct rl_err *err);
+int dpdk_ext_unregister(struct rl_engine *e, void *va, size_t len, struct rl_err *err);
+int dpdk_ext_freed(struct rl_engine *e, uint64_t *cookies, unsigned max);
 
-/* gro.c */
-int dpdk_rx_gro(struct rl_engine *e, struct rl_dpdk_seg *segs, uint32_t max,
-		struct rl_err *err);
+/* gro.c: merge the TCP segments staged for receive, in place */
+void dpdk_gro_merge(struct rl_engine *e);
 
 #endif

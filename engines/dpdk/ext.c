@@ -1,5 +1,5 @@
 /*
- * ext.c - what DPDK can do that the engine ABI cannot say: external
+ * ext.c - the engine ABI 2 ops (tx_x, rx_x, rx_release, ext_*): external
  * buffers, GSO, and receiving packets whose bytes are not all in frames.
  *
  * extbuf  Application memory that is not in the region is sent without a
@@ -7,7 +7,9 @@
  *         with rte_pktmbuf_attach_extbuf and chained behind a header frame.
  *         A shared-info block counts the mbufs pointing at the memory; when
  *         the PMD frees the last one DPDK calls our free callback, which
- *         logs (address, cookie): from then on the memory is the app's.
+ *         logs the descriptor's cookie: from then on the memory is the
+ *         app's again (ext_freed). The memory must be registered first
+ *         (ext_register: rte_extmem_register of the pages around it).
  *
  * gso     rte_gso_segment cuts one large TCP/IPv4 packet into MSS-sized
  *         ones. Each output packet is a fresh aux mbuf holding a *copy* of
@@ -17,12 +19,14 @@
  *         payload frames stay with the NIC until the last slice of each is
  *         freed; then our mempool driver sees them and they complete.
  *
- * rx_segs Such packets, looped back by net_ring, arrive with segments that
- *         region addresses cannot name; rx_segs() describes every segment
- *         by virtual address and kind, and keeps the non-region mbufs until
- *         rx_segs_release() frees them (firing the extbuf callbacks).
+ * rx_x    Such packets, looped back by net_ring, arrive with segments that
+ *         region addresses cannot name; rx_x() describes every segment by
+ *         virtual address (RL_DESC_EXT, RL_DESC_COPIED) and keeps the
+ *         non-region mbufs until rx_release() frees them (firing the
+ *         extbuf callbacks). With RL_RX_GRO it merges first (gro.c).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -71,28 +75,104 @@ static rte_iova_t iova_of(const void *va)
 
 /* ---- external memory ------------------------------------------------------ */
 
-static int ext_register(struct rl_engine *e, void *va, size_t len, struct rl_err *err)
+/* What ext_register() was given, and the pages it registered with DPDK.
+ * DPDK's registrations are process-wide and whole pages, while the
+ * program's memory (a Lua string) is any bytes: two strings can share a
+ * page. So an area registers only the pages no other area registered
+ * already (span may be 0: all of them were), and registering the same
+ * area again only counts. */
+#define EXTMEM_MAX 64
+
+struct extmem {
+	uintptr_t va;
+	size_t len;
+	uintptr_t start; /* pages this area registered */
+	size_t span;
+	unsigned refs;
+};
+
+static struct extmem extmem[EXTMEM_MAX];
+
+static size_t page_size(void)
 {
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static bool page_covered(uintptr_t pg)
+{
+	for (unsigned i = 0; i < EXTMEM_MAX; i++)
+		if (extmem[i].refs && extmem[i].span && pg >= extmem[i].start &&
+		    pg < extmem[i].start + extmem[i].span)
+			return true;
+	return false;
+}
+
+/* Every page of va..va+len is registered. */
+static bool ext_covered(const void *va, size_t len)
+{
+	size_t pg = page_size();
+	uintptr_t a = (uintptr_t)va & ~(pg - 1);
+
+	for (; a < (uintptr_t)va + len; a += pg)
+		if (!page_covered(a))
+			return false;
+	return true;
+}
+
+static struct extmem *ext_find(const void *va, size_t len)
+{
+	for (unsigned i = 0; i < EXTMEM_MAX; i++)
+		if (extmem[i].refs && extmem[i].va == (uintptr_t)va && extmem[i].len == len)
+			return &extmem[i];
+	return NULL;
+}
+
+int dpdk_ext_register(struct rl_engine *e, void *va, size_t len, struct rl_err *err)
+{
+	size_t pg = page_size();
+	struct extmem *m = ext_find(va, len);
+	uintptr_t s, end;
 
 	(void)e;
-	if ((uintptr_t)va % pg || !len || len % pg)
-		return rl_err_set(err, EINVAL, "extmem_register: %p+%zu is not whole pages - "
-				  "use page-aligned memory (mmap) and a multiple of %zu bytes",
-				  va, len, pg);
-	if (rte_extmem_register(va, len, NULL, 0, pg) < 0)
-		return rl_err_set(err, rte_errno, "rte_extmem_register(%p, %zu): %s", va, len,
-				  rte_strerror(rte_errno));
+	if (!va || !len)
+		return rl_err_set(err, EINVAL, "ext_register: no memory given - give an "
+				  "address and a length");
+	if (m) {
+		m->refs++;
+		return 0;
+	}
+	for (m = extmem; m < extmem + EXTMEM_MAX && m->refs; m++)
+		;
+	if (m == extmem + EXTMEM_MAX)
+		return rl_err_set(err, ENOSPC, "ext_register: %u areas of app memory are "
+				  "registered already - unregister some (free what was "
+				  "segmented)", EXTMEM_MAX);
+	s = (uintptr_t)va & ~(pg - 1);
+	end = ((uintptr_t)va + len + pg - 1) & ~(pg - 1);
+	while (s < end && page_covered(s))
+		s += pg;
+	while (end > s && page_covered(end - pg))
+		end -= pg;
+	if (end > s && rte_extmem_register((void *)s, end - s, NULL, 0, pg) < 0)
+		return rl_err_set(err, rte_errno, "rte_extmem_register(%p, %zu): %s", (void *)s,
+				  (size_t)(end - s), rte_strerror(rte_errno));
+	*m = (struct extmem){(uintptr_t)va, len, s, end - s, 1};
 	return 0;
 }
 
-static int ext_unregister(struct rl_engine *e, void *va, size_t len, struct rl_err *err)
+int dpdk_ext_unregister(struct rl_engine *e, void *va, size_t len, struct rl_err *err)
 {
+	struct extmem *m = ext_find(va, len);
+
 	(void)e;
-	if (rte_extmem_unregister(va, len) < 0)
-		return rl_err_set(err, rte_errno, "rte_extmem_unregister(%p, %zu): %s - "
-				  "unregister exactly what was registered", va, len,
-				  rte_strerror(rte_errno));
+	if (!m)
+		return rl_err_set(err, ENOENT, "ext_unregister: %p+%zu was not registered - "
+				  "unregister exactly what was registered", va, len);
+	if (--m->refs)
+		return 0;
+	if (m->span && rte_extmem_unregister((void *)m->start, m->span) < 0)
+		return rl_err_set(err, rte_errno, "rte_extmem_unregister(%p, %zu): %s",
+				  (void *)m->start, m->span, rte_strerror(rte_errno));
 	return 0;
 }
 
@@ -102,19 +182,20 @@ static void ext_free_cb(void *addr, void *opaque)
 	struct rl_engine *e = c->e;
 
 	(void)addr;
-	if (e->extfree_tail - e->extfree_head == DPDK_EXTFREE_LOG)
+	if (e->extfree_tail - e->extfree_head == DPDK_EXTFREE_LOG) {
 		e->extfree_head++; /* keep the newest */
-	e->extfree[e->extfree_tail++ % DPDK_EXTFREE_LOG] =
-		(struct rl_dpdk_extfree){.va = c->va, .cookie = c->cookie};
+		e->extfree_lost++;
+	}
+	e->extfree[e->extfree_tail++ % DPDK_EXTFREE_LOG] = c->cookie;
 	free(c);
 }
 
-static int ext_freed(struct rl_engine *e, struct rl_dpdk_extfree *out, unsigned max)
+int dpdk_ext_freed(struct rl_engine *e, uint64_t *cookies, unsigned max)
 {
 	unsigned n = 0;
 
 	while (n < max && e->extfree_head != e->extfree_tail)
-		out[n++] = e->extfree[e->extfree_head++ % DPDK_EXTFREE_LOG];
+		cookies[n++] = e->extfree[e->extfree_head++ % DPDK_EXTFREE_LOG];
 	return (int)n;
 }
 
@@ -139,51 +220,84 @@ static void attach_chunks(struct rte_mbuf *head, struct rte_mbuf **c, unsigned k
 	head->pkt_len += (uint32_t)len;
 }
 
-static int tx_extbuf(struct rl_engine *e, const struct rl_desc *hdr, const void *va,
-		     size_t len, uint64_t cookie, struct rl_err *err)
+/* Room in the tx staging queue for `need` packets, flushing once. */
+static int tx_room(struct rl_engine *e, uint32_t need, struct rl_err *err)
 {
-	unsigned k = (unsigned)((len + EXT_CHUNK - 1) / EXT_CHUNK);
+	if (DPDK_STAGE - (e->txq.tail - e->txq.head) < need)
+		dpdk_flush(e);
+	if (DPDK_STAGE - (e->txq.tail - e->txq.head) < need)
+		return rl_err_set(err, ENOSPC, "tx_x: the tx queue has no room for %u packets "
+				  "- kick and complete first", need);
+	return 0;
+}
+
+/* The header frames (rd, nreg) and then app memory (x, next), one packet:
+ * each area of app memory gets its own shared info and so its own free
+ * callback, which logs its cookie. */
+static int tx_extbuf(struct rl_engine *e, const struct rl_desc *rd, uint32_t nreg,
+		     const struct rl_xdesc *x, uint32_t next, struct rl_err *err)
+{
 	struct rte_mbuf *c[DPDK_MAX_SEGS], *pkt;
-	struct extbuf_ctx *ctx;
-	int rc = dpdk_ready(e, err);
+	struct extbuf_ctx *ctx[DPDK_MAX_SEGS];
+	unsigned per[DPDK_MAX_SEGS], k = 0, at = 0;
+	int rc;
+
+	if (!e->multi_seg)
+		return rl_err_set(err, ENOTSUP, "tx_x: a header mbuf chained to external "
+				  "data needs RTE_ETH_TX_OFFLOAD_MULTI_SEGS, which %s lacks - "
+				  "use strategy copy on this port", e->driver);
+	for (uint32_t i = 0; i < next; i++) {
+		per[i] = (unsigned)((x[i].len + EXT_CHUNK - 1) / EXT_CHUNK);
+		k += per[i];
+	}
+	if (nreg + k > DPDK_MAX_SEGS)
+		return rl_err_set(err, EINVAL, "tx_x: %u segments in one packet, at most %u",
+				  nreg + k, DPDK_MAX_SEGS);
+	if ((rc = tx_room(e, 1, err)) < 0)
+		return rc;
+	for (uint32_t i = 0; i < next; i++)
+		if (!(ctx[i] = calloc(1, sizeof(*ctx[i])))) {
+			while (i--)
+				free(ctx[i]);
+			return rl_err_set(err, ENOMEM, "tx_x: no memory");
+		}
+	if (rte_pktmbuf_alloc_bulk(e->aux, c, k) < 0) {
+		rc = rl_err_set(err, ENOBUFS, "tx_x: the side pool is out of mbufs - "
+				"complete and release what was received");
+	} else if ((rc = dpdk_chain(e, rd, nreg, &pkt, err)) < 0) {
+		rte_pktmbuf_free_bulk(c, k);
+	}
+	if (rc < 0) {
+		for (uint32_t i = 0; i < next; i++)
+			free(ctx[i]);
+		return rc;
+	}
+	for (uint32_t i = 0; i < next; i++) {
+		*ctx[i] = (struct extbuf_ctx){.e = e, .va = x[i].va, .cookie = x[i].cookie};
+		ctx[i]->sh.free_cb = ext_free_cb;
+		ctx[i]->sh.fcb_opaque = ctx[i];
+		attach_chunks(pkt, c + at, per[i], x[i].va, x[i].len, ctx[i]);
+		at += per[i];
+	}
+	dpdk_q_push(&e->txq, pkt, nreg); /* room checked above */
+	dpdk_flush(e);
+	return 1;
+}
+
+/* Region frames only: one packet, as tx() queues it. */
+static int tx_frames(struct rl_engine *e, const struct rl_desc *rd, uint32_t nreg,
+		     struct rl_err *err)
+{
+	struct rte_mbuf *pkt;
+	int rc = tx_room(e, 1, err);
 
 	if (!rc)
-		rc = aux_pool(e, err);
+		rc = dpdk_chain(e, rd, nreg, &pkt, err);
 	if (rc < 0)
 		return rc;
-	if (!e->multi_seg)
-		return rl_err_set(err, ENOTSUP, "tx_extbuf: a header mbuf chained to external "
-				  "data needs RTE_ETH_TX_OFFLOAD_MULTI_SEGS, which %s lacks",
-				  e->driver);
-	if (!len || k > DPDK_MAX_SEGS - 1)
-		return rl_err_set(err, EINVAL, "tx_extbuf: %zu bytes - send 1 to %u", len,
-				  (DPDK_MAX_SEGS - 1) * EXT_CHUNK);
-	ctx = calloc(1, sizeof(*ctx));
-	if (!ctx)
-		return rl_err_set(err, ENOMEM, "tx_extbuf: no memory");
-	if (rte_pktmbuf_alloc_bulk(e->aux, c, k) < 0) {
-		free(ctx);
-		return rl_err_set(err, ENOBUFS, "tx_extbuf: the side pool is out of mbufs - "
-				  "complete and release what was received");
-	}
-	rc = dpdk_chain(e, hdr, 1, &pkt, err);
-	if (rc < 0) {
-		rte_pktmbuf_free_bulk(c, k);
-		free(ctx);
-		return rc;
-	}
-	*ctx = (struct extbuf_ctx){.e = e, .va = va, .cookie = cookie};
-	ctx->sh.free_cb = ext_free_cb;
-	ctx->sh.fcb_opaque = ctx;
-	attach_chunks(pkt, c, k, va, len, ctx);
-	if (dpdk_q_push(&e->txq, pkt, 1) < 0) {
-		/* cannot happen after a flush; undo cleanly all the same */
-		dpdk_unchain(e, pkt);
-		return rl_err_set(err, ENOSPC, "tx_extbuf: the tx queue is full - kick first");
-	}
-	e->ledger.referenced += len; /* the external bytes; the header is the lab's */
+	dpdk_q_push(&e->txq, pkt, nreg);
 	dpdk_flush(e);
-	return 0;
+	return 1;
 }
 
 /* ---- gso -------------------------------------------------------------------- */
@@ -243,9 +357,10 @@ static void seg_checksums(struct rl_engine *e, struct rte_mbuf *s, uint16_t l2, 
 	tcp->cksum = 0;
 	tcp->cksum = rte_ipv4_udptcp_cksum_mbuf(s, ip, l2 + l3);
 	s->ol_flags &= ~(RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM);
-	e->ledger.headers += hdrs;
-	e->ledger.touched += s->pkt_len - hdrs;
-	e->ledger.referenced += s->pkt_len - hdrs;
+	e->ledger.headers += hdrs;               /* GSO's copy of the headers */
+	e->ledger.touched += s->pkt_len - hdrs;  /* read for the checksum */
+	/* the payload is referenced, not copied: the program that laid it in
+	 * the region counts that (the segmenter), not the engine */
 }
 
 static int gso_cut(struct rl_engine *e, struct rte_mbuf *pkt, uint16_t mss,
@@ -279,21 +394,18 @@ static int tx_gso(struct rl_engine *e, const struct rl_desc *d, uint32_t n, uint
 		  struct rl_err *err)
 {
 	struct rte_mbuf *out[DPDK_STAGE], *pkt;
-	uint32_t frames[DPDK_MAX_SEGS], hdrs;
+	uint32_t frames[DPDK_MAX_SEGS], hdrs, pay = 0;
 	uint16_t l2, l3;
-	int rc = dpdk_ready(e, err), k;
+	int rc, k;
 
-	if (!rc)
-		rc = aux_pool(e, err);
-	if (rc < 0)
-		return rc;
 	if (!e->multi_seg)
-		return rl_err_set(err, ENOTSUP, "tx_gso: GSO segments are header + payload "
-				  "mbuf chains and %s lacks RTE_ETH_TX_OFFLOAD_MULTI_SEGS", e->driver);
-	if (mss < 1 || n > DPDK_MAX_SEGS)
-		return rl_err_set(err, EINVAL, "tx_gso: mss=%u with %u descriptors - give mss "
-				  ">= 1 and at most %u descriptors", mss, n, DPDK_MAX_SEGS);
-	dpdk_flush(e);
+		return rl_err_set(err, ENOTSUP, "tx_x: GSO segments are header + payload "
+				  "mbuf chains and %s lacks RTE_ETH_TX_OFFLOAD_MULTI_SEGS - use "
+				  "strategy copy on this port", e->driver);
+	for (uint32_t i = 0; i < n; i++)
+		pay += d[i].len;
+	if ((rc = tx_room(e, pay / mss + 1, err)) < 0)
+		return rc;
 	rc = dpdk_chain(e, d, n, &pkt, err);
 	if (rc < 0)
 		return rc;
@@ -341,28 +453,26 @@ static bool in_region(const struct rl_engine *e, const void *p)
 	return b >= e->p->region.base && b < e->p->region.base + e->p->region.size;
 }
 
-static struct rl_dpdk_seg describe(struct rl_engine *e, struct rte_mbuf *m)
+static struct rl_xdesc describe(struct rl_engine *e, struct rte_mbuf *m)
 {
 	const uint8_t *va = rte_pktmbuf_mtod(m, const uint8_t *);
-	struct rl_dpdk_seg s = {.va = va, .addr = UINT64_MAX, .len = m->data_len};
+	struct rl_xdesc x = {.addr = RL_ADDR_NONE, .va = va, .len = m->data_len,
+			     .options = RL_DESC_EXT};
 
-	if (dpdk_is_frame(e, m)) {
-		s.kind = RL_DPDK_SEG_REGION;
-		s.addr = (uint64_t)(va - e->p->region.base);
+	if (dpdk_is_frame(e, m)) { /* a frame: the program's now */
+		x.options = 0;
+		x.addr = (uint64_t)(va - e->p->region.base);
 		dpdk_move(e, dpdk_mbuf_frame(e, m), RL_OWN_RX, RL_OWN_APP);
-	} else if (in_region(e, va)) {
-		s.kind = RL_DPDK_SEG_REF;
-		s.addr = (uint64_t)(va - e->p->region.base);
+	} else if (in_region(e, va)) { /* a slice of a frame (gso payload) */
+		x.addr = (uint64_t)(va - e->p->region.base);
 	} else if (m->buf_addr == (uint8_t *)m + sizeof(*m) + m->priv_size) {
-		s.kind = RL_DPDK_SEG_COPY; /* the mbuf's own buffer */
-	} else {
-		s.kind = RL_DPDK_SEG_EXTBUF;
-	}
-	return s;
+		x.options |= RL_DESC_COPIED; /* the mbuf's own buffer */
+	} /* else external memory (extbuf) */
+	return x;
 }
 
-int dpdk_rx_segs(struct rl_engine *e, struct rl_dpdk_seg *segs, uint32_t max,
-		 struct rl_err *err)
+int dpdk_rx_x(struct rl_engine *e, struct rl_xdesc *out, uint32_t max, uint32_t flags,
+	      struct rl_err *err)
 {
 	struct rte_mbuf *pkt, *m, *next;
 	uint32_t k = 0;
@@ -370,20 +480,31 @@ int dpdk_rx_segs(struct rl_engine *e, struct rl_dpdk_seg *segs, uint32_t max,
 
 	if (rc < 0)
 		return rc;
-	dpdk_poll(e);
+	if (flags & ~RL_RX_GRO)
+		return rl_err_set(err, EINVAL, "rx_x: flags 0x%x - give 0 or RL_RX_GRO", flags);
+	if (flags & RL_RX_GRO) {
+		while (dpdk_poll(e) > 0)
+			;
+		dpdk_gro_merge(e);
+	} else {
+		dpdk_poll(e);
+	}
 	pkt = e->rxq.tail != e->rxq.head ? e->rxq.pkt[e->rxq.head % DPDK_STAGE] : NULL;
 	if (!pkt)
 		return 0;
 	if (pkt->nb_segs > max || e->nheld + pkt->nb_segs > DPDK_STAGE)
-		return rl_err_set(err, ENOSPC, "rx_segs: the next packet has %u segments, room "
-				  "for %u (and %u held) - ask for more, or rx_segs_release()",
+		return rl_err_set(err, ENOSPC, "rx_x: the next packet has %u segments, room "
+				  "for %u (and %u held) - ask for more, or rx_release()",
 				  pkt->nb_segs, max, e->nheld);
 	e->ledger.referenced += pkt->pkt_len;
 	e->rxq.frames -= dpdk_region_segs(e, pkt);
 	e->rxq.head++;
 	for (m = pkt; m; m = next) {
 		next = m->next;
-		segs[k++] = describe(e, m);
+		out[k] = describe(e, m);
+		if (next)
+			out[k].options |= RL_DESC_CONTD;
+		k++;
 		m->next = NULL;
 		m->nb_segs = 1;
 		m->pkt_len = m->data_len;
@@ -393,15 +514,72 @@ int dpdk_rx_segs(struct rl_engine *e, struct rl_dpdk_seg *segs, uint32_t max,
 	return (int)k;
 }
 
-static void rx_segs_release(struct rl_engine *e)
+void dpdk_rx_release(struct rl_engine *e)
 {
 	while (e->nheld > 0)
 		rte_pktmbuf_free(e->held[--e->nheld]);
 }
 
+/* ---- tx_x: which of the three ---------------------------------------------- */
+
+/* One packet: region descriptors first (the headers, at least one), then
+ * app memory (extbuf); gso_mss cuts a region-only TCP packet. */
+int dpdk_tx_x(struct rl_engine *e, const struct rl_xdesc *d, uint32_t n,
+	      const struct rl_tx_opts *o, struct rl_err *err)
+{
+	struct rl_desc rd[DPDK_MAX_SEGS];
+	uint32_t nreg = 0;
+	int rc = dpdk_ready(e, err);
+
+	if (!rc)
+		rc = aux_pool(e, err);
+	if (rc < 0)
+		return rc;
+	if (!n || n > DPDK_MAX_SEGS)
+		return rl_err_set(err, EINVAL, "tx_x: %u descriptors - give one packet of 1 to "
+				  "%u", n, DPDK_MAX_SEGS);
+	for (uint32_t i = 0; i < n; i++) {
+		bool contd = (d[i].options & RL_DESC_CONTD) != 0;
+
+		if (contd != (i + 1 < n))
+			return rl_err_set(err, EINVAL, "tx_x: descriptor %u %s RL_DESC_CONTD - "
+					  "one packet: every descriptor but the last has it",
+					  i, contd ? "has" : "lacks");
+		if (d[i].options & RL_DESC_EXT) {
+			if (!d[i].va || !d[i].len)
+				return rl_err_set(err, EINVAL, "tx_x: descriptor %u (app memory) "
+						  "has no address or length", i);
+			if (!ext_covered(d[i].va, d[i].len))
+				return rl_err_set(err, EINVAL, "tx_x: descriptor %u: %p+%u is not "
+						  "registered app memory - ext_register() it "
+						  "first", i, d[i].va, d[i].len);
+			continue;
+		}
+		if (i > nreg)
+			return rl_err_set(err, EINVAL, "tx_x: descriptor %u is a region frame "
+					  "after app memory - put the region frames (the "
+					  "headers) first", i);
+		rd[nreg++] = (struct rl_desc){d[i].addr, d[i].len, d[i].options & RL_DESC_CONTD};
+	}
+	if (!nreg)
+		return rl_err_set(err, EINVAL, "tx_x: no region frame - the headers go in a "
+				  "frame of the region, in front of the app memory");
+	if (o && o->gso_mss) {
+		if (nreg < n)
+			return rl_err_set(err, EOPNOTSUPP, "tx_x: gso here cuts packets whose "
+					  "payload is in the region - send app memory with "
+					  "extbuf (no gso_mss)");
+		return tx_gso(e, rd, nreg, o->gso_mss, err);
+	}
+	if (nreg == n)
+		return tx_frames(e, rd, nreg, err);
+	rd[nreg - 1].options |= RL_DESC_CONTD;
+	return tx_extbuf(e, rd, nreg, d + nreg, n - nreg, err);
+}
+
 void dpdk_ext_close(struct rl_engine *e)
 {
-	rx_segs_release(e);
+	dpdk_rx_release(e);
 }
 
 static int ext_port(struct rl_engine *e)
@@ -411,15 +589,7 @@ static int ext_port(struct rl_engine *e)
 
 static const struct ringlab_dpdk_ext ext = {
 	.abi = RINGLAB_DPDK_EXT_ABI,
-	.extmem_register = ext_register,
-	.extmem_unregister = ext_unregister,
-	.tx_extbuf = tx_extbuf,
-	.extbuf_freed = ext_freed,
-	.tx_gso = tx_gso,
-	.rx_segs = dpdk_rx_segs,
-	.rx_segs_release = rx_segs_release,
 	.port = ext_port,
-	.rx_gro = dpdk_rx_gro,
 };
 
 __attribute__((visibility("default"))) const struct ringlab_dpdk_ext *ringlab_dpdk_ext(void)

@@ -8,21 +8,24 @@
  * each later packet's headers off with rte_pktmbuf_adj and links its mbufs
  * to the end of the first packet's chain, then fixes the IPv4 total length
  * of the first. The payload stays where the PMD put it - the merged packet
- * is a chain of the original mbufs. (Its IPv4 header checksum is left as
- * it was: DPDK 22.11 does not update it.)
+ * is a chain of the original mbufs. DPDK 22.11 leaves the IPv4 and TCP
+ * checksums as they were (the first segment's); we recompute both for a
+ * merged packet, reading its payload (ledger: touched), so that it
+ * dissects clean.
  *
  * GRO needs to know what each packet is (packet_type, l2/l3/l4 lengths);
  * net_ring and most vdevs do not say, so every packet is classified with
  * rte_net_get_ptype first (reading its headers only).
  *
- * rx_gro() merges everything staged for receive, puts the result back in
- * order, and hands out the first packet like rx_segs(): any kind of
- * segment, the non-region ones valid until rx_segs_release().
+ * dpdk_gro_merge() merges everything staged for receive and puts the
+ * result back in order; rx_x(RL_RX_GRO) then hands out the first packet.
  */
 #include <errno.h>
 #include <string.h>
 
 #include <rte_gro.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
 #include <rte_mbuf.h>
 #include <rte_net.h>
 
@@ -64,6 +67,25 @@ static void drop_empty(struct rl_engine *e, struct rte_mbuf *pkt)
 	}
 }
 
+/* A merged TCP/IPv4 packet's checksums, recomputed. */
+static void fix_checksums(struct rl_engine *e, struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *tcp;
+
+	if ((m->packet_type & RTE_PTYPE_L4_MASK) != RTE_PTYPE_L4_TCP ||
+	    !RTE_ETH_IS_IPV4_HDR(m->packet_type) ||
+	    m->data_len < m->l2_len + m->l3_len + sizeof(*tcp))
+		return;
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
+	tcp = (struct rte_tcp_hdr *)((uint8_t *)ip + m->l3_len);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	tcp->cksum = 0;
+	tcp->cksum = rte_ipv4_udptcp_cksum_mbuf(m, ip, m->l2_len + m->l3_len);
+	e->ledger.touched += m->pkt_len - m->l2_len - m->l3_len;
+}
+
 static uint32_t gro_some(struct rl_engine *e, struct rte_mbuf **pkts, uint32_t n)
 {
 	struct rte_gro_param prm = {
@@ -75,25 +97,24 @@ static uint32_t gro_some(struct rl_engine *e, struct rte_mbuf **pkts, uint32_t n
 
 	for (uint32_t i = 0; i < n; i++)
 		classify(pkts[i]);
+	for (uint32_t i = 0; i < n; i++)
+		pkts[i]->hash.usr = pkts[i]->pkt_len; /* to see which grew */
 	out = rte_gro_reassemble_burst(pkts, (uint16_t)n, &prm);
-	for (uint16_t i = 0; i < out; i++)
+	for (uint16_t i = 0; i < out; i++) {
 		drop_empty(e, pkts[i]);
+		if (pkts[i]->pkt_len != pkts[i]->hash.usr)
+			fix_checksums(e, pkts[i]);
+	}
 	e->gro_in += n;
 	e->gro_out += out;
 	return out;
 }
 
-int dpdk_rx_gro(struct rl_engine *e, struct rl_dpdk_seg *segs, uint32_t max,
-		struct rl_err *err)
+void dpdk_gro_merge(struct rl_engine *e)
 {
 	struct rte_mbuf *all[DPDK_STAGE];
 	uint32_t n = 0, kept = 0;
-	int rc = dpdk_ready(e, err);
 
-	if (rc < 0)
-		return rc;
-	while (dpdk_poll(e) > 0)
-		;
 	while (e->rxq.tail != e->rxq.head) {
 		all[n] = e->rxq.pkt[e->rxq.head++ % DPDK_STAGE];
 		e->rxq.frames -= dpdk_region_segs(e, all[n]);
@@ -109,5 +130,4 @@ int dpdk_rx_gro(struct rl_engine *e, struct rl_dpdk_seg *segs, uint32_t max,
 	}
 	for (uint32_t i = 0; i < kept; i++)
 		dpdk_q_push(&e->rxq, all[i], dpdk_region_segs(e, all[i]));
-	return dpdk_rx_segs(e, segs, max, err);
 }

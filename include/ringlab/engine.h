@@ -21,11 +21,24 @@
  *
  * A packet is one or more descriptors; every one but the last carries
  * RL_DESC_CONTD. Frames inside the NIC are owned by nic.
+ *
+ * ABI 2 adds what only some engines can do, at the end of the ops table
+ * (NULL where an engine cannot, with the capability bit clear):
+ *
+ *   tx_x      one packet of extended descriptors (struct rl_xdesc): region
+ *             frames and application memory outside the region
+ *             (RL_DESC_EXT, RL_CAP_EXTBUF), optionally cut into TCP
+ *             segments by the engine (gso_mss, RL_CAP_GSO)
+ *   rx_x      one received packet, any kind of segment, optionally merged
+ *             with the TCP segments that follow it (RL_RX_GRO, RL_CAP_GRO)
+ *   ext_*     application memory: register it, and learn when the engine
+ *             has let go of what tx_x sent from it
  */
 #ifndef RINGLAB_ENGINE_H
 #define RINGLAB_ENGINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -37,7 +50,7 @@
 extern "C" {
 #endif
 
-#define RL_ENGINE_ABI 1
+#define RL_ENGINE_ABI 2
 #define RL_ENGINE_SYMBOL "ringlab_engine"
 
 struct rl_engine; /* opaque, one per lab.open() */
@@ -49,6 +62,45 @@ struct rl_engine; /* opaque, one per lab.open() */
 #define RL_CAP_TSO      (1u << 3) /* segmentation offload */
 #define RL_CAP_PEER     (1u << 4) /* two engines wired back to back */
 #define RL_CAP_WIRE     (1u << 5) /* a real interface: needs root/testbed */
+#define RL_CAP_EXTBUF   (1u << 6) /* tx_x sends app memory (RL_DESC_EXT) */
+#define RL_CAP_GSO      (1u << 7) /* tx_x cuts one TCP packet (gso_mss) */
+#define RL_CAP_GRO      (1u << 8) /* rx_x merges TCP segments (RL_RX_GRO) */
+
+/*
+ * An extended descriptor (ABI 2): a region address, or memory outside the
+ * region.
+ *
+ * TX  without RL_DESC_EXT: addr and len as in struct rl_desc (a held frame);
+ *     with RL_DESC_EXT: va..va+len is application memory registered with
+ *     ext_register(), sent without a copy; cookie comes back from
+ *     ext_freed() once the engine no longer reads that memory.
+ * RX  without RL_DESC_EXT: a frame, now held by the program (addr, and va
+ *     its bytes); with RL_DESC_EXT: bytes that are not a frame handed to the
+ *     program - another port's memory, the engine's own buffer
+ *     (RL_DESC_COPIED: bytes the engine copied there, e.g. GSO headers) or a
+ *     reference into a frame that stays with the NIC (addr valid, else
+ *     RL_ADDR_NONE) - valid until rx_release().
+ */
+/* RL_DESC_EXT is in ring.h: the segmenter (segment.h) marks descriptors with it */
+#define RL_DESC_COPIED (1u << 2)
+#define RL_ADDR_NONE   UINT64_MAX
+
+struct rl_xdesc {
+	uint64_t addr;     /* region address, or RL_ADDR_NONE */
+	const void *va;    /* where the bytes are (RX always; TX with EXT) */
+	uint32_t len;
+	uint32_t options;  /* RL_DESC_CONTD | RL_DESC_EXT | RL_DESC_COPIED */
+	uint64_t cookie;   /* TX with EXT: handed back by ext_freed() */
+};
+
+struct rl_tx_opts {
+	uint16_t gso_mss;  /* 0, or cut the TCP/IPv4 packet into segments of at
+	                    * most this many payload bytes (RL_CAP_GSO) */
+	uint16_t flags;    /* none yet: 0 */
+	uint32_t reserved; /* 0 */
+};
+
+#define RL_RX_GRO 0x1u /* rx_x: merge the TCP segments waiting (RL_CAP_GRO) */
 
 struct rl_kv {
 	const char *key;
@@ -175,6 +227,35 @@ struct rl_engine_ops {
 
 	/* The engine's region, or NULL before region(). */
 	struct rl_region *(*get_region)(struct rl_engine *e);
+
+	/* ---- ABI 2: may each be NULL ------------------------------------- */
+
+	/* Queue one packet of n extended descriptors (the last without
+	 * RL_DESC_CONTD); o may be NULL. Region frames move app -> tx as with
+	 * tx(). Returns the packets it became on the wire (1, or the GSO
+	 * segments), -ENOSPC when the engine's queue has no room (nothing
+	 * taken), -EOPNOTSUPP for what the engine cannot do. */
+	int (*tx_x)(struct rl_engine *e, const struct rl_xdesc *d, uint32_t n,
+		    const struct rl_tx_opts *o, struct rl_err *err);
+
+	/* Receive one whole packet (flags: RL_RX_GRO). Returns its descriptors,
+	 * 0 when nothing arrived, -ENOSPC when max is too small. */
+	int (*rx_x)(struct rl_engine *e, struct rl_xdesc *out, uint32_t max,
+		    uint32_t flags, struct rl_err *err);
+	/* Let go of every RL_DESC_EXT descriptor rx_x() handed out. */
+	void (*rx_release)(struct rl_engine *e);
+
+	/* Application memory va..va+len will be sent from (tx_x, RL_DESC_EXT).
+	 * Any va and len: the engine rounds to what its library needs and
+	 * counts nested registrations of the same memory; unregister undoes
+	 * one register. */
+	int (*ext_register)(struct rl_engine *e, void *va, size_t len,
+			    struct rl_err *err);
+	int (*ext_unregister)(struct rl_engine *e, void *va, size_t len,
+			      struct rl_err *err);
+	/* Up to max cookies of RL_DESC_EXT descriptors the engine is done with,
+	 * oldest first: that memory is the program's again. */
+	int (*ext_freed)(struct rl_engine *e, uint64_t *cookies, unsigned max);
 };
 
 typedef const struct rl_engine_ops *(*rl_engine_entry_fn)(void);

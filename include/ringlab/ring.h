@@ -35,6 +35,8 @@ struct rl_desc {
 };
 
 #define RL_DESC_CONTD 0x1u /* same value as the kernel's XDP_PKT_CONTD */
+#define RL_DESC_EXT   0x2u /* not a region frame: application memory (engine.h,
+                            * struct rl_xdesc; segment.h, strategy extbuf) */
 
 #define RL_RING_NEED_WAKEUP 0x1u /* the consumer sleeps until kicked */
 

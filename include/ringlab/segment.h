@@ -1,5 +1,5 @@
 /*
- * segment.h - turn data larger than one MTU into packets, five ways, and
+ * segment.h - turn data larger than one MTU into packets, seven ways, and
  * count every byte of it in the ledger.
  *
  * rl_segment() cuts `len` bytes into segments of at most `mss` payload
@@ -29,6 +29,18 @@
  *   tso    one packet per up to 64 KiB, the NIC cuts it at mss: only when
  *          the caller says the engine offers it (engine_tso), otherwise
  *          -EOPNOTSUPP. Checksums are then always left to the NIC.
+ *   extbuf data outside the region (application memory: a Lua string, an
+ *          mmap) sent where it lies: every segment is a header frame chained
+ *          with one RL_DESC_EXT descriptor whose addr is the offset of its
+ *          payload in the data (rl_segs.ext + addr is the address). Only
+ *          when the engine can send such memory (engine_extbuf), otherwise
+ *          -EOPNOTSUPP. ledger: copied 0, referenced += len.
+ *   gso    like tso (one packet per up to `max` bytes, data in the region,
+ *          a header frame chained with the payload where it lies), but the
+ *          engine cuts it in software (engine_gso: DPDK's rte_gso_segment,
+ *          which copies the headers of every segment and references the
+ *          payload - those it counts itself). The lab writes one header
+ *          per packet, checksums left partial. ledger: referenced += len.
  *
  * Shared frames. A frame has one owner, so one frame cannot be in flight in
  * two packets at once (the engine's tx() refuses the second: "owned by tx -
@@ -71,11 +83,14 @@ enum rl_seg_strategy {
 	RL_SEG_BORN,
 	RL_SEG_SG,
 	RL_SEG_TSO,
+	RL_SEG_EXTBUF,
+	RL_SEG_GSO,
 	RL_SEG_STRATEGIES,
 };
 
 const char *rl_seg_strategy_name(enum rl_seg_strategy s); /* "copy", ... */
-/* "copy", "reuse", "born", "sg" or "tso"; -EINVAL naming them otherwise. */
+/* "copy", "reuse", "born", "sg", "tso", "extbuf" or "gso"; -EINVAL naming
+ * them otherwise. */
 int rl_seg_strategy_parse(const char *name, enum rl_seg_strategy *out,
                           struct rl_err *err);
 
@@ -90,6 +105,11 @@ struct rl_seg_params {
 	struct rl_tcp tcp;
 	enum rl_csum_mode csum; /* RL_CSUM_SOFTWARE (default) or PARTIAL */
 	bool engine_tso;        /* the engine offers TSO (RL_CAP_TSO) */
+	bool engine_extbuf;     /* the engine sends app memory (RL_CAP_EXTBUF) */
+	bool engine_gso;        /* the engine cuts TCP in software (RL_CAP_GSO) */
+	uint32_t max;           /* tso, gso: payload bytes per packet at most
+	                         * (rounded down to a multiple of mss); 0: as
+	                         * many as one IPv4 packet holds */
 };
 
 struct rl_seg {
@@ -115,6 +135,7 @@ struct rl_segs {
 	uint32_t next_seq;     /* TCP: seq after the last byte */
 	uint16_t next_ip_id;
 	uint32_t resends; /* rl_segs_resend() calls that succeeded */
+	const uint8_t *ext; /* extbuf: the data; RL_DESC_EXT addrs are offsets in it */
 	/* Frames this object took and pins (from rl_region_alloc, 1 byte). */
 	uint32_t nheld;
 	uint64_t *held;
@@ -125,7 +146,8 @@ struct rl_segs {
  * -EINVAL (bad parameters, data outside the region for born/sg/tso),
  * -EMSGSIZE (mss does not fit a frame / an IPv4 packet), -ENOBUFS (not
  * enough free frames), -EPERM (born/sg data in frames the program does not
- * hold), -EOPNOTSUPP (tso without engine_tso). */
+ * hold; extbuf data that is in the region), -EOPNOTSUPP (tso, extbuf,
+ * gso without the engine's word). */
 int rl_segment(struct rl_segs *out, struct rl_region *r, const void *data, uint64_t len,
                const struct rl_seg_params *p, struct rl_ledger *ledger,
                struct rl_err *err);
@@ -140,7 +162,8 @@ int rl_segs_resend(struct rl_segs *s, const struct rl_flow *f, const struct rl_t
                    struct rl_ledger *ledger, struct rl_err *err);
 
 /* How many segments from segment `from` on can be queued now: none of
- * their frames in flight, none shared within the batch. Their descriptors
+ * their frames in flight, none shared within the batch (RL_DESC_EXT
+ * descriptors have no frame: app memory may be in flight many times). Their descriptors
  * are descs[segs[from].desc ..] up to the end of the last of them. */
 uint32_t rl_segs_ready(const struct rl_segs *s, uint32_t from);
 

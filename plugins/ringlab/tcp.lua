@@ -315,8 +315,11 @@ Source.__index = Source
 -- data: a string, a buffer or {buffer, off, len}; seq: the sequence number
 -- of its first byte.
 function Conn:source(data, strategy, seq)
+	-- tso/gso: one packet per 16 segments' worth, so that a 64 KB window
+	-- holds more than one (a whole 64 KB packet might never fit it).
+	local max = (strategy == "tso" or strategy == "gso") and 16 * self.mss or nil
 	local segs = lab.segment(data, {
-		proto = "tcp", mss = self.mss, strategy = strategy,
+		proto = "tcp", mss = self.mss, strategy = strategy, max = max,
 		src = self.st.ip .. ":" .. self.lport, dst = self.rip .. ":" .. self.rport,
 		src_mac = self.st.mac, dst_mac = self.rmac, seq = seq, ack = self.rcv_nxt,
 		window = self:window_field(), region = self.st.r,
@@ -905,7 +908,9 @@ function M.connect(e, addr, opts)
 end
 
 -- Send data (a string or a buffer born in the region) with a strategy:
--- "copy" (the default for strings), "reuse", "born", "sg" (buffers), "tso".
+-- "copy" (the default for strings), "reuse", "born", "sg" (buffers), "tso";
+-- on engines that can (DPDK): "extbuf" (a string or lab.appmem sent where
+-- it lies) and "gso" (a buffer, cut into segments by the engine).
 -- Returns when every segment has been handed to the NIC; the data may be
 -- needed again for a retransmission until c:flush() returns (do not change
 -- a buffer before). opts.source: a source made by c:stage(), shared with
@@ -943,6 +948,16 @@ function Conn:send(data, opts)
 	M.wait(function() return self.sq_next > target or self.error ~= nil or #self.sq < target end,
 		opts.timeout or opt(self.opts, "timeout") * 6, tostring(self) .. ": send")
 	self:check()
+	if not opts.source then
+		-- what sending added (gso: the engine's copies of the headers)
+		local after = src:ledger()
+		for k, v in pairs(after) do
+			if type(v) == "number" and type(ledger[k]) == "number" and self.ledger[k] then
+				self.ledger[k] = self.ledger[k] + v - ledger[k]
+			end
+		end
+		ledger = after
+	end
 	return ledger, src.segs:info()
 end
 

@@ -12,6 +12,14 @@
 #                with NAME0 in the lab namespace (NAMEbr), and the peer's
 #                neighbour entry for 198.18.0.1 points at the DPDK port
 #   tap_too_few  a region smaller than net_tap's descriptors: clear error
+#   http_post    the lab's TCP/HTTP over net_af_packet on NAME0: a 64 KiB
+#                POST to http_sha_server.py in the peer namespace with copy,
+#                sg, extbuf and gso, digest compared. net_af_packet is a tap:
+#                the lab kernel sees the same frames and, owning no socket
+#                for the lab's connection, would answer them with RST. So
+#                the lab's address is taken off NAME0 for the test: the
+#                kernel then drops those frames (not for it, no forwarding)
+#                and 198.18.0.1 is the lab stack's alone (it answers ARP).
 # Environment (set by CMake): RINGLAB TESTBED_LUA PLUGIN_DIR PYTHON PEER
 set -u
 if [ "$(id -u)" != 0 ]; then
@@ -85,6 +93,16 @@ tap)
 		"$TAP_MAC" "$TAP_MAC" 1400 8 1024 2048 512 \
 		"ip addr add 198.18.1.1/24 dev $T && ip link set $T up && ip neigh replace 198.18.1.2 lladdr $TAP_MAC dev $T nud permanent && ($PYTHON $HERE/udp_echo_at.py 198.18.1.1 1400 8 $TMP/ready 20 &) && for i in \$(seq 50); do [ -e $TMP/ready ] && break; sleep 0.1; done" \
 		198.18.1.2 198.18.1.1 ;;
+http_post)
+	ip -n "$LAB" addr flush dev "$IF"
+	ip netns exec "$PEERNS" ethtool -K "$PIF" tso off gso off >/dev/null 2>&1
+	ip netns exec "$PEERNS" "$PYTHON" "$HERE/../net/http_sha_server.py" 198.18.0.2 8080 \
+		"$TMP/ready" 60 >"$TMP/peer.log" 2>&1 &
+	BG=$!
+	for _ in $(seq 100); do [ -e "$TMP/ready" ] && break; sleep 0.1; done
+	RINGLAB_PLUGIN_PATH= "$RINGLAB" --netns "$LAB" "$HERE/dpdk_http_post.lua" \
+		"net_af_packet0,iface=$IF" "$IF" || { cat "$TMP/peer.log"; exit 1; }
+	echo "the peer's server saw:"; cat "$TMP/peer.log" ;;
 tap_too_few)
 	out=$("$RINGLAB" --netns "$LAB" -e "
 		local e = lab.open('dpdk', {vdev='net_tap0,iface=${NAME}t', log='emergency'})

@@ -209,9 +209,8 @@ static void extbuf_arrives_at_app_memory_and_calls_back(void **state)
 	size_t len = 65536;
 	uint8_t *app = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 			    -1, 0);
-	struct rl_dpdk_seg s[8];
-	struct rl_dpdk_extfree fr[4];
-	struct rl_desc hdr;
+	struct rl_xdesc s[8], x[2];
+	uint64_t fr[4];
 	struct dt t;
 
 	(void)state;
@@ -221,24 +220,31 @@ static void extbuf_arrives_at_app_memory_and_calls_back(void **state)
 	if (dt_open(&t, "net_ring0") < 0)
 		fail_msg("open: %s", t.err.msg);
 	dt_region(&t, 16, 2048);
-	if (t.ext->extmem_register(t.e, app, len, &t.err) < 0)
+	x[1] = (struct rl_xdesc){.va = app + 4096, .len = 5000, .options = RL_DESC_EXT,
+				 .cookie = 42};
+	x[0] = (struct rl_xdesc){.addr = dt_take(&t) + 200, .len = 42, .options = RL_DESC_CONTD};
+	assert_int_equal(t.ops->tx_x(t.e, x, 2, NULL, &t.err), -EINVAL); /* not registered */
+	assert_contains(t.err.msg, "ext_register");
+	if (t.ops->ext_register(t.e, app, len, &t.err) < 0)
 		fail_msg("register: %s", t.err.msg);
-	hdr = (struct rl_desc){dt_take(&t) + 200, 42, 0};
-	if (t.ext->tx_extbuf(t.e, &hdr, app + 4096, 5000, 42, &t.err) < 0)
-		fail_msg("tx_extbuf: %s", t.err.msg);
-	assert_int_equal(t.ext->extbuf_freed(t.e, fr, 4), 0); /* in flight */
-	assert_int_equal(t.ext->rx_segs(t.e, s, 8, &t.err), 2);
-	assert_int_equal(s[0].kind, RL_DPDK_SEG_REGION);
-	assert_int_equal(s[0].addr, hdr.addr);
-	assert_int_equal(s[1].kind, RL_DPDK_SEG_EXTBUF);
+	if (t.ops->tx_x(t.e, x, 2, NULL, &t.err) != 1)
+		fail_msg("tx_x: %s", t.err.msg);
+	assert_int_equal(t.ops->ext_freed(t.e, fr, 4), 0); /* in flight */
+	assert_int_equal(t.ops->rx_x(t.e, s, 8, 0, &t.err), 2);
+	assert_int_equal(s[0].options, RL_DESC_CONTD); /* a frame, the app's */
+	assert_int_equal(s[0].addr, x[0].addr);
+	assert_int_equal(s[1].options, RL_DESC_EXT); /* external memory */
+	assert_true(s[1].addr == RL_ADDR_NONE);
 	assert_ptr_equal(s[1].va, app + 4096); /* the app's own memory: no copy */
 	assert_int_equal(s[1].len, 5000);
-	t.ext->rx_segs_release(t.e);
-	assert_int_equal(t.ext->extbuf_freed(t.e, fr, 4), 1); /* the free callback */
-	assert_ptr_equal(fr[0].va, app + 4096);
-	assert_int_equal(fr[0].cookie, 42);
+	t.ops->rx_release(t.e);
+	assert_int_equal(t.ops->ext_freed(t.e, fr, 4), 1); /* the free callback */
+	assert_int_equal(fr[0], 42);
 	dt_conserved(&t);
-	assert_int_equal(t.ext->extmem_unregister(t.e, app, len, &t.err), 0);
+	assert_int_equal(t.ops->ext_register(t.e, app + 100, 200, &t.err), 0); /* inside */
+	assert_int_equal(t.ops->ext_unregister(t.e, app + 100, 200, &t.err), 0);
+	assert_int_equal(t.ops->ext_unregister(t.e, app, len, &t.err), 0);
+	assert_int_equal(t.ops->ext_unregister(t.e, app, len, &t.err), -ENOENT);
 	dt_close(&t);
 	munmap(app, len);
 }
@@ -288,7 +294,7 @@ static uint32_t span_descs(struct dt *t, uint64_t addr, uint32_t len, struct rl_
 }
 
 /* One received segment: copy it out (test only) and check everything. */
-static uint32_t check_segment(struct dt *t, const struct rl_dpdk_seg *s, int n,
+static uint32_t check_segment(struct dt *t, const struct rl_xdesc *s, int n,
 			      uint64_t pay, uint32_t off)
 {
 	static uint8_t buf[4096];
@@ -296,10 +302,11 @@ static uint32_t check_segment(struct dt *t, const struct rl_dpdk_seg *s, int n,
 	struct rl_dissect dis;
 	uint32_t plen, sum;
 
-	assert_int_equal(s[0].kind, RL_DPDK_SEG_COPY); /* headers: DPDK's copy */
+	assert_int_equal(s[0].options, RL_DESC_EXT | RL_DESC_COPIED | RL_DESC_CONTD); /* headers:
+									       * DPDK's copy */
 	for (int i = 0; i < n; i++) {
 		if (i > 0) { /* payload: a reference into the born buffer */
-			assert_int_equal(s[i].kind, RL_DPDK_SEG_REF);
+			assert_true(s[i].options & RL_DESC_EXT); /* not the app's frame */
 			assert_int_equal(s[i].addr, pay + off + (iov.len - GSO_HDRS));
 		}
 		memcpy(buf + iov.len, s[i].va, s[i].len);
@@ -325,8 +332,9 @@ static uint32_t check_segment(struct dt *t, const struct rl_dpdk_seg *s, int n,
 
 static void gso_cuts_64k_tcp_into_checksummed_segments(void **state)
 {
+	struct rl_xdesc x[64], s[8];
+	struct rl_tx_opts o = {.gso_mss = GSO_MSS};
 	struct rl_desc d[64];
-	struct rl_dpdk_seg s[8];
 	uint64_t pay, hdr, addrs[64];
 	uint32_t n, off = 0, segs = 0;
 	uint8_t *p;
@@ -347,19 +355,21 @@ static void gso_cuts_64k_tcp_into_checksummed_segments(void **state)
 		p[i] = pattern(i);
 	d[0] = (struct rl_desc){hdr, GSO_HDRS, RL_DESC_CONTD};
 	n = 1 + span_descs(&t, pay, GSO_PAYLOAD, d + 1);
-	k = t.ext->tx_gso(t.e, d, n, GSO_MSS, &t.err);
+	for (uint32_t i = 0; i < n; i++)
+		x[i] = (struct rl_xdesc){.addr = d[i].addr, .len = d[i].len, .options = d[i].options};
+	k = t.ops->tx_x(t.e, x, n, &o, &t.err);
 	if (k < 0)
-		fail_msg("tx_gso: %s", t.err.msg);
+		fail_msg("tx_x gso: %s", t.err.msg);
 	assert_int_equal(k, (GSO_PAYLOAD + GSO_MSS - 1) / GSO_MSS);
 	dt_conserved(&t);
-	while ((got = t.ext->rx_segs(t.e, s, 8, &t.err)) > 0) {
+	while ((got = t.ops->rx_x(t.e, s, 8, 0, &t.err)) > 0) {
 		off += check_segment(&t, s, got, pay, off);
 		segs++;
 	}
 	assert_int_equal(got, 0);
 	assert_int_equal(segs, (uint32_t)k);
 	assert_int_equal(off, GSO_PAYLOAD);
-	t.ext->rx_segs_release(t.e); /* the last slices go: payload frames complete */
+	t.ops->rx_release(t.e); /* the last slices go: payload frames complete */
 	assert_int_equal(t.ops->complete(t.e, addrs, 64, &t.err), (int)n);
 	assert_int_equal(dt_owned(&t, RL_OWN_NIC), 0);
 	assert_int_equal(dt_extra(&t, "model_errors"), 0);

@@ -182,8 +182,11 @@ static void tcp_ack_headers(uint8_t *h)
 
 static void gro_merges_gso_segments_into_one_chain(void **state)
 {
+	struct rl_xdesc x[64], s[256];
+	struct rl_tx_opts o = {.gso_mss = GRO_MSS};
 	struct rl_desc d[64];
-	struct rl_dpdk_seg s[256];
+	struct rl_dissect dis;
+	struct rl_iov iov[256];
 	uint64_t pay, hdr, addrs[64];
 	uint32_t n = 0, off = 0;
 	uint8_t *p;
@@ -212,27 +215,36 @@ static void gro_merges_gso_segments_into_one_chain(void **state)
 		left -= take;
 	}
 	d[n - 1].options = 0;
-	k = t.ext->tx_gso(t.e, d, n, GRO_MSS, &t.err);
+	for (uint32_t i = 0; i < n; i++)
+		x[i] = (struct rl_xdesc){.addr = d[i].addr, .len = d[i].len, .options = d[i].options};
+	k = t.ops->tx_x(t.e, x, n, &o, &t.err);
 	if (k < 0)
-		fail_msg("tx_gso: %s", t.err.msg);
+		fail_msg("tx_x gso: %s", t.err.msg);
 	assert_int_equal(k, (GRO_PAYLOAD + GRO_MSS - 1) / GRO_MSS); /* 45 segments */
-	got = t.ext->rx_gro(t.e, s, 256, &t.err);
+	got = t.ops->rx_x(t.e, s, 256, RL_RX_GRO, &t.err);
 	if (got < 0)
-		fail_msg("rx_gro: %s", t.err.msg);
+		fail_msg("rx_x gro: %s", t.err.msg);
 	assert_int_equal(dt_extra(&t, "gro_in"), (uint64_t)k);
 	assert_int_equal(dt_extra(&t, "gro_out"), 1); /* one packet came out */
-	assert_int_equal(s[0].kind, RL_DPDK_SEG_COPY); /* the first segment's headers */
+	assert_int_equal(s[0].options, RL_DESC_EXT | RL_DESC_COPIED | RL_DESC_CONTD); /* the
+			 * first segment's headers, GSO's copy */
 	assert_int_equal(s[0].len, GRO_HDRS);
 	for (int i = 1; i < got; i++) { /* every payload byte where it was born */
-		assert_int_equal(s[i].kind, RL_DPDK_SEG_REF);
+		assert_true(s[i].options & RL_DESC_EXT); /* a reference, the frame the NIC's */
+		assert_false(s[i].options & RL_DESC_COPIED);
 		assert_int_equal(s[i].addr, pay + off);
 		off += s[i].len;
 	}
 	assert_int_equal(off, GRO_PAYLOAD);
 	assert_int_equal(((const uint8_t *)s[0].va)[16] << 8 | ((const uint8_t *)s[0].va)[17],
 			 GRO_PAYLOAD + 40); /* IPv4 total length of the merged packet */
-	assert_int_equal(t.ext->rx_segs(t.e, s, 8, &t.err), 0); /* nothing else */
-	t.ext->rx_segs_release(t.e);
+	for (int i = 0; i < got; i++) /* checksums of the merged packet hold */
+		iov[i] = (struct rl_iov){(void *)s[i].va, s[i].len};
+	assert_int_equal(rl_dissect(iov, (unsigned)got, &dis), 0);
+	assert_true(dis.ip_csum_ok);
+	assert_true(dis.tcp_csum_ok);
+	assert_int_equal(t.ops->rx_x(t.e, s, 8, 0, &t.err), 0); /* nothing else */
+	t.ops->rx_release(t.e);
 	assert_int_equal(t.ops->complete(t.e, addrs, 64, &t.err), (int)n);
 	assert_int_equal(dt_owned(&t, RL_OWN_NIC), 0);
 	assert_int_equal(dt_extra(&t, "model_errors"), 0);

@@ -489,6 +489,88 @@ static void segment_tso_needs_the_engine(void **state)
 	region_down(&r);
 }
 
+static void expect_refusal(struct rl_region *r, const void *data, uint64_t len,
+                           const struct rl_seg_params *p, int code, const char *says);
+
+/* extbuf: the body stays where it is (here: a static array, outside the
+ * region); each segment is a header frame and a descriptor naming the
+ * body's bytes. */
+static void segment_extbuf_references_app_memory(void **state)
+{
+	struct rl_seg_params p = tcp_params(RL_SEG_EXTBUF);
+	struct rl_ledger l = {0};
+	struct rl_region r;
+	struct rl_segs s;
+	struct rl_err err;
+	uint64_t pos = 0, addr;
+
+	(void)state;
+	make_body();
+	region_up(&r, 128, HEADROOM);
+	assert_int_equal(rl_segment(&s, &r, body, BODY, &p, &l, &err), -EOPNOTSUPP);
+	assert_contains(err.msg, "cannot send memory outside its region");
+	p.engine_extbuf = true;
+	segment_ok(&s, &r, body, BODY, &p, &l);
+	assert_int_equal(s.nsegs, 46);
+	assert_int_equal(s.ndescs, 92);
+	assert_ptr_equal(s.ext, body);
+	assert_int_equal(r.nfree, 128 - 46); /* the header frames */
+	assert_int_equal(l.copied, 0);
+	assert_int_equal(l.referenced, BODY);
+	assert_int_equal(rl_segs_ready(&s, 0), 46);
+	for (uint32_t i = 0; i < s.nsegs; i++) {
+		const struct rl_desc *d = &s.descs[s.segs[i].desc];
+		struct rl_iov v[2] = {{rl_region_ptr(&r, d[0].addr), d[0].len},
+		                      {(void *)(s.ext + d[1].addr), d[1].len}};
+		struct rl_dissect dis;
+
+		assert_int_equal(d[0].options, RL_DESC_CONTD);
+		assert_int_equal(d[1].options, RL_DESC_EXT);
+		assert_int_equal(d[1].addr, pos);
+		assert_int_equal(rl_dissect(v, 2, &dis), 0);
+		assert_true(dis.tcp_csum_ok && dis.ip_csum_ok);
+		pos += d[1].len;
+	}
+	assert_int_equal(pos, BODY);
+	rl_segs_free(&s);
+	/* data in the region is sg's, not extbuf's */
+	assert_int_equal(rl_region_alloc(&r, 4096, &addr, NULL), 0);
+	expect_refusal(&r, rl_region_ptr(&r, addr), 4096, &p, -EINVAL, "use strategy sg");
+	rl_region_unpin(&r, addr, 4096);
+	region_down(&r);
+}
+
+/* gso: like tso, cut by the engine; max= bounds each packet. */
+static void segment_gso_needs_the_engine_and_obeys_max(void **state)
+{
+	struct rl_seg_params p = tcp_params(RL_SEG_GSO);
+	struct rl_ledger l = {0};
+	struct rl_region r;
+	struct rl_segs s;
+	struct rl_err err;
+	uint64_t addr;
+	uint8_t *data;
+
+	(void)state;
+	make_body();
+	region_up(&r, 128, HEADROOM);
+	data = born(&r, &addr);
+	assert_int_equal(rl_segment(&s, &r, data, BODY, &p, &l, &err), -EOPNOTSUPP);
+	assert_contains(err.msg, "cannot segment in software (no GSO");
+	p.engine_gso = true;
+	p.max = 16 * MSS + 100;
+	segment_ok(&s, &r, data, BODY, &p, &l);
+	assert_int_equal(s.nsegs, 3); /* 16, 16 and 13.3 segments' worth */
+	assert_int_equal(s.segs[0].len, 16 * MSS);
+	assert_true(s.segs[0].header_frame);
+	assert_int_equal(l.referenced, BODY);
+	assert_int_equal(l.touched, 0); /* the engine checksums what it cuts */
+	check_packets(&s, body, BODY, false);
+	rl_segs_free(&s);
+	rl_region_unpin(&r, addr, BODY);
+	region_down(&r);
+}
+
 /* ---- bad input ----------------------------------------------------------------- */
 
 static void expect_refusal(struct rl_region *r, const void *data, uint64_t len,
@@ -528,7 +610,7 @@ static void segment_bad_input_is_refused_and_nothing_lost(void **state)
 	p.strategy = (enum rl_seg_strategy)42;
 	expect_refusal(&r, body, 100, &p, -EINVAL, "strategy 42 is not known");
 	assert_int_equal(rl_seg_strategy_parse("zerocopy", &st, &err), -EINVAL);
-	assert_contains(err.msg, "use copy, reuse, born, sg or tso");
+	assert_contains(err.msg, "use copy, reuse, born, sg, extbuf, gso or tso");
 	assert_int_equal(rl_seg_strategy_parse("sg", &st, NULL), 0);
 	assert_int_equal(st, RL_SEG_SG);
 	p.strategy = RL_SEG_COPY;
@@ -672,6 +754,8 @@ static const struct CMUnitTest segment_tests[] = {
     cmocka_unit_test(segment_born_shared_frames_go_one_batch_at_a_time),
     cmocka_unit_test(segment_partial_checksum_touches_nothing),
     cmocka_unit_test(segment_tso_needs_the_engine),
+    cmocka_unit_test(segment_extbuf_references_app_memory),
+    cmocka_unit_test(segment_gso_needs_the_engine_and_obeys_max),
     cmocka_unit_test(segment_bad_input_is_refused_and_nothing_lost),
     cmocka_unit_test(segment_sg_64k_end_to_end_through_two_sims),
 };
