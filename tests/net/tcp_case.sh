@@ -15,10 +15,9 @@
 #            download intact, copied = the file size once
 #   pcap     the post case captured with lab.pcap: tshark finds no bad
 #            checksum
-#   demo     scripts/http_strategies.lua afxdp (makes its own testbed)
-#   by_afxdp, by_dpdk
-#            scripts/strategies_by_engine.lua afxdp / dpdk-wire (each
-#            makes its own testbed, rlsx / rlsd)
+#   demo     scripts/http_strategies.lua afxdp, which is
+#            scripts/strategies_by_engine.lua afxdp (its own testbed, rlsx)
+#   by_dpdk  scripts/strategies_by_engine.lua dpdk-wire (testbed rlsd)
 # The peer's veth sends real segments: TSO and GSO are turned off on it
 # (the testbed already turns off its tx checksum offload). The testbed is
 # always taken down. Needs root (else exit 77).
@@ -62,9 +61,8 @@ if [ "$CASE" = demo ]; then
 	"$RINGLAB" "$HERE/../../scripts/http_strategies.lua" afxdp
 	exit $?
 fi
-if [ "$CASE" = by_afxdp ] || [ "$CASE" = by_dpdk ]; then
-	[ "$CASE" = by_afxdp ] && mode=afxdp || mode=dpdk-wire
-	"$RINGLAB" "$HERE/../../scripts/strategies_by_engine.lua" $mode
+if [ "$CASE" = by_dpdk ]; then
+	"$RINGLAB" "$HERE/../../scripts/strategies_by_engine.lua" dpdk-wire
 	exit $?
 fi
 
