@@ -6,8 +6,9 @@
 #   sudo bench/dpdk.sh [build-dir] [seconds] [rounds]
 #
 # What each figure means (64-byte UDP frames throughout):
-#   net_null txonly  ringlab: take frames, write the frame, tx, complete;
-#                    testpmd --forward-mode=txonly. net_null frees what it
+#   net_null txonly  ringlab: take frames, write the 42 header bytes, tx,
+#                    complete; testpmd --forward-mode=txonly (which copies
+#                    the same 42 bytes of header template per packet). net_null frees what it
 #                    is sent inside tx_burst: the cost of making and
 #                    handing over packets, nothing else.
 #   net_null rxonly  ringlab: fill, rx, release; testpmd rxonly. net_null

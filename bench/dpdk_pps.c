@@ -5,9 +5,10 @@
  * table only, the way the shell does, in batches (batch=N, default 32 -
  * dpdk-testpmd's burst):
  *
- *   txonly  take N free frames, copy a 64-byte UDP frame (headers and
- *           22 payload bytes, made once) into each - as dpdk-testpmd's
- *           txonly copies its header template - tx, complete. Counts
+ *   txonly  take N free frames, copy the 42 bytes of Ethernet, IPv4 and
+ *           UDP headers of a 64-byte UDP frame (made once) into each and
+ *           send 64 bytes - as dpdk-testpmd's txonly copies its header
+ *           template and leaves the payload as it is - tx, complete. Counts
  *           completed frames: ones the PMD sent and freed (net_null frees
  *           at once, net_af_xdp when the kernel completes them).
  *   rxonly  keep frames offered (fill), rx up to N, release them, fill
@@ -173,7 +174,7 @@ static void send_batch(struct rl_engine *e, const uint8_t *frame, struct rl_err 
 	int q;
 
 	while (n < batch && rl_region_take(reg, &addr, NULL) == 0) {
-		memcpy(rl_region_ptr(reg, addr + reg->headroom), frame, PKT_LEN);
+		memcpy(rl_region_ptr(reg, addr + reg->headroom), frame, RL_UDP_HDRS);
 		d[n++] = (struct rl_desc){addr + reg->headroom, PKT_LEN, 0};
 	}
 	/* n == 0 still calls tx: it lets a PMD reap its completions */

@@ -11,14 +11,21 @@
  *
  *   fill      frames pushed into the mempool, for the PMD to receive into
  *   tx        descriptors -> an mbuf chain (RL_DESC_CONTD links segments;
- *             the port must offer RTE_ETH_TX_OFFLOAD_MULTI_SEGS) -> the tx
- *             staging queue -> rte_eth_tx_burst (at once, and on kick)
- *   rx        rte_eth_rx_burst -> the rx staging queue (owner rx) -> the
- *             program, a descriptor per segment
+ *             the port must offer RTE_ETH_TX_OFFLOAD_MULTI_SEGS) ->
+ *             rte_eth_tx_burst; what the PMD does not take waits in the tx
+ *             staging queue (sent on the next tx, and on kick)
+ *   rx        rte_eth_rx_burst -> the program, a descriptor per segment;
+ *             what does not fit, or follows a packet that does not, waits
+ *             in the rx staging queue (owner rx)
  *   complete  frames the PMD freed after sending (seen by our mempool
  *             driver, owner comp) -> app
  *
- * Owners always sum to frames: every move goes through rl_region_move.
+ * The datapath makes one pass over a burst: each packet is checked, its
+ * mbuf set and its frames' owners moved in the same loop, and the owner
+ * counts are added up once per burst, before DPDK runs again or the call
+ * returns. So between calls every frame's owner is exact and owners sum to
+ * frames; a move the model did not expect goes through rl_region_move,
+ * which says why (model_errors).
  * What a PMD hides (how many of its descriptors are in use) is shown in
  * the ring views as far as it tells, with a note where it does not.
  */
@@ -174,6 +181,19 @@ static int desc_check(struct rl_engine *e, const struct rl_desc *d, uint32_t i,
 	return 0;
 }
 
+/* What desc_check accepts, inline for the common case: inside one frame,
+ * behind the mbuf (objects layout), held by the program. false: ask
+ * desc_check why not. */
+static inline bool desc_ok(const struct dpdk_pool *p, const struct rl_desc *d)
+{
+	const struct rl_region *r = &p->region;
+	uint32_t f = rl_region_frame(r, d->addr);
+	uint64_t off = d->addr - rl_region_frame_addr(r, f);
+
+	return d->addr < r->size && off >= p->hdr && off + d->len <= r->frame_size &&
+	       r->owner[f] == RL_OWN_APP && r->free_pos[f] == RL_NOT_FREE;
+}
+
 /* One packet (n descriptors) of held frames as an mbuf chain, frames -> tx. */
 int dpdk_chain(struct rl_engine *e, const struct rl_desc *d, uint32_t n,
 	       struct rte_mbuf **out, struct rl_err *err)
@@ -190,7 +210,7 @@ int dpdk_chain(struct rl_engine *e, const struct rl_desc *d, uint32_t n,
 		return rl_err_set(err, E2BIG, "tx: %u descriptors in one packet, at most %u",
 				  n, DPDK_MAX_SEGS);
 	for (uint32_t i = 0; i < n; i++) {
-		int rc = desc_check(e, &d[i], i, err);
+		int rc = desc_ok(e->p, &d[i]) ? 0 : desc_check(e, &d[i], i, err);
 
 		if (rc < 0)
 			return rc;
@@ -204,7 +224,7 @@ int dpdk_chain(struct rl_engine *e, const struct rl_desc *d, uint32_t n,
 		uint32_t f = rl_region_frame(&e->p->region, d[i].addr);
 		struct rte_mbuf *m = e->p->mbuf[f];
 
-		dpdk_frame_fresh(e, f);
+		dpdk_pool_fresh(e->p, f);
 		m->data_off = (uint16_t)((uint8_t *)rl_region_ptr(&e->p->region, d[i].addr) -
 					 (uint8_t *)m->buf_addr);
 		m->data_len = (uint16_t)d[i].len;
@@ -237,17 +257,71 @@ void dpdk_unchain(struct rl_engine *e, struct rte_mbuf *pkt)
 
 int dpdk_ready(struct rl_engine *e, struct rl_err *err)
 {
+	if (e->started)
+		return 0; /* started implies a region */
 	if (!e->p->have_region)
 		return rl_err_set(err, ENOENT, "the dpdk engine has no region yet - "
 				  "make one first: e:region{frames=4096, frame_size=2048}");
 	return dpdk_port_start(e, err);
 }
 
+/* What tx_taken does with a packet the PMD took: a one-frame packet is its
+ * frame number; otherwise one of these. */
+#define TX_CHAIN UINT32_MAX       /* walk the chain (dpdk_after_tx) */
+#define TX_NONE (UINT32_MAX - 1) /* no region frames in it */
+
+/* After rte_eth_tx_burst took the first `sent` packets: frames the PMD has
+ * not freed already (those are comp now) are inside the NIC. The owner of
+ * each frame moves, the counts once for the burst. */
+static void tx_taken(struct rl_engine *e, struct rte_mbuf **pkts, const uint32_t *frame,
+		     const uint32_t *bytes, uint16_t sent, uint64_t takes)
+{
+	struct rl_region *r = &e->p->region;
+	uint8_t *owner = r->owner;
+	uint64_t sum = 0;
+	uint32_t nic = 0;
+
+	for (uint16_t i = 0; i < sent; i++) {
+		uint32_t f = frame[i];
+
+		if (f == TX_CHAIN)
+			dpdk_after_tx(e, pkts[i]);
+		else if (f != TX_NONE && owner[f] == RL_OWN_TX) {
+			owner[f] = RL_OWN_NIC;
+			nic++;
+		}
+		sum += bytes[i];
+	}
+	r->count[RL_OWN_TX] -= nic;
+	r->count[RL_OWN_NIC] += nic;
+	e->tx_pkts += sent;
+	e->tx_burst_pkts += sent;
+	e->tx_bytes += sum;
+	dpdk_ledger_tx(e, sum);
+	if (takes && !e->pmd.driver_tx) /* the model said no copy: it did */
+		e->ledger.driver_copied += sum;
+}
+
+/* rte_eth_tx_burst, counting the frames the PMD takes from our pool while
+ * it sends (buffers to copy into). */
+static uint16_t tx_burst(struct rl_engine *e, struct rte_mbuf **pkts, uint16_t n,
+			 uint64_t *takes)
+{
+	uint64_t t0 = e->p->tx_takes;
+	uint16_t sent;
+
+	e->p->in_tx = true;
+	sent = rte_eth_tx_burst(e->port, 0, pkts, n);
+	e->p->in_tx = false;
+	*takes = e->p->tx_takes - t0;
+	return sent;
+}
+
 /* Offer the staged TX packets to the PMD; returns how many it took. */
 int dpdk_flush(struct rl_engine *e)
 {
 	struct rte_mbuf *pkts[DPDK_BURST];
-	uint32_t bytes[DPDK_BURST], frames[DPDK_BURST];
+	uint32_t bytes[DPDK_BURST], frames[DPDK_BURST], frame[DPDK_BURST];
 	uint16_t n = 0, sent;
 	uint64_t takes;
 
@@ -258,6 +332,7 @@ int dpdk_flush(struct rl_engine *e)
 		pkts[n] = e->txq.pkt[(e->txq.head + n) % DPDK_STAGE];
 		bytes[n] = pkts[n]->pkt_len;
 		frames[n] = dpdk_region_segs(e, pkts[n]);
+		frame[n] = frames[n] ? TX_CHAIN : TX_NONE;
 		dpdk_mark_sent(e, pkts[n++], true);
 	}
 	if (!n) {
@@ -267,32 +342,21 @@ int dpdk_flush(struct rl_engine *e)
 			rte_eth_tx_burst(e->port, 0, pkts, 0);
 		return 0;
 	}
-	takes = e->p->tx_takes;
-	e->p->in_tx = true;
-	sent = rte_eth_tx_burst(e->port, 0, pkts, n);
-	e->p->in_tx = false;
-	takes = e->p->tx_takes - takes; /* buffers it took to copy into */
-	for (uint16_t i = 0; i < n; i++) {
-		if (i >= sent) {
-			dpdk_mark_sent(e, pkts[i], false);
-			continue;
-		}
-		if (frames[i])
-			dpdk_after_tx(e, pkts[i]);
+	sent = tx_burst(e, pkts, n, &takes);
+	for (uint16_t i = sent; i < n; i++)
+		dpdk_mark_sent(e, pkts[i], false);
+	tx_taken(e, pkts, frame, bytes, sent, takes);
+	for (uint16_t i = 0; i < sent; i++)
 		q_pop(&e->txq, frames[i]);
-		e->tx_pkts++;
-		e->tx_bytes += bytes[i];
-		e->tx_burst_pkts++;
-		dpdk_ledger_tx(e, bytes[i]);
-		if (takes && !e->pmd.driver_tx) /* the model said no copy: it did */
-			e->ledger.driver_copied += bytes[i];
-	}
 	return sent;
 }
 
-/* A received packet's frames: nic -> rx, checking where each came from. */
-static void rx_account(struct rl_engine *e, struct rte_mbuf *pkt)
+/* A received packet's frames: nic -> rx, checking where each came from.
+ * Returns its region frames. */
+static uint32_t rx_account(struct rl_engine *e, struct rte_mbuf *pkt)
 {
+	uint32_t frames = 0;
+
 	for (struct rte_mbuf *m = pkt; m; m = m->next) {
 		uint32_t f;
 
@@ -305,32 +369,51 @@ static void rx_account(struct rl_engine *e, struct rte_mbuf *pkt)
 			e->rx_fresh++;
 		e->p->sent[f] = 0;
 		dpdk_move(e, f, RL_OWN_NIC, RL_OWN_RX);
+		frames++;
 	}
 	e->rx_pkts++;
 	e->rx_bytes += pkt->pkt_len;
-	dpdk_ledger_rx(e, pkt->pkt_len);
+	return frames;
 }
 
-/* Pull what the PMD has into the rx staging queue. */
-int dpdk_poll(struct rl_engine *e)
+/* Received packets into the rx staging queue (room checked). */
+static void rx_stage(struct rl_engine *e, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct rte_mbuf *pkts[DPDK_BURST];
-	uint32_t room = DPDK_STAGE - q_len(&e->rxq);
-	uint16_t n;
+	uint64_t bytes = 0;
 
+	for (uint16_t i = 0; i < n; i++) {
+		bytes += pkts[i]->pkt_len;
+		dpdk_q_push(&e->rxq, pkts[i], rx_account(e, pkts[i]));
+	}
+	dpdk_ledger_rx(e, bytes);
+}
+
+/* How many packets one rx_burst may ask for, at most `max`. */
+static uint16_t rx_room(struct rl_engine *e, uint32_t max)
+{
+	uint32_t room = DPDK_STAGE - q_len(&e->rxq);
+
+	if (room > max)
+		room = max;
 	if (room > DPDK_BURST)
 		room = DPDK_BURST;
 	/* net_null allocates the whole burst at once or nothing: ask for no
 	 * more than was offered, or it receives nothing at all */
 	if (e->pmd.rx_burst_alloc && room > e->p->nfill)
 		room = e->p->nfill;
-	if (!e->started || !room)
+	return e->started ? (uint16_t)room : 0;
+}
+
+/* Pull what the PMD has into the rx staging queue. */
+int dpdk_poll(struct rl_engine *e)
+{
+	struct rte_mbuf *pkts[DPDK_BURST];
+	uint16_t room = rx_room(e, DPDK_BURST), n;
+
+	if (!room)
 		return 0;
-	n = rte_eth_rx_burst(e->port, 0, pkts, (uint16_t)room);
-	for (uint16_t i = 0; i < n; i++) {
-		rx_account(e, pkts[i]);
-		dpdk_q_push(&e->rxq, pkts[i], dpdk_region_segs(e, pkts[i]));
-	}
+	n = rte_eth_rx_burst(e->port, 0, pkts, room);
+	rx_stage(e, pkts, n);
 	return n;
 }
 
@@ -496,26 +579,43 @@ static int dpdk_region(struct rl_engine *e, const struct rl_region_params *p,
 	return 0;
 }
 
+/* A frame offered for receive. PMDs take it with rte_pktmbuf_alloc(_bulk),
+ * which resets the mbuf, or rte_mbuf_raw_alloc, which expects what DPDK's
+ * free leaves: the mbuf is written anew only when it is not so clean (a
+ * chain the program received, or built and never sent; always in the
+ * objects layout). */
+static inline void fill_fresh(struct dpdk_pool *p, uint32_t f)
+{
+	if (!dpdk_pool_clean(p, p->mbuf[f]))
+		dpdk_pool_fresh(p, f);
+}
+
 static int dpdk_fill(struct rl_engine *e, uint32_t n, struct rl_err *err)
 {
+	struct dpdk_pool *p = e->p;
+	struct rl_region *r = &p->region;
 	int rc;
 
-	if (!e->p->have_region)
+	if (!p->have_region)
 		return dpdk_ready(e, err);
-	if (e->p->region.nfree < n)
+	if (r->nfree < n)
 		return rl_err_set(err, ENOBUFS, "fill: %u frames asked, %u free in the region - "
-				  "release or complete frames first", n, e->p->region.nfree);
+				  "release or complete frames first", n, r->nfree);
+	/* app -> fill frame by frame (a free frame is always app's), the
+	 * counts once */
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t addr;
 		uint32_t f;
 
-		rl_region_take(&e->p->region, &addr, NULL);
-		f = rl_region_frame(&e->p->region, addr);
-		dpdk_move(e, f, RL_OWN_APP, RL_OWN_FILL);
-		dpdk_frame_fresh(e, f);
-		e->p->fill[e->p->nfill++] = f;
+		rl_region_take(r, &addr, NULL);
+		f = rl_region_frame(r, addr);
+		r->owner[f] = RL_OWN_FILL;
+		fill_fresh(p, f);
+		p->fill[p->nfill++] = f;
 	}
-	e->p->fill_puts += n;
+	r->count[RL_OWN_APP] -= n;
+	r->count[RL_OWN_FILL] += n;
+	p->fill_puts += n;
 	rc = dpdk_ready(e, err);
 	return rc < 0 ? rc : (int)n;
 }
@@ -529,12 +629,88 @@ static uint32_t pkt_descs(const struct rl_desc *d, uint32_t n)
 	return k < n ? k + 1 : 0; /* 0: the last descriptor says more follow */
 }
 
+/* tx when nothing waits in the staging queue: up to a burst of packets go
+ * from the descriptors straight to rte_eth_tx_burst in one pass (a
+ * one-descriptor packet checked, its mbuf set, its frame app -> tx), and
+ * only what the PMD does not take is staged. Returns the descriptors
+ * taken; *more: the PMD took every packet and more descriptors follow. */
+static uint32_t tx_direct(struct rl_engine *e, const struct rl_desc *d, uint32_t n,
+			  bool *more, int *rc, struct rl_err *err)
+{
+	struct dpdk_pool *p = e->p;
+	struct rl_region *r = &p->region;
+	struct rte_mbuf *pkts[DPDK_BURST];
+	uint32_t frame[DPDK_BURST], descs[DPDK_BURST], bytes[DPDK_BURST];
+	uint32_t done = 0, np = 0, one = 0;
+	uint16_t sent;
+	uint64_t takes;
+
+	*more = false;
+	while (np < DPDK_BURST && done < n) {
+		const struct rl_desc *x = d + done;
+
+		if (!(x->options & RL_DESC_CONTD) && desc_ok(p, x)) {
+			uint32_t f = rl_region_frame(r, x->addr);
+			struct rte_mbuf *m = p->mbuf[f];
+
+			if (!dpdk_pool_clean(p, m))
+				dpdk_pool_fresh(p, f);
+			m->data_off = (uint16_t)((uint8_t *)rl_region_ptr(r, x->addr) -
+						 (uint8_t *)m->buf_addr);
+			m->data_len = (uint16_t)x->len;
+			m->pkt_len = x->len;
+			p->tx_addr[f] = x->addr;
+			p->sent[f] = 1; /* before the PMD may free it */
+			r->owner[f] = RL_OWN_TX;
+			one++;
+			pkts[np] = m;
+			frame[np] = f;
+			descs[np] = 1;
+		} else {
+			uint32_t k = pkt_descs(x, n - done);
+
+			/* k == 0: dpdk_tx explains */
+			if (!k || (*rc = dpdk_chain(e, x, k, &pkts[np], err)) < 0)
+				break;
+			dpdk_mark_sent(e, pkts[np], true);
+			frame[np] = TX_CHAIN;
+			descs[np] = k;
+		}
+		bytes[np] = x->len;
+		for (uint32_t j = 1; j < descs[np]; j++)
+			bytes[np] += x[j].len;
+		done += descs[np++];
+	}
+	r->count[RL_OWN_APP] -= one;
+	r->count[RL_OWN_TX] += one;
+	if (!np)
+		return 0;
+	sent = tx_burst(e, pkts, (uint16_t)np, &takes);
+	tx_taken(e, pkts, frame, bytes, sent, takes);
+	for (uint32_t i = sent; i < np; i++) { /* the PMD's queue is full: stage */
+		if (frame[i] == TX_CHAIN)
+			dpdk_mark_sent(e, pkts[i], false);
+		else
+			p->sent[frame[i]] = 0;
+		dpdk_q_push(&e->txq, pkts[i], descs[i]); /* room: the queue was empty */
+	}
+	*more = sent == np && done < n && *rc == 0;
+	return done;
+}
+
 static int dpdk_tx(struct rl_engine *e, const struct rl_desc *d, uint32_t n,
 		   struct rl_err *err)
 {
 	uint32_t done = 0;
+	bool more = true;
 	int rc = dpdk_ready(e, err);
 
+	if (rc < 0)
+		return rc;
+	while (more && q_len(&e->txq) == 0 && done < n)
+		done += tx_direct(e, d + done, n - done, &more, &rc, err);
+	if (done == n && n > 0)
+		return (int)done;
 	while (rc == 0 && done < n) {
 		uint32_t k = pkt_descs(d + done, n - done);
 		struct rte_mbuf *pkt;
@@ -578,6 +754,53 @@ static int deliver(struct rl_engine *e, struct rte_mbuf *pkt, struct rl_desc *ou
 	return (int)k;
 }
 
+/* rx when nothing waits in the staging queue: one rx_burst of at most max
+ * packets, and the one-frame packets go straight to the program in one
+ * pass (nic -> app: they never wait on the rx queue; the counts move once
+ * for the burst). From the first other packet on, the rest is staged as
+ * dpdk_poll stages it. Returns the descriptors filled. */
+static uint32_t rx_direct(struct rl_engine *e, struct rl_desc *out, uint32_t max)
+{
+	struct dpdk_pool *p = e->p;
+	struct rl_region *r = &p->region;
+	struct rte_mbuf *pkts[DPDK_BURST];
+	uint16_t room = rx_room(e, max), n, i;
+	uint64_t bytes = 0, same = 0;
+	uint32_t moved = 0;
+
+	if (!room)
+		return 0;
+	n = rte_eth_rx_burst(e->port, 0, pkts, room);
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint32_t f;
+
+		if (m->nb_segs != 1 || !dpdk_is_frame(e, m))
+			break;
+		f = dpdk_pool_frame(p, m);
+		same += p->sent[f]; /* the very buffer we sent: no copy */
+		p->sent[f] = 0;
+		if (r->owner[f] == RL_OWN_NIC && r->free_pos[f] == RL_NOT_FREE) {
+			r->owner[f] = RL_OWN_APP;
+			moved++;
+		} else {
+			dpdk_pool_move(p, f, RL_OWN_NIC, RL_OWN_APP); /* says why */
+		}
+		out[i] = (struct rl_desc){
+			(uint64_t)(rte_pktmbuf_mtod(m, uint8_t *) - r->base), m->data_len, 0};
+		bytes += m->pkt_len;
+	}
+	r->count[RL_OWN_NIC] -= moved;
+	r->count[RL_OWN_APP] += moved;
+	e->rx_same += same;
+	e->rx_fresh += i - same;
+	e->rx_pkts += i;
+	e->rx_bytes += bytes;
+	dpdk_ledger_rx(e, bytes);
+	rx_stage(e, pkts + i, (uint16_t)(n - i));
+	return i;
+}
+
 static int dpdk_rx(struct rl_engine *e, struct rl_desc *out, uint32_t max,
 		   struct rl_err *err)
 {
@@ -587,7 +810,13 @@ static int dpdk_rx(struct rl_engine *e, struct rl_desc *out, uint32_t max,
 
 	if (rc < 0)
 		return rc;
-	dpdk_poll(e);
+	if (q_len(&e->rxq) == 0 && max > 0) {
+		done = rx_direct(e, out, max);
+		if (q_len(&e->rxq) == 0)
+			return (int)done;
+	} else {
+		dpdk_poll(e);
+	}
 	while ((pkt = q_head(&e->rxq))) {
 		uint32_t segs = pkt->nb_segs;
 
@@ -614,20 +843,31 @@ static int dpdk_rx(struct rl_engine *e, struct rl_desc *out, uint32_t max,
 static int dpdk_complete(struct rl_engine *e, uint64_t *addrs, uint32_t max,
 			 struct rl_err *err)
 {
-	uint32_t n = 0;
+	struct dpdk_pool *p = e->p;
+	struct rl_region *r = &p->region;
+	uint32_t n = 0, moved = 0, head = p->comp_head;
 
 	(void)err;
 	if (e->started)
 		rte_eth_tx_done_cleanup(e->port, 0, 0);
-	while (n < max && e->p->comp_head != e->p->comp_tail) {
-		uint32_t f = e->p->comp[e->p->comp_head++ & e->p->comp_mask];
+	/* comp -> app frame by frame, the counts once */
+	while (n < max && head != p->comp_tail) {
+		uint32_t f = p->comp[head++ & p->comp_mask];
 
 		if (addrs)
-			addrs[n] = e->p->tx_addr[f];
-		dpdk_move(e, f, RL_OWN_COMP, RL_OWN_APP);
-		rl_region_release(&e->p->region, f, NULL);
+			addrs[n] = p->tx_addr[f];
+		if (r->owner[f] == RL_OWN_COMP && r->free_pos[f] == RL_NOT_FREE) {
+			r->owner[f] = RL_OWN_APP;
+			moved++;
+		} else {
+			dpdk_pool_move(p, f, RL_OWN_COMP, RL_OWN_APP); /* says why */
+		}
+		rl_region_release(r, f, NULL);
 		n++;
 	}
+	p->comp_head = head;
+	r->count[RL_OWN_COMP] -= moved;
+	r->count[RL_OWN_APP] += moved;
 	return (int)n;
 }
 

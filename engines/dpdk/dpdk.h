@@ -17,11 +17,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_mbuf.h>
+
 #include <ringlab/engine.h>
 
 #include "dpdk_ext.h"
 
-struct rte_mbuf;
 struct rte_mempool;
 struct rte_ring;
 
@@ -152,16 +153,87 @@ int dpdk_port_claim(struct rl_engine *e, uint16_t port, const char *name,
 int dpdk_pool_create(struct rl_engine *e, const struct rl_region_params *p,
 		     struct rl_err *err);
 void dpdk_pool_destroy(struct rl_engine *e);
-uint32_t dpdk_mbuf_frame(const struct rl_engine *e, const struct rte_mbuf *m);
-bool dpdk_is_frame(const struct rl_engine *e, const struct rte_mbuf *m);
 void dpdk_frame_fresh(struct rl_engine *e, uint32_t frame);
+void dpdk__frame_fresh_objects(struct dpdk_pool *p, uint32_t frame);
 int dpdk_pool_new(struct rl_engine *e, struct rl_err *err);
 void dpdk_pool_share(struct rl_engine *e, struct rl_engine *with);
 void dpdk_pool_put(struct rl_engine *e, struct rl_engine *other);
-void dpdk_move(struct rl_engine *e, uint32_t frame, enum rl_owner from,
-	       enum rl_owner to);
 void dpdk_mark_sent(struct rl_engine *e, struct rte_mbuf *pkt, bool sent);
 void dpdk_after_tx(struct rl_engine *e, struct rte_mbuf *pkt);
+/* The slow path of dpdk_pool_move: the model was wrong, say how (view.c) */
+void dpdk__move_refused(struct dpdk_pool *p, uint32_t frame, enum rl_owner from,
+			enum rl_owner to);
+
+/* The hot path of pool.c, inline (it runs for every frame of every burst):
+ * which frame an mbuf is, and the owner moves DPDK makes. */
+static inline uint32_t dpdk_pool_frame(const struct dpdk_pool *p, const struct rte_mbuf *m)
+{
+	return rl_region_frame(&p->region,
+			       (uint64_t)((uint8_t *)m->buf_addr - p->region.base));
+}
+
+static inline uint32_t dpdk_mbuf_frame(const struct rl_engine *e, const struct rte_mbuf *m)
+{
+	return dpdk_pool_frame(e->p, m);
+}
+
+/* The mbuf is one of the region's frames (not an aux or indirect mbuf). */
+static inline bool dpdk_is_frame(const struct rl_engine *e, const struct rte_mbuf *m)
+{
+	return m->pool == e->p->mp;
+}
+
+/* A move the model expects to succeed (rl_region_move); a refusal is a
+ * bug, counted and kept for view.c. */
+static inline void dpdk_pool_move(struct dpdk_pool *p, uint32_t frame, enum rl_owner from,
+				  enum rl_owner to)
+{
+	struct rl_region *r = &p->region;
+
+	if (__builtin_expect(frame < r->frames && r->owner[frame] == from &&
+			     r->free_pos[frame] == RL_NOT_FREE, 1)) {
+		r->count[from]--;
+		r->count[to]++;
+		r->owner[frame] = (uint8_t)to;
+		return;
+	}
+	dpdk__move_refused(p, frame, from, to);
+}
+
+static inline void dpdk_move(struct rl_engine *e, uint32_t frame, enum rl_owner from,
+			     enum rl_owner to)
+{
+	dpdk_pool_move(e->p, frame, from, to);
+}
+
+/* The mbuf of a frame is as DPDK's own free leaves it (one reference, one
+ * segment, no next, no offload flags or lengths; pinned: only the external
+ * flag): it can go to a PMD again as it is, as DPDK's own forwarding
+ * examples send what they received. Not in the objects layout, where the
+ * program may have written over the header. */
+static inline bool dpdk_pool_clean(const struct dpdk_pool *p, const struct rte_mbuf *m)
+{
+	return p->layout == DPDK_LAYOUT_PINNED && !m->next && m->nb_segs == 1 &&
+	       rte_mbuf_refcnt_read(m) == 1 && m->ol_flags == RTE_MBUF_F_EXTERNAL &&
+	       m->tx_offload == 0;
+}
+
+/* The state DPDK expects of the mbuf of a frame about to go to a PMD (what
+ * rte_pktmbuf_reset writes, and both reference counts 1). In the objects
+ * layout the program may have written over the header while it held the
+ * frame: the whole mbuf (and object header) is written anew. */
+static inline void dpdk_pool_fresh(struct dpdk_pool *p, uint32_t frame)
+{
+	struct rte_mbuf *m = p->mbuf[frame];
+
+	if (p->layout == DPDK_LAYOUT_OBJECTS) {
+		dpdk__frame_fresh_objects(p, frame);
+		return;
+	}
+	rte_mbuf_refcnt_set(m, 1);
+	rte_mbuf_ext_refcnt_set(m->shinfo, 1);
+	rte_pktmbuf_reset(m);
+}
 
 /* port.c */
 int dpdk_port_configure(struct rl_engine *e, struct rl_err *err);

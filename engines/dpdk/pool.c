@@ -62,25 +62,10 @@
 
 /* ---- owner moves -------------------------------------------------------- */
 
-static uint32_t pool_frame(const struct dpdk_pool *p, const struct rte_mbuf *m)
-{
-	return rl_region_frame(&p->region, (uint64_t)((uint8_t *)m->buf_addr -
-						      p->region.base));
-}
-
-uint32_t dpdk_mbuf_frame(const struct rl_engine *e, const struct rte_mbuf *m)
-{
-	return pool_frame(e->p, m);
-}
-
-bool dpdk_is_frame(const struct rl_engine *e, const struct rte_mbuf *m)
-{
-	return m->pool == e->p->mp;
-}
-
-/* A move the model expects to succeed; a refusal is a bug, kept for view.c. */
-static void pool_move(struct dpdk_pool *p, uint32_t frame, enum rl_owner from,
-		      enum rl_owner to)
+/* The hot path is inline in dpdk.h (dpdk_pool_move); a refusal is a bug in
+ * the model: ask rl_region_move why, and keep it for view.c. */
+void dpdk__move_refused(struct dpdk_pool *p, uint32_t frame, enum rl_owner from,
+			enum rl_owner to)
 {
 	struct rl_err err;
 
@@ -90,32 +75,18 @@ static void pool_move(struct dpdk_pool *p, uint32_t frame, enum rl_owner from,
 	}
 }
 
-void dpdk_move(struct rl_engine *e, uint32_t frame, enum rl_owner from, enum rl_owner to)
-{
-	pool_move(e->p, frame, from, to);
-}
-
-/* The state DPDK expects of the mbuf of a frame sitting in a pool. In the
- * objects layout the program may have written over the header while it
- * held the frame: write the whole mbuf (and the object header) anew. */
-static void frame_fresh(struct dpdk_pool *p, uint32_t f)
+void dpdk__frame_fresh_objects(struct dpdk_pool *p, uint32_t f)
 {
 	struct rte_mbuf *m = p->mbuf[f];
 
-	if (p->layout == DPDK_LAYOUT_OBJECTS) {
-		memcpy((uint8_t *)m - p->objhdr_len, p->objhdr + (size_t)f * p->objhdr_len,
-		       p->objhdr_len);
-		rte_pktmbuf_init(p->mp, NULL, m, f);
-		return;
-	}
-	rte_mbuf_refcnt_set(m, 1);
-	rte_mbuf_ext_refcnt_set(m->shinfo, 1);
-	rte_pktmbuf_reset(m);
+	memcpy((uint8_t *)m - p->objhdr_len, p->objhdr + (size_t)f * p->objhdr_len,
+	       p->objhdr_len);
+	rte_pktmbuf_init(p->mp, NULL, m, f);
 }
 
 void dpdk_frame_fresh(struct rl_engine *e, uint32_t f)
 {
-	frame_fresh(e->p, f);
+	dpdk_pool_fresh(e->p, f);
 }
 
 void dpdk_mark_sent(struct rl_engine *e, struct rte_mbuf *pkt, bool sent)
@@ -142,16 +113,16 @@ void dpdk_after_tx(struct rl_engine *e, struct rte_mbuf *pkt)
 /* A PMD (or DPDK's gso/detach code) freed the mbuf of a frame. */
 static void frame_back(struct dpdk_pool *p, struct rte_mbuf *m)
 {
-	uint32_t f = pool_frame(p, m);
+	uint32_t f = dpdk_pool_frame(p, m);
 	enum rl_owner o = rl_region_owner(&p->region, f);
 
 	if (p->sent[f] && (o == RL_OWN_TX || o == RL_OWN_NIC)) {
 		p->sent[f] = 0;
-		pool_move(p, f, o, RL_OWN_COMP);
+		dpdk_pool_move(p, f, o, RL_OWN_COMP);
 		p->comp[p->comp_tail++ & p->comp_mask] = f;
 	} else if (o == RL_OWN_NIC) {
-		frame_fresh(p, f);
-		pool_move(p, f, RL_OWN_NIC, RL_OWN_FILL);
+		dpdk_pool_fresh(p, f);
+		dpdk_pool_move(p, f, RL_OWN_NIC, RL_OWN_FILL);
 		p->fill[p->nfill++] = f;
 	} else {
 		p->model_errors++;
@@ -188,16 +159,30 @@ static int pool_enqueue(struct rte_mempool *mp, void *const *objs, unsigned int 
 static int pool_dequeue(struct rte_mempool *mp, void **objs, unsigned int n)
 {
 	struct dpdk_pool *p = mp->pool_data;
+	struct rl_region *r = &p->region;
+	uint8_t *owner = r->owner;
+	const uint32_t *fill = p->fill;
+	struct rte_mbuf *const *mbuf = p->mbuf;
+	uint32_t nfill = p->nfill, moved = 0;
 
-	if (p->nfill < n)
+	if (nfill < n)
 		return -ENOBUFS; /* all or nothing, as every mempool driver */
+	/* fill -> nic frame by frame, the counts once for the burst */
 	for (unsigned int i = 0; i < n; i++) {
-		uint32_t f = p->fill[--p->nfill];
+		uint32_t f = fill[--nfill];
 
-		pool_move(p, f, RL_OWN_FILL, RL_OWN_NIC);
-		objs[i] = p->mbuf[f];
-		p->fill_gets++;
+		if (owner[f] == RL_OWN_FILL && r->free_pos[f] == RL_NOT_FREE) {
+			owner[f] = RL_OWN_NIC;
+			moved++;
+		} else {
+			dpdk_pool_move(p, f, RL_OWN_FILL, RL_OWN_NIC); /* says why */
+		}
+		objs[i] = mbuf[f];
 	}
+	r->count[RL_OWN_FILL] -= moved;
+	r->count[RL_OWN_NIC] += moved;
+	p->nfill = nfill;
+	p->fill_gets += n;
 	if (p->in_tx)
 		p->tx_takes += n;
 	return 0;
@@ -255,7 +240,7 @@ static void obj_init_pinned(struct rte_mempool *mp, void *arg, void *obj, unsign
 	sh->free_cb = pinned_free;
 	sh->fcb_opaque = m;
 	p->mbuf[i] = m;
-	frame_fresh(p, i);
+	dpdk_pool_fresh(p, i);
 }
 
 static int extmem_register(struct dpdk_pool *p, struct rl_err *err)
@@ -322,7 +307,7 @@ static void obj_init_objects(struct rte_mempool *mp, void *arg, void *obj, unsig
 	p->mbuf[f] = m;
 	memcpy(p->objhdr + (size_t)f * p->objhdr_len, (uint8_t *)m - p->objhdr_len,
 	       p->objhdr_len);
-	frame_fresh(p, f);
+	dpdk_pool_fresh(p, f);
 }
 
 static int mempool_objects(struct dpdk_pool *p, const char *name, struct rl_err *err)

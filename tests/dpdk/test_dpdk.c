@@ -152,6 +152,126 @@ static void null_refuses_chain_without_multi_segs(void **state)
 	dt_close(&t);
 }
 
+/* ---- bursts: owners exact through the one-pass paths ----------------------- */
+
+/* tx sends a burst straight to the PMD and stages only what it does not
+ * take; rx hands one-frame packets straight to the program and stages the
+ * rest. Chains mixed in, net_ring's rte_ring filled up (so tx_burst takes
+ * part of a burst), rx asked for odd amounts: after every call each frame
+ * has exactly one owner, and the packets come back in order at the
+ * addresses they were sent from. */
+static void ring_bursts_keep_owners_exact(void **state)
+{
+	enum { FRAMES = 2048, BURST = 100, MAXPKT = 1800 };
+	static uint64_t sent[FRAMES];
+	struct rl_desc d[BURST + 1], in[37];
+	uint32_t nsent = 0, nrecv = 0, staged_seen = 0;
+	struct rl_ring_view v[RL_RING_VIEWS_MAX];
+	struct dt t;
+
+	(void)state;
+	dt_load(&t);
+	if (dt_open(&t, "net_ring0") < 0)
+		fail_msg("open: %s", t.err.msg);
+	dt_region(&t, FRAMES, 2048);
+	while (nsent < MAXPKT) {
+		uint32_t n = 0;
+		int q;
+
+		while (n < BURST) {
+			bool chain = (nsent + n) % 7 == 3;
+
+			d[n] = (struct rl_desc){dt_take(&t) + 256, 60, chain ? RL_DESC_CONTD : 0};
+			n++;
+			if (chain) {
+				d[n] = (struct rl_desc){dt_take(&t) + 300, 40, 0};
+				n++;
+			}
+		}
+		q = t.ops->tx(t.e, d, n, &t.err);
+		dt_conserved(&t);
+		if (q <= 0) {
+			for (uint32_t i = 0; i < n; i++)
+				rl_region_release(t.r, rl_region_frame(t.r, d[i].addr), NULL);
+			break; /* rte_ring and staging queue full */
+		}
+		for (uint32_t i = 0; i < (uint32_t)q; i++)
+			sent[nsent + i] = d[i].addr; /* rx gives a descriptor per segment */
+		nsent += (uint32_t)q;
+		for (uint32_t i = (uint32_t)q; i < n; i++)
+			rl_region_release(t.r, rl_region_frame(t.r, d[i].addr), NULL);
+		for (int i = 0, nv = t.ops->rings(t.e, v, RL_RING_VIEWS_MAX); i < nv; i++)
+			if (!strcmp(v[i].name, "tx") && v[i].pending)
+				staged_seen = 1;
+		if ((uint32_t)q < n)
+			break;
+	}
+	assert_true(staged_seen); /* the PMD refused part of a burst: staged */
+	for (int idle = 0; nrecv < nsent && idle < 1000;) {
+		int n = t.ops->rx(t.e, in, 37, &t.err);
+
+		if (n < 0)
+			fail_msg("rx: %s", t.err.msg);
+		dt_conserved(&t);
+		if (n == 0) {
+			assert_int_equal(t.ops->kick(t.e, &t.err), 0); /* flush the staged */
+			idle++;
+			continue;
+		}
+		for (int i = 0; i < n; i++) {
+			uint32_t f = rl_region_frame(t.r, in[i].addr);
+
+			assert_int_equal(in[i].addr, sent[nrecv + i]);
+			assert_int_equal(rl_region_owner(t.r, f), RL_OWN_APP);
+			rl_region_release(t.r, f, NULL);
+		}
+		nrecv += (uint32_t)n;
+	}
+	assert_int_equal(nrecv, nsent);
+	assert_int_equal(t.r->nfree, FRAMES);
+	assert_int_equal(dt_extra(&t, "rx_same_buffer"), nsent);
+	assert_int_equal(dt_extra(&t, "model_errors"), 0);
+	dt_conserved(&t);
+	dt_close(&t);
+}
+
+/* A bad descriptor in the middle of a burst: the packets before it are
+ * sent, it and the rest stay the program's, the error says which. */
+static void null_burst_stops_at_a_bad_descriptor(void **state)
+{
+	struct rl_desc d[8], in[64];
+	uint64_t held;
+	struct dt t;
+	int n;
+
+	(void)state;
+	dt_load(&t);
+	if (dt_open(&t, "net_null0") < 0)
+		fail_msg("open: %s", t.err.msg);
+	dt_region(&t, 64, 2048);
+	for (int i = 0; i < 8; i++)
+		d[i] = (struct rl_desc){dt_take(&t) + 256, 64, 0};
+	held = d[5].addr;
+	d[5] = d[2]; /* the same frame again: already sent */
+	assert_int_equal(t.ops->tx(t.e, d, 8, &t.err), 5);
+	assert_contains(t.err.msg, "not held by the program");
+	assert_int_equal(dt_owned(&t, RL_OWN_COMP), 5);
+	dt_conserved(&t);
+	assert_int_equal(t.ops->complete(t.e, NULL, 64, &t.err), 5);
+	for (int i = 6; i < 8; i++)
+		rl_region_release(t.r, rl_region_frame(t.r, d[i].addr), NULL);
+	rl_region_release(t.r, rl_region_frame(t.r, held), NULL);
+	assert_int_equal(t.r->nfree, 64);
+	/* rx asks for fewer than were offered, then the rest */
+	assert_int_equal(t.ops->fill(t.e, 20, &t.err), 20);
+	n = t.ops->rx(t.e, in, 3, &t.err);
+	assert_int_equal(n, 3);
+	dt_conserved(&t);
+	assert_int_equal(dt_owned(&t, RL_OWN_FILL) + dt_owned(&t, RL_OWN_NIC), 17);
+	assert_int_equal(dt_extra(&t, "model_errors"), 0);
+	dt_close(&t);
+}
+
 /* ---- failures ------------------------------------------------------------- */
 
 static void unknown_vdev_is_a_clear_error(void **state)
@@ -386,6 +506,8 @@ static const struct CMUnitTest dpdk_tests[] = {
 	cmocka_unit_test(null_txonly_completes_every_frame),
 	cmocka_unit_test(null_rxonly_receives_into_filled_frames),
 	cmocka_unit_test(null_refuses_chain_without_multi_segs),
+	cmocka_unit_test(ring_bursts_keep_owners_exact),
+	cmocka_unit_test(null_burst_stops_at_a_bad_descriptor),
 	cmocka_unit_test(unknown_vdev_is_a_clear_error),
 	cmocka_unit_test(frame_too_large_for_an_mbuf_is_refused),
 	cmocka_unit_test(second_open_hotplugs_another_vdev),
