@@ -46,19 +46,11 @@ for f in "$RINGLAB" "$ENGINE" "$PPS"; do
 done
 command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd not found (apt install dpdk)"; exit 1; }
 
-down() {
-	[ -n "${GEN:-}" ] && kill "$GEN" 2>/dev/null && wait "$GEN" 2>/dev/null
-	"$RINGLAB" testbed down name=$NAME force=true >/dev/null
-	rm -rf "$TMP"
-}
-trap down EXIT
+GENPPS=$PPS GENENGINE=$ENGINE
+. "$here/lib.sh"
+trap bench_down EXIT
 trap 'exit 130' INT TERM
-"$RINGLAB" testbed down name=$NAME force=true >/dev/null 2>&1
-"$RINGLAB" testbed up name=$NAME >/dev/null || exit 1
-LAB_MAC=$(ip -n $LAB -o link show dev ${NAME}0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
-
-# CPU ticks (user + system, all threads) a process has used.
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+bench_testbed_up
 
 # testpmd MODE BURST: the mean of its per-second Tx-pps (txonly) or Rx-pps
 # (rxonly), leaving out the first two seconds (start-up), and its CPU time
@@ -87,19 +79,7 @@ testpmd() {
 c_path() { ip netns exec $LAB taskset -c 1 "$PPS" "$ENGINE" "$1" ${NAME}0 "$secs" mode=copy steer=all; }
 lua_path() { taskset -c 1 "$RINGLAB" --netns $LAB "$here/afxdp_pps.lua" "$1" ${NAME}0 "$secs" mode=copy steer=all; }
 
-# The peer-side flood for rxdrop, for the receiver's whole run.
-generator() {
-	ip netns exec $PEER taskset -c 0 "$PPS" "$ENGINE" txonly ${NAME}1 "$1" mode=copy \
-		dst_mac="$LAB_MAC" src_ip=198.18.0.2 dst_ip=198.18.0.1 dst_port=9000 \
-		>"$TMP/gen.log" 2>&1 &
-	GEN=$!
-	sleep 0.5
-}
 
-gen_done() {
-	wait "$GEN"; GEN=
-	sed 's/^afxdp C txonly/  traffic: generator (ringlab C, AF_XDP txonly on the peer veth)/' "$TMP/gen.log"
-}
 
 for r in $(seq "$rounds"); do
 	echo "== round $r: txonly, 64-byte frames, ${secs} s each, on ${NAME}0"
@@ -130,7 +110,6 @@ echo "   (wall: Mpps / Mpps; cpu: Mpps per CPU-second / the same for testpmd)"
 for kind in tx rx; do
 	label=$([ $kind = tx ] && echo txonly || echo rxdrop)
 	for col in 2 3 4 5; do
-		grep "^$kind " "$TMP/ratios" | awk -v c=$col '{ print $c }' | sort -n |
-			awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2); else print "-" }'
+		grep "^$kind " "$TMP/ratios" | awk -v c=$col '{ print $c }' | med
 	done | paste -sd' ' | awk -v l=$label '{ printf "  %s  C/testpmd wall %s cpu %s   Lua/testpmd wall %s cpu %s\n", l, $1, $3, $2, $4 }'
 done

@@ -20,18 +20,17 @@
  * in S s; Y.YYY Mpps per CPU-second)" - the second figure is packets per
  * second of CPU time this process got, steadier when other work competes.
  */
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #include <ringlab/ringlab.h>
 
+#include "bench_util.h"
+
 #define BATCH_MAX 1024
 #define FRAMES 4096
-#define PKT_LEN 64
+#define PKT_LEN BENCH_PKT_LEN
 
 static const struct rl_engine_ops *ops;
 static struct rl_engine *eng;
@@ -45,35 +44,6 @@ static void die(const char *what, const struct rl_err *err)
 	exit(1);
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* CPU time this process used, user and system: under other load the wall
- * clock rate varies, packets per CPU-second much less. */
-static double cpu_now(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
-}
-
-static const char *opt(int argc, char **argv, const char *key, const char *def)
-{
-	size_t n = strlen(key);
-
-	for (int i = 5; i < argc; i++)
-		if (!strncmp(argv[i], key, n) && argv[i][n] == '=')
-			return argv[i] + n + 1;
-	return def;
-}
-
 static bool frame_key(const char *a)
 {
 	return !strncmp(a, "dst_mac=", 8) || !strncmp(a, "src_ip=", 7) ||
@@ -84,24 +54,13 @@ static bool frame_key(const char *a)
 static void open_engine(const char *so, const char *ifname, int argc, char **argv)
 {
 	struct rl_region_params p = {.frames = FRAMES, .frame_size = 2048, .headroom = 256};
-	void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
-	struct rl_kv kv[32];
+	struct rl_kv kv[32] = {{"ifname", ifname}};
 	struct rl_open_args a = {.kv = kv};
-	rl_engine_entry_fn fn;
 	struct rl_err err;
 
-	if (!h || !(fn = (rl_engine_entry_fn)dlsym(h, RL_ENGINE_SYMBOL)))
+	if (!(ops = bench_load(so)))
 		die(dlerror(), NULL);
-	ops = fn();
-	kv[a.nkv++] = (struct rl_kv){"ifname", ifname};
-	for (int i = 5; i < argc && a.nkv < 32; i++) {
-		char *eq = strchr(argv[i], '=');
-
-		if (eq && !frame_key(argv[i])) {
-			*eq = '\0';
-			kv[a.nkv++] = (struct rl_kv){argv[i], eq + 1};
-		}
-	}
+	a.nkv = bench_engine_kv(argc, argv, 5, frame_key, kv, 1, 32);
 	rl_err_clear(&err);
 	if (ops->open(&eng, &a, &err) < 0)
 		die("open", &err);
@@ -112,24 +71,11 @@ static void open_engine(const char *so, const char *ifname, int argc, char **arg
 /* The one 64-byte frame txonly sends. */
 static void make_frame(uint8_t *out, int argc, char **argv)
 {
-	static const char payload[PKT_LEN - RL_UDP_HDRS];
-	struct rl_iov iov = {payload, sizeof(payload)};
-	struct rl_flow f = {.src_mac = {2, 0, 0, 0, 0, 1}};
-	uint64_t touched = 0;
 	struct rl_err err;
-	uint16_t port;
 
 	rl_err_clear(&err);
-	if (rl_parse_mac(opt(argc, argv, "dst_mac", "02:00:00:00:00:02"), f.dst_mac, &err) < 0 ||
-	    rl_parse_ip4(opt(argc, argv, "src_ip", "198.18.0.1"), &f.src_ip, NULL, false, &err) < 0 ||
-	    rl_parse_ip4(opt(argc, argv, "dst_ip", "198.18.0.2"), &f.dst_ip, NULL, false, &err) < 0)
+	if (bench_make_frame(out, argc, argv, 5, &err) < 0)
 		die("frame", &err);
-	port = (uint16_t)atoi(opt(argc, argv, "dst_port", "9"));
-	f.src_port = 9000;
-	f.dst_port = port;
-	if (rl_build_udp(out, RL_UDP_HDRS, &f, &iov, 1, true, &touched, &err) < 0)
-		die("frame", &err);
-	memcpy(out + RL_UDP_HDRS, payload, sizeof(payload));
 }
 
 static uint32_t batch = 256;
@@ -139,10 +85,10 @@ static uint64_t txonly(double secs, const uint8_t *frame)
 	struct rl_desc d[BATCH_MAX];
 	struct rl_err err;
 	uint64_t done = 0;
-	double stop = now() + secs;
+	double stop = bench_now() + secs;
 
 	rl_err_clear(&err);
-	while (now() < stop) {
+	while (bench_now() < stop) {
 		for (int k = 0; k < 64; k++) {
 			uint32_t n = 0;
 			uint64_t addr;
@@ -170,12 +116,12 @@ static uint64_t rxdrop(double secs)
 	struct rl_err err;
 	uint64_t got = 0;
 	uint32_t owed = 0; /* frames received but not yet back on the fill ring */
-	double stop = now() + secs;
+	double stop = bench_now() + secs;
 	int n;
 
 	rl_err_clear(&err);
 	ops->fill(eng, 2048, &err);
-	while (now() < stop) {
+	while (bench_now() < stop) {
 		for (int k = 0; k < 64; k++) {
 			n = ops->rx(eng, d, batch, &err);
 			if (n <= 0) {
@@ -208,16 +154,16 @@ int main(int argc, char **argv)
 	}
 	tx = !strcmp(argv[2], "txonly");
 	secs = atof(argv[4]);
-	batch = (uint32_t)atoi(opt(argc, argv, "batch", "256"));
+	batch = (uint32_t)atoi(bench_opt(argc, argv, 5, "batch", "256"));
 	if (batch < 1 || batch > BATCH_MAX)
 		batch = 256;
 	make_frame(frame, argc, argv);
 	open_engine(argv[1], argv[3], argc, argv);
-	t0 = now();
-	c0 = cpu_now();
+	t0 = bench_now();
+	c0 = bench_cpu_now();
 	n = tx ? txonly(secs, frame) : rxdrop(secs);
-	t = now() - t0;
-	cpu = cpu_now() - c0;
+	t = bench_now() - t0;
+	cpu = bench_cpu_now() - c0;
 	printf("afxdp C %s: %.3f Mpps (%llu packets in %.2f s; %.3f Mpps per CPU-second)\n",
 	       argv[2], (double)n / t / 1e6, (unsigned long long)n, t,
 	       cpu > 0 ? (double)n / cpu / 1e6 : 0.0);

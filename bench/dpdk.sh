@@ -73,21 +73,16 @@ for f in "$RINGLAB" "$ENGINE" "$AFXDP" "$PPS" "$GENPPS"; do
 done
 command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd not found (apt install dpdk)"; exit 1; }
 
+GENENGINE=$AFXDP
+. "$here/lib.sh"
 down() {
-	[ -n "${GEN:-}" ] && kill "$GEN" 2>/dev/null && wait "$GEN" 2>/dev/null
-	"$RINGLAB" testbed down name=$NAME force=true >/dev/null
 	rm -rf /var/run/dpdk/rlbench-dpdk # testpmd leaves its runtime directory
-	rm -rf "$TMP"
+	bench_down
 }
 trap down EXIT
 trap 'exit 130' INT TERM
-"$RINGLAB" testbed down name=$NAME force=true >/dev/null 2>&1
-"$RINGLAB" testbed up name=$NAME >/dev/null || exit 1
-LAB_MAC=$(ip -n $LAB -o link show dev ${NAME}0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+bench_testbed_up
 XDP=net_af_xdp0,iface=${NAME}0
-
-# CPU ticks (user + system, all threads) a process has used.
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 # testpmd NETNS LABEL MODE KEY VDEV...: the mean of its per-second KEY
 # (Rx-pps or Tx-pps, summed over its ports), leaving out the first two
@@ -135,19 +130,7 @@ ringlab() {
 	done
 }
 
-# The peer-side flood for rxonly on net_af_xdp, for the receiver's whole run.
-generator() {
-	ip netns exec $PEER taskset -c 0 "$GENPPS" "$AFXDP" txonly ${NAME}1 "$1" mode=copy \
-		dst_mac="$LAB_MAC" src_ip=198.18.0.2 dst_ip=198.18.0.1 dst_port=9000 \
-		>"$TMP/gen.log" 2>&1 &
-	GEN=$!
-	sleep 0.5
-}
 
-gen_done() {
-	wait "$GEN"; GEN=
-	sed 's/^afxdp C txonly/  traffic: generator (ringlab afxdp C txonly on the peer veth)/' "$TMP/gen.log"
-}
 
 for r in $(seq "$rounds"); do
 	echo "== round $r: 64-byte frames, ${secs} s each"
@@ -181,7 +164,6 @@ for r in $(seq "$rounds"); do
 			"$TMP/$t.$r"
 	done
 done >"$TMP/ratios"
-med() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2); else print "-" }'; }
 echo "== medians of $rounds rounds, ringlab batch=$first (target: ringlab >= 0.95x testpmd)"
 echo "   (Mpps wall-clock; ratio wall: Mpps / Mpps; ratio cpu: Mpps per CPU-second / the same)"
 for t in $tests; do

@@ -29,17 +29,16 @@
  * the second figure is packets per second of CPU time this process got
  * (all its threads), steadier when other work competes.
  */
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #include <ringlab/ringlab.h>
 
+#include "bench_util.h"
+
 #define BATCH_MAX 256
-#define PKT_LEN 64
+#define PKT_LEN BENCH_PKT_LEN
 
 static const struct rl_engine_ops *ops;
 static struct rl_engine *eng, *eng_b; /* eng_b: txrx's receiving port */
@@ -53,34 +52,6 @@ static void die(const char *what, const struct rl_err *err)
 	if (eng)
 		ops->close(eng);
 	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* CPU time this process used, user and system, all threads. */
-static double cpu_now(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
-}
-
-static const char *opt(int argc, char **argv, const char *key, const char *def)
-{
-	size_t n = strlen(key);
-
-	for (int i = 4; i < argc; i++)
-		if (!strncmp(argv[i], key, n) && argv[i][n] == '=')
-			return argv[i] + n + 1;
-	return def;
 }
 
 static bool bench_key(const char *a)
@@ -97,23 +68,13 @@ static bool bench_key(const char *a)
 static void open_engines(const char *so, bool pair, uint32_t frames, int argc, char **argv)
 {
 	struct rl_region_params p = {.frames = frames, .frame_size = 2048, .headroom = 256};
-	void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
 	struct rl_kv kv[32];
 	struct rl_open_args a = {.kv = kv};
-	rl_engine_entry_fn fn;
 	struct rl_err err;
 
-	if (!h || !(fn = (rl_engine_entry_fn)dlsym(h, RL_ENGINE_SYMBOL)))
+	if (!(ops = bench_load(so)))
 		die(dlerror(), NULL);
-	ops = fn();
-	for (int i = 4; i < argc && a.nkv < 32; i++) {
-		char *eq = strchr(argv[i], '=');
-
-		if (eq && !bench_key(argv[i])) {
-			*eq = '\0';
-			kv[a.nkv++] = (struct rl_kv){argv[i], eq + 1};
-		}
-	}
+	a.nkv = bench_engine_kv(argc, argv, 4, bench_key, kv, 0, 32);
 	rl_err_clear(&err);
 	if (ops->open(&eng, &a, &err) < 0)
 		die("open", &err);
@@ -135,22 +96,11 @@ static void open_engines(const char *so, bool pair, uint32_t frames, int argc, c
 /* The one 64-byte frame txonly sends. */
 static void make_frame(uint8_t *out, int argc, char **argv)
 {
-	static const char payload[PKT_LEN - RL_UDP_HDRS];
-	struct rl_iov iov = {payload, sizeof(payload)};
-	struct rl_flow f = {.src_mac = {2, 0, 0, 0, 0, 1}};
-	uint64_t touched = 0;
 	struct rl_err err;
 
 	rl_err_clear(&err);
-	if (rl_parse_mac(opt(argc, argv, "dst_mac", "02:00:00:00:00:02"), f.dst_mac, &err) < 0 ||
-	    rl_parse_ip4(opt(argc, argv, "src_ip", "198.18.0.1"), &f.src_ip, NULL, false, &err) < 0 ||
-	    rl_parse_ip4(opt(argc, argv, "dst_ip", "198.18.0.2"), &f.dst_ip, NULL, false, &err) < 0)
+	if (bench_make_frame(out, argc, argv, 4, &err) < 0)
 		die("frame", &err);
-	f.src_port = 9000;
-	f.dst_port = (uint16_t)atoi(opt(argc, argv, "dst_port", "9"));
-	if (rl_build_udp(out, RL_UDP_HDRS, &f, &iov, 1, true, &touched, &err) < 0)
-		die("frame", &err);
-	memcpy(out + RL_UDP_HDRS, payload, sizeof(payload));
 }
 
 static uint32_t batch = 32;
@@ -200,11 +150,11 @@ static uint64_t run(const char *mode, double secs, const uint8_t *frame, uint32_
 	struct rl_err err;
 	uint64_t done = 0;
 	uint32_t offered = 0;
-	double stop = now() + secs;
+	double stop = bench_now() + secs;
 
 	rl_err_clear(&err);
 	top_up(eng, &offered, fill);
-	while (now() < stop) {
+	while (bench_now() < stop) {
 		for (int k = 0; k < 256; k++) {
 			if (tx) {
 				int q;
@@ -244,19 +194,19 @@ int main(int argc, char **argv)
 	}
 	mode = argv[2];
 	secs = atof(argv[3]);
-	batch = (uint32_t)atoi(opt(argc, argv, "batch", "32"));
+	batch = (uint32_t)atoi(bench_opt(argc, argv, 4, "batch", "32"));
 	if (batch < 1 || batch > BATCH_MAX)
 		batch = 32;
-	frames = (uint32_t)atoi(opt(argc, argv, "frames", "8192"));
-	fill = (uint32_t)atoi(opt(argc, argv, "fill", strcmp(mode, "rxonly") ? "0" : "512"));
-	vdev = strdup(opt(argc, argv, "vdev", "?")); /* open_engines cuts the kv apart */
+	frames = (uint32_t)atoi(bench_opt(argc, argv, 4, "frames", "8192"));
+	fill = (uint32_t)atoi(bench_opt(argc, argv, 4, "fill", strcmp(mode, "rxonly") ? "0" : "512"));
+	vdev = strdup(bench_opt(argc, argv, 4, "vdev", "?")); /* open_engines cuts the kv apart */
 	make_frame(frame, argc, argv);
 	open_engines(argv[1], !strcmp(mode, "txrx"), frames, argc, argv);
-	t0 = now();
-	c0 = cpu_now();
+	t0 = bench_now();
+	c0 = bench_cpu_now();
 	n = run(mode, secs, frame, fill);
-	t = now() - t0;
-	cpu = cpu_now() - c0;
+	t = bench_now() - t0;
+	cpu = bench_cpu_now() - c0;
 	printf("ringlab C %s (%s) batch=%u: %.3f Mpps (%llu packets in %.2f s; %.3f Mpps per "
 	       "CPU-second)\n", mode, vdev, batch,
 	       (double)n / t / 1e6, (unsigned long long)n, t,
