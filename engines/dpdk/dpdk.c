@@ -273,6 +273,8 @@ int dpdk_ready(struct rl_engine *e, struct rl_err *err)
 /* After rte_eth_tx_burst took the first `sent` packets: frames the PMD has
  * not freed already (those are comp now) are inside the NIC. The owner of
  * each frame moves, the counts once for the burst. */
+static void tx_counted(struct rl_engine *e, uint16_t sent, uint64_t sum, uint64_t takes);
+
 static void tx_taken(struct rl_engine *e, struct rte_mbuf **pkts, const uint32_t *frame,
 		     const uint32_t *bytes, uint16_t sent, uint64_t takes)
 {
@@ -294,6 +296,12 @@ static void tx_taken(struct rl_engine *e, struct rte_mbuf **pkts, const uint32_t
 	}
 	r->count[RL_OWN_TX] -= nic;
 	r->count[RL_OWN_NIC] += nic;
+	tx_counted(e, sent, sum, takes);
+}
+
+/* The counters of packets the PMD took: sum bytes in `sent` packets. */
+static void tx_counted(struct rl_engine *e, uint16_t sent, uint64_t sum, uint64_t takes)
+{
 	e->tx_pkts += sent;
 	e->tx_burst_pkts += sent;
 	e->tx_bytes += sum;
@@ -311,7 +319,23 @@ static uint16_t tx_burst(struct rl_engine *e, struct rte_mbuf **pkts, uint16_t n
 	uint16_t sent;
 
 	e->p->in_tx = true;
-	sent = rte_eth_tx_burst(e->port, 0, pkts, n);
+	if (e->pmd.tx_cache && e->p->tx_cache) {
+		/* it only frees: gather its frees in the mempool cache, then
+		 * hand them to our driver in one bulk, before anything reads
+		 * an owner (pool.c) */
+		struct rte_mempool *mp = e->p->mp;
+		struct rte_mempool_cache *c = rte_mempool_default_cache(mp, rte_lcore_id());
+
+		if (c)
+			dpdk_cache_on(c, e->p->tx_cache);
+		sent = rte_eth_tx_burst(e->port, 0, pkts, n);
+		if (c) {
+			rte_mempool_cache_flush(c, mp);
+			dpdk_cache_off(c);
+		}
+	} else {
+		sent = rte_eth_tx_burst(e->port, 0, pkts, n);
+	}
 	e->p->in_tx = false;
 	*takes = e->p->tx_takes - t0;
 	return sent;
@@ -643,29 +667,46 @@ static uint32_t tx_direct(struct rl_engine *e, const struct rl_desc *d, uint32_t
 	uint32_t frame[DPDK_BURST], descs[DPDK_BURST], bytes[DPDK_BURST];
 	uint32_t done = 0, np = 0, one = 0;
 	uint16_t sent;
-	uint64_t takes;
+	uint64_t takes, freed0, sum = 0;
+	/* the region in locals: the byte stores below may alias anything */
+	uint8_t *base = r->base, *owner = r->owner, *sent_flag = p->sent;
+	const uint32_t *free_pos = r->free_pos;
+	struct rte_mbuf *const *mbuf = p->mbuf;
+	uint64_t *tx_addr = p->tx_addr, rsize = r->size;
+	uint32_t shift = r->frame_shift, fsize = r->frame_size, hdr = p->hdr;
 
 	*more = false;
 	while (np < DPDK_BURST && done < n) {
 		const struct rl_desc *x = d + done;
 
-		if (!(x->options & RL_DESC_CONTD) && desc_ok(p, x)) {
-			uint32_t f = rl_region_frame(r, x->addr);
-			struct rte_mbuf *m = p->mbuf[f];
+		uint64_t addr = x->addr;
+		uint32_t len = x->len;
+		uint32_t f = (uint32_t)(addr >> shift);
+		uint64_t off = addr & (fsize - 1);
+
+		/* desc_ok, from locals: one frame, behind the mbuf, held */
+		if (__builtin_expect(!(x->options & RL_DESC_CONTD) && addr < rsize &&
+				     off >= hdr && off + len <= fsize &&
+				     owner[f] == RL_OWN_APP && free_pos[f] == RL_NOT_FREE, 1)) {
+			struct rte_mbuf *m = mbuf[f];
 
 			if (!dpdk_pool_clean(p, m))
 				dpdk_pool_fresh(p, f);
-			m->data_off = (uint16_t)((uint8_t *)rl_region_ptr(r, x->addr) -
-						 (uint8_t *)m->buf_addr);
-			m->data_len = (uint16_t)x->len;
-			m->pkt_len = x->len;
-			p->tx_addr[f] = x->addr;
-			p->sent[f] = 1; /* before the PMD may free it */
-			r->owner[f] = RL_OWN_TX;
+			m->data_off = (uint16_t)((base + addr) - (uint8_t *)m->buf_addr);
+			m->data_len = (uint16_t)len;
+			m->pkt_len = len;
+			tx_addr[f] = addr;
+			sent_flag[f] = 1; /* before the PMD may free it */
+			owner[f] = RL_OWN_TX;
 			one++;
 			pkts[np] = m;
 			frame[np] = f;
 			descs[np] = 1;
+			bytes[np] = len;
+			sum += len;
+			done++;
+			np++;
+			continue;
 		} else {
 			uint32_t k = pkt_descs(x, n - done);
 
@@ -685,8 +726,15 @@ static uint32_t tx_direct(struct rl_engine *e, const struct rl_desc *d, uint32_t
 	r->count[RL_OWN_TX] += one;
 	if (!np)
 		return 0;
+	freed0 = p->tx_freed;
 	sent = tx_burst(e, pkts, (uint16_t)np, &takes);
-	tx_taken(e, pkts, frame, bytes, sent, takes);
+	if (sent == np && one == np && p->tx_freed - freed0 == np)
+		tx_counted(e, sent, sum, takes); /* the PMD freed every frame
+						  * inside tx_burst (net_null):
+						  * all comp already, no owner
+						  * left to move */
+	else
+		tx_taken(e, pkts, frame, bytes, sent, takes);
 	for (uint32_t i = sent; i < np; i++) { /* the PMD's queue is full: stage */
 		if (frame[i] == TX_CHAIN)
 			dpdk_mark_sent(e, pkts[i], false);
@@ -845,26 +893,43 @@ static int dpdk_complete(struct rl_engine *e, uint64_t *addrs, uint32_t max,
 {
 	struct dpdk_pool *p = e->p;
 	struct rl_region *r = &p->region;
-	uint32_t n = 0, moved = 0, head = p->comp_head;
+	uint8_t *owner = r->owner;
+	uint32_t *free_pos = r->free_pos, *free_stack = r->free_stack;
+	const uint16_t *pins = r->pins;
+	const uint32_t *comp = p->comp;
+	const uint64_t *tx_addr = p->tx_addr;
+	uint32_t n = 0, moved = 0, head = p->comp_head, tail, mask = p->comp_mask, nfree;
 
 	(void)err;
-	if (e->started)
-		rte_eth_tx_done_cleanup(e->port, 0, 0);
-	/* comp -> app frame by frame, the counts once */
-	while (n < max && head != p->comp_tail) {
-		uint32_t f = p->comp[head++ & p->comp_mask];
+	/* a PMD without tx_done_cleanup (net_null, ...) says so once a start */
+	if (e->started && !e->no_cleanup &&
+	    rte_eth_tx_done_cleanup(e->port, 0, 0) == -ENOTSUP)
+		e->no_cleanup = true;
+	tail = p->comp_tail;
+	nfree = r->nfree;
+	/* comp -> app and back to the pool (rl_region_release) frame by
+	 * frame, the counts once */
+	while (n < max && head != tail) {
+		uint32_t f = comp[head++ & mask];
 
 		if (addrs)
-			addrs[n] = p->tx_addr[f];
-		if (r->owner[f] == RL_OWN_COMP && r->free_pos[f] == RL_NOT_FREE) {
-			r->owner[f] = RL_OWN_APP;
+			addrs[n] = tx_addr[f];
+		if (__builtin_expect(owner[f] == RL_OWN_COMP && free_pos[f] == RL_NOT_FREE, 1)) {
+			owner[f] = RL_OWN_APP;
 			moved++;
+			if (pins[f] == 0) {
+				free_pos[f] = nfree;
+				free_stack[nfree++] = f;
+			}
 		} else {
+			r->nfree = nfree;
 			dpdk_pool_move(p, f, RL_OWN_COMP, RL_OWN_APP); /* says why */
+			rl_region_release(r, f, NULL);
+			nfree = r->nfree;
 		}
-		rl_region_release(r, f, NULL);
 		n++;
 	}
+	r->nfree = nfree;
 	p->comp_head = head;
 	r->count[RL_OWN_COMP] -= moved;
 	r->count[RL_OWN_APP] += moved;

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include <rte_mbuf.h>
+#include <rte_mempool.h>
 
 #include <ringlab/engine.h>
 
@@ -62,6 +63,10 @@ struct dpdk_pmd_model {
 	                            * when its RX queue is set up */
 	uint8_t how;               /* enum rl_how of driver_copied */
 	const char *why;
+	bool tx_cache;             /* inside tx_burst it only frees (never takes
+	                            * from the pool): its frees may gather in
+	                            * the mempool's cache, flushed to our driver
+	                            * in one bulk before tx_burst returns */
 };
 
 /* How the region's frames and the mempool's mbufs are laid out (pool.c). */
@@ -91,7 +96,12 @@ struct dpdk_pool {
 	                          * not owner moves */
 	uint32_t *fill;          /* frames offered for RX, a stack */
 	uint32_t nfill;
+	uint32_t tx_cache;       /* the mempool's cache size, its caches inert
+	                          * but inside a tx_burst of a tx_cache PMD
+	                          * (0: no caches) */
 	uint32_t *comp;          /* frames freed by the PMD, a FIFO */
+	uint64_t tx_freed;       /* sent frames freed while still owned by tx
+	                          * (inside tx_burst), by enqueue()'s fast path */
 	uint32_t comp_head, comp_tail, comp_mask;
 	uint8_t *sent;           /* frame handed to a PMD for TX, not yet freed */
 	uint64_t *tx_addr;       /* the descriptor address each frame was sent with */
@@ -115,6 +125,7 @@ struct rl_engine {
 	unsigned nvdev_made;
 	bool multi_seg;      /* RTE_ETH_TX_OFFLOAD_MULTI_SEGS */
 	bool configured, started;
+	bool no_cleanup;     /* the PMD has no tx_done_cleanup (since start) */
 	struct dpdk_pmd_model pmd;
 	struct rl_engine *peer;  /* wired back to back with (peer=), or NULL */
 	struct rte_ring *wire_rx, *wire_tx; /* peer=: the rings of this port */
@@ -233,6 +244,21 @@ static inline void dpdk_pool_fresh(struct dpdk_pool *p, uint32_t frame)
 	rte_mbuf_refcnt_set(m, 1);
 	rte_mbuf_ext_refcnt_set(m->shinfo, 1);
 	rte_pktmbuf_reset(m);
+}
+
+/* The mempool cache of a pinned pool (tx_cache): inert - size and flush
+ * threshold 0, so every put and get goes straight to our driver - except
+ * inside the tx_burst of a tx_cache PMD (dpdk.c). */
+static inline void dpdk_cache_off(struct rte_mempool_cache *c)
+{
+	c->size = 0;
+	c->flushthresh = 0;
+}
+
+static inline void dpdk_cache_on(struct rte_mempool_cache *c, uint32_t size)
+{
+	c->size = size;
+	c->flushthresh = size * 3 / 2; /* as DPDK sets it */
 }
 
 /* port.c */

@@ -30,7 +30,9 @@
  * Owners are exact, because the mempool's driver is ours ("ringlab", the
  * ops below): every mbuf a PMD takes for receive passes through dequeue(),
  * every mbuf it frees after transmit passes through enqueue(); the pool
- * has no per-lcore cache that could hide them. The pool itself holds only
+ * has no per-lcore cache that could hide them (the one exception: inside
+ * the tx_burst of a PMD that only frees there, net_null, a cache gathers
+ * its frees and is flushed to enqueue() before tx_burst returns). The pool itself holds only
  * the frames the program offered for receive (e:fill): the app's free
  * frames stay in the region's own pool, where lab code takes them.
  *
@@ -145,14 +147,53 @@ static void pool_free(struct rte_mempool *mp)
 	mp->pool_data = NULL;
 }
 
+/* Frames the PMD frees, in bulk when it frees in bulk (and always in bulk
+ * for a PMD that frees inside tx_burst: the tx cache below). The common
+ * case, a sent frame coming back, moves tx/nic -> comp in one tight loop,
+ * the counts once; anything else goes through frame_back, which says why. */
 static int pool_enqueue(struct rte_mempool *mp, void *const *objs, unsigned int n)
 {
 	struct dpdk_pool *p = mp->pool_data;
+	struct rl_region *r;
+	const uint8_t *base;
+	uint8_t *owner, *sent;
+	uint32_t *comp;
+	uint32_t tail, mask, shift, from_tx = 0, from_nic = 0;
 
 	if (p->populating)
 		return 0; /* objects being created; they become frames in obj_init */
-	for (unsigned int i = 0; i < n; i++)
-		frame_back(p, objs[i]);
+	r = &p->region;
+	base = r->base; /* in locals: the byte stores below may alias anything */
+	shift = r->frame_shift;
+	owner = r->owner;
+	sent = p->sent;
+	comp = p->comp;
+	mask = p->comp_mask;
+	tail = p->comp_tail;
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *m = objs[i];
+		uint32_t f = (uint32_t)((uint64_t)((const uint8_t *)m->buf_addr - base) >> shift);
+		uint8_t o = owner[f];
+
+		/* a frame owned by tx or nic is never free in the pool (free
+		 * frames are app's), so the owner alone proves the move */
+		if (__builtin_expect(sent[f] && (o == RL_OWN_TX || o == RL_OWN_NIC), 1)) {
+			from_tx += o == RL_OWN_TX;
+			from_nic += o == RL_OWN_NIC;
+			sent[f] = 0;
+			owner[f] = RL_OWN_COMP;
+			comp[tail++ & mask] = f;
+			continue;
+		}
+		p->comp_tail = tail;
+		frame_back(p, m);
+		tail = p->comp_tail;
+	}
+	p->comp_tail = tail;
+	p->tx_freed += from_tx;
+	r->count[RL_OWN_TX] -= from_tx;
+	r->count[RL_OWN_NIC] -= from_nic;
+	r->count[RL_OWN_COMP] += from_tx + from_nic;
 	return 0;
 }
 
@@ -269,10 +310,16 @@ static int mempool_pinned(struct dpdk_pool *p, const char *name, struct rl_err *
 
 	if (rc < 0)
 		return rc;
+	/* A per-lcore cache, switched on only inside the tx_burst of a PMD
+	 * that only frees there (dpdk.c: tx_burst) and flushed before it
+	 * returns: a burst's frees reach enqueue() as one bulk instead of an
+	 * indirect call each. Elsewhere the cache is inert (size 0), so
+	 * nothing hides in it. DPDK wants cache_size * 1.5 <= frames. */
+	p->tx_cache = frames >= DPDK_BURST * 3 / 2 ? DPDK_BURST : 0;
 	p->mp = rte_mempool_create_empty(name, frames,
 					 sizeof(struct rte_mbuf) +
 					 sizeof(struct rte_mbuf_ext_shared_info),
-					 0, sizeof(priv), (int)rte_socket_id(), 0);
+					 p->tx_cache, sizeof(priv), (int)rte_socket_id(), 0);
 	if (!p->mp)
 		return rl_err_set(err, rte_errno ? rte_errno : ENOMEM,
 				  "no mempool of %u mbufs (%s) - use fewer frames or start "
@@ -291,6 +338,11 @@ static int mempool_pinned(struct dpdk_pool *p, const char *name, struct rl_err *
 				  "frames or more memory (mem=, in the first lab.open)", rc,
 				  frames, rte_strerror(rc < 0 ? -rc : ENOMEM));
 	rte_mempool_obj_iter(p->mp, obj_init_pinned, p);
+	/* every lcore's cache inert (size and flush threshold 0: DPDK then
+	 * goes straight to our driver) until a tx_burst switches its own on;
+	 * mp->cache_size stays, as the pool's private data is found by it */
+	for (unsigned i = 0; p->tx_cache && i < RTE_MAX_LCORE; i++)
+		dpdk_cache_off(&p->mp->local_cache[i]);
 	return 0;
 }
 

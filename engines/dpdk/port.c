@@ -29,30 +29,37 @@
 static const struct dpdk_pmd_model models[] = {
 	{"net_ring", "zerocopy", false, false, false, false, false, 0, RL_HOW_MEASURED,
 	 "net_ring passes mbuf pointers through an rte_ring: the receiver gets the "
-	 "sender's buffer, checked frame by frame"},
+	 "sender's buffer, checked frame by frame",
+	 false},
 	{"net_null", "discard", false, false, false, false, true, 0, RL_HOW_DERIVED,
 	 "net_null frees what it is sent and receives fresh pool mbufs with only "
-	 "their lengths set: nothing is copied (unless copy=1)"},
+	 "their lengths set: nothing is copied (unless copy=1)",
+	 true},
 	{"net_af_packet", "copy", true, true, true, true, false, 0, RL_HOW_DERIVED,
 	 "net_af_packet copies every packet between mbufs and its TPACKET ring; the "
-	 "kernel copies between that ring and its skbs"},
+	 "kernel copies between that ring and its skbs",
+	 false},
 	{"net_tap", "copy", false, false, true, true, false, 1, RL_HOW_DERIVED,
 	 "net_tap moves packets with readv/writev on the tap fd straight from and into "
-	 "the frames: the kernel copies each one, the PMD itself copies nothing"},
+	 "the frames: the kernel copies each one, the PMD itself copies nothing",
+	 false},
 	{"net_af_xdp", "zerocopy", false, false, true, true, true, 2048, RL_HOW_DERIVED,
 	 "net_af_xdp (22.11, unaligned-chunk build) lays its UMEM over this region's "
 	 "mempool: TX of one of its mbufs is a descriptor into the UMEM, RX hands over "
-	 "the UMEM chunk itself - it would copy only mbufs of another pool"},
+	 "the UMEM chunk itself - it would copy only mbufs of another pool",
+	 false},
 	{"net_memif", "copy", true, true, false, false, false, 0, RL_HOW_DERIVED,
 	 "net_memif copies between mbufs and the shared-memory rings (zero-copy "
-	 "only in zero-copy=yes mode, where the peer's buffers are used)"},
+	 "only in zero-copy=yes mode, where the peer's buffers are used)",
+	 false},
 };
 
 void dpdk_pmd_model(struct rl_engine *e)
 {
 	static const struct dpdk_pmd_model unknown = {
 		"", "unknown", false, false, false, false, false, 0, RL_HOW_DERIVED,
-		"this PMD is not in ringlab's table: its copies are unknown and counted as 0"};
+		"this PMD is not in ringlab's table: its copies are unknown and counted as 0",
+		false};
 
 	e->pmd = unknown;
 	for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++)
@@ -166,6 +173,7 @@ int dpdk_port_start(struct rl_engine *e, struct rl_err *err)
 				  e->o.rx_desc);
 	rte_eth_promiscuous_enable(e->port);
 	e->started = true;
+	e->no_cleanup = false;
 	return 0;
 }
 
