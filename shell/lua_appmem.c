@@ -55,9 +55,27 @@ static int appmem_new(lua_State *L)
 	return 1;
 }
 
+/* The app memory at idx, or NULL if idx holds something else; an error if
+ * it was already closed (there is nothing left to send). */
 struct lab_appmem *lab_test_appmem(lua_State *L, int idx)
 {
-	return luaL_testudata(L, idx, APPMEM_MT);
+	struct lab_appmem *m = luaL_testudata(L, idx, APPMEM_MT);
+
+	if (m && !m->base)
+		luaL_error(L, "this app memory was closed - make another with lab.appmem(n)");
+	return m;
+}
+
+/* The app memory at idx, still mapped (a <close> variable or the
+ * collector may have unmapped it). */
+static struct lab_appmem *check_live(lua_State *L, int idx, const char *what)
+{
+	struct lab_appmem *m = luaL_checkudata(L, idx, APPMEM_MT);
+
+	if (!m->base)
+		luaL_error(L, "%s: this app memory was closed - make another with lab.appmem(n)",
+		           what);
+	return m;
 }
 
 /* off, n at idx, idx+1 (defaults: 0, the rest), checked inside m. */
@@ -79,7 +97,7 @@ static void span_args(lua_State *L, struct lab_appmem *m, int idx, const char *w
 
 static int appmem_write(lua_State *L)
 {
-	struct lab_appmem *m = luaL_checkudata(L, 1, APPMEM_MT);
+	struct lab_appmem *m = check_live(L, 1, "write");
 	lua_Integer off = luaL_checkinteger(L, 2);
 	size_t sl;
 	const char *s = luaL_checklstring(L, 3, &sl);
@@ -96,7 +114,7 @@ static int appmem_write(lua_State *L)
 
 static int appmem_fill(lua_State *L)
 {
-	struct lab_appmem *m = luaL_checkudata(L, 1, APPMEM_MT);
+	struct lab_appmem *m = check_live(L, 1, "fill");
 	lua_Integer b = luaL_checkinteger(L, 2);
 	size_t off, n;
 
@@ -110,7 +128,7 @@ static int appmem_fill(lua_State *L)
 
 static int appmem_string(lua_State *L)
 {
-	struct lab_appmem *m = luaL_checkudata(L, 1, APPMEM_MT);
+	struct lab_appmem *m = check_live(L, 1, "string");
 	size_t off, n;
 
 	span_args(L, m, 2, "string", &off, &n);
@@ -259,16 +277,7 @@ static const luaL_Reg appmem_methods[] = {
 
 void lab_appmem_register(lua_State *L)
 {
-	luaL_newmetatable(L, APPMEM_MT);
-	luaL_newlib(L, appmem_methods);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, appmem_gc);
-	lua_setfield(L, -2, "__gc");
-	lua_pushcfunction(L, appmem_len);
-	lua_setfield(L, -2, "__len");
-	lua_pushcfunction(L, appmem_tostring);
-	lua_setfield(L, -2, "__tostring");
-	lua_pop(L, 1);
+	lab_handle_mt(L, APPMEM_MT, appmem_methods, appmem_gc, appmem_len, appmem_tostring);
 	lua_newtable(L);
 	lua_setfield(L, LUA_REGISTRYINDEX, PINS_KEY);
 	lua_pushcfunction(L, appmem_new);

@@ -485,18 +485,7 @@ static const luaL_Reg batch_methods[] = {
 /* The batch metatable, and lab.batch on the table at -1. */
 void lab_batch_register(lua_State *L)
 {
-	luaL_newmetatable(L, LAB_BATCH_MT);
-	luaL_newlib(L, batch_methods);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, batch_gc);
-	lua_setfield(L, -2, "__gc");
-	lua_pushcfunction(L, batch_gc);
-	lua_setfield(L, -2, "__close");
-	lua_pushcfunction(L, batch_count);
-	lua_setfield(L, -2, "__len");
-	lua_pushcfunction(L, batch_tostring);
-	lua_setfield(L, -2, "__tostring");
-	lua_pop(L, 1);
+	lab_handle_mt(L, LAB_BATCH_MT, batch_methods, batch_gc, batch_count, batch_tostring);
 	lua_pushcfunction(L, lab_batch_new);
 	lua_setfield(L, -2, "batch");
 }

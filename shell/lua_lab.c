@@ -41,6 +41,31 @@ static int lab_engines(lua_State *L)
 	return 1;
 }
 
+/* The metatable of a handle type: methods as __index; gc (may be NULL) as
+ * both __gc and __close, so `local x <close> = ...` releases at once; len
+ * (may be NULL) as __len; tostring as __tostring. */
+void lab_handle_mt(lua_State *L, const char *name, const luaL_Reg *methods,
+		   lua_CFunction gc, lua_CFunction len, lua_CFunction tostring)
+{
+	luaL_newmetatable(L, name);
+	lua_newtable(L);
+	luaL_setfuncs(L, methods, 0);
+	lua_setfield(L, -2, "__index");
+	if (gc) {
+		lua_pushcfunction(L, gc);
+		lua_setfield(L, -2, "__gc");
+		lua_pushcfunction(L, gc);
+		lua_setfield(L, -2, "__close");
+	}
+	if (len) {
+		lua_pushcfunction(L, len);
+		lua_setfield(L, -2, "__len");
+	}
+	lua_pushcfunction(L, tostring);
+	lua_setfield(L, -2, "__tostring");
+	lua_pop(L, 1);
+}
+
 /* lab.tcp, lab.http, lab.host, lab.testbed: the Lua plugins, loaded on
  * first use with require "ringlab.NAME", as DESIGN.md's lab.tcp.connect()
  * promises. Any other missing field is nil, as in a plain table. */

@@ -314,16 +314,5 @@ static const luaL_Reg packet_methods[] = {
 
 void lab_packet_register(lua_State *L)
 {
-	luaL_newmetatable(L, LAB_PACKET_MT);
-	luaL_newlib(L, packet_methods);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, packet_gc);
-	lua_setfield(L, -2, "__gc");
-	lua_pushcfunction(L, packet_gc);
-	lua_setfield(L, -2, "__close");
-	lua_pushcfunction(L, packet_len);
-	lua_setfield(L, -2, "__len");
-	lua_pushcfunction(L, packet_tostring);
-	lua_setfield(L, -2, "__tostring");
-	lua_pop(L, 1);
+	lab_handle_mt(L, LAB_PACKET_MT, packet_methods, packet_gc, packet_len, packet_tostring);
 }

@@ -175,16 +175,7 @@ static const luaL_Reg cap_methods[] = {
 
 void lab_pcap_register(lua_State *L)
 {
-	luaL_newmetatable(L, PCAP_MT);
-	luaL_newlib(L, cap_methods);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, cap_close);
-	lua_setfield(L, -2, "__gc");
-	lua_pushcfunction(L, cap_close);
-	lua_setfield(L, -2, "__close");
-	lua_pushcfunction(L, cap_tostring);
-	lua_setfield(L, -2, "__tostring");
-	lua_pop(L, 1);
+	lab_handle_mt(L, PCAP_MT, cap_methods, cap_close, NULL, cap_tostring);
 	lua_pushcfunction(L, lab_pcap_open);
 	lua_setfield(L, -2, "pcap");
 }

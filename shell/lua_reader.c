@@ -410,32 +410,10 @@ static const luaL_Reg view_methods[] = {
     {NULL, NULL},
 };
 
-static void new_mt(lua_State *L, const char *name, const luaL_Reg *methods,
-                   lua_CFunction gc, lua_CFunction len, lua_CFunction tostring)
-{
-	luaL_newmetatable(L, name);
-	lua_newtable(L);
-	luaL_setfuncs(L, methods, 0);
-	lua_setfield(L, -2, "__index");
-	if (gc) {
-		lua_pushcfunction(L, gc);
-		lua_setfield(L, -2, "__gc");
-		lua_pushcfunction(L, gc);
-		lua_setfield(L, -2, "__close");
-	}
-	if (len) {
-		lua_pushcfunction(L, len);
-		lua_setfield(L, -2, "__len");
-	}
-	lua_pushcfunction(L, tostring);
-	lua_setfield(L, -2, "__tostring");
-	lua_pop(L, 1);
-}
-
 void lab_reader_register(lua_State *L)
 {
-	new_mt(L, READER_MT, reader_methods, reader_close, reader_avail, reader_tostring);
-	new_mt(L, VIEW_MT, view_methods, NULL, view_len, view_tostring);
+	lab_handle_mt(L, READER_MT, reader_methods, reader_close, reader_avail, reader_tostring);
+	lab_handle_mt(L, VIEW_MT, view_methods, NULL, view_len, view_tostring);
 	lua_pushcfunction(L, lab_reader_new);
 	lua_setfield(L, -2, "reader");
 }

@@ -358,16 +358,5 @@ void lab_region_register(lua_State *L)
 	lua_setfield(L, -2, "__close");
 	lua_pop(L, 1);
 
-	luaL_newmetatable(L, LAB_BUFFER_MT);
-	luaL_newlib(L, buffer_methods);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, buffer_gc);
-	lua_setfield(L, -2, "__gc");
-	lua_pushcfunction(L, buffer_gc);
-	lua_setfield(L, -2, "__close");
-	lua_pushcfunction(L, buffer_len);
-	lua_setfield(L, -2, "__len");
-	lua_pushcfunction(L, buffer_tostring);
-	lua_setfield(L, -2, "__tostring");
-	lua_pop(L, 1);
+	lab_handle_mt(L, LAB_BUFFER_MT, buffer_methods, buffer_gc, buffer_len, buffer_tostring);
 }

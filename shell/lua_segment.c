@@ -736,18 +736,7 @@ static const luaL_Reg segs_methods[] = {
 
 void lab_segment_register(lua_State *L)
 {
-	luaL_newmetatable(L, SEGS_MT);
-	luaL_newlib(L, segs_methods);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, segs_gc);
-	lua_setfield(L, -2, "__gc");
-	lua_pushcfunction(L, segs_gc);
-	lua_setfield(L, -2, "__close");
-	lua_pushcfunction(L, segs_len);
-	lua_setfield(L, -2, "__len");
-	lua_pushcfunction(L, segs_tostring);
-	lua_setfield(L, -2, "__tostring");
-	lua_pop(L, 1);
+	lab_handle_mt(L, SEGS_MT, segs_methods, segs_gc, segs_len, segs_tostring);
 	lua_pushcfunction(L, lab_segment);
 	lua_setfield(L, -2, "segment");
 }

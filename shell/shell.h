@@ -194,6 +194,11 @@ bool signals_terminate(void);      /* SIGTERM arrived: leave */
  * table at -1. */
 void lab_lessons_register(lua_State *L);
 
+/* lua_lab.c: the metatable of a handle type (methods, __gc = __close,
+ * __len, __tostring; gc and len may be NULL). */
+void lab_handle_mt(lua_State *L, const char *name, const luaL_Reg *methods,
+		   lua_CFunction gc, lua_CFunction len, lua_CFunction tostring);
+
 /* lua_crypto.c: lab.crypto (libsodium). */
 void lab_crypto_register(lua_State *L);
 
