@@ -393,7 +393,9 @@ function C.run(line)
   for w in line:gmatch("%S+") do args[#args + 1] = w end
   local name = table.remove(args, 1)
   local rest = line:match("^%s*%S+(.*)$") or ""
-  return C.byname[name].fn(args, rest)
+  local c = C.byname[name or ""]
+  if not c then fail("'%s' is not a command - type help for the list", tostring(name)) end
+  return c.fn(args, rest)
 end
 
 C.shows = { "rings", "owners", "stats", "ledger", "arp", "tcp", "packet" }

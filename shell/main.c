@@ -4,6 +4,7 @@
  *   ringlab                      the REPL
  *   ringlab script.lua [args]    run a script (args in the global `arg`)
  *   ringlab -e CODE              run CODE (may be repeated)
+ *   ringlab -c COMMAND           run a prompt command, e.g. -c 'open sim'
  *   ringlab -i script.lua        run the script, then stay interactive
  *   ringlab --watch script.lua   run it under the live view (watch.lua)
  *   ringlab testbed ARGS...      require("ringlab.testbed").main({ARGS})
@@ -39,6 +40,7 @@ struct options {
 	const char *netns;
 	const char *script;
 	const char *exprs[32];
+	bool is_command[32]; /* -c: a prompt command, not Lua */
 	int nexprs;
 	bool interactive;
 	bool testbed;
@@ -58,6 +60,7 @@ static void usage(FILE *out)
 	    "  (nothing)          start the interactive prompt (type help there)\n"
 	    "  script.lua args    run a Lua script; args are in the global `arg`\n"
 	    "  -e CODE            run a line of Lua (may be given more than once)\n"
+	    "  -c COMMAND         run a prompt command, e.g. -c 'open sim' (repeatable)\n"
 	    "  -i                 stay interactive after the script or -e\n"
 	    "  --watch            run the script under the live view (ringlab.watch)\n"
 	    "  --netns NAME       run inside the network namespace NAME (needs root)\n"
@@ -96,14 +99,16 @@ static void parse(int argc, char **argv, struct options *o)
 			o->interactive = true;
 		} else if (!strcmp(a, "--watch")) {
 			o->watch = true;
-		} else if (!strcmp(a, "-e") || !strcmp(a, "--netns")) {
+		} else if (!strcmp(a, "-e") || !strcmp(a, "-c") || !strcmp(a, "--netns")) {
 			if (i + 1 >= argc)
 				die(2, "%s needs an argument - see ringlab --help", a,
 				    NULL);
-			if (a[1] == 'e' && o->nexprs < 32)
-				o->exprs[o->nexprs++] = argv[++i];
-			else if (a[1] == '-')
+			if (a[1] == '-') {
 				o->netns = argv[++i];
+			} else if (o->nexprs < 32) {
+				o->is_command[o->nexprs] = a[1] == 'c';
+				o->exprs[o->nexprs++] = argv[++i];
+			}
 		} else if (!strcmp(a, "--")) {
 			i++;
 			break;
@@ -258,9 +263,27 @@ static int docall(lua_State *L, int nargs, int nres)
 	return rc;
 }
 
+/* -c COMMAND: require("ringlab.commands").run(COMMAND), as the prompt does. */
+static int run_command(lua_State *L, const char *line)
+{
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "ringlab.commands");
+	if (docall(L, 1, 1) != LUA_OK)
+		return 1;
+	lua_getfield(L, -1, "run");
+	lua_remove(L, -2);
+	lua_pushstring(L, line);
+	return docall(L, 1, 0) != LUA_OK;
+}
+
 static int run_exprs(lua_State *L, const struct options *o)
 {
 	for (int i = 0; i < o->nexprs; i++) {
+		if (o->is_command[i]) {
+			if (run_command(L, o->exprs[i]))
+				return 1;
+			continue;
+		}
 		if (luaL_loadbuffer(L, o->exprs[i], strlen(o->exprs[i]),
 		                    "=(command line)") != LUA_OK) {
 			fprintf(stderr, "ringlab: %s\n", lua_tostring(L, -1));
