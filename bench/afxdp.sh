@@ -46,7 +46,7 @@ for f in "$RINGLAB" "$ENGINE" "$PPS"; do
 done
 command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd not found (apt install dpdk)"; exit 1; }
 
-GENPPS=$PPS GENENGINE=$ENGINE
+GENPPS=$PPS GENENGINE=$ENGINE TESTPMD_PREFIX=rlbench
 . "$here/lib.sh"
 trap bench_down EXIT
 trap 'exit 130' INT TERM
@@ -58,7 +58,7 @@ bench_testbed_up
 testpmd() {
 	key=$([ "$1" = txonly ] && echo Tx-pps || echo Rx-pps)
 	timeout -s INT $((secs + 5)) ip netns exec $LAB dpdk-testpmd --no-huge -m 512 --no-pci \
-		--file-prefix=rlbench -l 0-1 --vdev net_af_xdp0,iface=${NAME}0 -- \
+		--file-prefix=$TESTPMD_PREFIX -l 0-1 --vdev net_af_xdp0,iface=${NAME}0 -- \
 		--forward-mode="$1" --burst="$2" --txpkts=64 --stats-period=1 \
 		--total-num-mbufs=16384 >"$TMP/testpmd.log" 2>&1 &
 	tp=$!

@@ -73,13 +73,9 @@ for f in "$RINGLAB" "$ENGINE" "$AFXDP" "$PPS" "$GENPPS"; do
 done
 command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd not found (apt install dpdk)"; exit 1; }
 
-GENENGINE=$AFXDP
+GENENGINE=$AFXDP TESTPMD_PREFIX=rlbench-dpdk
 . "$here/lib.sh"
-down() {
-	rm -rf /var/run/dpdk/rlbench-dpdk # testpmd leaves its runtime directory
-	bench_down
-}
-trap down EXIT
+trap bench_down EXIT
 trap 'exit 130' INT TERM
 bench_testbed_up
 XDP=net_af_xdp0,iface=${NAME}0
@@ -96,7 +92,7 @@ testpmd() {
 	if [ "$ns" = - ]; then pre=; else pre="ip netns exec $ns"; fi
 	# shellcheck disable=SC2086
 	timeout -s INT $((secs + 5)) $pre dpdk-testpmd --no-huge -m 512 --no-pci \
-		--file-prefix=rlbench-dpdk -l 0-1 $vdevs -- --forward-mode="$mode" \
+		--file-prefix=$TESTPMD_PREFIX -l 0-1 $vdevs -- --forward-mode="$mode" \
 		--txpkts=64 --stats-period=1 --total-num-mbufs=$MBUFS >"$TMP/testpmd.log" 2>&1 &
 	tp=$!
 	sleep 2.5

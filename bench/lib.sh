@@ -1,9 +1,11 @@
 # lib.sh - what bench/afxdp.sh and bench/dpdk.sh share; sourced, not run.
 #
-# They set RINGLAB, NAME, LAB, PEER, TMP, GENPPS (bench_afxdp_pps) and
-# GENENGINE (ringlab-engine-afxdp.so) first. Provides:
+# They set RINGLAB, NAME, LAB, PEER, TMP, GENPPS (bench_afxdp_pps),
+# GENENGINE (ringlab-engine-afxdp.so) and TESTPMD_PREFIX (testpmd's
+# --file-prefix) first. Provides:
 #   bench_testbed_up     a fresh testbed $NAME; sets LAB_MAC
-#   bench_down           kill the generator, take the testbed down, rm TMP
+#   bench_down           kill the generator, take the testbed down, remove
+#                        TMP and the runtime directory testpmd leaves
 #   ticks PID            CPU ticks (user + system, all threads) of a process
 #   generator SECS       flood ${NAME}0 from the peer side for SECS seconds:
 #                        an AF_XDP txonly sender on ${NAME}1, on CPU 0
@@ -20,7 +22,7 @@ bench_testbed_up() {
 bench_down() {
 	[ -n "${GEN:-}" ] && kill "$GEN" 2>/dev/null && wait "$GEN" 2>/dev/null
 	"$RINGLAB" testbed down name=$NAME force=true >/dev/null
-	rm -rf "$TMP"
+	rm -rf "/var/run/dpdk/$TESTPMD_PREFIX" "$TMP"
 }
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
