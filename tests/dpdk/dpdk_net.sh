@@ -22,33 +22,16 @@
 #                and 198.18.0.1 is the lab stack's alone (it answers ARP).
 # Environment (set by CMake): RINGLAB TESTBED_LUA PLUGIN_DIR PYTHON PEER
 set -u
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: needs root"
-	exit 77
-fi
 NAME=$1 CASE=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
-LAB=$NAME-lab PEERNS=$NAME-peer IF=${NAME}0 PIF=${NAME}1
-tb() { lua5.4 "$TESTBED_LUA" "$PLUGIN_DIR" "$@"; }
-TMP=$(mktemp -d)
+. "$HERE/../net/case_lib.sh"
 BG=
-
-leftovers() {
-	bad=0
-	if ip netns list | grep -Eq "^($LAB|$PEERNS)( |\$)"; then
-		echo "FAIL: a namespace of testbed $NAME is left"; bad=1
-	fi
-	if ip -o link show | grep -Eq ": ($IF|$PIF|${NAME}t)[@:]"; then
-		echo "FAIL: a link of testbed $NAME is left in the root namespace"; bad=1
-	fi
-	return $bad
-}
 
 finish() {
 	rc=$?
 	if [ -n "$BG" ]; then kill "$BG" 2>/dev/null; wait "$BG" 2>/dev/null; fi
 	tb down name="$NAME" || rc=1
-	leftovers || rc=1
+	leftovers "${NAME}t" || rc=1
 	rm -rf "$TMP"
 	[ $rc = 0 ] && echo "dpdk_net $NAME $CASE: PASS" || echo "dpdk_net $NAME $CASE: FAIL ($rc)"
 	exit $rc

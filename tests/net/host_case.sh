@@ -17,39 +17,11 @@
 # namespace, no link, no XDP program. Needs root (else exit 77).
 # Environment (set by CMake): RINGLAB TESTBED_LUA PLUGIN_DIR PYTHON
 set -u
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: needs root"
-	exit 77
-fi
 NAME=$1 CASE=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
-LAB=$NAME-lab PEER=$NAME-peer IF=${NAME}0 PIF=${NAME}1
-tb() { lua5.4 "$TESTBED_LUA" "$PLUGIN_DIR" "$@"; }
-TMP=$(mktemp -d)
+. "$HERE/case_lib.sh"
+PEER=$PEERNS
 BG=
-
-no_xdp() {
-	if ip -n "$LAB" -d link show dev "$IF" 2>/dev/null | grep -q 'prog/xdp'; then
-		echo "FAIL: an XDP program is still attached to $IF:"
-		ip -n "$LAB" -d link show dev "$IF"
-		return 1
-	fi
-	return 0
-}
-
-leftovers() {
-	bad=0
-	if ip netns list | grep -Eq "^($LAB|$PEER)( |\$)"; then
-		echo "FAIL: a namespace of testbed $NAME is left:"; ip netns list; bad=1
-	fi
-	if ip -d -o link show | grep -Eq ": ($IF|$PIF)[@:]"; then
-		echo "FAIL: a link of testbed $NAME is left in the root namespace"; bad=1
-	fi
-	if ip -d -o link show | grep -E ": ($IF|$PIF)[@:]" | grep -q xdp; then
-		echo "FAIL: an XDP program of testbed $NAME is left"; bad=1
-	fi
-	return $bad
-}
 
 finish() {
 	rc=$?
@@ -63,11 +35,6 @@ finish() {
 }
 trap finish EXIT
 trap 'exit 130' INT TERM
-
-wait_for() { # file, tenths of a second
-	for _ in $(seq "$2"); do [ -e "$1" ] && return 0; sleep 0.1; done
-	echo "FAIL: $1 did not appear"; return 1
-}
 
 tb down name="$NAME" force=true >/dev/null 2>&1
 case $CASE in

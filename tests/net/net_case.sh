@@ -13,26 +13,10 @@
 # Environment (set by CMake): DRIVE ENGINE PEER TESTBED_LUA PLUGIN_DIR PYTHON
 # RINGLAB LUA_ECHO
 set -u
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: needs root"
-	exit 77
-fi
 NAME=$1 MTU=$2 CASE=$3 SIZE=$4 COUNT=$5
 shift 5
-tb() { lua5.4 "$TESTBED_LUA" "$PLUGIN_DIR" "$@"; }
-TMP=$(mktemp -d)
+. "$(dirname "$0")/case_lib.sh"
 PEER_PID=
-
-leftovers() {
-	bad=0
-	if ip netns list | grep -Eq "^($NAME-lab|$NAME-peer)( |\$)"; then
-		echo "FAIL: a namespace of testbed $NAME is left:"; ip netns list; bad=1
-	fi
-	if ip -o link show | grep -Eq ": ($NAME""0|$NAME""1)[@:]"; then
-		echo "FAIL: a link of testbed $NAME is left in the root namespace"; bad=1
-	fi
-	return $bad
-}
 
 finish() {
 	rc=$?

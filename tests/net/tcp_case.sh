@@ -23,15 +23,10 @@
 # always taken down. Needs root (else exit 77).
 # Environment (set by CMake): RINGLAB TESTBED_LUA PLUGIN_DIR PYTHON
 set -u
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: needs root"
-	exit 77
-fi
 NAME=$1 CASE=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
-LAB=$NAME-lab PEER=$NAME-peer IF=${NAME}0 PIF=${NAME}1
-tb() { lua5.4 "$TESTBED_LUA" "$PLUGIN_DIR" "$@"; }
-TMP=$(mktemp -d)
+. "$HERE/case_lib.sh"
+PEER=$PEERNS
 BG=
 
 finish() {
@@ -42,20 +37,13 @@ finish() {
 	done
 	sleep 0.2
 	tb down name="$NAME" force=true >/dev/null || rc=1
-	if ip netns list | grep -Eq "^($LAB|$PEER)( |\$)"; then
-		echo "FAIL: a namespace of testbed $NAME is left"; rc=1
-	fi
+	leftovers || rc=1
 	rm -rf "$TMP"
 	[ $rc = 0 ] && echo "tcp_case $NAME $CASE: PASS" || echo "tcp_case $NAME $CASE: FAIL ($rc)"
 	exit $rc
 }
 trap finish EXIT
 trap 'exit 130' INT TERM
-
-wait_for() { # file, tenths of a second
-	for _ in $(seq "$2"); do [ -e "$1" ] && return 0; sleep 0.1; done
-	echo "FAIL: $1 did not appear"; return 1
-}
 
 if [ "$CASE" = demo ]; then
 	"$RINGLAB" "$HERE/../../scripts/http_strategies.lua" afxdp
