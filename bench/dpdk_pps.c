@@ -21,7 +21,11 @@
  *   dpdk_pps ENGINE.so txonly|rxonly|txrx SECONDS [key=value...]
  *
  * key=value: dst_mac= src_ip= dst_ip= dst_port= (the frame), batch=N,
- * frames=N (the region, 8192), fill=N (frames kept offered for receive:
+ * frames=N (the region, 8192), frame_size=N (2048), headroom=N (128:
+ * DPDK's RTE_PKTMBUF_HEADROOM, where dpdk-testpmd's packets start too; the
+ * engine raises it to what the objects layout needs - on this machine's
+ * CPU headroom=256 measured up to a third slower, an address-aliasing
+ * effect, not work), fill=N (frames kept offered for receive:
  * rxonly 512, or what the PMD takes when it starts - net_af_xdp 2048 -
  * for txonly too), and anything else goes to the engine (vdev=,
  * lcores=, rx_desc=...). Prints one line: "ringlab C txonly (VDEV)
@@ -57,7 +61,7 @@ static void die(const char *what, const struct rl_err *err)
 static bool bench_key(const char *a)
 {
 	static const char *const keys[] = {"dst_mac=", "src_ip=", "dst_ip=", "dst_port=",
-					   "batch=", "frames=", "fill="};
+					   "batch=", "frames=", "fill=", "frame_size=", "headroom="};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!strncmp(a, keys[i], strlen(keys[i])))
@@ -67,7 +71,11 @@ static bool bench_key(const char *a)
 
 static void open_engines(const char *so, bool pair, uint32_t frames, int argc, char **argv)
 {
-	struct rl_region_params p = {.frames = frames, .frame_size = 2048, .headroom = 256};
+	struct rl_region_params p = {
+		.frames = frames,
+		.frame_size = (uint32_t)atoi(bench_opt(argc, argv, 4, "frame_size", "2048")),
+		.headroom = (uint32_t)atoi(bench_opt(argc, argv, 4, "headroom", "128")),
+	};
 	struct rl_kv kv[32];
 	struct rl_open_args a = {.kv = kv};
 	struct rl_err err;

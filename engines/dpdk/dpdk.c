@@ -265,34 +265,33 @@ int dpdk_ready(struct rl_engine *e, struct rl_err *err)
 	return dpdk_port_start(e, err);
 }
 
-/* What tx_taken does with a packet the PMD took: a one-frame packet is its
- * frame number; otherwise one of these. */
-#define TX_CHAIN UINT32_MAX       /* walk the chain (dpdk_after_tx) */
-#define TX_NONE (UINT32_MAX - 1) /* no region frames in it */
-
-/* After rte_eth_tx_burst took the first `sent` packets: frames the PMD has
- * not freed already (those are comp now) are inside the NIC. The owner of
- * each frame moves, the counts once for the burst. */
 static void tx_counted(struct rl_engine *e, uint16_t sent, uint64_t sum, uint64_t takes);
 
-static void tx_taken(struct rl_engine *e, struct rte_mbuf **pkts, const uint32_t *frame,
-		     const uint32_t *bytes, uint16_t sent, uint64_t takes)
+/* After rte_eth_tx_burst took the first `sent` packets (sum bytes): frames
+ * the PMD has not freed already (those are comp now) are inside the NIC.
+ * Bit i of chain: packet i is not plain, walk it (dpdk_after_tx). The
+ * owner of each frame moves, the counts once for the burst. */
+static void tx_taken(struct rl_engine *e, struct rte_mbuf **pkts, uint64_t chain,
+		     uint64_t sum, uint16_t sent, uint64_t takes)
 {
 	struct rl_region *r = &e->p->region;
 	uint8_t *owner = r->owner;
-	uint64_t sum = 0;
 	uint32_t nic = 0;
 
 	for (uint16_t i = 0; i < sent; i++) {
-		uint32_t f = frame[i];
+		uint32_t f;
 
-		if (f == TX_CHAIN)
+		if (chain >> i & 1) {
 			dpdk_after_tx(e, pkts[i]);
-		else if (f != TX_NONE && owner[f] == RL_OWN_TX) {
+			continue;
+		}
+		/* a plain packet: its one frame (the mbuf may be freed already,
+		 * but its buffer address never changes) */
+		f = dpdk_mbuf_frame(e, pkts[i]);
+		if (owner[f] == RL_OWN_TX) {
 			owner[f] = RL_OWN_NIC;
 			nic++;
 		}
-		sum += bytes[i];
 	}
 	r->count[RL_OWN_TX] -= nic;
 	r->count[RL_OWN_NIC] += nic;
@@ -345,9 +344,9 @@ static uint16_t tx_burst(struct rl_engine *e, struct rte_mbuf **pkts, uint16_t n
 int dpdk_flush(struct rl_engine *e)
 {
 	struct rte_mbuf *pkts[DPDK_BURST];
-	uint32_t bytes[DPDK_BURST], frames[DPDK_BURST], frame[DPDK_BURST];
+	uint32_t bytes[DPDK_BURST], frames[DPDK_BURST];
 	uint16_t n = 0, sent;
-	uint64_t takes;
+	uint64_t takes, sum = 0;
 
 	/* Read lengths and mark the frames sent before the PMD sees them: it
 	 * may free them (our mempool driver then moves them to comp) inside
@@ -356,7 +355,6 @@ int dpdk_flush(struct rl_engine *e)
 		pkts[n] = e->txq.pkt[(e->txq.head + n) % DPDK_STAGE];
 		bytes[n] = pkts[n]->pkt_len;
 		frames[n] = dpdk_region_segs(e, pkts[n]);
-		frame[n] = frames[n] ? TX_CHAIN : TX_NONE;
 		dpdk_mark_sent(e, pkts[n++], true);
 	}
 	if (!n) {
@@ -369,7 +367,9 @@ int dpdk_flush(struct rl_engine *e)
 	sent = tx_burst(e, pkts, n, &takes);
 	for (uint16_t i = sent; i < n; i++)
 		dpdk_mark_sent(e, pkts[i], false);
-	tx_taken(e, pkts, frame, bytes, sent, takes);
+	for (uint16_t i = 0; i < sent; i++)
+		sum += bytes[i];
+	tx_taken(e, pkts, UINT64_MAX, sum, sent, takes); /* walk each one */
 	for (uint16_t i = 0; i < sent; i++)
 		q_pop(&e->txq, frames[i]);
 	return sent;
@@ -653,94 +653,170 @@ static uint32_t pkt_descs(const struct rl_desc *d, uint32_t n)
 	return k < n ? k + 1 : 0; /* 0: the last descriptor says more follow */
 }
 
+/* The plain packets at the front of d - one descriptor, inside one frame,
+ * behind the mbuf, held by the program - up to max of them: each mbuf set,
+ * each frame app -> tx and marked sent (before the PMD may free it), the
+ * counts once. Returns how many; stops at the first packet that is not
+ * plain (dpdk_chain takes it, or says what is wrong with it) and, pinned,
+ * at a frame whose mbuf is not as DPDK's free left it (*unclean: the
+ * caller writes it anew and goes on - no call inside this loop, so its
+ * locals stay in registers).
+ *
+ * Made once per layout and mbuf marking (the constant arguments). Pinned:
+ * the buffer is the whole frame, so data_off is the offset in the frame,
+ * and the mbuf goes marked direct to a PMD that never attaches to what it
+ * is sent (direct): DPDK's free then skips its pinned external buffer
+ * path, which costs dpdk-testpmd itself ~14% on net_null (--mp-alloc=xbuf,
+ * bench/dpdk.sh). Objects: the mbuf sits in the frame, where the program
+ * may have written over it, so it is always written anew (and is direct
+ * anyway). */
+static inline __attribute__((always_inline)) uint32_t
+tx_plain_as(struct dpdk_pool *p, const struct rl_desc *d, uint32_t max,
+	    struct rte_mbuf **pkts, uint64_t *sum, bool *unclean, const bool pinned,
+	    const bool direct)
+{
+	struct rl_region *r = &p->region;
+	uint8_t *owner = r->owner, *sent = p->sent;
+	const uint32_t *free_pos = r->free_pos;
+	struct rte_mbuf *const *mbuf = p->mbuf;
+	uint64_t *tx_addr = p->tx_addr, total = 0;
+	uint32_t frames = r->frames, shift = r->frame_shift, fmask = r->frame_size - 1;
+	uint32_t hdr = pinned ? 0 : p->hdr, i;
+
+	for (i = 0; i < max; i++) {
+		uint64_t addr = d[i].addr;
+		uint32_t len = d[i].len, f = (uint32_t)(addr >> shift), off = (uint32_t)addr & fmask;
+		struct rte_mbuf *m;
+
+		if (__builtin_expect((d[i].options & RL_DESC_CONTD) || f >= frames ||
+				     (!pinned && off < hdr) || off + len > fmask + 1 ||
+				     owner[f] != RL_OWN_APP || free_pos[f] != RL_NOT_FREE, 0))
+			break;
+		m = mbuf[f];
+		if (pinned) {
+			if (__builtin_expect(!dpdk_mbuf_clean_tx(m), 0)) {
+				*unclean = true;
+				break;
+			}
+			m->ol_flags = direct ? 0 : RTE_MBUF_F_EXTERNAL;
+			m->data_off = (uint16_t)off;
+		} else {
+			dpdk_pool_fresh(p, f);
+			m->data_off = (uint16_t)((r->base + addr) - (uint8_t *)m->buf_addr);
+		}
+		m->data_len = (uint16_t)len;
+		m->pkt_len = len;
+		tx_addr[f] = addr;
+		sent[f] = 1;
+		owner[f] = RL_OWN_TX;
+		pkts[i] = m;
+		total += len;
+	}
+	r->count[RL_OWN_APP] -= i;
+	r->count[RL_OWN_TX] += i;
+	*sum += total;
+	return i;
+}
+
+/* The three, each out of line: its loop gets the registers to itself. */
+static __attribute__((noinline)) uint32_t
+tx_plain_direct(struct dpdk_pool *p, const struct rl_desc *d, uint32_t max,
+		struct rte_mbuf **pkts, uint64_t *sum, bool *unclean)
+{
+	return tx_plain_as(p, d, max, pkts, sum, unclean, true, true);
+}
+
+static __attribute__((noinline)) uint32_t
+tx_plain_pinned(struct dpdk_pool *p, const struct rl_desc *d, uint32_t max,
+		struct rte_mbuf **pkts, uint64_t *sum, bool *unclean)
+{
+	return tx_plain_as(p, d, max, pkts, sum, unclean, true, false);
+}
+
+static __attribute__((noinline)) uint32_t
+tx_plain_objects(struct dpdk_pool *p, const struct rl_desc *d, uint32_t max,
+		 struct rte_mbuf **pkts, uint64_t *sum, bool *unclean)
+{
+	return tx_plain_as(p, d, max, pkts, sum, unclean, false, false);
+}
+
+static uint32_t tx_plain(struct rl_engine *e, const struct rl_desc *d, uint32_t max,
+			 struct rte_mbuf **pkts, uint64_t *sum)
+{
+	struct dpdk_pool *p = e->p;
+	uint32_t (*run)(struct dpdk_pool *, const struct rl_desc *, uint32_t,
+			struct rte_mbuf **, uint64_t *, bool *) =
+		p->layout != DPDK_LAYOUT_PINNED ? tx_plain_objects
+		: e->pmd.direct_ok		? tx_plain_direct
+						: tx_plain_pinned;
+	uint32_t done = 0;
+
+	for (;;) {
+		bool unclean = false;
+
+		done += run(p, d + done, max - done, pkts + done, sum, &unclean);
+		if (!unclean)
+			return done;
+		dpdk_pool_fresh(p, rl_region_frame(&p->region, d[done].addr));
+	}
+}
+
 /* tx when nothing waits in the staging queue: up to a burst of packets go
- * from the descriptors straight to rte_eth_tx_burst in one pass (a
- * one-descriptor packet checked, its mbuf set, its frame app -> tx), and
+ * from the descriptors straight to rte_eth_tx_burst - runs of plain
+ * packets through tx_plain, any other packet chained by dpdk_chain - and
  * only what the PMD does not take is staged. Returns the descriptors
  * taken; *more: the PMD took every packet and more descriptors follow. */
 static uint32_t tx_direct(struct rl_engine *e, const struct rl_desc *d, uint32_t n,
 			  bool *more, int *rc, struct rl_err *err)
 {
 	struct dpdk_pool *p = e->p;
-	struct rl_region *r = &p->region;
 	struct rte_mbuf *pkts[DPDK_BURST];
-	uint32_t frame[DPDK_BURST], descs[DPDK_BURST], bytes[DPDK_BURST];
-	uint32_t done = 0, np = 0, one = 0;
+	uint64_t chain = 0; /* bit i: packet i is a chain (DPDK_BURST == 64) */
+	uint32_t done = 0, np = 0;
 	uint16_t sent;
 	uint64_t takes, freed0, sum = 0;
-	/* the region in locals: the byte stores below may alias anything */
-	uint8_t *base = r->base, *owner = r->owner, *sent_flag = p->sent;
-	const uint32_t *free_pos = r->free_pos;
-	struct rte_mbuf *const *mbuf = p->mbuf;
-	uint64_t *tx_addr = p->tx_addr, rsize = r->size;
-	uint32_t shift = r->frame_shift, fsize = r->frame_size, hdr = p->hdr;
 
 	*more = false;
 	while (np < DPDK_BURST && done < n) {
-		const struct rl_desc *x = d + done;
+		uint32_t want = n - done < DPDK_BURST - np ? n - done : DPDK_BURST - np;
+		uint32_t k = tx_plain(e, d + done, want, pkts + np, &sum);
 
-		uint64_t addr = x->addr;
-		uint32_t len = x->len;
-		uint32_t f = (uint32_t)(addr >> shift);
-		uint64_t off = addr & (fsize - 1);
-
-		/* desc_ok, from locals: one frame, behind the mbuf, held */
-		if (__builtin_expect(!(x->options & RL_DESC_CONTD) && addr < rsize &&
-				     off >= hdr && off + len <= fsize &&
-				     owner[f] == RL_OWN_APP && free_pos[f] == RL_NOT_FREE, 1)) {
-			struct rte_mbuf *m = mbuf[f];
-
-			if (!dpdk_pool_clean(p, m))
-				dpdk_pool_fresh(p, f);
-			m->data_off = (uint16_t)((base + addr) - (uint8_t *)m->buf_addr);
-			m->data_len = (uint16_t)len;
-			m->pkt_len = len;
-			tx_addr[f] = addr;
-			sent_flag[f] = 1; /* before the PMD may free it */
-			owner[f] = RL_OWN_TX;
-			one++;
-			pkts[np] = m;
-			frame[np] = f;
-			descs[np] = 1;
-			bytes[np] = len;
-			sum += len;
-			done++;
-			np++;
-			continue;
-		} else {
-			uint32_t k = pkt_descs(x, n - done);
-
-			/* k == 0: dpdk_tx explains */
-			if (!k || (*rc = dpdk_chain(e, x, k, &pkts[np], err)) < 0)
-				break;
-			dpdk_mark_sent(e, pkts[np], true);
-			frame[np] = TX_CHAIN;
-			descs[np] = k;
-		}
-		bytes[np] = x->len;
-		for (uint32_t j = 1; j < descs[np]; j++)
-			bytes[np] += x[j].len;
-		done += descs[np++];
+		np += k;
+		done += k;
+		if (k == want)
+			break;
+		/* not plain: a chain, or something dpdk_tx explains (k == 0) */
+		k = pkt_descs(d + done, n - done);
+		if (!k || (*rc = dpdk_chain(e, d + done, k, &pkts[np], err)) < 0)
+			break;
+		dpdk_mark_sent(e, pkts[np], true);
+		sum += pkts[np]->pkt_len;
+		chain |= 1ull << np;
+		done += k;
+		np++;
 	}
-	r->count[RL_OWN_APP] -= one;
-	r->count[RL_OWN_TX] += one;
 	if (!np)
 		return 0;
 	freed0 = p->tx_freed;
 	sent = tx_burst(e, pkts, (uint16_t)np, &takes);
-	if (sent == np && one == np && p->tx_freed - freed0 == np)
+	if (sent == np && !chain && p->tx_freed - freed0 == np) {
 		tx_counted(e, sent, sum, takes); /* the PMD freed every frame
 						  * inside tx_burst (net_null):
 						  * all comp already, no owner
 						  * left to move */
-	else
-		tx_taken(e, pkts, frame, bytes, sent, takes);
+	} else {
+		/* the bytes of what it did not take (still ours, intact) */
+		for (uint32_t i = sent; i < np; i++)
+			sum -= pkts[i]->pkt_len;
+		tx_taken(e, pkts, chain, sum, sent, takes);
+	}
 	for (uint32_t i = sent; i < np; i++) { /* the PMD's queue is full: stage */
-		if (frame[i] == TX_CHAIN)
+		if (chain >> i & 1)
 			dpdk_mark_sent(e, pkts[i], false);
 		else
-			p->sent[frame[i]] = 0;
-		dpdk_q_push(&e->txq, pkts[i], descs[i]); /* room: the queue was empty */
+			p->sent[dpdk_mbuf_frame(e, pkts[i])] = 0;
+		/* room: the queue was empty */
+		dpdk_q_push(&e->txq, pkts[i], dpdk_region_segs(e, pkts[i]));
 	}
 	*more = sent == np && done < n && *rc == 0;
 	return done;
@@ -888,52 +964,80 @@ static int dpdk_rx(struct rl_engine *e, struct rl_desc *out, uint32_t max,
 	return (int)done;
 }
 
-static int dpdk_complete(struct rl_engine *e, uint64_t *addrs, uint32_t max,
-			 struct rl_err *err)
+/* The common case of complete: frames the PMD freed after sending, comp ->
+ * app and back to the region's pool (rl_region_release), in a loop with no
+ * call in it; the counts once. Returns how many; stops at the first frame
+ * the model did not expect there. */
+static inline __attribute__((always_inline)) uint32_t
+complete_as(struct dpdk_pool *p, uint64_t *addrs, uint32_t max, const bool want_addrs)
 {
-	struct dpdk_pool *p = e->p;
 	struct rl_region *r = &p->region;
 	uint8_t *owner = r->owner;
 	uint32_t *free_pos = r->free_pos, *free_stack = r->free_stack;
 	const uint16_t *pins = r->pins;
 	const uint32_t *comp = p->comp;
 	const uint64_t *tx_addr = p->tx_addr;
-	uint32_t n = 0, moved = 0, head = p->comp_head, tail, mask = p->comp_mask, nfree;
+	uint32_t n = 0, head = p->comp_head, mask = p->comp_mask, nfree = r->nfree;
+	uint32_t avail = p->comp_tail - head;
+
+	if (max > avail)
+		max = avail;
+	for (; n < max; n++) {
+		uint32_t f = comp[(head + n) & mask];
+
+		if (__builtin_expect(owner[f] != RL_OWN_COMP || free_pos[f] != RL_NOT_FREE, 0))
+			break;
+		if (want_addrs)
+			addrs[n] = tx_addr[f];
+		owner[f] = RL_OWN_APP;
+		if (pins[f] == 0) {
+			free_pos[f] = nfree;
+			free_stack[nfree++] = f;
+		}
+	}
+	r->nfree = nfree;
+	p->comp_head = head + n;
+	r->count[RL_OWN_COMP] -= n;
+	r->count[RL_OWN_APP] += n;
+	return n;
+}
+
+static __attribute__((noinline)) uint32_t complete_addrs(struct dpdk_pool *p, uint64_t *addrs,
+							 uint32_t max)
+{
+	return complete_as(p, addrs, max, true);
+}
+
+static __attribute__((noinline)) uint32_t complete_count(struct dpdk_pool *p, uint32_t max)
+{
+	return complete_as(p, NULL, max, false);
+}
+
+static int dpdk_complete(struct rl_engine *e, uint64_t *addrs, uint32_t max,
+			 struct rl_err *err)
+{
+	struct dpdk_pool *p = e->p;
+	uint32_t n = 0;
 
 	(void)err;
 	/* a PMD without tx_done_cleanup (net_null, ...) says so once a start */
 	if (e->started && !e->no_cleanup &&
 	    rte_eth_tx_done_cleanup(e->port, 0, 0) == -ENOTSUP)
 		e->no_cleanup = true;
-	tail = p->comp_tail;
-	nfree = r->nfree;
-	/* comp -> app and back to the pool (rl_region_release) frame by
-	 * frame, the counts once */
-	while (n < max && head != tail) {
-		uint32_t f = comp[head++ & mask];
+	for (;;) {
+		uint32_t f;
 
+		n += addrs ? complete_addrs(p, addrs + n, max - n) : complete_count(p, max - n);
+		if (n == max || p->comp_head == p->comp_tail)
+			return (int)n;
+		/* a frame the model did not expect in comp: the move says why */
+		f = p->comp[p->comp_head++ & p->comp_mask];
 		if (addrs)
-			addrs[n] = tx_addr[f];
-		if (__builtin_expect(owner[f] == RL_OWN_COMP && free_pos[f] == RL_NOT_FREE, 1)) {
-			owner[f] = RL_OWN_APP;
-			moved++;
-			if (pins[f] == 0) {
-				free_pos[f] = nfree;
-				free_stack[nfree++] = f;
-			}
-		} else {
-			r->nfree = nfree;
-			dpdk_pool_move(p, f, RL_OWN_COMP, RL_OWN_APP); /* says why */
-			rl_region_release(r, f, NULL);
-			nfree = r->nfree;
-		}
+			addrs[n] = p->tx_addr[f];
+		dpdk_pool_move(p, f, RL_OWN_COMP, RL_OWN_APP);
+		rl_region_release(&p->region, f, NULL);
 		n++;
 	}
-	r->nfree = nfree;
-	p->comp_head = head;
-	r->count[RL_OWN_COMP] -= moved;
-	r->count[RL_OWN_APP] += moved;
-	return (int)n;
 }
 
 static int dpdk_kick(struct rl_engine *e, struct rl_err *err)

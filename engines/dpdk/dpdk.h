@@ -67,6 +67,10 @@ struct dpdk_pmd_model {
 	                            * from the pool): its frees may gather in
 	                            * the mempool's cache, flushed to our driver
 	                            * in one bulk before tx_burst returns */
+	bool direct_ok;            /* it never attaches to nor clones a plain
+	                            * packet it is sent (no offload asked): in
+	                            * the pinned layout such a packet's mbuf
+	                            * may go marked direct (pool.c) */
 };
 
 /* How the region's frames and the mempool's mbufs are laid out (pool.c). */
@@ -229,6 +233,16 @@ static inline bool dpdk_pool_clean(const struct dpdk_pool *p, const struct rte_m
 	       m->tx_offload == 0;
 }
 
+/* Nearly the same, for a plain one-frame packet about to be sent from the
+ * pinned layout (the caller knows the layout): the mbuf may
+ * also be as DPDK frees a direct mbuf (no flag at all), after it went out
+ * marked direct (the pmd model's direct_ok) - it can go again as it is. */
+static inline bool dpdk_mbuf_clean_tx(const struct rte_mbuf *m)
+{
+	return !m->next && m->nb_segs == 1 && rte_mbuf_refcnt_read(m) == 1 &&
+	       (m->ol_flags & ~RTE_MBUF_F_EXTERNAL) == 0 && m->tx_offload == 0;
+}
+
 /* The state DPDK expects of the mbuf of a frame about to go to a PMD (what
  * rte_pktmbuf_reset writes, and both reference counts 1). In the objects
  * layout the program may have written over the header while it held the
@@ -244,6 +258,7 @@ static inline void dpdk_pool_fresh(struct dpdk_pool *p, uint32_t frame)
 	rte_mbuf_refcnt_set(m, 1);
 	rte_mbuf_ext_refcnt_set(m->shinfo, 1);
 	rte_pktmbuf_reset(m);
+	m->ol_flags = RTE_MBUF_F_EXTERNAL; /* pinned again, if it went direct */
 }
 
 /* The mempool cache of a pinned pool (tx_cache): inert - size and flush

@@ -147,54 +147,60 @@ static void pool_free(struct rte_mempool *mp)
 	mp->pool_data = NULL;
 }
 
-/* Frames the PMD frees, in bulk when it frees in bulk (and always in bulk
- * for a PMD that frees inside tx_burst: the tx cache below). The common
- * case, a sent frame coming back, moves tx/nic -> comp in one tight loop,
- * the counts once; anything else goes through frame_back, which says why. */
-static int pool_enqueue(struct rte_mempool *mp, void *const *objs, unsigned int n)
+/* The common case of pool_enqueue, a sent frame coming back (tx/nic ->
+ * comp), in one tight loop with no call in it; the counts once. Returns
+ * how many of objs it took; stops at the first other frame. */
+static __attribute__((noinline)) unsigned int enqueue_sent(struct dpdk_pool *p,
+							   void *const *objs, unsigned int n)
 {
-	struct dpdk_pool *p = mp->pool_data;
-	struct rl_region *r;
-	const uint8_t *base;
-	uint8_t *owner, *sent;
-	uint32_t *comp;
-	uint32_t tail, mask, shift, from_tx = 0, from_nic = 0;
+	struct rl_region *r = &p->region;
+	/* in locals: the byte stores below may alias anything */
+	const uint8_t *base = r->base;
+	uint8_t *owner = r->owner, *sent = p->sent;
+	uint32_t *comp = p->comp;
+	uint32_t tail = p->comp_tail, mask = p->comp_mask, shift = r->frame_shift;
+	uint32_t from_tx = 0;
+	unsigned int i;
 
-	if (p->populating)
-		return 0; /* objects being created; they become frames in obj_init */
-	r = &p->region;
-	base = r->base; /* in locals: the byte stores below may alias anything */
-	shift = r->frame_shift;
-	owner = r->owner;
-	sent = p->sent;
-	comp = p->comp;
-	mask = p->comp_mask;
-	tail = p->comp_tail;
-	for (unsigned int i = 0; i < n; i++) {
-		struct rte_mbuf *m = objs[i];
+	for (i = 0; i < n; i++) {
+		const struct rte_mbuf *m = objs[i];
 		uint32_t f = (uint32_t)((uint64_t)((const uint8_t *)m->buf_addr - base) >> shift);
 		uint8_t o = owner[f];
 
 		/* a frame owned by tx or nic is never free in the pool (free
 		 * frames are app's), so the owner alone proves the move */
-		if (__builtin_expect(sent[f] && (o == RL_OWN_TX || o == RL_OWN_NIC), 1)) {
-			from_tx += o == RL_OWN_TX;
-			from_nic += o == RL_OWN_NIC;
-			sent[f] = 0;
-			owner[f] = RL_OWN_COMP;
-			comp[tail++ & mask] = f;
-			continue;
-		}
-		p->comp_tail = tail;
-		frame_back(p, m);
-		tail = p->comp_tail;
+		if (__builtin_expect(!sent[f] || (o != RL_OWN_TX && o != RL_OWN_NIC), 0))
+			break;
+		from_tx += o == RL_OWN_TX;
+		sent[f] = 0;
+		owner[f] = RL_OWN_COMP;
+		comp[tail++ & mask] = f;
 	}
 	p->comp_tail = tail;
 	p->tx_freed += from_tx;
 	r->count[RL_OWN_TX] -= from_tx;
-	r->count[RL_OWN_NIC] -= from_nic;
-	r->count[RL_OWN_COMP] += from_tx + from_nic;
-	return 0;
+	r->count[RL_OWN_NIC] -= i - from_tx;
+	r->count[RL_OWN_COMP] += i;
+	return i;
+}
+
+/* Frames the PMD frees, in bulk when it frees in bulk (and always in bulk
+ * for a PMD that frees inside tx_burst: the tx cache below). Sent frames
+ * coming back go through enqueue_sent; anything else through frame_back,
+ * which says why. */
+static int pool_enqueue(struct rte_mempool *mp, void *const *objs, unsigned int n)
+{
+	struct dpdk_pool *p = mp->pool_data;
+	unsigned int i = 0;
+
+	if (p->populating)
+		return 0; /* objects being created; they become frames in obj_init */
+	for (;;) {
+		i += enqueue_sent(p, objs + i, n - i);
+		if (i == n)
+			return 0;
+		frame_back(p, objs[i++]);
+	}
 }
 
 static int pool_dequeue(struct rte_mempool *mp, void **objs, unsigned int n)

@@ -30,28 +30,28 @@ static const struct dpdk_pmd_model models[] = {
 	{"net_ring", "zerocopy", false, false, false, false, false, 0, RL_HOW_MEASURED,
 	 "net_ring passes mbuf pointers through an rte_ring: the receiver gets the "
 	 "sender's buffer, checked frame by frame",
-	 false},
+	 false, true},
 	{"net_null", "discard", false, false, false, false, true, 0, RL_HOW_DERIVED,
 	 "net_null frees what it is sent and receives fresh pool mbufs with only "
 	 "their lengths set: nothing is copied (unless copy=1)",
-	 true},
+	 true, true},
 	{"net_af_packet", "copy", true, true, true, true, false, 0, RL_HOW_DERIVED,
 	 "net_af_packet copies every packet between mbufs and its TPACKET ring; the "
 	 "kernel copies between that ring and its skbs",
-	 false},
+	 false, true},
 	{"net_tap", "copy", false, false, true, true, false, 1, RL_HOW_DERIVED,
 	 "net_tap moves packets with readv/writev on the tap fd straight from and into "
 	 "the frames: the kernel copies each one, the PMD itself copies nothing",
-	 false},
+	 false, true},
 	{"net_af_xdp", "zerocopy", false, false, true, true, true, 2048, RL_HOW_DERIVED,
 	 "net_af_xdp (22.11, unaligned-chunk build) lays its UMEM over this region's "
 	 "mempool: TX of one of its mbufs is a descriptor into the UMEM, RX hands over "
 	 "the UMEM chunk itself - it would copy only mbufs of another pool",
-	 false},
+	 false, false},
 	{"net_memif", "copy", true, true, false, false, false, 0, RL_HOW_DERIVED,
 	 "net_memif copies between mbufs and the shared-memory rings (zero-copy "
 	 "only in zero-copy=yes mode, where the peer's buffers are used)",
-	 false},
+	 false, true},
 };
 
 void dpdk_pmd_model(struct rl_engine *e)
@@ -59,7 +59,7 @@ void dpdk_pmd_model(struct rl_engine *e)
 	static const struct dpdk_pmd_model unknown = {
 		"", "unknown", false, false, false, false, false, 0, RL_HOW_DERIVED,
 		"this PMD is not in ringlab's table: its copies are unknown and counted as 0",
-		false};
+		false, false};
 
 	e->pmd = unknown;
 	for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++)
@@ -68,6 +68,7 @@ void dpdk_pmd_model(struct rl_engine *e)
 	if (strcmp(e->driver, "net_memif") == 0 && strstr(e->o.vdev, "zero-copy=yes")) {
 		e->pmd.driver_tx = e->pmd.driver_rx = false;
 		e->pmd.mode = "zerocopy";
+		e->pmd.direct_ok = false; /* it keeps our mbufs in its rings */
 	}
 	e->ledger.driver_how = e->pmd.how;
 	snprintf(e->ledger.driver_why, sizeof(e->ledger.driver_why), "%s", e->pmd.why);
