@@ -8,9 +8,15 @@
 # What each figure means (64-byte UDP frames throughout):
 #   net_null txonly  ringlab: take frames, write the 42 header bytes, tx,
 #                    complete; testpmd --forward-mode=txonly (which copies
-#                    the same 42 bytes of header template per packet). net_null frees what it
-#                    is sent inside tx_burst: the cost of making and
-#                    handing over packets, nothing else.
+#                    the same 42 bytes of header template per packet).
+#                    net_null frees what it is sent inside tx_burst: the
+#                    cost of making and handing over packets, nothing
+#                    else. ringlab's frames are pinned external buffers of
+#                    its mbufs; a plain packet goes to net_null with its
+#                    mbuf marked direct, so DPDK's free takes its short
+#                    path. A third line, testpmd --mp-alloc=xbuf (its
+#                    mbufs with pinned external buffers), shows what the
+#                    long one costs; it is not in the ratios.
 #   net_null rxonly  ringlab: fill, rx, release; testpmd rxonly. net_null
 #                    "receives" by taking mbufs from the pool and setting
 #                    their length: the cost of taking packets in.
@@ -93,7 +99,7 @@ testpmd() {
 	# shellcheck disable=SC2086
 	timeout -s INT $((secs + 5)) $pre dpdk-testpmd --no-huge -m 512 --no-pci \
 		--file-prefix=$TESTPMD_PREFIX -l 0-1 $vdevs -- --forward-mode="$mode" \
-		--txpkts=64 --stats-period=1 --total-num-mbufs=$MBUFS >"$TMP/testpmd.log" 2>&1 &
+		--txpkts=64 --stats-period=1 --total-num-mbufs=$MBUFS ${TP_EXTRA:-} >"$TMP/testpmd.log" 2>&1 &
 	tp=$!
 	sleep 2.5
 	pid=$(pgrep -P $tp -x dpdk-testpmd | head -1)
@@ -132,6 +138,12 @@ for r in $(seq "$rounds"); do
 	echo "== round $r: 64-byte frames, ${secs} s each"
 	{ ringlab - txonly vdev=net_null0
 	  testpmd - net_null txonly Tx-pps net_null0; } | tee "$TMP/null_tx.$r"
+	# for reference (not in the ratios): testpmd with pinned external
+	# buffers, the layout of ringlab's own region - what DPDK's free path
+	# for them costs (ringlab sends plain packets with direct mbufs)
+	TP_EXTRA=--mp-alloc=xbuf
+	testpmd - "net_null(xbuf)" txonly Tx-pps net_null0
+	TP_EXTRA=
 	{ ringlab - rxonly vdev=net_null0
 	  testpmd - net_null rxonly Rx-pps net_null0; } | tee "$TMP/null_rx.$r"
 	{ ringlab - txrx vdev=net_ring0
