@@ -47,7 +47,8 @@
 	"rx_desc=N tx_desc=N     descriptors of the RX and TX queue (256)\n"               \
 	"mem=MB                  EAL memory, first open only (256)\n"                      \
 	"lcores=LIST             EAL -l, first open only (0)\n"                            \
-	"log=LEVEL               EAL --log-level, first open only (error)\n"                \
+	"log=LEVEL               EAL --log-level, first open only (error); DPDK's lines "  \
+	"are kept and quoted in errors, and printed too when log= is given\n"              \
 	"layout=auto|pinned|objects  frames as pinned mbuf buffers, or as whole mempool "  \
 	"objects (auto: objects for net_af_xdp, whose UMEM is the mempool)\n"              \
 	"peer=ENGINE             a dpdk engine on net_ring: rewire both ports back to back "\
@@ -94,8 +95,10 @@ static int parse_kv(struct dpdk_opts *o, const struct rl_kv *kv, struct rl_err *
 		return parse_u32(k, v, 16, 1u << 20, &o->mem, err);
 	if (!strcmp(k, "lcores"))
 		return parse_str(k, v, o->lcores, sizeof(o->lcores), err);
-	if (!strcmp(k, "log"))
+	if (!strcmp(k, "log")) {
+		o->log_echo = true;
 		return parse_str(k, v, o->log, sizeof(o->log), err);
+	}
 	if (!strcmp(k, "layout")) {
 		if (strcmp(v, "auto") && strcmp(v, "pinned") && strcmp(v, "objects"))
 			return rl_err_set(err, EINVAL, "layout=%s: give auto, pinned or objects", v);

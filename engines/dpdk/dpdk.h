@@ -41,6 +41,7 @@ struct dpdk_opts {
 	uint32_t mem;          /* EAL -m, megabytes */
 	char lcores[64];       /* EAL -l */
 	char log[32];          /* EAL --log-level */
+	bool log_echo;         /* log= given: DPDK's lines to stderr too (eal.c) */
 	char layout[16];       /* auto, pinned, objects (pool.c) */
 };
 
@@ -157,6 +158,8 @@ struct rl_engine {
 };
 
 /* eal.c */
+uint64_t dpdk_log_mark(void);
+const char *dpdk_log_said(uint64_t mark);
 int dpdk_eal_start(const struct dpdk_opts *o, struct rl_err *err);
 int dpdk_eal_probe(struct rl_err *err);
 int dpdk_vdevs_plug(struct rl_engine *e, struct rl_err *err);

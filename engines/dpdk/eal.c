@@ -36,6 +36,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_log.h>
 #include <rte_mempool.h>
 
 #include "dpdk.h"
@@ -49,6 +50,88 @@ static struct {
 	struct dpdk_opts used; /* options the running EAL started with */
 	bool port_taken[RTE_MAX_ETHPORTS];
 } eal;
+
+/* ---- DPDK's own log ------------------------------------------------------ *
+ *
+ * DPDK logs through a stdio stream (by default to stderr and syslog). Its
+ * lines come here instead: kept, the last DLOG_LINES of them, so that an
+ * error can quote what the driver said ("ioctl failed (SIOCGIFINDEX): No
+ * such device") instead of a bare errno, and a student's screen shows one
+ * clear sentence rather than a burst of EAL lines. With log= given on the
+ * first open they are printed to stderr as well. */
+#define DLOG_LINES 16
+#define DLOG_LEN 200
+
+static struct {
+	char line[DLOG_LINES][DLOG_LEN];
+	uint64_t n;             /* lines ever kept; line[i % DLOG_LINES] */
+	char part[DLOG_LEN];    /* the line being written */
+	size_t plen;
+	bool echo;
+} dlog;
+
+static ssize_t dlog_write(void *cookie, const char *buf, size_t len)
+{
+	(void)cookie;
+	if (dlog.echo)
+		fwrite(buf, 1, len, stderr);
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] != '\n') {
+			if (dlog.plen < DLOG_LEN - 1)
+				dlog.part[dlog.plen++] = buf[i];
+			continue;
+		}
+		while (dlog.plen && (dlog.part[dlog.plen - 1] == ' ' || dlog.part[dlog.plen - 1] == '\r'))
+			dlog.plen--;
+		dlog.part[dlog.plen] = '\0';
+		if (dlog.plen)
+			memcpy(dlog.line[dlog.n++ % DLOG_LINES], dlog.part, dlog.plen + 1);
+		dlog.plen = 0;
+	}
+	return (ssize_t)len;
+}
+
+static void dlog_open(bool echo)
+{
+	static FILE *f;
+	cookie_io_functions_t io = {.write = dlog_write};
+
+	dlog.echo = echo;
+	if (!f)
+		f = fopencookie(NULL, "w", io);
+	if (f) {
+		setvbuf(f, NULL, _IOLBF, 0);
+		rte_openlog_stream(f);
+	}
+}
+
+uint64_t dpdk_log_mark(void)
+{
+	return dlog.n;
+}
+
+/* The most telling line DPDK logged since mark: the first from a driver
+ * (not "EAL:"), else the first; its "function(): " prefix cut. NULL if
+ * it said nothing (or what it said has been pushed out since). */
+const char *dpdk_log_said(uint64_t mark)
+{
+	const char *pick = NULL;
+
+	if (dlog.n - mark > DLOG_LINES)
+		mark = dlog.n - DLOG_LINES;
+	for (uint64_t i = mark; i < dlog.n; i++) {
+		const char *l = dlog.line[i % DLOG_LINES];
+		const char *cut = strstr(l, "(): ");
+
+		if (cut && !memchr(l, ' ', (size_t)(cut - l)))
+			l = cut + 4;
+		if (!pick)
+			pick = l;
+		if (strncmp(dlog.line[i % DLOG_LINES], "EAL:", 4) != 0)
+			return l;
+	}
+	return pick;
+}
 
 /* rte_eal_init keeps pointers into argv: the strings live here. */
 static char eal_argbuf[8][80];
@@ -94,6 +177,7 @@ static int eal_init(const struct dpdk_opts *o)
 
 	have_cpus = pthread_getaffinity_np(pthread_self(), sizeof(cpus), &cpus) == 0;
 	register_pool_ops();
+	dlog_open(o->log_echo);
 	fflush(stdout);
 	out = dup(1);
 	null = open("/dev/null", O_WRONLY);
@@ -116,6 +200,8 @@ static int eal_init(const struct dpdk_opts *o)
 
 int dpdk_eal_start(const struct dpdk_opts *o, struct rl_err *err)
 {
+	uint64_t mark = dpdk_log_mark();
+	const char *said;
 	int rc;
 
 	if (eal.started)
@@ -129,11 +215,12 @@ int dpdk_eal_start(const struct dpdk_opts *o, struct rl_err *err)
 		return 0;
 	}
 	eal.failed = -rc;
+	said = dpdk_log_said(mark);
 	snprintf(eal.why, sizeof(eal.why),
-		 "DPDK's EAL did not start (rte_eal_init: %s) with mem=%u lcores=%s - "
-		 "it cannot be retried in this process: check mem= (free memory), "
-		 "lcores= (CPUs that exist) and restart ringlab",
-		 rte_strerror(-rc), o->mem, o->lcores);
+		 "DPDK's EAL did not start (%s) with mem=%u lcores=%s - it cannot be "
+		 "retried in this process: check mem= (free memory), lcores= (CPUs "
+		 "that exist) and restart ringlab",
+		 said ? said : rte_strerror(-rc), o->mem, o->lcores);
 	return rl_err_set(err, -rc, "%s", eal.why);
 }
 
@@ -232,6 +319,8 @@ static int port_of_device(const char *name, unsigned index)
 
 static int plug_one(struct rl_engine *e, const char *spec, struct rl_err *err)
 {
+	const char *said;
+	uint64_t mark;
 	char name[64];
 	int rc;
 
@@ -241,7 +330,13 @@ static int plug_one(struct rl_engine *e, const char *spec, struct rl_err *err)
 				  e->o.vdev);
 	if (port_of_device(name, 0) >= 0)
 		return 0; /* already plugged, by an earlier open */
+	mark = dpdk_log_mark();
 	rc = rte_dev_probe(spec);
+	said = dpdk_log_said(mark);
+	if ((rc < 0 || port_of_device(name, 0) < 0) && rc != -EFAULT && said)
+		return rl_err_set(err, rc == -ENODEV ? ENODEV : rc < 0 ? -rc : ENODEV,
+				  "vdev \"%s\": DPDK could not create it - its driver said "
+				  "\"%s\": check the device's arguments", spec, said);
 	if (rc < 0 || port_of_device(name, 0) < 0)
 		return rl_err_set(err, rc == -EFAULT || rc == -ENODEV ? ENODEV : -rc,
 				  "vdev \"%s\": DPDK could not create it (%s) - check the driver "

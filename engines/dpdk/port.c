@@ -117,6 +117,7 @@ int dpdk_port_configure(struct rl_engine *e, struct rl_err *err)
 {
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
+	uint64_t mark;
 	int rc;
 
 	memset(&conf, 0, sizeof(conf));
@@ -129,19 +130,22 @@ int dpdk_port_configure(struct rl_engine *e, struct rl_err *err)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+	mark = dpdk_log_mark();
 	rc = rte_eth_dev_configure(e->port, 1, 1, &conf);
 	if (rc < 0)
 		return rl_err_set(err, -rc, "%s: rte_eth_dev_configure failed (%s)",
-				  e->port_name, rte_strerror(-rc));
+				  e->port_name, dpdk_log_said(mark) ? dpdk_log_said(mark)
+								    : rte_strerror(-rc));
 	rc = desc_counts(e, err);
 	if (rc < 0)
 		return rc;
+	mark = dpdk_log_mark();
 	rc = rte_eth_tx_queue_setup(e->port, 0, (uint16_t)e->o.tx_desc,
 				    rte_eth_dev_socket_id(e->port), NULL);
 	if (rc < 0)
 		return rl_err_set(err, -rc, "%s: TX queue with %u descriptors failed (%s) - "
 				  "try another tx_desc=", e->port_name, e->o.tx_desc,
-				  rte_strerror(-rc));
+				  dpdk_log_said(mark) ? dpdk_log_said(mark) : rte_strerror(-rc));
 	e->configured = true;
 	return 0;
 }
@@ -150,6 +154,8 @@ int dpdk_port_start(struct rl_engine *e, struct rl_err *err)
 {
 	uint32_t offered = e->p->nfill;
 	uint32_t want = e->pmd.rx_prefill > e->o.rx_desc ? e->pmd.rx_prefill : e->o.rx_desc;
+	const char *said;
+	uint64_t mark;
 	int rc;
 
 	if (e->started)
@@ -158,20 +164,29 @@ int dpdk_port_start(struct rl_engine *e, struct rl_err *err)
 		return rl_err_set(err, ENOBUFS, "%s: %s takes %u frames for receive when it "
 				  "starts and %u were offered - e:fill(%u) first",
 				  e->port_name, e->driver, want, offered, want);
+	mark = dpdk_log_mark();
 	rc = rte_eth_rx_queue_setup(e->port, 0, (uint16_t)e->o.rx_desc,
 				    rte_eth_dev_socket_id(e->port), NULL, e->p->mp);
+	said = dpdk_log_said(mark);
+	if (rc < 0 && said)
+		return rl_err_set(err, -rc, "%s: RX queue setup failed - %s said \"%s\" "
+				  "(too small a frame: a larger frame_size=; too few frames: "
+				  "%u of %u offered, e:fill(%u) first)",
+				  e->port_name, e->driver, said, offered, want, want);
 	if (rc < 0)
 		return rl_err_set(err, -rc, "%s: RX queue setup failed (%s) - a PMD refuses "
-				  "frames too small for its packets (its log says; try a larger "
-				  "frame_size=) or, taking a buffer per RX descriptor, too few "
-				  "offered (%u of %u: e:fill(%u) first)",
+				  "frames too small for its packets (try a larger frame_size=) "
+				  "or, taking a buffer per RX descriptor, too few offered (%u of "
+				  "%u: e:fill(%u) first)",
 				  e->port_name, rte_strerror(-rc), offered, want, want);
+	mark = dpdk_log_mark();
 	rc = rte_eth_dev_start(e->port);
+	said = dpdk_log_said(mark);
 	if (rc < 0)
 		return rl_err_set(err, -rc, "%s: rte_eth_dev_start failed (%s) - with %u "
 				  "frames offered for receive; e:fill(%u) first if it needs "
-				  "buffers", e->port_name, rte_strerror(-rc), offered,
-				  e->o.rx_desc);
+				  "buffers", e->port_name, said ? said : rte_strerror(-rc),
+				  offered, e->o.rx_desc);
 	rte_eth_promiscuous_enable(e->port);
 	e->started = true;
 	e->no_cleanup = false;
