@@ -29,50 +29,73 @@ struct lab_pcap {
 	uint8_t buf[SNAPLEN];
 };
 
-/* One packet (descriptors d[0..n)) into the file. */
-static void write_one(struct lab_pcap *c, const struct rl_region *r,
-                      const struct rl_desc *d, uint32_t n, const struct timeval *tv)
+/* One piece of a packet, len bytes at p, gathered into the record. */
+static void gather(struct lab_pcap *c, struct pcap_pkthdr *h, const void *p, uint32_t len)
 {
-	struct pcap_pkthdr h = {.ts = *tv};
-	uint32_t len = 0;
+	uint32_t take = len;
 
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t take = d[i].len;
+	if (h->caplen + take > SNAPLEN)
+		take = SNAPLEN - h->caplen;
+	memcpy(c->buf + h->caplen, p, take);
+	h->caplen += take;
+	h->len += len;
+}
 
-		if (len + take > SNAPLEN)
-			take = SNAPLEN - len;
-		memcpy(c->buf + len, rl_region_ptr(r, d[i].addr), take);
-		len += take;
-		h.len += d[i].len;
-	}
-	h.caplen = len;
-	pcap_dump((u_char *)c->dump, &h, c->buf);
+/* The gathered record into the file. */
+static void record(struct lab_pcap *c, struct pcap_pkthdr *h)
+{
+	uint32_t len = h->caplen;
+
+	pcap_dump((u_char *)c->dump, h, c->buf);
 	c->count++;
 	c->bytes += len;
 	lab_count(c->eng, NULL, RL_LEDGER_TOUCHED, len);
 }
 
-void lab_pcap_write(struct lab_engine *eng, const struct rl_desc *d, uint32_t n)
+/* The capture of eng and its region, or NULL when it is not capturing. */
+static struct lab_pcap *capturing(struct lab_engine *eng, struct rl_region **r)
 {
 	struct lab_pcap *c = eng->pcap;
-	struct rl_region *r;
-	struct timeval tv;
-	uint32_t i = 0;
 
 	if (!c || !c->dump || !eng->e || !eng->ops->get_region)
-		return;
-	r = eng->ops->get_region(eng->e);
-	if (!r)
-		return;
-	gettimeofday(&tv, NULL);
-	while (i < n) {
-		uint32_t j = i;
+		return NULL;
+	*r = eng->ops->get_region(eng->e);
+	return *r ? c : NULL;
+}
 
-		while (j + 1 < n && (d[j].options & RL_DESC_CONTD))
-			j++;
-		write_one(c, r, d + i, j - i + 1, &tv);
-		i = j + 1;
+void lab_pcap_write(struct lab_engine *eng, const struct rl_desc *d, uint32_t n)
+{
+	struct rl_region *r;
+	struct lab_pcap *c = capturing(eng, &r);
+	struct pcap_pkthdr h = {.caplen = 0};
+
+	if (!c)
+		return;
+	gettimeofday(&h.ts, NULL);
+	for (uint32_t i = 0; i < n; i++) {
+		gather(c, &h, rl_region_ptr(r, d[i].addr), d[i].len);
+		if (!(d[i].options & RL_DESC_CONTD)) {
+			record(c, &h);
+			h.caplen = h.len = 0;
+		}
 	}
+}
+
+/* The same for one packet of extended descriptors (tx_x): a piece in the
+ * program's own memory (RL_DESC_EXT, extbuf) is read where it lies. */
+void lab_pcap_write_x(struct lab_engine *eng, const struct rl_xdesc *x, uint32_t n)
+{
+	struct rl_region *r;
+	struct lab_pcap *c = capturing(eng, &r);
+	struct pcap_pkthdr h = {.caplen = 0};
+
+	if (!c)
+		return;
+	gettimeofday(&h.ts, NULL);
+	for (uint32_t i = 0; i < n; i++)
+		gather(c, &h, (x[i].options & RL_DESC_EXT) ? x[i].va : rl_region_ptr(r, x[i].addr),
+		       x[i].len);
+	record(c, &h);
 }
 
 static void pcap_end(lua_State *L, struct lab_pcap *c)

@@ -368,9 +368,8 @@ static uint32_t segs_queue_x(lua_State *L, struct lab_segs *sg, struct lab_engin
 		if (ext) {
 			sg->pin->sent += ext;
 			sg->pin->out += ext;
-		} else {
-			lab_pcap_write(eng, d, g->ndesc); /* extbuf: not in the region */
 		}
+		lab_pcap_write_x(eng, x, g->ndesc);
 		if (el) { /* what the engine's GSO did for these segments */
 			sg->ledger.headers += el->headers - before.headers;
 			sg->ledger.touched += el->touched - before.touched;

@@ -165,6 +165,7 @@ void lab_pcap_register(lua_State *L);
 /* Write the packets of descriptors d[0..n) to the engine's capture, if any
  * (counted touched). Called where frames are sent (tx) and received (rx). */
 void lab_pcap_write(struct lab_engine *eng, const struct rl_desc *d, uint32_t n);
+void lab_pcap_write_x(struct lab_engine *eng, const struct rl_xdesc *x, uint32_t n);
 void lab_pcap_detach(lua_State *L, struct lab_engine *eng); /* at e:close() */
 void lab_batch_register(lua_State *L); /* lua_batch.c: lab.batch */
 
