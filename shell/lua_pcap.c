@@ -52,27 +52,28 @@ static void record(struct lab_pcap *c, struct pcap_pkthdr *h)
 	lab_count(c->eng, NULL, RL_LEDGER_TOUCHED, len);
 }
 
-/* The capture of eng and its region, or NULL when it is not capturing. */
-static struct lab_pcap *capturing(struct lab_engine *eng, struct rl_region **r)
+/* The capture of eng, its region, and a record begun now (h); NULL when
+ * the engine is not capturing. */
+static struct lab_pcap *capturing(struct lab_engine *eng, struct rl_region **r,
+                                  struct pcap_pkthdr *h)
 {
 	struct lab_pcap *c = eng->pcap;
 
 	if (!c || !c->dump || !eng->e || !eng->ops->get_region)
 		return NULL;
 	*r = eng->ops->get_region(eng->e);
+	memset(h, 0, sizeof(*h));
+	gettimeofday(&h->ts, NULL);
 	return *r ? c : NULL;
 }
 
 void lab_pcap_write(struct lab_engine *eng, const struct rl_desc *d, uint32_t n)
 {
 	struct rl_region *r;
-	struct lab_pcap *c = capturing(eng, &r);
-	struct pcap_pkthdr h = {.caplen = 0};
+	struct pcap_pkthdr h;
+	struct lab_pcap *c = capturing(eng, &r, &h);
 
-	if (!c)
-		return;
-	gettimeofday(&h.ts, NULL);
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = 0; c && i < n; i++) {
 		gather(c, &h, rl_region_ptr(r, d[i].addr), d[i].len);
 		if (!(d[i].options & RL_DESC_CONTD)) {
 			record(c, &h);
@@ -86,12 +87,11 @@ void lab_pcap_write(struct lab_engine *eng, const struct rl_desc *d, uint32_t n)
 void lab_pcap_write_x(struct lab_engine *eng, const struct rl_xdesc *x, uint32_t n)
 {
 	struct rl_region *r;
-	struct lab_pcap *c = capturing(eng, &r);
-	struct pcap_pkthdr h = {.caplen = 0};
+	struct pcap_pkthdr h;
+	struct lab_pcap *c = capturing(eng, &r, &h);
 
 	if (!c)
 		return;
-	gettimeofday(&h.ts, NULL);
 	for (uint32_t i = 0; i < n; i++)
 		gather(c, &h, (x[i].options & RL_DESC_EXT) ? x[i].va : rl_region_ptr(r, x[i].addr),
 		       x[i].len);

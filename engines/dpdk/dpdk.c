@@ -687,11 +687,11 @@ tx_plain_as(struct dpdk_pool *p, const struct rl_desc *d, uint32_t max,
 	uint32_t hdr = pinned ? 0 : p->hdr, i;
 
 	for (i = 0; i < max; i++) {
-		uint64_t addr = d[i].addr;
-		uint32_t len = d[i].len, f = (uint32_t)(addr >> shift), off = (uint32_t)addr & fmask;
+		uint64_t addr = d[i].addr, frame = addr >> shift;
+		uint32_t len = d[i].len, f = (uint32_t)frame, off = (uint32_t)addr & fmask;
 		struct rte_mbuf *m;
 
-		if (__builtin_expect((d[i].options & RL_DESC_CONTD) || f >= frames ||
+		if (__builtin_expect((d[i].options & RL_DESC_CONTD) || frame >= frames ||
 				     (!pinned && off < hdr) || off + len > fmask + 1 ||
 				     owner[f] != RL_OWN_APP || free_pos[f] != RL_NOT_FREE, 0))
 			break;

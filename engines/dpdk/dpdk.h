@@ -93,8 +93,12 @@ struct dpdk_pool {
 	struct rte_mempool *mp;
 	struct rte_mbuf **mbuf;  /* frame -> its mbuf */
 	uint8_t *objhdr;         /* objects layout: each frame's mempool object
-	                          * header as DPDK wrote it, to put back */
+	                          * header as DPDK wrote it, put back before the
+	                          * mempool walks its objects (when it is freed) */
 	uint32_t objhdr_len;
+	struct rte_mbuf tmpl;    /* objects layout: an mbuf as rte_pktmbuf_init
+	                          * leaves it, but for its buffer's address */
+	uint64_t *buf_iova;      /* and each frame's buffer IOVA, as it set it */
 	bool extmem;             /* region memory registered with DPDK */
 	uint64_t extmem_len;
 	bool populating;         /* mempool objects being created or torn down:

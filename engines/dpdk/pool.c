@@ -77,13 +77,20 @@ void dpdk__move_refused(struct dpdk_pool *p, uint32_t frame, enum rl_owner from,
 	}
 }
 
+/* The mbuf of a frame of the objects layout, which the program may have
+ * written over, as rte_pktmbuf_init made it: the template and the frame's
+ * own buffer address and IOVA (a copy of 128 bytes, not a call that clears
+ * and sets it field by field: it runs for every packet sent). The object
+ * header in front stays as the program left it: DPDK reads it only to walk
+ * the objects (debug builds check cookies there too; Debian's does not) -
+ * objhdrs_restore puts it back before that. */
 void dpdk__frame_fresh_objects(struct dpdk_pool *p, uint32_t f)
 {
 	struct rte_mbuf *m = p->mbuf[f];
 
-	memcpy((uint8_t *)m - p->objhdr_len, p->objhdr + (size_t)f * p->objhdr_len,
-	       p->objhdr_len);
-	rte_pktmbuf_init(p->mp, NULL, m, f);
+	*m = p->tmpl;
+	m->buf_addr = (uint8_t *)m + sizeof(*m) + p->tmpl.priv_size;
+	rte_mbuf_iova_set(m, p->buf_iova[f]);
 }
 
 void dpdk_frame_fresh(struct rl_engine *e, uint32_t f)
@@ -360,12 +367,13 @@ static void obj_init_objects(struct rte_mempool *mp, void *arg, void *obj, unsig
 	struct rte_mbuf *m = obj;
 	uint32_t f = rl_region_frame(&p->region, (uint64_t)((uint8_t *)obj - p->region.base));
 
-	(void)mp;
 	(void)i;
 	p->mbuf[f] = m;
 	memcpy(p->objhdr + (size_t)f * p->objhdr_len, (uint8_t *)m - p->objhdr_len,
 	       p->objhdr_len);
-	dpdk_pool_fresh(p, f);
+	rte_pktmbuf_init(mp, NULL, m, f);
+	p->buf_iova[f] = rte_mbuf_iova_get(m);
+	p->tmpl = *m; /* any one will do: only the buffer differs */
 }
 
 static int mempool_objects(struct dpdk_pool *p, const char *name, struct rl_err *err)
@@ -397,7 +405,8 @@ static int mempool_objects(struct dpdk_pool *p, const char *name, struct rl_err 
 	p->hdr = p->mp->header_size + (uint32_t)sizeof(struct rte_mbuf);
 	p->objhdr_len = p->mp->header_size;
 	p->objhdr = calloc(frames, p->objhdr_len);
-	if (!p->objhdr)
+	p->buf_iova = calloc(frames, sizeof(*p->buf_iova));
+	if (!p->objhdr || !p->buf_iova)
 		return rl_err_set(err, ENOMEM, "no memory to track %u frames - use fewer", frames);
 	/* one chunk over the whole region: the UMEM net_af_xdp makes of it is
 	 * the region, byte for byte */
@@ -510,6 +519,8 @@ void dpdk_pool_destroy(struct rl_engine *e)
 	free(p->sent);
 	free(p->tx_addr);
 	free(p->objhdr);
+	free(p->buf_iova);
+	p->buf_iova = NULL;
 	p->mbuf = NULL;
 	p->fill = p->comp = NULL;
 	p->sent = p->objhdr = NULL;

@@ -302,6 +302,16 @@ static void null_burst_stops_at_a_bad_descriptor(void **state)
 		rl_region_release(t.r, rl_region_frame(t.r, d[i].addr), NULL);
 	rl_region_release(t.r, rl_region_frame(t.r, held), NULL);
 	assert_int_equal(t.r->nfree, 64);
+	/* an address far past the region whose frame number, cut to 32 bits,
+	 * would name a frame the program holds (2^32 frames further on) */
+	held = dt_take(&t);
+	d[0] = (struct rl_desc){((1ull << 32) + rl_region_frame(t.r, held)) * 2048 + 256, 64, 0};
+	assert_true(t.ops->tx(t.e, d, 1, &t.err) < 0);
+	assert_contains(t.err.msg, "outside");
+	assert_int_equal(dt_owned(&t, RL_OWN_TX) + dt_owned(&t, RL_OWN_COMP), 0);
+	rl_region_release(t.r, rl_region_frame(t.r, held), NULL);
+	assert_int_equal(t.r->nfree, 64);
+	dt_conserved(&t);
 	/* rx asks for fewer than were offered, then the rest */
 	assert_int_equal(t.ops->fill(t.e, 20, &t.err), 20);
 	n = t.ops->rx(t.e, in, 3, &t.err);

@@ -40,13 +40,26 @@ static void objects_layout_round_trip_on_ring(void **state)
 		fail_msg("open: %s", t.err.msg);
 	dt_region(&t, 64, 2048);
 	d = (struct rl_desc){dt_take(&t) + 256, 200, 0};
+	/* the program owns the whole frame, object header and mbuf too: it
+	 * may write over them, and the engine writes the mbuf anew */
+	memset(rl_region_ptr(t.r, rl_region_frame_addr(t.r, rl_region_frame(t.r, d.addr))),
+	       0x5a, 256);
 	memset(rl_region_ptr(t.r, d.addr), 0xab, d.len);
 	assert_int_equal(t.ops->tx(t.e, &d, 1, &t.err), 1);
 	assert_int_equal(dt_owned(&t, RL_OWN_NIC), 1);
 	assert_int_equal(t.ops->rx(t.e, in, 4, &t.err), 1);
 	assert_int_equal(in[0].addr, d.addr); /* the same object: no copy */
 	assert_int_equal(in[0].len, d.len);
+	assert_int_equal(((uint8_t *)rl_region_ptr(t.r, d.addr))[199], 0xab);
 	assert_int_equal(dt_extra(&t, "rx_same_buffer"), 1);
+	/* and again, over the mbuf DPDK just handed back */
+	memset(rl_region_ptr(t.r, rl_region_frame_addr(t.r, rl_region_frame(t.r, d.addr))),
+	       0xa5, 256);
+	assert_int_equal(t.ops->tx(t.e, &d, 1, &t.err), 1);
+	assert_int_equal(t.ops->rx(t.e, in, 4, &t.err), 1);
+	assert_int_equal(in[0].addr, d.addr);
+	assert_int_equal(dt_extra(&t, "rx_same_buffer"), 2);
+	assert_int_equal(dt_extra(&t, "model_errors"), 0);
 	t.ops->stats(t.e, &st);
 	assert_contains(st.mode_why, "objects layout");
 	dt_conserved(&t);
