@@ -4,6 +4,8 @@
 # same run.
 #
 #   sudo bench/dpdk.sh [build-dir] [seconds] [rounds]
+#   TESTS="xdp_tx xdp_rx" sudo bench/dpdk.sh ...   only those (of null_tx
+#                    null_rx ring_txrx xdp_tx xdp_rx; default: all)
 #
 # What each figure means (64-byte UDP frames throughout):
 #   net_null txonly  ringlab: take frames, write the 42 header bytes, tx,
@@ -134,23 +136,26 @@ ringlab() {
 
 
 
+TESTS=${TESTS:-null_tx null_rx ring_txrx xdp_tx xdp_rx}
+want() { case " $TESTS " in *" $1 "*) return 0 ;; esac; return 1; }
+
 for r in $(seq "$rounds"); do
 	echo "== round $r: 64-byte frames, ${secs} s each"
-	{ ringlab - txonly vdev=net_null0
+	want null_tx && { ringlab - txonly vdev=net_null0
 	  testpmd - net_null txonly Tx-pps net_null0; } | tee "$TMP/null_tx.$r"
 	# for reference (not in the ratios): testpmd with pinned external
 	# buffers, the layout of ringlab's own region - what DPDK's free path
 	# for them costs (ringlab sends plain packets with direct mbufs)
 	TP_EXTRA=--mp-alloc=xbuf
-	testpmd - "net_null(xbuf)" txonly Tx-pps net_null0
+	want null_tx && testpmd - "net_null(xbuf)" txonly Tx-pps net_null0
 	TP_EXTRA=
-	{ ringlab - rxonly vdev=net_null0
+	want null_rx && { ringlab - rxonly vdev=net_null0
 	  testpmd - net_null rxonly Rx-pps net_null0; } | tee "$TMP/null_rx.$r"
-	{ ringlab - txrx vdev=net_ring0
+	want ring_txrx && { ringlab - txrx vdev=net_ring0
 	  testpmd - net_ring flowgen Rx-pps net_ring0 net_ring1; } | tee "$TMP/ring_txrx.$r"
-	{ ringlab $LAB txonly vdev=$XDP fill=2048
+	want xdp_tx && { ringlab $LAB txonly vdev=$XDP fill=2048
 	  testpmd $LAB net_af_xdp txonly Tx-pps "$XDP"; } | tee "$TMP/xdp_tx.$r"
-	{ for b in $BATCHES; do
+	want xdp_rx && { for b in $BATCHES; do
 		generator $((secs + 3)); BATCHES=$b ringlab $LAB rxonly vdev=$XDP fill=2560; gen_done
 	  done
 	  generator $((secs + 5)); testpmd $LAB net_af_xdp rxonly Rx-pps "$XDP"; gen_done; } |
@@ -160,7 +165,7 @@ done
 # Per round and test: ringlab (first batch) / testpmd, wall-clock and per
 # CPU-second; then the median of each over the rounds.
 first=${BATCHES%% *}
-tests="null_tx null_rx ring_txrx xdp_tx xdp_rx"
+tests=$TESTS
 for r in $(seq "$rounds"); do
 	for t in $tests; do
 		awk -v t=$t -v b="batch=$first:" '
