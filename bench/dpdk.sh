@@ -53,8 +53,9 @@
 # --total-num-mbufs=16384: its default pool (155456 mbufs of 2176 bytes)
 # does not fit in -m 512 and it would not start.
 #
-# The machine may be busy, so every round runs all tools back to back and
-# the ratios are taken per round, then the median over the rounds. Each
+# The machine may be busy, so every round runs all tools back to back (odd
+# rounds ringlab first, even rounds testpmd first) and the ratios are
+# taken per round, then the median over the rounds. Each
 # line also gives Mpps per CPU-second: packets over the CPU time the tool
 # used (testpmd: all its threads), which other load disturbs much less
 # than the wall-clock rate. Makes and always removes testbed "rlbench".
@@ -139,27 +140,40 @@ ringlab() {
 TESTS=${TESTS:-null_tx null_rx ring_txrx xdp_tx xdp_rx}
 want() { case " $TESTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
+# The two sides of each test. A round runs them one after the other, and
+# odd rounds ringlab first, even rounds testpmd first: a machine that
+# slows down or speeds up during a round favours neither.
+rl_null_tx() { ringlab - txonly vdev=net_null0; }
+tp_null_tx() { testpmd - net_null txonly Tx-pps net_null0; }
+rl_null_rx() { ringlab - rxonly vdev=net_null0; }
+tp_null_rx() { testpmd - net_null rxonly Rx-pps net_null0; }
+rl_ring_txrx() { ringlab - txrx vdev=net_ring0; }
+tp_ring_txrx() { testpmd - net_ring flowgen Rx-pps net_ring0 net_ring1; }
+rl_xdp_tx() { ringlab $LAB txonly vdev=$XDP fill=2048; }
+tp_xdp_tx() { testpmd $LAB net_af_xdp txonly Tx-pps "$XDP"; }
+rl_xdp_rx() {
+	for b in $BATCHES; do
+		generator $((secs + 3)); BATCHES=$b ringlab $LAB rxonly vdev=$XDP fill=2560; gen_done
+	done
+}
+tp_xdp_rx() { generator $((secs + 5)); testpmd $LAB net_af_xdp rxonly Rx-pps "$XDP"; gen_done; }
+
 for r in $(seq "$rounds"); do
 	echo "== round $r: 64-byte frames, ${secs} s each"
-	want null_tx && { ringlab - txonly vdev=net_null0
-	  testpmd - net_null txonly Tx-pps net_null0; } | tee "$TMP/null_tx.$r"
-	# for reference (not in the ratios): testpmd with pinned external
-	# buffers, the layout of ringlab's own region - what DPDK's free path
-	# for them costs (ringlab sends plain packets with direct mbufs)
-	TP_EXTRA=--mp-alloc=xbuf
-	want null_tx && testpmd - "net_null(xbuf)" txonly Tx-pps net_null0
-	TP_EXTRA=
-	want null_rx && { ringlab - rxonly vdev=net_null0
-	  testpmd - net_null rxonly Rx-pps net_null0; } | tee "$TMP/null_rx.$r"
-	want ring_txrx && { ringlab - txrx vdev=net_ring0
-	  testpmd - net_ring flowgen Rx-pps net_ring0 net_ring1; } | tee "$TMP/ring_txrx.$r"
-	want xdp_tx && { ringlab $LAB txonly vdev=$XDP fill=2048
-	  testpmd $LAB net_af_xdp txonly Tx-pps "$XDP"; } | tee "$TMP/xdp_tx.$r"
-	want xdp_rx && { for b in $BATCHES; do
-		generator $((secs + 3)); BATCHES=$b ringlab $LAB rxonly vdev=$XDP fill=2560; gen_done
-	  done
-	  generator $((secs + 5)); testpmd $LAB net_af_xdp rxonly Rx-pps "$XDP"; gen_done; } |
-		tee "$TMP/xdp_rx.$r"
+	for t in null_tx null_rx ring_txrx xdp_tx xdp_rx; do
+		want $t || continue
+		if [ $((r % 2)) = 1 ]; then "rl_$t"; "tp_$t"; else "tp_$t"; "rl_$t"; fi |
+			tee "$TMP/$t.$r"
+		if [ $t = null_tx ]; then
+			# for reference (not in the ratios): testpmd with pinned
+			# external buffers, the layout of ringlab's own region -
+			# what DPDK's free path for them costs (ringlab sends
+			# plain packets with direct mbufs)
+			TP_EXTRA=--mp-alloc=xbuf
+			testpmd - "net_null(xbuf)" txonly Tx-pps net_null0
+			TP_EXTRA=
+		fi
+	done
 done
 
 # Per round and test: ringlab (first batch) / testpmd, wall-clock and per

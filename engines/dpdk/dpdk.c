@@ -313,18 +313,20 @@ static void tx_counted(struct rl_engine *e, uint16_t sent, uint64_t sum, uint64_
 }
 
 /* rte_eth_tx_burst, counting the frames the PMD takes from our pool while
- * it sends (buffers to copy into). */
+ * it sends (buffers to copy into). own: every mbuf of every packet is one
+ * of the pool's frames. */
 static uint16_t tx_burst(struct rl_engine *e, struct rte_mbuf **pkts, uint16_t n,
-			 uint64_t *takes)
+			 uint64_t *takes, bool own)
 {
 	uint64_t t0 = e->p->tx_takes;
 	uint16_t sent;
 
 	e->p->in_tx = true;
-	if (e->pmd.tx_cache && e->p->tx_cache) {
+	if (e->pmd.tx_cache && e->p->tx_cache && own) {
 		/* it only frees: gather its frees in the mempool cache, then
 		 * hand them to our driver in one bulk, before anything reads
-		 * an owner (pool.c) */
+		 * an owner (pool.c). A take would come out of that cache
+		 * unseen: never with packets all of the pool's own. */
 		struct rte_mempool *mp = e->p->mp;
 		struct rte_mempool_cache *c = rte_mempool_default_cache(mp, rte_lcore_id());
 
@@ -350,6 +352,7 @@ int dpdk_flush(struct rl_engine *e)
 	uint32_t bytes[DPDK_BURST], frames[DPDK_BURST];
 	uint16_t n = 0, sent;
 	uint64_t takes, sum = 0;
+	bool own = true;
 
 	/* Read lengths and mark the frames sent before the PMD sees them: it
 	 * may free them (our mempool driver then moves them to comp) inside
@@ -358,16 +361,17 @@ int dpdk_flush(struct rl_engine *e)
 		pkts[n] = e->txq.pkt[(e->txq.head + n) % DPDK_STAGE];
 		bytes[n] = pkts[n]->pkt_len;
 		frames[n] = dpdk_region_segs(e, pkts[n]);
+		own = own && frames[n] == pkts[n]->nb_segs;
 		dpdk_mark_sent(e, pkts[n++], true);
 	}
 	if (!n) {
 		/* nothing to send, but a PMD may only reap its completions
 		 * inside a tx_burst (net_af_xdp): give it one */
 		if (e->started)
-			rte_eth_tx_burst(e->port, 0, pkts, 0);
+			tx_burst(e, pkts, 0, &takes, true);
 		return 0;
 	}
-	sent = tx_burst(e, pkts, n, &takes);
+	sent = tx_burst(e, pkts, n, &takes, own);
 	for (uint16_t i = sent; i < n; i++)
 		dpdk_mark_sent(e, pkts[i], false);
 	for (uint16_t i = 0; i < sent; i++)
@@ -801,7 +805,7 @@ static uint32_t tx_direct(struct rl_engine *e, const struct rl_desc *d, uint32_t
 	if (!np)
 		return 0;
 	freed0 = p->tx_freed;
-	sent = tx_burst(e, pkts, (uint16_t)np, &takes);
+	sent = tx_burst(e, pkts, (uint16_t)np, &takes, !chain);
 	if (sent == np && !chain && p->tx_freed - freed0 == np) {
 		tx_counted(e, sent, sum, takes); /* the PMD freed every frame
 						  * inside tx_burst (net_null):

@@ -65,9 +65,11 @@ struct dpdk_pmd_model {
 	uint8_t how;               /* enum rl_how of driver_copied */
 	const char *why;
 	bool tx_cache;             /* inside tx_burst it only frees (never takes
-	                            * from the pool): its frees may gather in
-	                            * the mempool's cache, flushed to our driver
-	                            * in one bulk before tx_burst returns */
+	                            * from the pool) when every packet's mbufs
+	                            * are the pool's own: then its frees may
+	                            * gather in the mempool's cache, flushed to
+	                            * our driver in one bulk before tx_burst
+	                            * returns */
 	bool direct_ok;            /* it never attaches to nor clones a plain
 	                            * packet it is sent (no offload asked): in
 	                            * the pinned layout such a packet's mbuf
@@ -268,7 +270,7 @@ static inline void dpdk_pool_fresh(struct dpdk_pool *p, uint32_t frame)
 	m->ol_flags = RTE_MBUF_F_EXTERNAL; /* pinned again, if it went direct */
 }
 
-/* The mempool cache of a pinned pool (tx_cache): inert - size and flush
+/* The mempool cache of the pool (tx_cache): inert - size and flush
  * threshold 0, so every put and get goes straight to our driver - except
  * inside the tx_burst of a tx_cache PMD (dpdk.c). */
 static inline void dpdk_cache_off(struct rte_mempool_cache *c)

@@ -31,10 +31,11 @@
  * ops below): every mbuf a PMD takes for receive passes through dequeue(),
  * every mbuf it frees after transmit passes through enqueue(); the pool
  * has no per-lcore cache that could hide them (the one exception: inside
- * the tx_burst of a PMD that only frees there, net_null, a cache gathers
- * its frees and is flushed to enqueue() before tx_burst returns). The pool itself holds only
- * the frames the program offered for receive (e:fill): the app's free
- * frames stay in the region's own pool, where lab code takes them.
+ * the tx_burst of a PMD that only frees there - net_null, and net_af_xdp
+ * when every packet is the pool's own - a cache gathers its frees and is
+ * flushed to enqueue() before tx_burst returns). The pool itself holds
+ * only the frames the program offered for receive (e:fill): the app's
+ * free frames stay in the region's own pool, where lab code takes them.
  *
  *   e:fill          app  -> fill   pushed onto our stack
  *   PMD allocates   fill -> nic    dequeue(): now behind an RX descriptor
@@ -385,9 +386,11 @@ static int mempool_objects(struct dpdk_pool *p, const char *name, struct rl_err 
 	int rc;
 
 	priv.mbuf_data_room_size = (uint16_t)(fs - hdr_size - sizeof(struct rte_mbuf));
-	/* NO_SPREAD: no padding between objects, so they are frame_size apart */
+	/* NO_SPREAD: no padding between objects, so they are frame_size apart;
+	 * a cache as in the pinned layout, inert but inside a tx_burst */
+	p->tx_cache = frames >= DPDK_BURST * 3 / 2 ? DPDK_BURST : 0;
 	p->mp = rte_mempool_create_empty(name, frames, sizeof(struct rte_mbuf) +
-					 priv.mbuf_data_room_size, 0, sizeof(priv),
+					 priv.mbuf_data_room_size, p->tx_cache, sizeof(priv),
 					 (int)rte_socket_id(), RTE_MEMPOOL_F_NO_SPREAD);
 	if (!p->mp)
 		return rl_err_set(err, rte_errno ? rte_errno : ENOMEM,
@@ -419,6 +422,8 @@ static int mempool_objects(struct dpdk_pool *p, const char *name, struct rl_err 
 				  "(%s) - a bug: report it", rc, frames,
 				  rte_strerror(rc < 0 ? -rc : ENOMEM));
 	rte_mempool_obj_iter(p->mp, obj_init_objects, p);
+	for (unsigned i = 0; p->tx_cache && i < RTE_MAX_LCORE; i++)
+		dpdk_cache_off(&p->mp->local_cache[i]);
 	return 0;
 }
 

@@ -47,7 +47,7 @@ static const struct dpdk_pmd_model models[] = {
 	 "net_af_xdp (22.11, unaligned-chunk build) lays its UMEM over this region's "
 	 "mempool: TX of one of its mbufs is a descriptor into the UMEM, RX hands over "
 	 "the UMEM chunk itself - it would copy only mbufs of another pool",
-	 false, false},
+	 true, false},
 	{"net_memif", "copy", true, true, false, false, false, 0, RL_HOW_DERIVED,
 	 "net_memif copies between mbufs and the shared-memory rings (zero-copy "
 	 "only in zero-copy=yes mode, where the peer's buffers are used)",
