@@ -354,9 +354,20 @@ static int engine_region(lua_State *L)
 	return 1;
 }
 
+uint32_t lab_engine_caps(const struct lab_engine *eng, char *why, size_t len)
+{
+	if (why && len)
+		why[0] = '\0';
+	if (eng->e && eng->ops->caps_of)
+		return eng->ops->caps_of(eng->e, why, len);
+	return eng->ops->caps;
+}
+
 static int engine_info(lua_State *L)
 {
 	struct lab_engine *eng = luaL_checkudata(L, 1, LAB_ENGINE_MT);
+	char why[RL_ERR_MSG_MAX];
+	uint32_t have;
 	static const struct {
 		uint32_t bit;
 		const char *name;
@@ -380,12 +391,15 @@ static int engine_info(lua_State *L)
 	lua_pushboolean(L,
 	                eng->e && eng->ops->get_region && eng->ops->get_region(eng->e));
 	lua_setfield(L, -2, "has_region");
+	have = lab_engine_caps(eng, why, sizeof(why));
 	lua_newtable(L);
 	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
-		lua_pushboolean(L, (eng->ops->caps & caps[i].bit) != 0);
+		lua_pushboolean(L, (have & caps[i].bit) != 0);
 		lua_setfield(L, -2, caps[i].name);
 	}
 	lua_setfield(L, -2, "caps");
+	lua_pushstring(L, why); /* what this one lacks, and why ("" if nothing) */
+	lua_setfield(L, -2, "caps_why");
 	return 1;
 }
 

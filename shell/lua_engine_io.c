@@ -212,7 +212,7 @@ static bool rx_gro_opt(lua_State *L, struct lab_engine *eng)
 	lua_getfield(L, 3, "gro");
 	gro = lua_toboolean(L, -1);
 	lua_pop(L, 1);
-	if (gro && (!eng->ops->rx_x || !(eng->ops->caps & RL_CAP_GRO)))
+	if (gro && (!eng->ops->rx_x || !(lab_engine_caps(eng, NULL, 0) & RL_CAP_GRO)))
 		luaL_error(L, "rx: this engine (%s) cannot merge received TCP segments (gro is "
 		              "DPDK's rte_gro) - receive them one by one with e:rx(max) and "
 		              "let lab.reader join their payload", eng->ops->name);

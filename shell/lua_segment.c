@@ -217,11 +217,22 @@ static void born_from_string(lua_State *L, const struct rl_seg_params *p)
 static void engine_can(lua_State *L, struct lab_engine *eng, struct rl_seg_params *p)
 {
 	bool x = eng->ops->tx_x != NULL;
+	char why[RL_ERR_MSG_MAX];
+	uint32_t caps = lab_engine_caps(eng, why, sizeof(why));
 
-	p->engine_tso = (eng->ops->caps & RL_CAP_TSO) != 0;
+	p->engine_tso = (caps & RL_CAP_TSO) != 0;
 	p->engine_extbuf = x && eng->ops->ext_register && eng->ops->ext_freed &&
-	                   (eng->ops->caps & RL_CAP_EXTBUF);
-	p->engine_gso = x && (eng->ops->caps & RL_CAP_GSO);
+	                   (caps & RL_CAP_EXTBUF);
+	p->engine_gso = x && (caps & RL_CAP_GSO);
+	/* the engine can, but not as it is open now: its own words */
+	if (why[0] && ((p->strategy == RL_SEG_EXTBUF && !p->engine_extbuf &&
+	                (eng->ops->caps & RL_CAP_EXTBUF)) ||
+	               (p->strategy == RL_SEG_GSO && !p->engine_gso &&
+	                (eng->ops->caps & RL_CAP_GSO)) ||
+	               (p->strategy == RL_SEG_SG && !(caps & RL_CAP_SG) &&
+	                (eng->ops->caps & RL_CAP_SG))))
+		luaL_error(L, "segment: strategy %s on this %s engine: %s",
+		           rl_seg_strategy_name(p->strategy), eng->ops->name, why);
 	if (p->strategy == RL_SEG_EXTBUF && !p->engine_extbuf)
 		luaL_error(L,
 		           "segment: this engine (%s) cannot send app memory outside its "

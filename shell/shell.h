@@ -164,6 +164,9 @@ void lab_reader_register(lua_State *L);
 void lab_pcap_register(lua_State *L);
 /* Write the packets of descriptors d[0..n) to the engine's capture, if any
  * (counted touched). Called where frames are sent (tx) and received (rx). */
+/* The RL_CAP_* of an engine as it is open now (ops->caps_of), and why it
+ * lacks any (why may be NULL). */
+uint32_t lab_engine_caps(const struct lab_engine *eng, char *why, size_t len);
 void lab_pcap_write(struct lab_engine *eng, const struct rl_desc *d, uint32_t n);
 void lab_pcap_write_x(struct lab_engine *eng, const struct rl_xdesc *x, uint32_t n);
 void lab_pcap_detach(lua_State *L, struct lab_engine *eng); /* at e:close() */

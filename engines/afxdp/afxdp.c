@@ -133,7 +133,7 @@ static int parse_xdp(const char *v, enum afxdp_xdp_mode *m, struct rl_err *err)
 static int parse_steer(struct afxdp_opts *o, const char *v, struct rl_err *err)
 {
 	char buf[512], *save = NULL, *tok;
-	uint32_t port;
+	uint32_t port = 0;
 
 	o->steer_all = !strcmp(v, "all");
 	o->nports = 0;
@@ -391,6 +391,26 @@ static struct rl_region *afxdp_get_region(struct rl_engine *e)
 	return &e->region;
 }
 
+/* What this socket can do: multi-buffer only when opened with sg=true;
+ * zero copy only once bound in zero-copy mode. */
+static uint32_t afxdp_caps_of(struct rl_engine *e, char *why, size_t len)
+{
+	uint32_t caps = RL_CAP_WIRE;
+
+	if (e->o.sg)
+		caps |= RL_CAP_SG;
+	if (!e->xsk || e->zerocopy)
+		caps |= RL_CAP_ZEROCOPY; /* not bound yet: it may */
+	if (why && len)
+		snprintf(why, len, "%s%s%s",
+			 e->o.sg ? "" : "opened without sg=true: no multi-buffer packets "
+					"(XDP_USE_SG) - open it with sg=true",
+			 !e->o.sg && !(caps & RL_CAP_ZEROCOPY) ? "; " : "",
+			 caps & RL_CAP_ZEROCOPY ? "" : "bound in copy mode: the kernel "
+						      "copies every packet");
+	return caps;
+}
+
 static const struct rl_engine_ops afxdp_ops = {
 	.abi = RL_ENGINE_ABI,
 	.name = "afxdp",
@@ -421,6 +441,7 @@ static const struct rl_engine_ops afxdp_ops = {
 	.stats = afxdp_stats,
 	.ledger = afxdp_ledger,
 	.get_region = afxdp_get_region,
+	.caps_of = afxdp_caps_of,
 };
 
 __attribute__((visibility("default"))) const struct rl_engine_ops *ringlab_engine(void)

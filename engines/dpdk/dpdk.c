@@ -1070,6 +1070,33 @@ static struct rl_region *dpdk_get_region(struct rl_engine *e)
 	return e->p->have_region ? &e->p->region : NULL;
 }
 
+/* What this port can do: chains (sg, extbuf, gso) need multi-segment TX;
+ * zero copy is the PMD's (port.c's table); two ports back to back are for
+ * net_ring. */
+static uint32_t dpdk_caps_of(struct rl_engine *e, char *why, size_t len)
+{
+	uint32_t caps = RL_CAP_SG | RL_CAP_EXTBUF | RL_CAP_GSO | RL_CAP_GRO;
+	const struct dpdk_pmd_model *m = &e->pmd;
+	struct rte_eth_dev_info info;
+	bool chains = rte_eth_dev_info_get(e->port, &info) == 0 &&
+		      (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
+
+	if (!chains)
+		caps &= ~(RL_CAP_SG | RL_CAP_EXTBUF | RL_CAP_GSO);
+	if (!m->driver_tx && !m->driver_rx && !m->kernel_tx && !m->kernel_rx)
+		caps |= RL_CAP_ZEROCOPY;
+	if (!strcmp(e->driver, "net_ring"))
+		caps |= RL_CAP_PEER;
+	if (why && len)
+		snprintf(why, len, "%s",
+			 chains ? ""
+				: "its port lacks RTE_ETH_TX_OFFLOAD_MULTI_SEGS: no mbuf "
+				  "chains, so no sg, extbuf or gso - send one-descriptor "
+				  "packets (copy, reuse, born), or use a PMD with it "
+				  "(net_ring, net_af_packet)");
+	return caps;
+}
+
 static const struct rl_engine_ops ops = {
 	.abi = RL_ENGINE_ABI,
 	.name = "dpdk",
@@ -1097,6 +1124,7 @@ static const struct rl_engine_ops ops = {
 	.ext_register = dpdk_ext_register,
 	.ext_unregister = dpdk_ext_unregister,
 	.ext_freed = dpdk_ext_freed,
+	.caps_of = dpdk_caps_of,
 };
 
 __attribute__((visibility("default"))) const struct rl_engine_ops *ringlab_engine(void)

@@ -33,6 +33,10 @@
  *             with the TCP segments that follow it (RL_RX_GRO, RL_CAP_GRO)
  *   ext_*     application memory: register it, and learn when the engine
  *             has let go of what tx_x sent from it
+ *
+ * ABI 3 adds caps_of: what one open engine can do, which may be less than
+ * ops->caps (a DPDK port without multi-segment TX has no sg, extbuf or
+ * gso; an AF_XDP socket bound without XDP_USE_SG has no sg), and why.
  */
 #ifndef RINGLAB_ENGINE_H
 #define RINGLAB_ENGINE_H
@@ -50,7 +54,7 @@
 extern "C" {
 #endif
 
-#define RL_ENGINE_ABI 2
+#define RL_ENGINE_ABI 3
 #define RL_ENGINE_SYMBOL "ringlab_engine"
 
 struct rl_engine; /* opaque, one per lab.open() */
@@ -256,6 +260,14 @@ struct rl_engine_ops {
 	/* Up to max cookies of RL_DESC_EXT descriptors the engine is done with,
 	 * oldest first: that memory is the program's again. */
 	int (*ext_freed)(struct rl_engine *e, uint64_t *cookies, unsigned max);
+
+	/* ---- ABI 3: may be NULL ------------------------------------------- */
+
+	/* The RL_CAP_* of this open engine: ops->caps less what its port or
+	 * socket lacks (RL_CAP_ZEROCOPY: packets move without any copy, as it
+	 * is bound now). why (may be NULL) gets one sentence on what it lacks
+	 * and what to do, or "". NULL op: ops->caps, always. */
+	uint32_t (*caps_of)(struct rl_engine *e, char *why, size_t len);
 };
 
 typedef const struct rl_engine_ops *(*rl_engine_entry_fn)(void);

@@ -18,6 +18,30 @@ function cases.driver_said()
   local e <close> = lab.open("dpdk", { vdev = "net_null0" }) -- the next open works
 end
 
+-- e:info().caps is the port's: net_null has no multi-segment TX, so no
+-- sg, extbuf or gso, and lab.segment says so in the engine's words before
+-- anything is sent; net_ring has them all, and zero copy, and peer=.
+function cases.port_caps()
+  local e <close> = lab.open("dpdk", { vdev = "net_null0", log = "emergency" })
+  e:region { frames = 64, frame_size = 2048, headroom = 256 }
+  local i = e:info()
+  T.eq(i.caps.sg, false, "net_null: sg")
+  T.eq(i.caps.extbuf, false, "net_null: extbuf")
+  T.eq(i.caps.gso, false, "net_null: gso")
+  T.eq(i.caps.gro, true, "net_null: gro (receive side)")
+  T.eq(i.caps.zerocopy, true, "net_null: nothing is copied")
+  T.check(i.caps_why:find("MULTI_SEGS", 1, true), "caps_why names the missing offload")
+  T.raises({ "strategy extbuf", "MULTI_SEGS" }, lab.segment, string.rep("x", 5000),
+    { strategy = "extbuf", engine = e, dst = "198.18.0.2:9" })
+  T.owners(e, {}, "nothing lost")
+  local ring <close> = lab.open("dpdk", { vdev = "net_ring0", log = "emergency" })
+  i = ring:info()
+  for _, c in ipairs { "sg", "extbuf", "gso", "gro", "zerocopy", "peer" } do
+    T.eq(i.caps[c], true, "net_ring: " .. c)
+  end
+  T.eq(i.caps_why, "", "net_ring lacks nothing")
+end
+
 function cases.chain_without_multi_segs()
   local e <close> = lab.open("dpdk", { vdev = "net_null0", log = "emergency" })
   local r = e:region { frames = 16, frame_size = 2048, headroom = 256 }

@@ -131,6 +131,14 @@ end
 local s = e:stats()
 print(string.format("stats mode=%s (%s) tx_pkts=%d rx_pkts=%d drops=%d kicks=%d",
 	s.mode, s.mode_why, s.tx_pkts, s.rx_pkts, s.drops, s.kicks))
+-- what this socket can do, as bound (e:info().caps, not the engine's)
+local info = e:info()
+assert(info.caps.sg == (opts.sg == "true"), "caps.sg says whether it was opened with sg=true")
+assert(opts.sg == "true" or info.caps_why:find("sg=true", 1, true), "caps_why names sg=true")
+assert(info.caps.zerocopy == (s.mode == "zerocopy"), "caps.zerocopy says how it is bound")
+assert(s.mode == "zerocopy" or info.caps_why:find("copy mode", 1, true), "caps_why says copy mode")
+print(string.format("caps sg=%s zerocopy=%s: %s", tostring(info.caps.sg),
+	tostring(info.caps.zerocopy), info.caps_why))
 owners("at the end")
 e:close()
 local f = assert(io.popen("ip -o link show dev " .. ifname))
