@@ -148,7 +148,7 @@ struct rl_stats {
 	uint64_t kicks;        /* wakeups the program had to make */
 	struct rl_ledger ledger;
 	char mode[16];         /* "copy", "zerocopy", ... */
-	char mode_why[128];    /* why this mode (asked for, or what auto found) */
+	char mode_why[256];    /* why this mode (asked for, or what auto found) */
 	unsigned nextra;
 	struct rl_counter extra[RL_STATS_EXTRA_MAX];
 };

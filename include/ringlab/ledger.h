@@ -29,7 +29,7 @@ enum rl_how {
 	RL_HOW_DERIVED,   /* inferred from the mode; the why says how */
 };
 
-#define RL_LEDGER_WHY_MAX 192
+#define RL_LEDGER_WHY_MAX 256
 
 struct rl_ledger {
 	uint64_t copied;

@@ -105,6 +105,11 @@ for _, k in ipairs({ "pmd_opackets", "pmd_ipackets", "rx_fresh_buffer",
 end
 print()
 assert(s.model_errors == 0, "model errors")
+-- the PMD's whole sentence (its longest), not cut by the ledger's room
+if vdev:find("^net_af_xdp") then
+	assert(s.ledger.driver_why:find("another pool$"), "net_af_xdp's driver_why cut short")
+	assert(s.mode_why:find("another pool%)?$"), "mode_why cut short")
+end
 if vdev:find("^net_af_xdp") then
 	-- the PMD took no frame to copy into while sending: it sent ours
 	assert(s.tx_pmd_took_frames == 0, "net_af_xdp copied on TX")
