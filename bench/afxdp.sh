@@ -53,27 +53,24 @@ trap 'exit 130' INT TERM
 bench_testbed_up
 
 # testpmd MODE BURST: the mean of its per-second Tx-pps (txonly) or Rx-pps
-# (rxonly), leaving out the first two seconds (start-up), and its CPU time
-# over the same seconds.
+# (rxonly) over $secs seconds once it forwards (lib.sh: testpmd_window),
+# and its CPU time over the same seconds.
 testpmd() {
 	key=$([ "$1" = txonly ] && echo Tx-pps || echo Rx-pps)
-	timeout -s INT $((secs + 5)) ip netns exec $LAB dpdk-testpmd --no-huge -m 512 --no-pci \
+	timeout -s INT $((secs + 25)) ip netns exec $LAB stdbuf -oL dpdk-testpmd --no-huge -m 512 --no-pci \
 		--file-prefix=$TESTPMD_PREFIX -l 0-1 --vdev net_af_xdp0,iface=${NAME}0 -- \
 		--forward-mode="$1" --burst="$2" --txpkts=64 --stats-period=1 \
 		--total-num-mbufs=16384 >"$TMP/testpmd.log" 2>&1 &
 	tp=$!
-	sleep 2.5
-	pid=$(pgrep -P $tp -x dpdk-testpmd | head -1)
-	c0=$(ticks "$pid")
-	sleep "$secs"
-	c1=$(ticks "$pid")
-	wait $tp
-	grep -o "$key: *[0-9]*" "$TMP/testpmd.log" | awk -v m="$1" -v b="$2" -v cpu=$(((c1 - c0))) \
-		-v hz="$HZ" -v secs="$secs" '
-		{ n++; if (n > 2 && n <= 2 + secs) { s += $2; k++ } }
-		END { if (k) printf "dpdk-testpmd %s burst=%d (net_af_xdp): %.3f Mpps (mean of %d 1-s samples; %.3f Mpps per CPU-second)\n",
-		                    m, b, s / k / 1e6, k, (cpu > 0 ? s / k * secs / (cpu / hz) / 1e6 : 0)
-		      else print "dpdk-testpmd " m " burst=" b ": no figures (see its log)" }'
+	testpmd_window $tp
+	awk -v m="$1" -v b="$2" -v cpu=$TP_CPU -v hz="$HZ" -v secs="$TP_SECS" \
+		-v key="$key:" -v from=$TP_FROM -v to=$TP_TO '
+		/Port statistics =/ { n++ }
+		$1 == key && n > from && n <= to { s += $2; k++ }
+		END { if (k) printf "dpdk-testpmd %s burst=%d (net_af_xdp): %.3f Mpps (mean of %d samples over %.1f s; %.3f Mpps per CPU-second)\n",
+		                    m, b, s / k / 1e6, k, secs, (cpu > 0 ? s / k * secs / (cpu / hz) / 1e6 : 0)
+		      else print "dpdk-testpmd " m " burst=" b ": no figures (see its log)" }' \
+		"$TMP/testpmd.log"
 }
 
 c_path() { ip netns exec $LAB taskset -c 1 "$PPS" "$ENGINE" "$1" ${NAME}0 "$secs" mode=copy steer=all; }
@@ -88,7 +85,7 @@ for r in $(seq "$rounds"); do
 	echo "== round $r: rxdrop, 64-byte frames, ${secs} s each, on ${NAME}0"
 	{ generator $((secs + 1)); c_path rxdrop; gen_done
 	  generator $((secs + 1)); lua_path rxdrop; gen_done
-	  generator $((secs + 5)); testpmd rxonly 32; gen_done; } | tee "$TMP/rx.$r"
+	  generator $((secs + 12)); testpmd rxonly 32; gen_done; } | tee "$TMP/rx.$r"
 done
 
 # Per round: C/testpmd and Lua/testpmd, wall-clock and per CPU-second;

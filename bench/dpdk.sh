@@ -90,9 +90,9 @@ bench_testbed_up
 XDP=net_af_xdp0,iface=${NAME}0
 
 # testpmd NETNS LABEL MODE KEY VDEV...: the mean of its per-second KEY
-# (Rx-pps or Tx-pps, summed over its ports), leaving out the first two
-# seconds (start-up), and its CPU time over the same seconds. NETNS "-"
-# runs it here (net_null, net_ring: no interface at all).
+# (Rx-pps or Tx-pps, summed over its ports) over $secs seconds once it
+# forwards (lib.sh: testpmd_window), and its CPU time over the same
+# seconds. NETNS "-" runs it here (net_null, net_ring: no interface).
 testpmd() {
 	ns=$1 label=$2 mode=$3 key=$4
 	shift 4
@@ -100,23 +100,18 @@ testpmd() {
 	for v in "$@"; do vdevs="$vdevs --vdev $v"; done
 	if [ "$ns" = - ]; then pre=; else pre="ip netns exec $ns"; fi
 	# shellcheck disable=SC2086
-	timeout -s INT $((secs + 5)) $pre dpdk-testpmd --no-huge -m 512 --no-pci \
+	timeout -s INT $((secs + 25)) $pre stdbuf -oL dpdk-testpmd --no-huge -m 512 --no-pci \
 		--file-prefix=$TESTPMD_PREFIX -l 0-1 $vdevs -- --forward-mode="$mode" \
 		--txpkts=64 --stats-period=1 --total-num-mbufs=$MBUFS ${TP_EXTRA:-} >"$TMP/testpmd.log" 2>&1 &
 	tp=$!
-	sleep 2.5
-	pid=$(pgrep -P $tp -x dpdk-testpmd | head -1)
-	c0=$(ticks "${pid:-0}")
-	sleep "$secs"
-	c1=$(ticks "${pid:-0}")
-	wait $tp
-	awk -v key="$key:" -v label="$label" -v m="$mode" -v cpu=$((c1 - c0)) -v hz="$HZ" \
-		-v secs="$secs" '
+	testpmd_window $tp
+	awk -v key="$key:" -v label="$label" -v m="$mode" -v cpu=$TP_CPU -v hz="$HZ" \
+		-v secs="$TP_SECS" -v from=$TP_FROM -v to=$TP_TO '
 		/Port statistics =/ { n++ }
 		$1 == key { v[n] += $2 }
-		END { for (i = 3; i <= 2 + secs; i++) if (i in v) { s += v[i]; k++ }
-		      if (k) printf "dpdk-testpmd %s %s (%s): %.3f Mpps (mean of %d 1-s samples of %s; %.3f Mpps per CPU-second)\n",
-		                    label, m, (m == "flowgen" ? "2 ports" : "burst=32"), s / k / 1e6, k, substr(key, 1, 6),
+		END { for (i = from + 1; i <= to; i++) if (i in v) { s += v[i]; k++ }
+		      if (k) printf "dpdk-testpmd %s %s (%s): %.3f Mpps (mean of %d samples of %s over %.1f s; %.3f Mpps per CPU-second)\n",
+		                    label, m, (m == "flowgen" ? "2 ports" : "burst=32"), s / k / 1e6, k, substr(key, 1, 6), secs,
 		                    (cpu > 0 ? s / k * secs / (cpu / hz) / 1e6 : 0)
 		      else print "dpdk-testpmd " label " " m ": no figures (its log follows)" }' \
 		"$TMP/testpmd.log"
@@ -156,7 +151,7 @@ rl_xdp_rx() {
 		generator $((secs + 3)); BATCHES=$b ringlab $LAB rxonly vdev=$XDP fill=2560; gen_done
 	done
 }
-tp_xdp_rx() { generator $((secs + 5)); testpmd $LAB net_af_xdp rxonly Rx-pps "$XDP"; gen_done; }
+tp_xdp_rx() { generator $((secs + 12)); testpmd $LAB net_af_xdp rxonly Rx-pps "$XDP"; gen_done; }
 
 for r in $(seq "$rounds"); do
 	echo "== round $r: 64-byte frames, ${secs} s each"
