@@ -64,7 +64,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 secs=${2:-3}
-rounds=${3:-3}
+rounds=${3:-5}
 BATCHES=${BATCHES:-32 64}
 RINGLAB=$build/shell/ringlab
 ENGINE=$build/engines/ringlab-engine-dpdk.so
