@@ -294,6 +294,26 @@ function shows.tcp(_)
   for _, c in ipairs(tcp.connections()) do rows[#rows + 1] = c:stats() end
   return rows, tcp.show()
 end
+local CAP_MEANING = {
+  { "zerocopy", "packets move without a copy (as it is bound now)" },
+  { "sg", "a packet over several frames (scatter-gather)" },
+  { "extbuf", "sends app memory outside the region (strategy extbuf)" },
+  { "gso", "cuts one large TCP packet in software (strategy gso)" },
+  { "tso", "cuts one large TCP packet in the NIC (strategy tso)" },
+  { "gro", "merges received TCP segments (e:rx(max, {gro=true}))" },
+  { "step", "one hardware action at a time (step)" },
+  { "peer", "two engines wired back to back (peer=)" },
+  { "wire", "a real interface: needs root and a testbed" },
+}
+function shows.caps(e)
+  local i = e:info()
+  local lines = { string.format("what %s can do as it is open:", tostring(e)) }
+  for _, c in ipairs(CAP_MEANING) do
+    lines[#lines + 1] = string.format("  %-8s %-3s  %s", c[1], i.caps[c[1]] and "yes" or "no", c[2])
+  end
+  if i.caps_why ~= "" then lines[#lines + 1] = "why not: " .. i.caps_why end
+  return { caps = i.caps, why = i.caps_why }, table.concat(lines, "\n")
+end
 function shows.packet(_, n)
   local last = _G.last or {}
   local i = number("show packet", n)
@@ -304,10 +324,10 @@ function shows.packet(_, n)
   return { dissect = d, segments = segs }, views.packet(d, segs)
 end
 
-def("show", "show rings|owners|stats|ledger|arp|tcp|packet N [json]", "draw the rings, the owner of every frame, counters, the ledger, the host's ARP table, TCP connections or a packet",
+def("show", "show rings|owners|stats|ledger|caps|arp|tcp|packet N [json]", "draw the rings, the owner of every frame, counters, the ledger, what the engine can do, the host's ARP table, TCP connections or a packet",
   function(args)
     local topic = args[1]
-    if not shows[topic or ""] then fail("show: show what? - show rings, owners, stats, ledger, arp or packet N") end
+    if not shows[topic or ""] then fail("show: show what? - show rings, owners, stats, ledger, caps, arp, tcp or packet N") end
     local as_json = args[#args] == "json"
     local data, text = shows[topic](current(), args[2] ~= "json" and args[2] or nil)
     print(as_json and json.encode(data) or text)

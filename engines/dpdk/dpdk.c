@@ -1092,7 +1092,7 @@ static uint32_t dpdk_caps_of(struct rl_engine *e, char *why, size_t len)
 			 chains ? ""
 				: "its port lacks RTE_ETH_TX_OFFLOAD_MULTI_SEGS: no mbuf "
 				  "chains, so no sg, extbuf or gso - send one-descriptor "
-				  "packets (copy, reuse, born), or use a PMD with it "
+				  "packets (copy, reuse), or use a PMD with it "
 				  "(net_ring, net_af_packet)");
 	return caps;
 }

@@ -14,6 +14,7 @@ local input = {
   "fill 5000",
   "step 3",
   "show owners",
+  "show caps",
   "recv",
   "show packet 1 json",
   "lua print('still here', 20 + 22)",
@@ -55,6 +56,8 @@ has("COMPLETE: the NIC is done sending frame", "the REPL carried on after the er
 has("RX: a 57-byte packet arrived", "rx step")
 has("IDLE: nothing to do", "idle step")
 has("sum 64 = frames 64 (conserved)", "owners")
+has("step     yes  one hardware action at a time (step)", "show caps")
+has("extbuf   no   sends app memory outside the region", "show caps")
 has("1: udp 198.18.0.1:9000 > 198.18.0.2:9999 len 57 (1 segment), payload 15 bytes, checksums ok", "recv")
 has('"payload_len":15', "show packet json")
 has("still here\t42", "lua line")
