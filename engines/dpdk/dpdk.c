@@ -762,8 +762,11 @@ static uint32_t tx_plain(struct rl_engine *e, const struct rl_desc *d, uint32_t 
 		bool unclean = false;
 
 		done += run(p, d + done, max - done, pkts + done, sum, &unclean);
-		if (!unclean)
+		if (!unclean) {
+			if (run == tx_plain_direct)
+				e->tx_direct += done; /* a staged one goes so later */
 			return done;
+		}
 		dpdk_pool_fresh(p, rl_region_frame(&p->region, d[done].addr));
 	}
 }

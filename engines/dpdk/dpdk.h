@@ -154,6 +154,8 @@ struct rl_engine {
 	uint64_t rx_same, rx_fresh;     /* frames received at the address they
 	                                 * were sent from / from the fill pool */
 	uint64_t gro_in, gro_out;       /* packets into / out of GRO */
+	uint64_t tx_direct;             /* packets sent with their mbuf marked
+	                                 * direct (dpdk.c: tx_plain) */
 
 	/* ext.c */
 	uint64_t extfree[DPDK_EXTFREE_LOG]; /* cookies of freed external data */

@@ -191,6 +191,7 @@ int dpdk_stats(struct rl_engine *e, struct rl_stats *s)
 	extra(s, "rx_fresh_buffer", e->rx_fresh);
 	extra(s, "fill_taken_by_pmd", e->p->fill_gets);
 	extra(s, "tx_pmd_took_frames", e->p->tx_takes);
+	extra(s, "tx_direct_mbufs", e->tx_direct);
 	extra(s, "gro_in", e->gro_in);
 	extra(s, "gro_out", e->gro_out);
 	extra(s, "model_errors", e->p->model_errors);

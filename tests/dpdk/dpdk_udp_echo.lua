@@ -100,20 +100,24 @@ print(string.format("ledger copied=%d driver_copied=%d (%s) kernel_copied=%d (%s
 	s.ledger.copied, s.ledger.driver_copied, s.ledger.driver_why,
 	s.ledger.kernel_copied, s.ledger.kernel_why))
 for _, k in ipairs({ "pmd_opackets", "pmd_ipackets", "rx_fresh_buffer",
-	"tx_pmd_took_frames", "model_errors" }) do
+	"tx_pmd_took_frames", "tx_direct_mbufs", "model_errors" }) do
 	io.write(k, "=", tostring(s[k]), " ")
 end
 print()
 assert(s.model_errors == 0, "model errors")
--- the PMD's whole sentence (its longest), not cut by the ledger's room
 if vdev:find("^net_af_xdp") then
+	-- the PMD's whole sentence (its longest), not cut by the ledger's room
 	assert(s.ledger.driver_why:find("another pool$"), "net_af_xdp's driver_why cut short")
 	assert(s.mode_why:find("another pool%)?$"), "mode_why cut short")
-end
-if vdev:find("^net_af_xdp") then
 	-- the PMD took no frame to copy into while sending: it sent ours
 	assert(s.tx_pmd_took_frames == 0, "net_af_xdp copied on TX")
 	assert(s.ledger.driver_copied == 0, "driver_copied")
+	-- the objects layout's mbufs are direct anyway: none marked
+	assert(s.tx_direct_mbufs == 0, "tx_direct_mbufs on net_af_xdp")
+else
+	-- net_af_packet copies what it is sent, then frees it: plain packets
+	-- go with direct mbufs
+	assert(s.tx_direct_mbufs > 0, "tx_direct_mbufs on " .. vdev)
 end
 e:close()
 print("PASS")

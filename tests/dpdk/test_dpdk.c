@@ -98,6 +98,8 @@ static void null_txonly_completes_every_frame(void **state)
 	assert_int_equal(t.ops->tx(t.e, d, 10, &t.err), 10);
 	/* net_null frees at once: our mempool driver saw it, so they are comp */
 	assert_int_equal(dt_owned(&t, RL_OWN_COMP), 10);
+	/* and it never attaches to what it is sent: each went direct */
+	assert_int_equal(dt_extra(&t, "tx_direct_mbufs"), 10);
 	dt_conserved(&t);
 	assert_int_equal(t.ops->complete(t.e, addrs, 16, &t.err), 10);
 	for (int i = 0; i < 10; i++)
