@@ -106,4 +106,29 @@ big:free()
 L.conserved(rx)
 rx:close()
 L.conserved(e)
+
+L.part("not every port can chain: ask it first (show caps)")
+-- Chains need RTE_ETH_TX_OFFLOAD_MULTI_SEGS, and not every PMD offers it:
+-- net_null does not. e:info().caps is what this port can do as it is
+-- open, and caps_why says why not; lab.segment asks it before building
+-- anything. A plain one-frame packet still goes, and without its chain
+-- machinery DPDK's free is cheaper still: the mbuf goes marked direct
+-- (tx_direct_mbufs), so the free skips the path for external buffers.
+local null = lab.open("dpdk", { vdev = "net_null0", log = "emergency" })
+if not null then return end
+local nr = null:region { frames = 64, frame_size = 2048, headroom = 256 }
+local ci = null:info()
+print("   net_null: sg " .. tostring(ci.caps.sg) .. ", extbuf " .. tostring(ci.caps.extbuf)
+  .. ", gso " .. tostring(ci.caps.gso))
+print("   why: " .. ci.caps_why)
+L.check(not ci.caps.sg and ci.caps_why:find("MULTI_SEGS", 1, true), "net_null says it cannot chain, and why")
+L.check(e:info().caps.sg, "net_ring can")
+local ok, err = pcall(lab.segment, body, { strategy = "extbuf", engine = null, dst = "198.18.0.2:8080" })
+L.check(not ok and tostring(err):find("MULTI_SEGS", 1, true), "extbuf refused before anything was built")
+local one = lab.packet.udp { src = "198.18.0.1:9000", dst = "198.18.0.2:9999", payload = "one frame", region = nr }
+L.eq(null:tx(one), 1, "a plain packet goes")
+null:complete()
+L.eq(null:stats().tx_direct_mbufs, 1, "its mbuf went marked direct")
+L.conserved(null)
+null:close()
 L.done("8")
