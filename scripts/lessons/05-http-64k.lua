@@ -148,7 +148,17 @@ if lab.segment then
   end
 end
 L.part("the picture")
-local file = os.getenv("RINGLAB_PLOT") or ((os.getenv("TMPDIR") or "/tmp") .. "/ringlab-lesson5.svg")
+-- a path of this user's own: another user's picture may already be there
+local file = os.getenv("RINGLAB_PLOT") or string.format("%s/ringlab-lesson5-%s.svg",
+  os.getenv("TMPDIR") or "/tmp", os.getenv("USER") or os.getenv("LOGNAME") or "me")
+local probe = io.open(file, "a")
+if probe then
+  probe:close()
+else
+  local t = os.tmpname()
+  os.remove(t)
+  file = t .. ".svg"
+end
 lab.plot { file = file, series = ledgers, title = "64 KiB to 3 clients: copy, reuse, born, sg" }
 print("   wrote " .. file)
 L.done("5")
