@@ -1081,8 +1081,11 @@ static uint32_t dpdk_caps_of(struct rl_engine *e, char *why, size_t len)
 	uint32_t caps = RL_CAP_SG | RL_CAP_EXTBUF | RL_CAP_GSO | RL_CAP_GRO;
 	const struct dpdk_pmd_model *m = &e->pmd;
 	struct rte_eth_dev_info info;
-	bool chains = rte_eth_dev_info_get(e->port, &info) == 0 &&
-		      (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
+	/* known once the port is configured (port.c), else asked */
+	bool chains = e->configured ? e->multi_seg
+				    : rte_eth_dev_info_get(e->port, &info) == 0 &&
+					      (info.tx_offload_capa &
+					       RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
 
 	if (!chains)
 		caps &= ~(RL_CAP_SG | RL_CAP_EXTBUF | RL_CAP_GSO);
