@@ -450,17 +450,9 @@ static int batch_frames(lua_State *L)
 static int batch_gc(lua_State *L)
 {
 	struct lab_batch *b = check_batch(L, 1);
-	struct lab_engine *eng;
 	struct rl_region *r;
 
-	if (!b->nd)
-		return 0;
-	lua_getiuservalue(L, 1, 1);
-	eng = lab_test_engine(L, -1);
-	if (!eng || !eng->e)
-		return 0;
-	r = eng->ops->get_region ? eng->ops->get_region(eng->e) : NULL;
-	if (r)
+	if (b->nd && (r = lab_handle_region_if_open(L, 1)))
 		release_all(b, r);
 	return 0;
 }

@@ -61,6 +61,23 @@ struct lab_engine *lab_handle_engine(lua_State *L, int idx, const char *what)
 	return eng;
 }
 
+struct lab_engine *lab_handle_engine_if_open(lua_State *L, int idx)
+{
+	struct lab_engine *eng;
+
+	lua_getiuservalue(L, idx, 1);
+	eng = lab_test_engine(L, -1);
+	lua_pop(L, 1);
+	return eng && eng->e ? eng : NULL;
+}
+
+struct rl_region *lab_handle_region_if_open(lua_State *L, int idx)
+{
+	struct lab_engine *eng = lab_handle_engine_if_open(L, idx);
+
+	return eng && eng->ops->get_region ? eng->ops->get_region(eng->e) : NULL;
+}
+
 struct rl_region *lab_engine_region(lua_State *L, struct lab_engine *eng,
                                     const char *what)
 {

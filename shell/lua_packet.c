@@ -246,17 +246,9 @@ static int packet_release(lua_State *L)
 static int packet_gc(lua_State *L)
 {
 	struct lab_packet *p = lab_check_packet(L, 1);
-	struct lab_engine *eng;
 	struct rl_region *r;
 
-	if (p->state != PKT_HELD)
-		return 0;
-	lua_getiuservalue(L, 1, 1);
-	eng = lab_test_engine(L, -1);
-	if (!eng || !eng->e)
-		return 0;
-	r = eng->ops->get_region ? eng->ops->get_region(eng->e) : NULL;
-	if (r)
+	if (p->state == PKT_HELD && (r = lab_handle_region_if_open(L, 1)))
 		lab_packet_release_frames(p, r);
 	return 0;
 }
@@ -279,14 +271,10 @@ static int packet_tostring(lua_State *L)
 {
 	static const char *const names[] = {"held", "sent", "released", "consumed"};
 	struct lab_packet *p = lab_check_packet(L, 1);
-	struct lab_engine *eng;
-	struct rl_region *r;
+	struct rl_region *r = lab_handle_region_if_open(L, 1);
 	struct rl_dissect d;
 	char line[200];
 
-	lua_getiuservalue(L, 1, 1);
-	eng = lab_test_engine(L, -1);
-	r = eng && eng->e && eng->ops->get_region ? eng->ops->get_region(eng->e) : NULL;
 	if (p->state != PKT_HELD || !r) {
 		lua_pushfstring(L, "packet len %d (%d segment%s, %s)", (int)p->len,
 		                (int)p->nseg, p->nseg == 1 ? "" : "s",

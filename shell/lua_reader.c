@@ -82,14 +82,9 @@ static struct lab_reader *check_reader(lua_State *L, int idx, const char *what,
 /* Drop the reader: frames back if the engine is still open. */
 static void reader_end(lua_State *L, struct lab_reader *lr)
 {
-	struct lab_engine *eng;
-
 	if (!lr->rd)
 		return;
-	lua_getiuservalue(L, 1, 1);
-	eng = lab_test_engine(L, -1);
-	lua_pop(L, 1);
-	if (eng && eng->e)
+	if (lab_handle_engine_if_open(L, 1))
 		rl_reader_free(lr->rd);
 	else
 		rl_reader_forget(lr->rd);

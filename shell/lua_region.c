@@ -15,17 +15,6 @@
 
 #include "shell.h"
 
-/* The engine of the handle at idx, or NULL when closed; pushes nothing. */
-static struct lab_engine *engine_if_open(lua_State *L, int idx)
-{
-	struct lab_engine *eng;
-
-	lua_getiuservalue(L, idx, 1);
-	eng = lab_test_engine(L, -1);
-	lua_pop(L, 1);
-	return eng && eng->e ? eng : NULL;
-}
-
 static struct rl_region *handle_region(lua_State *L, int idx, const char *what,
                                        struct lab_engine **engp)
 {
@@ -163,7 +152,7 @@ static int region_tostring(lua_State *L)
 	struct lab_engine *eng;
 
 	luaL_checkudata(L, 1, LAB_REGION_MT);
-	eng = engine_if_open(L, 1);
+	eng = lab_handle_engine_if_open(L, 1);
 	if (!eng || !eng->ops->get_region || !eng->ops->get_region(eng->e)) {
 		lua_pushstring(L, "region (engine closed)");
 	} else {
@@ -284,7 +273,7 @@ static int buffer_read(lua_State *L)
 
 static void buffer_unpin(lua_State *L, struct lab_buffer *b)
 {
-	struct lab_engine *eng = engine_if_open(L, 1);
+	struct lab_engine *eng = lab_handle_engine_if_open(L, 1);
 	struct rl_region *r;
 
 	if (b->freed)

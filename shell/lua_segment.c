@@ -699,11 +699,8 @@ static int segs_resend(lua_State *L)
 static int segs_gc(lua_State *L)
 {
 	struct lab_segs *sg = luaL_checkudata(L, 1, SEGS_MT);
-	struct lab_engine *eng;
 
-	lua_getiuservalue(L, 1, 1);
-	eng = lab_test_engine(L, -1);
-	if (!eng || !eng->e)
+	if (!lab_handle_engine_if_open(L, 1))
 		sg->s.region = NULL;
 	if (sg->pin) {
 		lua_getiuservalue(L, 1, 3);

@@ -123,6 +123,11 @@ struct rl_ledger *lab_engine_ledger(struct lab_engine *eng);
 /* Push the engine (uservalue 1) of the handle at idx; return it, checked
  * open. `what` names the call for the error. */
 struct lab_engine *lab_handle_engine(lua_State *L, int idx, const char *what);
+/* The engine a handle at idx hangs on (its uservalue 1), or NULL when it is
+ * closed or there is none; and that engine's region, or NULL. For __gc and
+ * __tostring, which must not raise. Push nothing. */
+struct lab_engine *lab_handle_engine_if_open(lua_State *L, int idx);
+struct rl_region *lab_handle_region_if_open(lua_State *L, int idx);
 int lab_raise(lua_State *L, const char *what, const struct rl_err *err);
 void lab_engine_register(lua_State *L);
 
