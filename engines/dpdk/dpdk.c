@@ -139,6 +139,24 @@ uint32_t dpdk_region_segs(const struct rl_engine *e, const struct rte_mbuf *pkt)
 	return n;
 }
 
+struct rte_mbuf *dpdk_unlink_empty(struct rte_mbuf *pkt)
+{
+	struct rte_mbuf *prev = pkt, *m, *gone = NULL, **tail = &gone;
+
+	while ((m = prev->next)) {
+		if (m->data_len) {
+			prev = m;
+			continue;
+		}
+		prev->next = m->next;
+		m->next = NULL;
+		pkt->nb_segs--;
+		*tail = m;
+		tail = &m->next;
+	}
+	return gone;
+}
+
 int dpdk_q_push(struct dpdk_q *q, struct rte_mbuf *pkt, uint32_t frames)
 {
 	if (q_len(q) == DPDK_STAGE)

@@ -304,6 +304,9 @@ int dpdk_flush(struct rl_engine *e);
 int dpdk_poll(struct rl_engine *e);
 int dpdk_q_push(struct dpdk_q *q, struct rte_mbuf *pkt, uint32_t frames);
 uint32_t dpdk_region_segs(const struct rl_engine *e, const struct rte_mbuf *pkt);
+/* Take the empty segments (data_len 0) after its first out of a packet's
+ * chain; returns them, linked by next, for the caller to let go of. */
+struct rte_mbuf *dpdk_unlink_empty(struct rte_mbuf *pkt);
 
 /* peer.c */
 int dpdk_peer_wire(struct rl_engine *e, struct rl_engine *a, struct rl_err *err);

@@ -329,17 +329,13 @@ static int tcp4_lens(struct rte_mbuf *pkt, struct rl_err *err)
  * and a header-only input mbuf yields a zero-length slice. */
 static void seg_tidy(struct rte_mbuf *s)
 {
-	struct rte_mbuf *prev = s, *m;
+	struct rte_mbuf *m, *gone;
 
 	s->ol_flags &= ~RTE_MBUF_F_EXTERNAL; /* its buffer is its own */
-	while ((m = prev->next)) {
-		if (m->data_len) {
-			prev = m;
-			continue;
-		}
-		prev->next = m->next;
+	gone = dpdk_unlink_empty(s);
+	while ((m = gone)) {
+		gone = m->next;
 		m->next = NULL;
-		s->nb_segs--;
 		rte_pktmbuf_free_seg(m);
 	}
 }

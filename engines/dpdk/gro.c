@@ -48,16 +48,11 @@ static void classify(struct rte_mbuf *m)
  * pool, any other mbuf is freed. */
 static void drop_empty(struct rl_engine *e, struct rte_mbuf *pkt)
 {
-	struct rte_mbuf *prev = pkt, *m;
+	struct rte_mbuf *m, *gone = dpdk_unlink_empty(pkt);
 
-	while ((m = prev->next)) {
-		if (m->data_len) {
-			prev = m;
-			continue;
-		}
-		prev->next = m->next;
+	while ((m = gone)) {
+		gone = m->next;
 		m->next = NULL;
-		pkt->nb_segs--;
 		if (dpdk_is_frame(e, m)) {
 			dpdk_move(e, dpdk_mbuf_frame(e, m), RL_OWN_RX, RL_OWN_APP);
 			rl_region_release(&e->p->region, dpdk_mbuf_frame(e, m), NULL);
