@@ -323,14 +323,6 @@ __attribute__((destructor)) static void afxdp_close_all(void)
 
 /* ---- stats ------------------------------------------------------------- */
 
-static void add_counter(struct rl_stats *s, const char *name, uint64_t v)
-{
-	if (s->nextra >= RL_STATS_EXTRA_MAX)
-		return;
-	snprintf(s->extra[s->nextra].name, sizeof(s->extra[0].name), "%s", name);
-	s->extra[s->nextra++].value = v;
-}
-
 /* The kernel's own counters for this socket: XDP_STATISTICS. */
 static void kernel_stats(struct rl_engine *e, struct rl_stats *s)
 {
@@ -341,12 +333,12 @@ static void kernel_stats(struct rl_engine *e, struct rl_stats *s)
 	if (!e->xsk || getsockopt(xsk_socket__fd(e->xsk), SOL_XDP, XDP_STATISTICS,
 				  &st, &len) < 0)
 		return;
-	add_counter(s, "rx_dropped", st.rx_dropped);
-	add_counter(s, "rx_invalid_descs", st.rx_invalid_descs);
-	add_counter(s, "tx_invalid_descs", st.tx_invalid_descs);
-	add_counter(s, "rx_ring_full", st.rx_ring_full);
-	add_counter(s, "rx_fill_ring_empty_descs", st.rx_fill_ring_empty_descs);
-	add_counter(s, "tx_ring_empty_descs", st.tx_ring_empty_descs);
+	rl_stats_extra(s, "rx_dropped", st.rx_dropped);
+	rl_stats_extra(s, "rx_invalid_descs", st.rx_invalid_descs);
+	rl_stats_extra(s, "tx_invalid_descs", st.tx_invalid_descs);
+	rl_stats_extra(s, "rx_ring_full", st.rx_ring_full);
+	rl_stats_extra(s, "rx_fill_ring_empty_descs", st.rx_fill_ring_empty_descs);
+	rl_stats_extra(s, "tx_ring_empty_descs", st.tx_ring_empty_descs);
 	/* rx_fill_ring_empty_descs is not added: those drops are in rx_dropped. */
 	s->drops = st.rx_dropped + st.rx_ring_full + st.rx_invalid_descs +
 		   st.tx_invalid_descs;
@@ -368,11 +360,11 @@ static int afxdp_stats(struct rl_engine *e, struct rl_stats *s)
 	kernel_stats(e, s);
 	s->nextra += afxdp_prog_counts(e, s->extra + s->nextra,
 				       RL_STATS_EXTRA_MAX - s->nextra);
-	add_counter(s, "xdp_native", e->prog && e->prog_mode == XDP_MODE_NATIVE);
-	add_counter(s, "sg", e->o.sg);
-	add_counter(s, "need_wakeup", e->o.need_wakeup);
-	add_counter(s, "queue", e->o.queue);
-	add_counter(s, "tx_budget", e->tx_budget);
+	rl_stats_extra(s, "xdp_native", e->prog && e->prog_mode == XDP_MODE_NATIVE);
+	rl_stats_extra(s, "sg", e->o.sg);
+	rl_stats_extra(s, "need_wakeup", e->o.need_wakeup);
+	rl_stats_extra(s, "queue", e->o.queue);
+	rl_stats_extra(s, "tx_budget", e->tx_budget);
 	return 0;
 }
 

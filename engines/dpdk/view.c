@@ -139,30 +139,22 @@ int dpdk_rings(struct rl_engine *e, struct rl_ring_view *v, unsigned max)
 	return (int)n;
 }
 
-static void extra(struct rl_stats *s, const char *name, uint64_t value)
-{
-	if (s->nextra >= RL_STATS_EXTRA_MAX)
-		return;
-	snprintf(s->extra[s->nextra].name, sizeof(s->extra[0].name), "%s", name);
-	s->extra[s->nextra++].value = value;
-}
-
 static void port_stats(struct rl_engine *e, struct rl_stats *s)
 {
 	struct rte_eth_stats st;
 	struct rte_eth_link link;
 
 	if (e->started && rte_eth_link_get_nowait(e->port, &link) == 0)
-		extra(s, "link_up", link.link_status == RTE_ETH_LINK_UP);
+		rl_stats_extra(s, "link_up", link.link_status == RTE_ETH_LINK_UP);
 
 	if (!e->started || rte_eth_stats_get(e->port, &st) < 0)
 		return;
-	extra(s, "pmd_ipackets", st.ipackets);
-	extra(s, "pmd_opackets", st.opackets);
-	extra(s, "pmd_imissed", st.imissed);
-	extra(s, "pmd_ierrors", st.ierrors);
-	extra(s, "pmd_oerrors", st.oerrors);
-	extra(s, "pmd_rx_nombuf", st.rx_nombuf);
+	rl_stats_extra(s, "pmd_ipackets", st.ipackets);
+	rl_stats_extra(s, "pmd_opackets", st.opackets);
+	rl_stats_extra(s, "pmd_imissed", st.imissed);
+	rl_stats_extra(s, "pmd_ierrors", st.ierrors);
+	rl_stats_extra(s, "pmd_oerrors", st.oerrors);
+	rl_stats_extra(s, "pmd_rx_nombuf", st.rx_nombuf);
 	s->drops = st.imissed + st.ierrors + st.oerrors + st.rx_nombuf;
 }
 
@@ -187,13 +179,13 @@ int dpdk_stats(struct rl_engine *e, struct rl_stats *s)
 		 e->port, e->p->layout == DPDK_LAYOUT_OBJECTS ? "objects" : "pinned",
 		 e->pmd.why);
 	port_stats(e, s);
-	extra(s, "rx_same_buffer", e->rx_same);
-	extra(s, "rx_fresh_buffer", e->rx_fresh);
-	extra(s, "fill_taken_by_pmd", e->p->fill_gets);
-	extra(s, "tx_pmd_took_frames", e->p->tx_takes);
-	extra(s, "tx_direct_mbufs", e->tx_direct);
-	extra(s, "gro_in", e->gro_in);
-	extra(s, "gro_out", e->gro_out);
-	extra(s, "model_errors", e->p->model_errors);
+	rl_stats_extra(s, "rx_same_buffer", e->rx_same);
+	rl_stats_extra(s, "rx_fresh_buffer", e->rx_fresh);
+	rl_stats_extra(s, "fill_taken_by_pmd", e->p->fill_gets);
+	rl_stats_extra(s, "tx_pmd_took_frames", e->p->tx_takes);
+	rl_stats_extra(s, "tx_direct_mbufs", e->tx_direct);
+	rl_stats_extra(s, "gro_in", e->gro_in);
+	rl_stats_extra(s, "gro_out", e->gro_out);
+	rl_stats_extra(s, "model_errors", e->p->model_errors);
 	return 0;
 }

@@ -489,14 +489,6 @@ static int sim_rings(struct rl_engine *s, struct rl_ring_view *v, unsigned max)
 	return (int)n;
 }
 
-static void extra(struct rl_stats *o, const char *name, uint64_t value)
-{
-	if (o->nextra >= RL_STATS_EXTRA_MAX)
-		return;
-	snprintf(o->extra[o->nextra].name, sizeof(o->extra[0].name), "%s", name);
-	o->extra[o->nextra++].value = value;
-}
-
 static const char *mode_why(const struct sim_opts *o)
 {
 	if (o->autoselect)
@@ -521,18 +513,18 @@ static int sim_stats(struct rl_engine *s, struct rl_stats *o)
 	o->ledger = s->ledger;
 	snprintf(o->mode, sizeof(o->mode), "%s", s->opt.zerocopy ? "zerocopy" : "copy");
 	snprintf(o->mode_why, sizeof(o->mode_why), "%s", mode_why(&s->opt));
-	extra(o, "rx_dropped", c->rx_dropped);
-	extra(o, "rx_invalid_descs", c->rx_invalid_descs);
-	extra(o, "tx_invalid_descs", c->tx_invalid_descs);
-	extra(o, "rx_ring_full", c->rx_ring_full);
-	extra(o, "rx_fill_ring_empty_descs", c->rx_fill_ring_empty_descs);
-	extra(o, "tx_ring_empty_descs", c->tx_ring_empty_descs);
-	extra(o, "wire_pkts", c->wire_pkts);
-	extra(o, "wire_bytes", c->wire_bytes);
-	extra(o, "wire_drops", c->wire_drops);
-	extra(o, "wire_lost", c->wire_lost);
-	extra(o, "wire_reordered", c->wire_reordered);
-	extra(o, "steps", c->steps);
+	rl_stats_extra(o, "rx_dropped", c->rx_dropped);
+	rl_stats_extra(o, "rx_invalid_descs", c->rx_invalid_descs);
+	rl_stats_extra(o, "tx_invalid_descs", c->tx_invalid_descs);
+	rl_stats_extra(o, "rx_ring_full", c->rx_ring_full);
+	rl_stats_extra(o, "rx_fill_ring_empty_descs", c->rx_fill_ring_empty_descs);
+	rl_stats_extra(o, "tx_ring_empty_descs", c->tx_ring_empty_descs);
+	rl_stats_extra(o, "wire_pkts", c->wire_pkts);
+	rl_stats_extra(o, "wire_bytes", c->wire_bytes);
+	rl_stats_extra(o, "wire_drops", c->wire_drops);
+	rl_stats_extra(o, "wire_lost", c->wire_lost);
+	rl_stats_extra(o, "wire_reordered", c->wire_reordered);
+	rl_stats_extra(o, "steps", c->steps);
 	return 0;
 }
 

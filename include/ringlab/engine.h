@@ -153,6 +153,24 @@ struct rl_stats {
 	struct rl_counter extra[RL_STATS_EXTRA_MAX];
 };
 
+/* Add one engine counter to s->extra (nothing when it is full; names are
+ * cut to fit). */
+static inline void rl_stats_extra(struct rl_stats *s, const char *name, uint64_t value)
+{
+	struct rl_counter *c;
+	size_t n = 0;
+
+	if (s->nextra >= RL_STATS_EXTRA_MAX)
+		return;
+	c = &s->extra[s->nextra++];
+	while (name[n] && n < sizeof(c->name) - 1) {
+		c->name[n] = name[n];
+		n++;
+	}
+	c->name[n] = '\0';
+	c->value = value;
+}
+
 /* What one step() did. */
 enum rl_step_kind {
 	RL_STEP_IDLE = 0,   /* nothing to do */
