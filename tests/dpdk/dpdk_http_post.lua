@@ -15,6 +15,7 @@ copied by the engine, once per wire segment. Owners are conserved.
 --]]
 local tcp = require "ringlab.tcp"
 local http = require "ringlab.http"
+local common = dofile(arg[0]:match("^(.*/)") .. "../net/net_common.lua")
 
 local vdev, ifname = ...
 local FRAMES = 2048
@@ -22,37 +23,12 @@ local e = lab.open("dpdk", { vdev = vdev, log = "error" })
 e:region { frames = FRAMES, frame_size = 4096, headroom = 256 }
 tcp.stack(e, { ip = "198.18.0.1", ifname = ifname })
 
-local function conserved(when)
-	local o, sum = e:owners(), 0
-	for _, k in ipairs({ "app", "fill", "nic", "rx", "tx", "comp" }) do sum = sum + o[k] end
-	assert(sum == FRAMES, string.format("owners sum to %d, not %d, %s", sum, FRAMES, when))
-end
-
 local N = 65536
-local t = {}
-for i = 0, N // 16 - 1 do t[#t + 1] = string.format("%015x\n", i * 16) end
-local body = table.concat(t)
-local f = io.popen("printf '%s' '" .. body .. "' | sha256sum")
-local want = f:read("a"):match("^(%x+)")
-f:close()
-
+local body, sha = common.post_body()
 local copy_row
 for _, s in ipairs({ "copy", "sg", "extbuf", "gso" }) do
-	local payload = body
-	if s == "sg" or s == "gso" then
-		payload = e:region():alloc(N)
-		payload:write(0, body)
-	end
-	local res = http.post(e, "http://198.18.0.2:8080/upload/" .. s, payload, { strategy = s })
-	local answer = type(res.body) == "string" and res.body or res.body:string()
-	if res.close then res.close() end
-	local digest, len = answer:match("^(%x+) (%d+)")
+	local res = common.post(http, e, s, body, sha)
 	local l = res.ledger
-	print(string.format("%-6s HTTP %d: the kernel's server got %s bytes, sha256 %s; "
-		.. "%d packets, copied %d, referenced %d, headers %d, retransmits %d", s, res.status,
-		len, digest, res.packets, l.copied, l.referenced, l.headers, res.stats.retransmits))
-	assert(res.status == 200, "status " .. tostring(res.status))
-	assert(digest == want, s .. ": sha256 " .. tostring(digest) .. ", want " .. want)
 	assert(l.copied == (s == "copy" and N or 0), s .. ": copied " .. l.copied)
 	assert(l.referenced == (s == "copy" and 0 or N), s .. ": referenced " .. l.referenced)
 	if s == "copy" then copy_row = { headers = l.headers, packets = res.packets } end
@@ -61,11 +37,10 @@ for _, s in ipairs({ "copy", "sg", "extbuf", "gso" }) do
 		assert(l.headers == copy_row.headers + res.packets * hdr,
 			"gso: headers " .. l.headers .. ", want " .. copy_row.headers + res.packets * hdr)
 	end
-	if type(payload) ~= "string" then payload:free() end
-	conserved("after " .. s)
+	common.conserved(e, "after " .. s)
 end
 tcp.wait(function() return e:owners().nic == 0 end, 5, "frames still in the NIC")
-conserved("at the end")
+common.conserved(e, "at the end")
 local st = e:stats()
 print(string.format("engine ledger: copied %d, referenced %d, headers %d, driver_copied %d "
 	.. "(%s), kernel_copied %d", st.ledger.copied, st.ledger.referenced, st.ledger.headers,

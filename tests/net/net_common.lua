@@ -23,4 +23,41 @@ function M.show(e, when)
 		o.app, o.app - o.free, o.fill, o.nic, o.rx, o.tx, o.comp))
 end
 
+-- The 64 KiB body the POST tests send, and its sha256 (by sha256sum).
+function M.post_body()
+	local n, t = 65536, {}
+	for i = 0, n // 16 - 1 do t[#t + 1] = string.format("%015x\n", i * 16) end
+	local body = table.concat(t)
+	local f = io.popen("printf '%s' '" .. body .. "' | sha256sum")
+	local sha = f:read("a"):match("^(%x+)")
+	f:close()
+	return body, sha
+end
+
+-- POST body to the peer's http_sha_server.py with one strategy; the kernel's
+-- server must answer 200 with our sha256. A strategy that sends where the
+-- data lies (born, sg, gso) gets it born in the region first. Prints one
+-- line; returns the result of http.post.
+function M.post(http, e, strategy, body, sha)
+	local payload = body
+	if strategy == "born" or strategy == "sg" or strategy == "gso" then
+		payload = e:region():alloc(#body)
+		payload:write(0, body)
+	end
+	local res = http.post(e, "http://198.18.0.2:8080/upload/" .. strategy, payload,
+		{ strategy = strategy })
+	local answer = type(res.body) == "string" and res.body or res.body:string()
+	if res.close then res.close() end
+	local digest, len = answer:match("^(%x+) (%d+)")
+	local l = res.ledger
+	print(string.format("%-6s HTTP %d: the kernel's server got %s bytes, sha256 %s; "
+		.. "%d packets, copied %d, referenced %d, headers %d, retransmits %d", strategy,
+		res.status, len, digest, res.packets, l.copied, l.referenced, l.headers,
+		res.stats.retransmits))
+	assert(res.status == 200, "status " .. tostring(res.status))
+	assert(digest == sha, strategy .. ": sha256 " .. tostring(digest) .. ", want " .. sha)
+	if type(payload) ~= "string" then payload:free() end
+	return res
+end
+
 return M
