@@ -74,7 +74,7 @@ tap)
 	T=${NAME}t
 	"$RINGLAB" --netns "$LAB" "$HERE/dpdk_udp_echo.lua" "net_tap0,iface=$T,mac=$TAP_MAC" \
 		"$TAP_MAC" "$TAP_MAC" 1400 8 1024 2048 512 \
-		"ip addr add 198.18.1.1/24 dev $T && ip link set $T up && ip neigh replace 198.18.1.2 lladdr $TAP_MAC dev $T nud permanent && ($PYTHON $HERE/udp_echo_at.py 198.18.1.1 1400 8 $TMP/ready 20 &) && for i in \$(seq 50); do [ -e $TMP/ready ] && break; sleep 0.1; done" \
+		"ip addr add 198.18.1.1/24 dev $T && ip link set $T up && ip neigh replace 198.18.1.2 lladdr $TAP_MAC dev $T nud permanent && ($PYTHON $PEER --at 198.18.1.1 1400 8 $TMP/ready 20 &) && for i in \$(seq 50); do [ -e $TMP/ready ] && break; sleep 0.1; done" \
 		198.18.1.2 198.18.1.1 ;;
 http_post)
 	ip -n "$LAB" addr flush dev "$IF"
