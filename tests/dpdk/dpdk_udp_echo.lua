@@ -17,13 +17,7 @@ size, count = tonumber(size), tonumber(count)
 frames, frame_size, fill = tonumber(frames), tonumber(frame_size), tonumber(fill)
 local LAB_PORT, PEER_PORT = 9000, 9999
 
-local function pattern(seq, n) -- the bytes udp_echo_peer.py expects
-	local t = {}
-	for j = 0, n - 1 do
-		t[#t + 1] = string.char((((j * 131) + seq * 7) ~ (j >> 8)) & 0xff)
-	end
-	return table.concat(t)
-end
+local common = dofile(arg[0]:match("^(.*/)") .. "../net/net_common.lua")
 
 local e = lab.open("dpdk", { vdev = vdev, log = "error" })
 local r = e:region { frames = frames, frame_size = frame_size, headroom = 256 }
@@ -32,19 +26,13 @@ if plumb and plumb ~= "" then
 end
 
 local function owners(when)
-	local o, sum = e:owners(), 0
-	for _, k in ipairs({ "app", "fill", "nic", "rx", "tx", "comp" }) do
-		sum = sum + o[k]
-	end
-	assert(sum == frames, string.format("owners sum to %d, not %d, %s", sum, frames, when))
-	print(string.format("owners %-12s app=%d fill=%d nic=%d rx=%d tx=%d comp=%d",
-		when, o.app, o.fill, o.nic, o.rx, o.tx, o.comp))
+	assert(common.owners(e, when).frames == frames, "the region has the frames asked for")
 end
 
 local function send(seq)
 	local p = lab.packet.udp {
 		src = src_ip .. ":" .. LAB_PORT, dst = dst_ip .. ":" .. PEER_PORT,
-		payload = pattern(seq, size), region = r, src_mac = src_mac, dst_mac = peer_mac,
+		payload = common.echo_pattern(seq, size), region = r, src_mac = src_mac, dst_mac = peer_mac,
 	}
 	e:tx(p)
 	local done = 0
@@ -59,16 +47,7 @@ local function send(seq)
 end
 
 local function check(pkt, seq)
-	local d = pkt:dissect()
-	if not (d.udp and d.udp.src_port == PEER_PORT and d.udp.dst_port == LAB_PORT) then
-		return false
-	end
-	assert(d.ip.csum_ok and d.udp.csum_ok ~= false, "echo " .. seq .. ": bad checksum")
-	local got, want = pkt:payload(), pattern(seq, size)
-	assert(got == want, string.format("echo %d: %d bytes differ from the %d sent", seq, #got, #want))
-	print(string.format("received echo %d: %d bytes at region address %d, every byte equal",
-		seq, #got, pkt:segments()[1].addr))
-	return true
+	return common.check_echo(pkt, seq, size, LAB_PORT, PEER_PORT)
 end
 
 local function receive(seq)

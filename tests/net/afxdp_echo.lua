@@ -27,14 +27,7 @@ for i = 5, select("#", ...) do
 	end
 end
 
--- The same bytes udp_echo_peer.py and afxdp_drive.c make.
-local function pattern(seq, n)
-	local t = {}
-	for j = 0, n - 1 do
-		t[#t + 1] = string.char((((j * 131) + seq * 7) ~ (j >> 8)) & 0xff)
-	end
-	return table.concat(t)
-end
+local common = dofile(arg[0]:match("^(.*/)") .. "net_common.lua")
 
 -- The MAC through netlink (`ip`): /sys may still show another namespace.
 local function my_mac()
@@ -48,19 +41,13 @@ local e = lab.open("afxdp", opts)
 local r = e:region { frames = FRAMES, frame_size = frame_size, headroom = 256 }
 
 local function owners(when)
-	local o, sum = e:owners(), 0
-	for _, k in ipairs({ "app", "fill", "nic", "rx", "tx", "comp" }) do
-		sum = sum + o[k]
-	end
-	assert(sum == FRAMES, string.format("owners sum to %d, not %d, %s", sum, FRAMES, when))
-	print(string.format("owners %-20s app=%d fill=%d nic=%d rx=%d tx=%d comp=%d",
-		when, o.app, o.fill, o.nic, o.rx, o.tx, o.comp))
+	assert(common.owners(e, when).frames == FRAMES, "the region has the frames asked for")
 end
 
 local function send(seq, mac)
 	local p = lab.packet.udp {
 		src = "198.18.0.1:" .. LAB_PORT, dst = "198.18.0.2:" .. PEER_PORT,
-		payload = pattern(seq, size), region = r, src_mac = mac, dst_mac = peer_mac,
+		payload = common.echo_pattern(seq, size), region = r, src_mac = mac, dst_mac = peer_mac,
 	}
 	local frames, done = #p:segments(), 0
 	owners("built")
@@ -78,25 +65,8 @@ local function send(seq, mac)
 	owners("completed")
 end
 
--- true when pkt was echo seq (checked), false when it was something else
 local function check(pkt, seq)
-	local d = pkt:dissect()
-	if not (d.udp and d.udp.src_port == PEER_PORT and d.udp.dst_port == LAB_PORT) then
-		return false
-	end
-	assert(d.ip.csum_ok and d.udp.csum_ok, "echo " .. seq .. ": bad checksum")
-	local got, want = pkt:payload(), pattern(seq, size)
-	if got ~= want then
-		local at = 1
-		while at <= #want and got:byte(at) == want:byte(at) do
-			at = at + 1
-		end
-		error(string.format("echo %d: %d bytes, want %d; first difference at byte %d",
-			seq, #got, #want, at - 1))
-	end
-	print(string.format("received echo %d: %d bytes in %d frame(s), every byte equal",
-		seq, #got, #pkt:segments()))
-	return true
+	return common.check_echo(pkt, seq, size, LAB_PORT, PEER_PORT)
 end
 
 local function receive(seq)

@@ -23,6 +23,48 @@ function M.show(e, when)
 		o.app, o.app - o.free, o.fill, o.nic, o.rx, o.tx, o.comp))
 end
 
+-- Conserved, and one line of owners for the log.
+function M.owners(e, when)
+	local o = M.conserved(e, when)
+	print(string.format("owners %-20s app=%d fill=%d nic=%d rx=%d tx=%d comp=%d",
+		when, o.app, o.fill, o.nic, o.rx, o.tx, o.comp))
+	return o
+end
+
+-- Datagram seq of the UDP echo tests: n bytes, the pattern udp_echo_peer.py
+-- and afxdp_drive.c make too.
+function M.echo_pattern(seq, n)
+	local t = {}
+	for j = 0, n - 1 do
+		t[#t + 1] = string.char((((j * 131) + seq * 7) ~ (j >> 8)) & 0xff)
+	end
+	return table.concat(t)
+end
+
+-- true when pkt is the echo of datagram seq (from peer_port to lab_port),
+-- every byte checked; false when it is some other packet; raises when the
+-- echo is wrong, saying where.
+function M.check_echo(pkt, seq, size, lab_port, peer_port)
+	local d = pkt:dissect()
+	if not (d.udp and d.udp.src_port == peer_port and d.udp.dst_port == lab_port) then
+		return false
+	end
+	assert(d.ip.csum_ok and d.udp.csum_ok ~= false, "echo " .. seq .. ": bad checksum")
+	local got, want = pkt:payload(), M.echo_pattern(seq, size)
+	if got ~= want then
+		local at = 1
+		while at <= #want and got:byte(at) == want:byte(at) do
+			at = at + 1
+		end
+		error(string.format("echo %d: %d bytes, want %d; first difference at byte %d",
+			seq, #got, #want, at - 1))
+	end
+	local segs = pkt:segments()
+	print(string.format("received echo %d: %d bytes in %d frame(s) at region address %d, "
+		.. "every byte equal", seq, #got, #segs, segs[1].addr))
+	return true
+end
+
 -- The 64 KiB body the POST tests send, and its sha256 (by sha256sum).
 function M.post_body()
 	local n, t = 65536, {}
