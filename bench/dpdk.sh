@@ -81,6 +81,13 @@ for f in "$RINGLAB" "$ENGINE" "$AFXDP" "$PPS" "$GENPPS"; do
 	[ -e "$f" ] || { echo "missing $f - build first (cmake --build $build)"; exit 1; }
 done
 command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd not found (apt install dpdk)"; exit 1; }
+TESTS=${TESTS:-null_tx null_rx ring_txrx xdp_tx xdp_rx}
+for t in $TESTS; do
+	case $t in
+	null_tx | null_rx | ring_txrx | xdp_tx | xdp_rx) ;;
+	*) echo "TESTS=\"$TESTS\": no test $t - pick from null_tx null_rx ring_txrx xdp_tx xdp_rx"; exit 2 ;;
+	esac
+done
 
 GENENGINE=$AFXDP TESTPMD_PREFIX=rlbench-dpdk
 . "$here/lib.sh"
@@ -132,7 +139,6 @@ ringlab() {
 
 
 
-TESTS=${TESTS:-null_tx null_rx ring_txrx xdp_tx xdp_rx}
 want() { case " $TESTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # The two sides of each test. A round runs them one after the other, and
