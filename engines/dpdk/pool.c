@@ -324,12 +324,6 @@ static int mempool_pinned(struct dpdk_pool *p, const char *name, struct rl_err *
 
 	if (rc < 0)
 		return rc;
-	/* A per-lcore cache, switched on only inside the tx_burst of a PMD
-	 * that only frees there (dpdk.c: tx_burst) and flushed before it
-	 * returns: a burst's frees reach enqueue() as one bulk instead of an
-	 * indirect call each. Elsewhere the cache is inert (size 0), so
-	 * nothing hides in it. DPDK wants cache_size * 1.5 <= frames. */
-	p->tx_cache = frames >= DPDK_BURST * 3 / 2 ? DPDK_BURST : 0;
 	p->mp = rte_mempool_create_empty(name, frames,
 					 sizeof(struct rte_mbuf) +
 					 sizeof(struct rte_mbuf_ext_shared_info),
@@ -386,9 +380,7 @@ static int mempool_objects(struct dpdk_pool *p, const char *name, struct rl_err 
 	int rc;
 
 	priv.mbuf_data_room_size = (uint16_t)(fs - hdr_size - sizeof(struct rte_mbuf));
-	/* NO_SPREAD: no padding between objects, so they are frame_size apart;
-	 * a cache as in the pinned layout, inert but inside a tx_burst */
-	p->tx_cache = frames >= DPDK_BURST * 3 / 2 ? DPDK_BURST : 0;
+	/* NO_SPREAD: no padding between objects, so they are frame_size apart */
 	p->mp = rte_mempool_create_empty(name, frames, sizeof(struct rte_mbuf) +
 					 priv.mbuf_data_room_size, p->tx_cache, sizeof(priv),
 					 (int)rte_socket_id(), RTE_MEMPOOL_F_NO_SPREAD);
@@ -484,6 +476,12 @@ int dpdk_pool_create(struct rl_engine *e, const struct rl_region_params *params,
 	p->have_region = true;
 	p->region.ledger = &e->ledger;
 	snprintf(name, sizeof(name), "rl_region%u", seq++);
+	/* A per-lcore mempool cache, switched on only inside the tx_burst of
+	 * a PMD that only frees there (dpdk.c: tx_burst) and flushed before it
+	 * returns: a burst's frees reach enqueue() as one bulk instead of an
+	 * indirect call each. Elsewhere the cache is inert (size 0), so
+	 * nothing hides in it. DPDK wants cache_size * 1.5 <= frames. */
+	p->tx_cache = q.frames >= DPDK_BURST * 3 / 2 ? DPDK_BURST : 0;
 	rc = book_alloc(p, q.frames, err);
 	if (!rc)
 		rc = p->layout == DPDK_LAYOUT_OBJECTS ? mempool_objects(p, name, err)
