@@ -4,15 +4,15 @@
  * The program is a Lua 5.4 interpreter with one extra library, `lab`. Each
  * handle the library gives out is a userdata with its own metatable:
  *
- *   engine  (lua_engine.c)  one lab.open(); owns the engine and its region
- *   region  (lua_region.c)  the engine's packet memory; r:alloc() buffers
- *   buffer  (lua_region.c)  bytes born inside the region
- *   packet  (lua_packet.c)  a chain of descriptors; built (lua_build.c) or
+ *   engine  (lab/engine.c)  one lab.open(); owns the engine and its region
+ *   region  (lab/region.c)  the engine's packet memory; r:alloc() buffers
+ *   buffer  (lab/region.c)  bytes born inside the region
+ *   packet  (lab/packet.c)  a chain of descriptors; built (lab/build.c) or
  *                           received
- *   segs    (lua_segment.c) lab.segment(): data cut into packets
- *   reader  (lua_reader.c)  lab.reader(): a received stream, and its views
- *   pcap    (lua_pcap.c)    lab.pcap(): a capture file of an engine's traffic
- *   appmem  (lua_appmem.c)  lab.appmem(): application memory in no region
+ *   segs    (lab/segment.c) lab.segment(): data cut into packets
+ *   reader  (lab/reader.c)  lab.reader(): a received stream, and its views
+ *   pcap    (lab/pcap.c)    lab.pcap(): a capture file of an engine's traffic
+ *   appmem  (lab/appmem.c)  lab.appmem(): application memory in no region
  *
  * Regions, buffers and packets keep their engine alive through a uservalue
  * and check that it is still open before touching region memory, so a
@@ -80,7 +80,7 @@ int loader_list(struct lab_engine_entry *out, int max);
 /* 0 and *out filled, or -ENOENT (unknown name; out->why lists known ones). */
 int loader_find(const char *name, struct lab_engine_entry *out);
 
-/* lua_appmem.c: lab.appmem on the table at -1, and the pins of extbuf data
+/* lab/appmem.c: lab.appmem on the table at -1, and the pins of extbuf data
  * (see there). */
 struct lab_appmem {
 	uint8_t *base;   /* NULL once unmapped */
@@ -113,7 +113,7 @@ void lab_extpin_drop(lua_State *L, struct lab_extpin *p, int data_idx);
 void lab_ext_reap(lua_State *L, struct lab_engine *eng);
 void lab_ext_engine_closed(lua_State *L, struct lab_engine *eng);
 
-/* lua_engine.c */
+/* lab/engine.c */
 int lab_open_engine(lua_State *L); /* lab.open */
 struct lab_engine *lab_check_engine(lua_State *L, int idx);
 struct lab_engine *lab_test_engine(lua_State *L, int idx); /* or NULL */
@@ -131,12 +131,12 @@ struct rl_region *lab_handle_region_if_open(lua_State *L, int idx);
 int lab_raise(lua_State *L, const char *what, const struct rl_err *err);
 void lab_engine_register(lua_State *L);
 
-/* lua_region.c */
+/* lab/region.c */
 void lab_push_region(lua_State *L, int engine_idx);
 void lab_region_register(lua_State *L);
 struct lab_buffer *lab_test_buffer(lua_State *L, int idx);
 
-/* lua_packet.c */
+/* lab/packet.c */
 struct lab_packet *lab_new_packet(lua_State *L, int engine_idx, unsigned nseg);
 struct lab_packet *lab_check_packet(lua_State *L, int idx);
 void lab_packet_release_frames(struct lab_packet *p, struct rl_region *r);
@@ -144,10 +144,10 @@ void lab_packet_register(lua_State *L);
 void lab_count(struct lab_engine *eng, struct lab_packet *p, enum rl_ledger_field f,
                uint64_t n);
 
-/* lua_build.c */
+/* lab/build.c */
 void lab_build_register(lua_State *L); /* sets lab.packet on table at -1 */
 
-/* lua_fields.c: one key of the options table at t, checked (see there). */
+/* lab/fields.c: one key of the options table at t, checked (see there). */
 lua_Integer lab_field_int(lua_State *L, int t, const char *what, const char *key,
                           lua_Integer def, lua_Integer max);
 bool lab_field_has(lua_State *L, int t, const char *key);
@@ -162,7 +162,7 @@ void lab_field_tcp(lua_State *L, int t, const char *what, uint8_t def_flags,
                    const char *mss_key, struct rl_tcp *tcp);
 void lab_flag_str(uint8_t flags, char out[9]); /* RL_TCP_* as "SA", "PA" */
 
-/* lua_segment.c, lua_reader.c, lua_pcap.c: lab.segment, lab.reader,
+/* lab/segment.c, lab/reader.c, lab/pcap.c: lab.segment, lab.reader,
  * lab.pcap on the table at -1. */
 void lab_segment_register(lua_State *L);
 void lab_reader_register(lua_State *L);
@@ -175,19 +175,19 @@ uint32_t lab_engine_caps(const struct lab_engine *eng, char *why, size_t len);
 void lab_pcap_write(struct lab_engine *eng, const struct rl_desc *d, uint32_t n);
 void lab_pcap_write_x(struct lab_engine *eng, const struct rl_xdesc *x, uint32_t n);
 void lab_pcap_detach(lua_State *L, struct lab_engine *eng); /* at e:close() */
-void lab_batch_register(lua_State *L); /* lua_batch.c: lab.batch */
+void lab_batch_register(lua_State *L); /* lab/batch.c: lab.batch */
 
-/* lua_dissect.c */
+/* lab/dissect.c */
 void lab_push_dissect(lua_State *L, const struct rl_dissect *d, unsigned nseg);
 void lab_packet_summary(const struct rl_dissect *d, uint32_t len, unsigned nseg,
                         char *out, size_t cap);
 int lab_dissect_string(lua_State *L); /* lab.dissect */
 void lab_push_ledger(lua_State *L, const struct rl_ledger *l);
 
-/* lua_lab.c */
+/* lab/lab.c */
 int luaopen_ringlab(lua_State *L);
 
-/* lua_time.c: lab.now(), lab.sleep() on the table at -1. */
+/* lab/time.c: lab.now(), lab.sleep() on the table at -1. */
 void lab_time_register(lua_State *L);
 
 /* signals.c: Ctrl-C and SIGTERM (see there). */
@@ -198,23 +198,23 @@ bool signals_take_interrupt(void); /* a SIGINT arrived (and clear it) */
 int signals_caught(void);          /* the last signal number seen, or 0 */
 bool signals_terminate(void);      /* SIGTERM arrived: leave */
 
-/* lua_lessons.c: lab.bench_mmap(), and lab.watch,
+/* lab/lessons.c: lab.bench_mmap(), and lab.watch,
  * lab.plot, lab.pause, lab.progress (doors into ringlab.watch/.plot), on the
  * table at -1. */
 void lab_lessons_register(lua_State *L);
 
-/* lua_lab.c: the metatable of a handle type (methods, __gc = __close,
+/* lab/lab.c: the metatable of a handle type (methods, __gc = __close,
  * __len, __tostring; gc and len may be NULL). */
 void lab_handle_mt(lua_State *L, const char *name, const luaL_Reg *methods,
 		   lua_CFunction gc, lua_CFunction len, lua_CFunction tostring);
 
-/* lua_crypto.c: lab.crypto (libsodium). */
+/* lab/crypto.c: lab.crypto (libsodium). */
 void lab_crypto_register(lua_State *L);
 
-/* lua_engine.c: lab.opened(), the engines still open in order of opening. */
+/* lab/engine.c: lab.opened(), the engines still open in order of opening. */
 int lab_opened(lua_State *L);
 
-/* lua_term.c: terminal facts for the views (colour, width). */
+/* lab/term.c: terminal facts for the views (colour, width). */
 int luaopen_ringlab_term(lua_State *L);
 
 /* embedded.c (generated): the Lua parts of the shell. */

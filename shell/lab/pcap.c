@@ -1,5 +1,5 @@
 /*
- * lua_pcap.c - lab.pcap(e, "trace.pcap"): every packet an engine sends or
+ * lab/pcap.c - lab.pcap(e, "trace.pcap"): every packet an engine sends or
  * receives, written to a pcap file that tcpdump and Wireshark read.
  *
  * libpcap writes the file (pcap_open_dead(DLT_EN10MB) + pcap_dump_open);

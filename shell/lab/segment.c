@@ -1,5 +1,5 @@
 /*
- * lua_segment.c - lab.segment(data, opts): data larger than one MTU turned
+ * lab/segment.c - lab.segment(data, opts): data larger than one MTU turned
  * into packets by rl_segment() (core/segment.c), and the segs handle that
  * sends them.
  *
@@ -8,7 +8,7 @@
  * r:alloc() or {buffer, off, len} (born, sg, gso, ...). The segs handle
  * keeps its engine (uservalue 1), its buffer (uservalue 2: born and sg
  * descriptors point into the buffer's frames) and extbuf's data (uservalue
- * 3, registered with the engine, see lua_appmem.c) alive.
+ * 3, registered with the engine, see lab/appmem.c) alive.
  *
  * extbuf and gso packets go through the engine's tx_x (engine ABI 2), one
  * packet per call: extbuf's app-memory descriptors carry the data's pin as

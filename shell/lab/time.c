@@ -1,5 +1,5 @@
 /*
- * lua_time.c - lab.now() and lab.sleep(): time for polling loops.
+ * lab/time.c - lab.now() and lab.sleep(): time for polling loops.
  *
  * Lua's own clocks do not fit a packet loop: os.time() counts whole
  * seconds and os.clock() counts CPU time. lab.now() is the monotonic clock

@@ -1,5 +1,5 @@
 /*
- * lua_term.c - `ringlab.term`: the terminal facts and controls the views
+ * lab/term.c - `ringlab.term`: the terminal facts and controls the views
  * and the live view (watch.lua) need.
  *
  * term.colour() is true only when stdout is a terminal and NO_COLOR is

@@ -1,5 +1,5 @@
 /*
- * lua_engine.c - the engine handle: lab.open(), e:region(), e:close().
+ * lab/engine.c - the engine handle: lab.open(), e:region(), e:close().
  *
  * lab.open(name, opts) finds the engine through the loader, turns the opts
  * table into the key=value strings of the engine ABI (booleans "true" /
@@ -7,7 +7,7 @@
  * engine handle) and opens it. The handle's uservalues are 1: the peer
  * engine (kept alive while this one is wired to it) and 2: the region
  * handle. Closing is idempotent. The I/O and view methods live in
- * lua_engine_io.c and lua_engine_view.c.
+ * lab/engine_io.c and lab/engine_view.c.
  */
 #include <errno.h>
 #include <stdio.h>

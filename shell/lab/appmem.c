@@ -1,5 +1,5 @@
 /*
- * lua_appmem.c - application memory outside every region, and the pins that
+ * lab/appmem.c - application memory outside every region, and the pins that
  * keep it alive while an engine sends from it (strategy extbuf).
  *
  * lab.appmem(n) maps n bytes (rounded up to whole pages) that belong to no

@@ -1,5 +1,5 @@
 /*
- * lua_fields.c - reading the fields of an options table, shared by the
+ * lab/fields.c - reading the fields of an options table, shared by the
  * builders (lab.packet.*) and lab.segment().
  *
  * Each helper reads one key of the table at index t and raises

@@ -1,6 +1,6 @@
 /*
- * lua_packet.c - the packet handle: a chain of descriptors in one engine's
- * region, built by lab.packet.* (lua_build.c) or received by e:rx().
+ * lab/packet.c - the packet handle: a chain of descriptors in one engine's
+ * region, built by lab.packet.* (lab/build.c) or received by e:rx().
  *
  * A packet is held (its frames are the program's), sent (e:tx() queued it:
  * the frames belong to the engine now) or released. Segments marked `own`

@@ -1,5 +1,5 @@
 /*
- * lua_lab.c - the `lab` library: lab.version, lab.engines(), lab.open(),
+ * lab/lab.c - the `lab` library: lab.version, lab.engines(), lab.open(),
  * lab.dissect(), lab.packet.*, lab.segment(), lab.reader(), lab.pcap(),
  * lab.now(), lab.sleep(); also what `require "ringlab"` returns. The
  * Lua plugins (lab.tcp, lab.http, lab.host, lab.testbed) load on first use.

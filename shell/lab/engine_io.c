@@ -1,10 +1,10 @@
 /*
- * lua_engine_io.c - moving frames: e:fill, e:rx, e:tx, e:complete, e:kick,
+ * lab/engine_io.c - moving frames: e:fill, e:rx, e:tx, e:complete, e:kick,
  * e:step.
  *
  * Each call checks its arguments, calls the engine's op and turns a failure
  * into "what: what was wrong - what to do". Packets are userdata (see
- * lua_packet.c): e:rx() wraps each received chain of descriptors in a new
+ * lab/packet.c): e:rx() wraps each received chain of descriptors in a new
  * packet that holds its frames; e:tx() hands the frames of whole packets to
  * the engine and marks exactly the queued ones as sent, so a partial or
  * failed tx leaves the rest with the program.

@@ -1,7 +1,7 @@
 /*
- * lua_batch.c - lab.batch(e, n): many packets in one handle, for loops.
+ * lab/batch.c - lab.batch(e, n): many packets in one handle, for loops.
  *
- * A packet handle (lua_packet.c) is one userdata per packet, which is right
+ * A packet handle (lab/packet.c) is one userdata per packet, which is right
  * for looking at packets and too slow for moving millions of them from a
  * Lua loop. A batch is one userdata holding up to n frames' worth of
  * packets as plain descriptors, the same ones e:tx() and e:rx() pass to

@@ -1,5 +1,5 @@
 /*
- * lua_reader.c - lab.reader(e, {mode=}): a received byte stream read where
+ * lab/reader.c - lab.reader(e, {mode=}): a received byte stream read where
  * it lies (core/reader.c), and views of it.
  *
  * rd:push(pkt) hands a received packet's frames to the reader (the packet

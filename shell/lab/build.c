@@ -1,5 +1,5 @@
 /*
- * lua_build.c - lab.packet.udp{}, lab.packet.tcp{}, lab.packet.icmp{},
+ * lab/build.c - lab.packet.udp{}, lab.packet.tcp{}, lab.packet.icmp{},
  * lab.packet.arp{}: packets built inside a region, with every byte counted.
  *
  * Two ways, chosen by the payload:

@@ -1,5 +1,5 @@
 /*
- * lua_region.c - the region handle (e:region{}) and buffers born in it
+ * lab/region.c - the region handle (e:region{}) and buffers born in it
  * (r:alloc(n)).
  *
  * A region handle is only a way to reach the engine's region: the engine

@@ -1,5 +1,5 @@
 /*
- * lua_crypto.c - lab.crypto: a real cipher writing straight into frames.
+ * lab/crypto.c - lab.crypto: a real cipher writing straight into frames.
  *
  *   lab.crypto.key()                                  a fresh random key
  *   lab.crypto.encrypt_into(buf, off, plaintext, key, nonce)

@@ -1,5 +1,5 @@
 /*
- * lua_lessons.c - what the lessons and the live view need from C:
+ * lab/lessons.c - what the lessons and the live view need from C:
  *
  *   lab.bench_mmap(n, size)
  *                         lesson 4: per packet, mmap a fresh buffer, copy
@@ -9,8 +9,8 @@
  *                         thin doors into the embedded Lua modules
  *                         (ringlab.watch, ringlab.plot), loaded on first use
  *
- * (lab.opened() lives with the engines in lua_engine.c, lab.crypto in
- * lua_crypto.c.)
+ * (lab.opened() lives with the engines in lab/engine.c, lab.crypto in
+ * lab/crypto.c.)
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * lua_dissect.c - a dissected packet as a Lua table, and one-line summaries.
+ * lab/dissect.c - a dissected packet as a Lua table, and one-line summaries.
  *
  * rl_dissect() (core/packet.c) does the parsing; this file only presents
  * its result: nested tables per layer (eth, arp, ip, icmp, udp, tcp) with

@@ -1,5 +1,5 @@
 /*
- * lua_engine_view.c - looking at an engine: e:rings(), e:owners(),
+ * lab/engine_view.c - looking at an engine: e:rings(), e:owners(),
  * e:owner_map(), e:stats().
  *
  * These only read. e:owners() also proves the conservation invariant with

@@ -1,0 +1,164 @@
+-- cmd_io.lua - the prompt commands that move packets: fill, send, recv, release, kick,
+-- complete, step, and the host (host, serve) that answers ARP and ping
+-- between prompts (ringlab.cmd_io).
+
+local lab = require "ringlab"
+local C = require "ringlab.cmdkit"
+
+local fail, def, say, current = C.fail, C.def, C.say, C.current
+local number, keyvalues, region_of, is_engine = C.number, C.keyvalues, C.region_of, C.is_engine
+
+def("fill", "fill [N]", "offer N free frames to the NIC for receiving (default: as many as fit)",
+  function(args)
+    local e = current()
+    local n = e:fill(number("fill", args[1]))
+    local f = e:rings().fill
+    say("offered %d frames to the NIC (fill ring %d of %d)", n, f and f.pending or n, f and f.size or 0)
+  end)
+
+local builders = { udp = true, icmp = true, arp = true }
+
+def("send", "send udp|icmp|arp DST [PAYLOAD...]", "build a packet in the region, queue it on tx and kick the NIC",
+  function(args, rest)
+    local e = current()
+    local proto, dst = args[1], args[2]
+    if not builders[proto or ""] then fail("send: say what to send - send udp 198.18.0.2:9999 hello") end
+    if not dst then fail("send: say where to - send %s 198.18.0.2%s", proto, proto == "udp" and ":9999" or "") end
+    if proto == "udp" and not dst:find(":") then dst = dst .. ":9999" end
+    local payload = rest:match("^%s*%S+%s+%S+%s+(.-)%s*$")
+    if proto == "udp" and (payload == nil or payload == "") then payload = "hello from ringlab" end
+    local spec = { dst = dst, region = region_of(e, "send") }
+    if proto ~= "arp" then spec.payload = payload end
+    local p = lab.packet[proto](spec)
+    local line = tostring(p)
+    e:tx(p)
+    e:kick()
+    local step = C.opened[e] and C.opened[e].step == "true"
+    say("sent %s%s", line, step and " - the NIC moves on: step" or "")
+  end)
+
+def("recv", "recv [MAX]", "receive packets from the rx ring (kept in `last`; see one with show packet N)",
+  function(args)
+    local e = current()
+    local h = C.hosts[e]
+    local pkts = h and h:take(number("recv", args[1], 64)) or e:rx(number("recv", args[1], 64))
+    _G.last = pkts
+    if #pkts == 0 then
+      say("nothing received - the rx ring is empty (give the NIC frames with fill; in step mode, step first)")
+      return
+    end
+    for i, p in ipairs(pkts) do
+      local d = p:dissect()
+      local ok = true
+      for _, l in ipairs({ d.ip, d.udp, d.icmp }) do if l and l.csum_ok == false then ok = false end end
+      say("%d: %s, payload %d bytes, checksums %s%s", i, d.summary, d.payload_len, ok and "ok" or "BAD",
+        d.problem and (" - " .. d.problem) or "")
+    end
+    say("%d packet%s in `last`; they hold their frames until: release", #pkts, #pkts == 1 and "" or "s")
+  end)
+
+def("release", "release", "give the frames of the packets in `last` back to the pool",
+  function()
+    local n = 0
+    for _, p in ipairs(_G.last or {}) do
+      if p:state() == "held" then p:release(); n = n + 1 end
+    end
+    _G.last = {}
+    say("released %d packet%s", n, n == 1 and "" or "s")
+  end)
+
+def("kick", "kick", "wake the NIC: it transmits the tx ring and posts completions",
+  function() current():kick(); say("kicked") end)
+
+def("complete", "complete [MAX]", "take sent frames back from the completion ring",
+  function(args)
+    local n = current():complete(number("complete", args[1]))
+    say("took back %d frame%s from the completion ring", n, n == 1 and "" or "s")
+  end)
+
+def("step", "step [N]", "let the NIC do one hardware action (or N), and say what moved",
+  function(args)
+    local e = current()
+    for i = 1, number("step", args[1], 1) do
+      local s = e:step()
+      say("%s", s.what)
+      if s.kind == "idle" then break end
+    end
+  end)
+
+
+-- A host (ringlab.host) per engine: `host up` makes one that answers ARP
+-- and pings between prompts (C.idle); `recv` then reads what it did not
+-- answer from its inbox.
+local function host_of(e, what)
+  local h = C.hosts[e]
+  if not h then fail("%s: no host runs on this engine - start one: host up ip=198.18.0.1", what) end
+  return h
+end
+
+C.host_of = host_of
+
+local function host_up(e, kv)
+  if C.hosts[e] then return C.hosts[e] end
+  local opened = C.opened[e] or {}
+  if opened.steer and opened.steer ~= "all" then
+    say("note: this engine was opened with steer=%s, so ARP and pings reach the kernel, not the host", opened.steer)
+  end
+  local h = require("ringlab.host").new(e, { ip = kv.ip, mac = kv.mac,
+    ifname = kv.ifname or opened.ifname })
+  C.hosts[e] = h
+  if not _G.r then _G.r = e:region() end
+  return h
+end
+
+def("host", "host up|down|status [ip=198.18.0.1] [mac=..]", "a minimal IPv4 host on the current engine: answers ARP and ping (between prompts), learns ARP; try ping from the peer",
+  function(args)
+    local e = current()
+    local sub = args[1] or "status"
+    if sub == "up" then
+      local h = host_up(e, keyvalues("host", args, 2))
+      say("%s is up: it answers ARP for its address and pings while the prompt waits "
+        .. "(peer: ip netns exec rl-peer ping 198.18.0.1); see: show arp", h.ip)
+    elseif sub == "down" then
+      local h = host_of(e, "host down")
+      h:stop()
+      C.hosts[e] = nil
+      say("host %s stopped: nobody answers ARP or ping now", h.ip)
+    elseif sub == "status" then
+      local h = host_of(e, "host")
+      say("%s%s", tostring(h), h.error and (" - stopped by an error: " .. h.error) or "")
+    else
+      fail("host: say up, down or status - host up ip=198.18.0.1")
+    end
+  end)
+
+def("serve", "serve ping [SECONDS]", "answer ARP and ping for SECONDS (default 10), printing every packet answered with the rings after it",
+  function(args)
+    local e = current()
+    if args[1] ~= "ping" then fail("serve: say what to serve - serve ping 10") end
+    local h = host_up(e, {})
+    local secs = number("serve", args[2], 10)
+    local log = h.log
+    h.log = function(line)
+      local rg = e:rings()
+      local function idx(n) local x = rg[n] return x and string.format("%s %d/%d", n, x.prod, x.cons) or "" end
+      say("%s\n    rings (prod/cons): %s  %s  %s  %s", line, idx("fill"), idx("rx"), idx("tx"), idx("comp"))
+    end
+    say("answering ARP and ping for %s for %d s (Ctrl-C stops)", h.ip, secs)
+    local ok, err = pcall(h.serve, h, secs)
+    h.log = log
+    if not ok then error(err, 0) end
+    say("%s", tostring(h))
+  end)
+
+function C.idle()
+  for e, h in pairs(C.hosts) do
+    if e:info().closed then
+      C.hosts[e] = nil
+    elseif not h.error then
+      local ok, err = pcall(h.poll, h)
+      if not ok then h.error = tostring(err) end
+    end
+  end
+end
+return true

@@ -1,0 +1,86 @@
+-- cmd_show.lua - show TOPIC: the views of the current engine, drawn or as JSON (ringlab.cmd_show).
+
+local lab = require "ringlab"
+local C = require "ringlab.cmdkit"
+
+local fail, def, say, current = C.fail, C.def, C.say, C.current
+local number, keyvalues, region_of, is_engine = C.number, C.keyvalues, C.region_of, C.is_engine
+
+local json = require "ringlab.json"
+local views = require "ringlab.views"
+
+local shows = {}
+
+function shows.rings(e) local t = e:rings(); return t, views.rings(t) end
+function shows.owners(e)
+  local o, map = e:owners(), e:owner_map()
+  local j = {}
+  for k, v in pairs(o) do j[k] = v end
+  j.map = map
+  return j, views.owners(o, map)
+end
+function shows.stats(e) local t = e:stats(); return t, views.stats(t) end
+function shows.ledger(e)
+  local st = e:stats()
+  return st.ledger, views.ledger(st.ledger, st.tx_pkts + st.rx_pkts)
+end
+function shows.arp(e)
+  local t = C.host_of(e, "show arp"):arp_table()
+  local lines, ips = { "neighbours the host learned from ARP (ip, mac, seconds since seen):" }, {}
+  for ip in pairs(t) do ips[#ips + 1] = ip end
+  table.sort(ips)
+  for _, ip in ipairs(ips) do
+    lines[#lines + 1] = string.format("  %-15s %s  %.1f s", ip, t[ip].mac, t[ip].age)
+  end
+  if #ips == 0 then lines[#lines + 1] = "  (none yet - the peer pings, or h:resolve(\"198.18.0.2\"))" end
+  return t, table.concat(lines, "\n")
+end
+function shows.tcp(_)
+  local tcp = package.loaded["ringlab.tcp"]
+  if not tcp then return {}, "no TCP yet - lab.tcp.connect(e, \"198.18.0.2:8080\") or lab.tcp.listen(e, 8080)" end
+  local rows = {}
+  for _, c in ipairs(tcp.connections()) do rows[#rows + 1] = c:stats() end
+  return rows, tcp.show()
+end
+local CAP_MEANING = {
+  { "zerocopy", "packets move without a copy (as it is bound now)" },
+  { "sg", "a packet over several frames (scatter-gather)" },
+  { "extbuf", "sends app memory outside the region (strategy extbuf)" },
+  { "gso", "cuts one large TCP packet in software (strategy gso)" },
+  { "tso", "cuts one large TCP packet in the NIC (strategy tso)" },
+  { "gro", "merges received TCP segments (e:rx(max, {gro=true}))" },
+  { "step", "one hardware action at a time (step)" },
+  { "peer", "two engines wired back to back (peer=)" },
+  { "wire", "a real interface: needs root and a testbed" },
+}
+function shows.caps(e)
+  local i = e:info()
+  local lines = { string.format("what %s can do as it is open:", tostring(e)) }
+  for _, c in ipairs(CAP_MEANING) do
+    lines[#lines + 1] = string.format("  %-8s %-3s  %s", c[1], i.caps[c[1]] and "yes" or "no", c[2])
+  end
+  if i.caps_why ~= "" then lines[#lines + 1] = "why not: " .. i.caps_why end
+  return { caps = i.caps, why = i.caps_why }, table.concat(lines, "\n")
+end
+function shows.packet(_, n)
+  local last = _G.last or {}
+  local i = number("show packet", n)
+  if not i then fail("show packet: which one? - show packet 1 (packets from the last recv)") end
+  local p = last[i]
+  if not p then fail("show packet: there is no packet %d - the last recv kept %d", i, #last) end
+  local d, segs = p:dissect(), p:segments()
+  return { dissect = d, segments = segs }, views.packet(d, segs)
+end
+
+def("show", "show rings|owners|stats|ledger|caps|arp|tcp|packet N [json]", "draw the rings, the owner of every frame, counters, the ledger, what the engine can do, the host's ARP table, TCP connections or a packet",
+  function(args)
+    local topic = args[1]
+    if not shows[topic or ""] then fail("show: show what? - show rings, owners, stats, ledger, caps, arp, tcp or packet N") end
+    local as_json = args[#args] == "json"
+    local data, text = shows[topic](current(), args[2] ~= "json" and args[2] or nil)
+    print(as_json and json.encode(data) or text)
+  end)
+
+C.shows = { "rings", "owners", "stats", "ledger", "arp", "tcp", "packet" }
+
+return true
