@@ -37,11 +37,16 @@
 
 struct lab_pcap;
 
+/* Engine names: a letter, then letters, digits, _ . - (at most 23); the
+ * default KIND#ID cannot clash with a given one. */
+#define LAB_NAME_MAX 24
+
 struct lab_engine {
 	const struct rl_engine_ops *ops;
 	struct rl_engine *e;   /* NULL once closed */
 	int id;                /* 1, 2, ... in order of lab.open() */
 	struct lab_pcap *pcap; /* lab.pcap() capture, or NULL */
+	char name[LAB_NAME_MAX]; /* its lab name: name= of lab.open, or KIND#ID */
 };
 
 struct lab_buffer {
@@ -211,8 +216,11 @@ void lab_handle_mt(lua_State *L, const char *name, const luaL_Reg *methods,
 /* lab/crypto.c: lab.crypto (libsodium). */
 void lab_crypto_register(lua_State *L);
 
-/* lab/engine.c: lab.opened(), the engines still open in order of opening. */
+/* lab/engine.c: lab.opened(), the engines still open in order of opening;
+ * lab.get(name), the open engine of that name ("copy", "sim#1", "#1") or
+ * nil. */
 int lab_opened(lua_State *L);
+int lab_get(lua_State *L);
 
 /* lab/term.c: terminal facts for the views (colour, width). */
 int luaopen_ringlab_term(lua_State *L);

@@ -59,7 +59,7 @@ local n = e:complete()
 if e:rings().fill then
   L.check(n >= 1, "the sent frame came back through comp")
 else -- DPDK net_ring0: the sent mbuf itself arrives on rx, nothing to complete
-  print("   (" .. e:info().name .. ": no completion ring here - the sent mbuf comes back on rx)")
+  print("   (" .. e:info().kind .. ": no completion ring here - the sent mbuf comes back on rx)")
 end
 L.part("the rx ring: take the received packet")
 local got = {}

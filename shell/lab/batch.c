@@ -281,9 +281,9 @@ static void same_engine(lua_State *L, struct lab_engine *eng, const char *what)
 	other = lab_check_engine(L, 2);
 	if (other != eng)
 		luaL_error(L,
-		           "%s: this batch lives in engine %d's region, not engine %d's "
+		           "%s: this batch lives in engine %s's region, not %s's "
 		           "- a batch moves frames of its own engine",
-		           what, eng->id, other->id);
+		           what, eng->name, other->name);
 }
 
 /* bt:tx([e]): queue the held packets; the unsent stay in the batch. */

@@ -4,11 +4,15 @@
  * lab.open(name, opts) finds the engine through the loader, turns the opts
  * table into the key=value strings of the engine ABI (booleans "true" /
  * "false", numbers in decimal, lists joined by ","; peer= takes another
- * engine handle) and opens it. The handle's uservalues are 1: the peer
+ * engine handle) and opens it. name= is the lab's, not the engine's: the
+ * engine's name at the prompt (`use copy`), in lab.get("copy") and on
+ * every screen; without it the engine is KIND#ID (sim#1). Names are unique
+ * among the open engines. The handle's uservalues are 1: the peer
  * engine (kept alive while this one is wired to it) and 2: the region
  * handle. Closing is idempotent. The I/O and view methods live in
  * lab/engine_io.c and lab/engine_view.c.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,6 +166,8 @@ static void open_args(lua_State *L, struct rl_open_args *args, int keep)
 			           "{mode=\"copy\"}",
 			           luaL_typename(L, -2));
 		key = lua_tostring(L, -2);
+		if (strcmp(key, "name") == 0)
+			continue; /* the lab's name for it (see open_name) */
 		if (strcmp(key, "peer") == 0) {
 			struct lab_engine *peer = lab_test_engine(L, -1);
 
@@ -243,8 +249,118 @@ int lab_opened(lua_State *L)
 	return 1;
 }
 
+/* ---- engine names -------------------------------------------------------- */
+
+static bool name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= LAB_NAME_MAX || !isalpha((unsigned char)s[0]))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+			return false;
+	return true;
+}
+
+/* Does eng answer to name: its name, or "#ID"? */
+static bool name_is(const struct lab_engine *eng, const char *name)
+{
+	char *end;
+	long id;
+
+	if (name[0] != '#')
+		return strcmp(eng->name, name) == 0;
+	id = strtol(name + 1, &end, 10);
+	return end != name + 1 && *end == '\0' && id == eng->id;
+}
+
+/* The open engine called name, or NULL; pushes nothing, runs no Lua. */
+static struct lab_engine *find_open(lua_State *L, const char *name)
+{
+	struct lab_engine *found = NULL;
+
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &opened_key);
+	for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
+		struct lab_engine *eng = lua_touserdata(L, -1);
+
+		if (eng && eng->e && name_is(eng, name))
+			found = eng;
+	}
+	lua_pop(L, 1);
+	return found;
+}
+
+/* lab.get(name) -> the open engine called name ("copy", "sim#1", or "#1"
+ * for the one opened first), or nil when no open engine is called that. */
+int lab_get(lua_State *L)
+{
+	struct lab_engine *eng;
+
+	if (lab_test_engine(L, 1)) { /* an engine: itself, while open */
+		eng = lua_touserdata(L, 1);
+		lua_settop(L, 1);
+		if (!eng->e)
+			lua_pushnil(L);
+		return 1;
+	}
+	if (lua_type(L, 1) != LUA_TSTRING)
+		return luaL_error(L,
+		                  "lab.get: give an engine's name, e.g. lab.get(\"sim#1\"), "
+		                  "not a %s - lab.opened() lists them",
+		                  luaL_typename(L, 1));
+	eng = find_open(L, lua_tostring(L, 1));
+	if (!eng) {
+		lua_pushnil(L);
+		return 1;
+	}
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &opened_key);
+	lua_rawgetp(L, -1, eng);
+	return 1;
+}
+
+/* The name= of the opts at 2 (read raw: no Lua runs), checked, into out
+ * ("" when none was given). */
+static void open_name(lua_State *L, char out[LAB_NAME_MAX])
+{
+	const char *s;
+	struct lab_engine *other;
+
+	out[0] = '\0';
+	if (!lua_istable(L, 2))
+		return;
+	lua_pushliteral(L, "name");
+	if (lua_rawget(L, 2) == LUA_TNIL) {
+		lua_pop(L, 1);
+		return;
+	}
+	if (lua_type(L, -1) != LUA_TSTRING)
+		luaL_error(L, "open: name= must be a word, not a %s - e.g. open sim name=copy",
+		           luaL_typename(L, -1));
+	s = lua_tostring(L, -1);
+	if (!name_ok(s))
+		luaL_error(L,
+		           "open: '%s' cannot name an engine - start with a letter, then "
+		           "letters, digits, _ . or - (at most %d), e.g. name=copy",
+		           s, LAB_NAME_MAX - 1);
+	if (strcmp(s, "all") == 0 || strcmp(s, "run") == 0)
+		luaL_error(L,
+		           "open: '%s' cannot name an engine (close all, watch run) - pick "
+		           "another, e.g. name=copy",
+		           s);
+	other = find_open(L, s);
+	if (other)
+		luaL_error(L,
+		           "open: an engine called '%s' is open already (%s#%d) - pick "
+		           "another name=, or close it first: close %s",
+		           s, other->ops->name, other->id, s);
+	snprintf(out, LAB_NAME_MAX, "%s", s);
+	lua_pop(L, 1);
+}
+
 int lab_open_engine(lua_State *L)
 {
+	char lname[LAB_NAME_MAX];
 	const char *name = luaL_checkstring(L, 1);
 	struct lab_engine_entry ent;
 	struct rl_open_args args;
@@ -263,6 +379,7 @@ int lab_open_engine(lua_State *L)
 	lua_newtable(L);
 	keep = lua_gettop(L);
 	open_args(L, &args, keep);
+	open_name(L, lname); /* after open_args: its Lua could open one */
 	rl_err_clear(&err);
 	if (ent.ops->open(&e, &args, &err) < 0)
 		return lab_raise(L, "open", &err);
@@ -271,6 +388,10 @@ int lab_open_engine(lua_State *L)
 	eng->ops = ent.ops;
 	eng->e = e;
 	eng->id = next_id++;
+	if (lname[0])
+		snprintf(eng->name, sizeof(eng->name), "%s", lname);
+	else
+		snprintf(eng->name, sizeof(eng->name), "%.12s#%d", ent.ops->name, eng->id);
 	if (args.peer) {
 		lua_getfield(L, 2, "peer");
 		lua_setiuservalue(L, -2, 1);
@@ -395,8 +516,10 @@ static int engine_info(lua_State *L)
 	};
 
 	lua_newtable(L);
-	lua_pushstring(L, eng->ops->name);
+	lua_pushstring(L, eng->name); /* "copy", "sim#1" */
 	lua_setfield(L, -2, "name");
+	lua_pushstring(L, eng->ops->name); /* "sim", "afxdp", "dpdk" */
+	lua_setfield(L, -2, "kind");
 	lua_pushstring(L, eng->ops->summary ? eng->ops->summary : "");
 	lua_setfield(L, -2, "summary");
 	lua_pushstring(L, eng->ops->options ? eng->ops->options : "");
@@ -420,14 +543,19 @@ static int engine_info(lua_State *L)
 	return 1;
 }
 
+/* "engine sim#1 (copy, ...)"; a given name also says what it is:
+ * "engine fast (sim#2, zerocopy, ...)". */
 static int engine_tostring(lua_State *L)
 {
 	struct lab_engine *eng = luaL_checkudata(L, 1, LAB_ENGINE_MT);
+	char kind[40] = "";
 	struct rl_region *r;
 	struct rl_stats st;
 
+	if (strchr(eng->name, '#') == NULL)
+		snprintf(kind, sizeof(kind), "%.12s#%d, ", eng->ops->name, eng->id);
 	if (!eng->e) {
-		lua_pushfstring(L, "engine %s#%d (closed)", eng->ops->name, eng->id);
+		lua_pushfstring(L, "engine %s (%sclosed)", eng->name, kind);
 		return 1;
 	}
 	memset(&st, 0, sizeof(st));
@@ -435,12 +563,12 @@ static int engine_tostring(lua_State *L)
 		eng->ops->stats(eng->e, &st);
 	r = eng->ops->get_region ? eng->ops->get_region(eng->e) : NULL;
 	if (r)
-		lua_pushfstring(L, "engine %s#%d (%s, region %d frames x %d bytes)",
-		                eng->ops->name, eng->id, st.mode[0] ? st.mode : "?",
-		                (int)r->frames, (int)r->frame_size);
+		lua_pushfstring(L, "engine %s (%s%s, region %d frames x %d bytes)", eng->name,
+		                kind, st.mode[0] ? st.mode : "?", (int)r->frames,
+		                (int)r->frame_size);
 	else
-		lua_pushfstring(L, "engine %s#%d (%s, no region yet)", eng->ops->name,
-		                eng->id, st.mode[0] ? st.mode : "?");
+		lua_pushfstring(L, "engine %s (%s%s, no region yet)", eng->name, kind,
+		                st.mode[0] ? st.mode : "?");
 	return 1;
 }
 

@@ -92,6 +92,7 @@ static const luaL_Reg lab_funcs[] = {
     {"engines", lab_engines},
     {"open", lab_open_engine},
     {"opened", lab_opened},
+    {"get", lab_get},
     {"dissect", lab_dissect_string},
     {NULL, NULL},
 };

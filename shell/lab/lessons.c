@@ -126,5 +126,6 @@ void lab_lessons_register(lua_State *L)
 	door(L, "pause", "ringlab.watch", "pause");
 	door(L, "progress", "ringlab.watch", "progress");
 	door(L, "plot", "ringlab.plot", "plot");
+	door(L, "use", "ringlab.cmdkit", "use"); /* the prompt's current engine */
 	lessons_dir(L);
 }

@@ -159,8 +159,8 @@ static int region_tostring(lua_State *L)
 		struct rl_region *r = eng->ops->get_region(eng->e);
 
 		lua_pushfstring(
-		    L, "region of %s#%d: %d frames x %d bytes, headroom %d, %d free",
-		    eng->ops->name, eng->id, (int)r->frames, (int)r->frame_size,
+		    L, "region of %s: %d frames x %d bytes, headroom %d, %d free",
+		    eng->name, (int)r->frames, (int)r->frame_size,
 		    (int)r->headroom, (int)r->nfree);
 	}
 	return 1;

@@ -1,4 +1,4 @@
--- cmd_engine.lua - the prompt commands that list, open and equip engines: engines, open, region (ringlab.cmd_engine).
+-- cmd_engine.lua - the prompt commands that list, open, name and close engines: engines, open, use, close, region (ringlab.cmd_engine).
 
 local lab = require "ringlab"
 local C = require "ringlab.cmdkit"
@@ -6,13 +6,62 @@ local C = require "ringlab.cmdkit"
 local fail, def, say, current = C.fail, C.def, C.say, C.current
 local number, keyvalues, region_of, is_engine = C.number, C.keyvalues, C.region_of, C.is_engine
 
-def("engines", "engines", "list the engines this ringlab can load, and why one cannot open here",
-  function()
-    for _, en in ipairs(lab.engines()) do
-      say("%-8s %-13s %s", en.name, en.available and "available" or "not here", en.summary)
-      if not en.available then say("%-8s %-13s why: %s", "", "", en.why) end
-      if en.path ~= "built in" then say("%-8s %-13s from %s", "", "", en.path) end
+local function human(n)
+  if n >= 1e9 then return string.format("%.1fG", n / 1e9) end
+  if n >= 1e6 then return string.format("%.1fM", n / 1e6) end
+  if n >= 1e5 then return string.format("%.0fk", n / 1e3) end
+  return tostring(n)
+end
+
+-- One line per open engine: name, kind, mode, region, packets, ledger.
+local function open_engines()
+  local list = lab.opened()
+  if #list == 0 then
+    say("no engine is open - open one: open sim (or open sim name=copy)")
+    return
+  end
+  say("  %-10s %-5s %-8s %-9s %6s %6s %7s %7s %7s", "name", "kind", "mode", "region",
+    "sent", "recv", "copied", "refd", "headers")
+  for _, e in ipairs(list) do
+    local i, st = e:info(), e:stats()
+    local l = st.ledger
+    local region = "none yet"
+    if i.has_region then
+      local r = e:region()
+      region = string.format("%dx%d", r.frames, r.frame_size)
     end
+    say("%s %-10s %-5s %-8s %-9s %6s %6s %7s %7s %7s", e == C.cur and "*" or " ", i.name, i.kind,
+      st.mode, region, human(st.tx_pkts), human(st.rx_pkts), human(l.copied), human(l.referenced),
+      human(l.headers))
+  end
+  say("  (* the current engine; sent/recv in packets, the ledger in bytes: compare shows it all)")
+end
+
+-- The kinds this build has and whether each can open here.
+local function available(long)
+  if not long then
+    local yes, no = {}, {}
+    for _, en in ipairs(lab.engines()) do
+      local t = en.available and yes or no
+      t[#t + 1] = en.name
+    end
+    say("can open here: %s%s", #yes > 0 and table.concat(yes, ", ") or "none",
+      #no > 0 and ("   not here: " .. table.concat(no, ", ") .. " (engines available says why)") or "")
+    return
+  end
+  for _, en in ipairs(lab.engines()) do
+    say("%-8s %-13s %s", en.name, en.available and "available" or "not here", en.summary)
+    if not en.available then say("%-8s %-13s why: %s", "", "", en.why) end
+    if en.path ~= "built in" then say("%-8s %-13s from %s", "", "", en.path) end
+  end
+end
+
+def("engines", "engines [available]", "list the open engines (name, kind, mode, region, packets, ledger) and the kinds that can open here; engines available: every kind this ringlab can load, and why one cannot open here",
+  function(args)
+    if args[1] == "available" then return available(true) end
+    if args[1] then fail("engines: '%s'? - engines lists the open ones, engines available the kinds", args[1]) end
+    open_engines()
+    available(false)
   end)
 
 def("open", "open ENGINE [key=value...]", "open an engine (sim, afxdp, dpdk) and make it current, e.g. open sim step=true",
@@ -20,17 +69,53 @@ def("open", "open ENGINE [key=value...]", "open an engine (sim, afxdp, dpdk) and
     local name = args[1] or fail("open: which engine? - e.g. open sim (list them with: engines)")
     local opts = keyvalues("open", args, 2)
     if opts.peer then
-      local peer = _G[opts.peer]
+      local peer = lab.get(opts.peer) or _G[opts.peer]
       if not is_engine(peer) then
-        fail("open: peer=%s is not an engine - open one and name its variable: a = lab.open(\"sim\") then open sim peer=a",
-          opts.peer)
+        fail("open: peer=%s is not an open engine - open ones: %s (or a Lua variable holding one)",
+          opts.peer, C.open_names())
       end
       opts.peer = peer
     end
     local e = lab.open(name, opts)
-    C.cur, _G.cur, _G.e, _G.r = e, e, e, nil
     C.opened[e] = opts
+    C.use(e)
     say("%s is now the current engine (cur, e) - next: region frames=4096 size=2048", tostring(e))
+  end)
+
+def("use", "use NAME|#N", "make another open engine the current one (the prompt shows its name), e.g. use copy or use #2",
+  function(args)
+    local name = args[1] or fail("use: which engine? - use NAME (open ones: %s)", C.open_names())
+    local e = C.use(name)
+    say("%s is now the current engine (cur, e)", tostring(e))
+  end)
+
+-- Close e; forget what the prompt kept of it.
+local function close_one(e)
+  local name = e:info().name
+  local h = C.hosts[e]
+  if h then pcall(h.stop, h) end
+  C.hosts[e] = nil
+  e:close()
+  C.opened[e] = nil
+  return name
+end
+
+def("close", "close [NAME|all]", "close the current engine, the one called NAME, or all of them (its frames and rings are gone)",
+  function(args)
+    local which = args[1]
+    local list
+    if which == "all" then
+      list = lab.opened()
+      if #list == 0 then fail("close all: no engine is open") end
+    elseif which then
+      list = { C.engine_named("close", which) }
+    else
+      list = { current() }
+    end
+    local names = {}
+    for i = #list, 1, -1 do table.insert(names, 1, close_one(list[i])) end
+    say("closed %s", table.concat(names, ", "))
+    C.refresh()
   end)
 
 def("region", "region [frames=N] [size=N] [headroom=N]", "make the current engine's packet memory (default 4096 frames of 2048 bytes, headroom 256)",

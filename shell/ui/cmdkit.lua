@@ -8,6 +8,8 @@
 -- The commands themselves live in cmd_*.lua and livecmds.lua;
 -- commands.lua puts them together.
 
+local lab = require "ringlab"
+
 local C = { list = {}, byname = {}, opened = {}, hosts = {} }
 
 local function fail(fmt, ...)
@@ -24,7 +26,65 @@ function C.is_command(word)
   return C.byname[word] ~= nil
 end
 
+local function is_engine(v)
+  local mt = getmetatable(v)
+  return type(v) == "userdata" and type(mt) == "table" and mt.__name == "ringlab.engine"
+end
+
+local function say(fmt, ...) print(string.format(fmt, ...)) end
+
+-- The names of the open engines, for messages: "copy, zc, sim#3".
+function C.open_names()
+  local names = {}
+  for _, e in ipairs(lab.opened()) do names[#names + 1] = e:info().name end
+  return #names > 0 and table.concat(names, ", ") or "none is open"
+end
+
+-- The open engine called name ("copy", "sim#1", "#1"), or one line saying
+-- which are open.
+function C.engine_named(what, name)
+  local e = lab.get(name)
+  if e then return e end
+  if #lab.opened() == 0 then
+    fail("%s: no engine is called '%s' - none is open: open sim name=%s", what, name,
+      name:match("^%a[%w_.-]*$") and name or "copy")
+  end
+  fail("%s: no open engine is called '%s' - open ones: %s", what, name, C.open_names())
+end
+
+-- lab.use(e | name): e becomes the prompt's current engine (the globals
+-- cur and e, its region r).
+function C.use(e)
+  if type(e) == "string" then e = C.engine_named("use", e) end
+  if not is_engine(e) then fail("use: give an engine or its name, e.g. use sim#1, not a %s", type(e)) end
+  local info = e:info()
+  if info.closed then fail("use: %s is closed - open a new one: open %s", info.name, info.kind) end
+  C.cur, _G.cur, _G.e = e, e, e
+  _G.r = info.has_region and e:region() or nil
+  return e
+end
+
+-- The current engine was closed (close, e:close(), the end of watch run):
+-- the last one opened of those still open takes its place, and says so.
+function C.refresh()
+  local was = C.cur
+  if not was or not was:info().closed then return end
+  local open = lab.opened()
+  local name = was:info().name
+  if _G.r ~= nil and _G.cur == was then _G.r = nil end
+  if _G.cur == was then _G.cur = nil end
+  if _G.e == was then _G.e = nil end
+  C.cur = nil
+  if #open == 0 then
+    say("%s is closed - no engine is open now (open sim)", name)
+    return
+  end
+  C.use(open[#open])
+  say("%s is closed - the current engine is now %s", name, open[#open]:info().name)
+end
+
 local function current()
+  C.refresh()
   if not C.cur then fail("no engine is open - open one first: open sim") end
   return C.cur
 end
@@ -53,13 +113,6 @@ local function keyvalues(what, args, first)
   end
   return kv
 end
-
-local function is_engine(v)
-  local mt = getmetatable(v)
-  return type(v) == "userdata" and type(mt) == "table" and mt.__name == "ringlab.engine"
-end
-
-local function say(fmt, ...) print(string.format(fmt, ...)) end
 
 -- A command line -> its words, and what follows the command's name.
 function C.run(line)

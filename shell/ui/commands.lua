@@ -3,7 +3,7 @@
 -- Every command is a small Lua function over the same API scripts use:
 -- `fill 64` is cur:fill(64), `send udp ...` is lab.packet.udp{} + cur:tx()
 -- + cur:kick(). The commands are grouped by concern: cmd_engine.lua (open,
--- region, engines), cmd_io.lua (fill, send, recv, step, host ...),
+-- region, engines, use, close), cmd_io.lua (fill, send, recv, step, host ...),
 -- cmd_show.lua (show), livecmds.lua (watch, lessons); cmdkit.lua holds the
 -- table they are registered in and the helpers they share.
 

@@ -38,7 +38,7 @@ local function engine_series(engines, per_packet)
   local out = {}
   for _, e in ipairs(engines or lab.opened()) do
     local info, st = e:info(), e:stats()
-    out[#out + 1] = { label = string.format("%s#%d %s", info.name, info.id, st.mode), ledger = st.ledger,
+    out[#out + 1] = { label = string.format("%s %s", info.name, st.mode), ledger = st.ledger,
       pkts = st.tx_pkts + st.rx_pkts }
   end
   return out

@@ -22,6 +22,7 @@ function R.banner()
 end
 
 function R.prompt()
+  pcall(commands.refresh) -- the current engine was closed: say which follows
   local e = commands.cur
   if e then
     local info = e:info()

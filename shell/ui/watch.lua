@@ -58,7 +58,7 @@ end
 
 local function sample(e)
   local info = e:info()
-  local s = { e = e, info = info, t = lab.now(), label = string.format("%s#%d", info.name, info.id) }
+  local s = { e = e, info = info, t = lab.now(), label = info.name }
   if info.closed then return s end
   s.stats, s.rings = e:stats(), e:rings()
   if info.has_region then

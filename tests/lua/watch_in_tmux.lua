@@ -111,7 +111,7 @@ f:close()
   T.eq(tonumber(s:match("kicks (%d+)")), want.stats.kicks, "kicks on screen")
   T.eq(tonumber(s:match("steps (%d+)")), want.stats.steps, "the engine counter steps on screen")
   keys("q")
-  wait("the prompt again", has("ringlab[sim]>"))
+  wait("the prompt again", has("ringlab[sim#1]>"))
   finish()
 end
 
@@ -122,7 +122,7 @@ function cases.q_restores()
   wait("the dashboard", has("ringlab watch"))
   T.eq(tmux("display -p -t " .. sess .. " '#{alternate_on}'"):match("%d"), "1", "watch uses the alternate screen")
   keys("q")
-  local s = wait("the prompt after q", function(x) return not x:find("ringlab watch", 1, true) and x:find("ringlab[sim]> ", 1, true) end)
+  local s = wait("the prompt after q", function(x) return not x:find("ringlab watch", 1, true) and x:find("ringlab[sim#1]> ", 1, true) end)
   T.eq(tmux("display -p -t " .. sess .. " '#{alternate_on} #{cursor_flag}'"):match("%d %d"), "0 1",
     "alternate screen off, cursor visible")
   keys("lua print(40 + 2)", "Enter")

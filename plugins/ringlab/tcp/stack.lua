@@ -50,7 +50,7 @@ function M.stack(e, opts)
 	local h = opts.host
 	if not h then
 		local mac = opts.mac
-		if not mac and not opts.ifname and info.name == "sim" then
+		if not mac and not opts.ifname and info.kind == "sim" then
 			mac = string.format("02:00:00:00:00:%02x", info.id % 256)
 		end
 		h = host.new(e, { ip = opts.ip or "198.18.0.1", mac = mac, ifname = opts.ifname,
@@ -92,7 +92,7 @@ end
 function Stack:resolve(ip, timeout)
 	local h = self.host
 	if h.arp[ip] then return h.arp[ip].mac end
-	if self.e:info().name ~= "sim" then
+	if self.e:info().kind ~= "sim" then
 		local f = io.popen("ip neigh show " .. ip .. " 2>/dev/null")
 		local out = f and f:read("a") or ""
 		if f then f:close() end

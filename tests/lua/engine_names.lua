@@ -1,0 +1,165 @@
+-- Engines by name (README "Engines by name"): name= at lab.open and at the
+-- prompt, the default KIND#ID, lab.get / lab.use / lab.opened, `use`,
+-- `close`, `engines`, and the one-line errors for a duplicate or bad name.
+-- usage: ringlab engine_names.lua CASE
+local T = require "common"
+local C = require "ringlab.commands"
+
+-- Run prompt commands as the prompt does; return what they printed (and
+-- the error line, if one failed).
+local function run(...)
+  local out, real = {}, print
+  print = function(...)
+    local t = {}
+    for i = 1, select("#", ...) do t[i] = tostring(select(i, ...)) end
+    out[#out + 1] = table.concat(t, "\t")
+  end
+  local err
+  for _, line in ipairs({ ... }) do
+    local ok, e = pcall(C.run, line)
+    if not ok then err = tostring(e); break end
+  end
+  print = real
+  return table.concat(out, "\n"), err
+end
+
+local function has(text, want, what)
+  T.check(text:find(want, 1, true), string.format("%s: '%s' not in:\n%s", what, want, text))
+end
+
+local function one_line(err, what)
+  T.check(err, what .. ": no error")
+  T.check(not err:find("\n"), what .. ": the error is one line: " .. err)
+end
+
+local cases = {}
+
+function cases.default_and_given()
+  local a = lab.open("sim")
+  local b = lab.open("sim", { name = "copy" })
+  local ia, ib = a:info(), b:info()
+  T.eq(ia.name, "sim#" .. ia.id, "default name is KIND#ID")
+  T.eq(ia.kind, "sim", "kind")
+  T.eq(ib.name, "copy", "given name")
+  T.eq(ib.kind, "sim", "kind of a named engine")
+  T.eq(ib.id, ia.id + 1, "ids count on")
+  T.eq(tostring(a), "engine sim#" .. ia.id .. " (copy, no region yet)", "tostring with the default name")
+  T.eq(tostring(b), "engine copy (sim#" .. ib.id .. ", copy, no region yet)", "tostring says what a named one is")
+  b:region { frames = 8 }
+  T.check(tostring(b:region()):find("region of copy: 8 frames", 1, true), "the region names its engine: "
+    .. tostring(b:region()))
+  b:close()
+  T.eq(tostring(b), "engine copy (sim#" .. ib.id .. ", closed)", "tostring once closed")
+  T.eq(b:info().name, "copy", "a closed engine keeps its name")
+  a:close()
+  T.done("default_and_given")
+end
+
+function cases.get_use_opened()
+  local a = lab.open("sim", { name = "left" })
+  local b = lab.open("sim", { name = "right", peer = a })
+  T.eq(lab.get("left"), a, "lab.get by name")
+  T.eq(lab.get("right"), b, "lab.get the other")
+  T.eq(lab.get("#" .. a:info().id), a, "lab.get(\"#ID\")")
+  T.eq(lab.get("nobody"), nil, "lab.get of an unknown name is nil")
+  T.eq(lab.get("#999"), nil, "lab.get of an unknown id is nil")
+  T.eq(lab.get("#"), nil, "lab.get(\"#\") is nil")
+  T.eq(lab.get(a), a, "lab.get(engine) is the engine while open")
+  T.raises({ "lab.get", "name" }, lab.get, 42)
+  local list = lab.opened()
+  T.eq(#list, 2, "lab.opened() lists both")
+  T.eq(list[1], a, "in the order of opening")
+  T.eq(list[2], b, "in the order of opening (2)")
+  T.eq(lab.use("left"), a, "lab.use(name) returns the engine")
+  T.eq(C.cur, a, "lab.use makes it the prompt's current engine")
+  T.eq(_G.e, a, "the global e follows")
+  lab.use(b)
+  T.eq(C.cur, b, "lab.use(engine)")
+  T.raises({ "use", "'nobody'", "left, right" }, lab.use, "nobody")
+  local out = run("use left")
+  has(out, "engine left (sim#", "use prints the engine")
+  T.eq(C.cur, a, "use NAME at the prompt")
+  out = run("use #" .. b:info().id)
+  T.eq(C.cur, b, "use #N at the prompt")
+  require("ringlab.repl").prompt()
+  T.eq(require("ringlab.repl").prompt(), "ringlab[right]> ", "the prompt shows the current engine's name")
+  a:close()
+  T.eq(lab.get("left"), nil, "a closed engine is not found by name")
+  T.eq(lab.get(a), nil, "lab.get(closed engine) is nil")
+  T.eq(#lab.opened(), 1, "lab.opened() drops the closed one")
+  -- the name is free again
+  local a2 = lab.open("sim", { name = "left" })
+  T.eq(lab.get("left"), a2, "a name is free again once its engine closed")
+  a2:close()
+  b:close()
+  T.done("get_use_opened")
+end
+
+function cases.duplicate_and_bad()
+  local a = lab.open("sim", { name = "copy" })
+  local err = T.raises({ "open:", "'copy'", "open already", "close copy" }, lab.open, "sim", { name = "copy" })
+  one_line(err, "duplicate")
+  T.eq(#lab.opened(), 1, "the duplicate opened nothing")
+  for _, bad in ipairs({ "9lives", "a b", "sim#3", "", string.rep("x", 24), "all", "run" }) do
+    one_line(T.raises({ "open:", "name" }, lab.open, "sim", { name = bad }), "bad name " .. bad)
+  end
+  one_line(T.raises({ "name= must be a word" }, lab.open, "sim", { name = 7 }), "number name")
+  T.eq(#lab.opened(), 1, "bad names opened nothing")
+  local _, perr = run("open sim name=copy")
+  one_line(perr, "duplicate at the prompt")
+  has(perr, "an engine called 'copy' is open already", "duplicate at the prompt")
+  local _, uerr = run("use nobody")
+  one_line(uerr, "use of an unknown name")
+  has(uerr, "use: no open engine is called 'nobody' - open ones: copy", "use unknown")
+  local _, cerr = run("close nobody")
+  has(cerr, "close: no open engine is called 'nobody'", "close unknown")
+  -- name= is the lab's: the engine never sees it (sim refuses unknown options)
+  local b = lab.open("sim", { name = "plain", step = true })
+  T.eq(b:info().caps.step, true, "other options still reach the engine")
+  b:close()
+  a:close()
+  T.done("duplicate_and_bad")
+end
+
+function cases.prompt_close_and_fallback()
+  local out = run("open sim name=a", "region frames=16", "open sim name=b peer=a", "region frames=16",
+    "open sim name=c")
+  has(out, "engine b (sim#", "peer= takes an engine name at the prompt")
+  T.eq(C.cur:info().name, "c", "the last opened is current")
+  T.eq(#lab.opened(), 3, "three open")
+  out = run("engines")
+  has(out, "* c ", "engines marks the current one")
+  has(out, "  a          sim   copy     16x2048", "engines: name, kind, mode, region")
+  has(out, "can open here: sim", "engines still says what can open here")
+  out = run("engines available")
+  has(out, "sim      available", "engines available: the kinds and why")
+  out = run("close")
+  has(out, "closed c", "close with no argument closes the current one")
+  has(out, "c is closed - the current engine is now b", "the prompt falls back to the last opened")
+  T.eq(C.cur:info().name, "b", "b is current")
+  -- closed behind the prompt's back (Lua): the next prompt says so
+  lab.get("b"):close()
+  out = run("use a")
+  T.eq(C.cur:info().name, "a", "use after a Lua close")
+  lab.use("a")
+  lab.get("a"):close()
+  local r = require "ringlab.repl"
+  local shown = {}
+  local real = print
+  print = function(s) shown[#shown + 1] = s end
+  local p = r.prompt()
+  print = real
+  T.eq(p, "ringlab> ", "no engine left: the plain prompt")
+  T.eq(shown[1], "a is closed - no engine is open now (open sim)", "the prompt says the current one closed")
+  out = run("open sim name=x", "open sim name=y", "open sim", "close all")
+  has(out, "closed x, y, sim#", "close all names each")
+  has(out, "no engine is open now", "close all: none left")
+  T.eq(#lab.opened(), 0, "close all closed every one")
+  T.eq(C.cur, nil, "no current engine")
+  local _, err = run("close all")
+  one_line(err, "close all with none open")
+  T.done("prompt_close_and_fallback")
+end
+
+local case = arg[1] or error("usage: engine_names.lua CASE")
+assert(cases[case], "no case " .. case)()
