@@ -18,11 +18,27 @@ def("fill", "fill [N]", "offer N free frames to the NIC for receiving (default: 
 
 local builders = { udp = true, icmp = true, arp = true }
 
-def("send", "send udp|icmp|arp DST [PAYLOAD...]", "build a packet in the region, queue it on tx and kick the NIC",
+-- send tcp ..., send udp DST size=...: data larger than one MTU, cut by a
+-- strategy (cmd_send.lua); otherwise one small packet.
+local function cut_by_strategy(args)
+  if args[1] == "tcp" then return true end
+  for i = 3, #args do
+    if args[i]:match("^size=") or args[i]:match("^strategy=") then return true end
+  end
+  return false
+end
+
+def("send", "send udp|icmp|arp DST [PAYLOAD...] | send tcp|udp DST size=N [...]",
+  "build a packet in the region, queue it on tx and kick the NIC; with size= (64k, 1m) cut that many bytes "
+  .. "into packets and send them (tcp: a real connection) - strategy=copy|reuse|born|sg|tso|extbuf|gso "
+  .. "(help strategies), mss=1448, count=N, to=NAME (a lab engine that receives and checks)",
   function(args, rest)
+    if cut_by_strategy(args) then return require("ringlab.cmd_send").run(args) end
     local e = current()
     local proto, dst = args[1], args[2]
-    if not builders[proto or ""] then fail("send: say what to send - send udp 198.18.0.2:9999 hello") end
+    if not builders[proto or ""] then
+      fail("send: say what to send - send udp 198.18.0.2:9999 hello, or send tcp 198.18.0.2:8080 size=64k")
+    end
     if not dst then fail("send: say where to - send %s 198.18.0.2%s", proto, proto == "udp" and ":9999" or "") end
     if proto == "udp" and not dst:find(":") then dst = dst .. ":9999" end
     local payload = rest:match("^%s*%S+%s+%S+%s+(.-)%s*$")

@@ -12,7 +12,7 @@ local def = C.def
 
 C.topics = require "ringlab.topics"
 
-def("help", "help [topic]", "list the commands, or explain one (topics: rings owners ledger step modes lua)",
+def("help", "help [topic]", "list the commands, or explain one (topics: rings owners ledger step modes lua strategies mtu gso tso)",
   function(args) print(C.help(args[1])) end)
 
 require "ringlab.cmd_engine"
@@ -28,10 +28,20 @@ function C.help(topic)
   if topic and C.byname[topic] then
     local c = C.byname[topic]
     local extra = C.topics[topic] and ("\n" .. C.topics[topic]) or ""
-    return c.usage .. "\n  " .. c.line .. extra
+    local width = math.max(40, require("ringlab.term").width() - 1)
+    local lines, line = { c.usage }, " "
+    for word in c.line:gmatch("%S+") do
+      if #line + #word + 1 > width and #line > 2 then
+        lines[#lines + 1] = line
+        line = " "
+      end
+      line = line .. " " .. word
+    end
+    lines[#lines + 1] = line
+    return table.concat(lines, "\n") .. extra
   end
+  if topic then return C.no_help(topic) end
   local out = {}
-  if topic then out[1] = string.format("no help on '%s' - here is what there is:", topic) end
   local width = math.max(40, require("ringlab.term").width() - 1)
   for _, c in ipairs(C.list) do
     out[#out + 1] = "  " .. c.usage
@@ -45,8 +55,70 @@ function C.help(topic)
     end
     out[#out + 1] = line
   end
-  out[#out + 1] = "topics: help rings | owners | ledger | step | modes | lua. Anything else is Lua."
+  out[#out + 1] = "topics: help rings | owners | ledger | step | modes | lua | strategies | mtu"
+  out[#out + 1] = "        | gso | tso. Anything else is Lua."
   return table.concat(out, "\n")
+end
+
+-- Edit distance (insert, delete, replace one letter; swapping two is one).
+local function distance(a, b)
+  local d = {}
+  for i = 0, #a do d[i] = { [0] = i } end
+  for j = 0, #b do d[0][j] = j end
+  for i = 1, #a do
+    for j = 1, #b do
+      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
+      d[i][j] = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+      if i > 1 and j > 1 and a:sub(i, i) == b:sub(j - 1, j - 1) and a:sub(i - 1, i - 1) == b:sub(j, j) then
+        d[i][j] = math.min(d[i][j], d[i - 2][j - 2] + 1)
+      end
+    end
+  end
+  return d[#a][#b]
+end
+
+-- Words people try that are not topics, and where they are explained.
+local ALSO = {
+  tcp = { "send", "strategies" }, udp = { "send", "mtu" }, mss = { "mtu", "strategies" },
+  segment = { "strategies", "mtu" }, segmentation = { "strategies", "tso", "gso" },
+  offload = { "tso", "gso" }, copy = { "strategies", "modes", "ledger" }, zerocopy = { "modes", "ledger" },
+  extbuf = { "strategies" }, sg = { "strategies" }, born = { "strategies" }, reuse = { "strategies" },
+  caps = { "show", "strategies" }, frame = { "owners", "mtu" }, ring = { "rings" },
+}
+
+-- help WORD for a word that is neither a topic nor a command: the nearest
+-- names (a prefix of one, or a letter or two away), in one line.
+function C.no_help(word)
+  local w = word:lower()
+  local names = {}
+  for k in pairs(C.topics) do names[#names + 1] = k end
+  for _, c in ipairs(C.list) do names[#names + 1] = c.name end
+  table.sort(names)
+  local near, seen = {}, {}
+  for _, n in ipairs(names) do
+    local d = distance(w, n)
+    local common = 0
+    while common < math.min(#w, #n) and w:byte(common + 1) == n:byte(common + 1) do common = common + 1 end
+    local prefix = #w >= 2 and (common == #w or common == #n and #n >= 3 or common >= math.max(4, #w - 2))
+    if not seen[n] and (prefix or d <= (#w <= 4 and 1 or 2)) then
+      near[#near + 1] = { n = n, d = prefix and 0 or d }
+      seen[n] = true
+    end
+  end
+  for _, n in ipairs(ALSO[w] or {}) do
+    if not seen[n] then near[#near + 1] = { n = n, d = 0 } seen[n] = true end
+  end
+  table.sort(near, function(x, y) return x.d < y.d or x.d == y.d and x.n < y.n end)
+  local say = {}
+  for i = 1, math.min(#near, 4) do say[i] = "help " .. near[i].n end
+  if #say > 0 then
+    return string.format("no help on '%s' - did you mean: %s?", word, table.concat(say, ", "))
+  end
+  local topics = {}
+  for k in pairs(C.topics) do topics[#topics + 1] = k end
+  table.sort(topics)
+  return string.format("no help on '%s' - topics: %s; help alone lists the commands", word,
+    table.concat(topics, " "))
 end
 
 

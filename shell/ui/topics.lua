@@ -40,5 +40,56 @@ lua: anything that is not a command is Lua, with the same API scripts use:
   p = lab.packet.udp{dst="198.18.0.2:9999", payload="hi", region=r}
   e:tx(p)  e:kick()  e:rx()  e:rings()  e:owners()  e:stats()
 An expression's value is printed; `lua CODE` forces Lua.]],
+  strategies = [[
+strategies: how data larger than one MTU becomes packets, and where the
+copies are. H = headers (eth+ip+tcp), d = your data, [..] = one frame.
+copy    each MSS of data is copied behind fresh headers      copied = size
+          "ddddddd" --memcpy--> [H|ddd] [H|ddd] [H|d]
+reuse   copy once into frames, then resend them: only H is rewritten
+          [H|ddd] [H|ddd]   H rewritten per send     copied once, then 0
+born    data born in the region (r:alloc); H in the headroom in front of
+        the first MSS, a header frame chained in front of the others
+          [H|ddd|ddd|ddd]  ->  [H|ddd]  [H]->[ddd]  [H]->[ddd]  copied 0
+sg      a header frame chained in front of each MSS of region data
+          [H]->[ddd]  [H]->[dd][d]   several descriptors per packet
+        born and sg need multi-buffer: AF_XDP sg=true, DPDK MULTI_SEGS
+extbuf  app memory in no region (a string, lab.appmem) attached as it is
+          [H]->(your memory: ddd)   DPDK's external mbufs       copied 0
+gso     one big packet per 16 MSS; the engine cuts it in software (DPDK)
+tso     one big packet; the NIC cuts it (needs TSO offload)  help gso, tso
+Which ones the current engine can do: show caps (or any refusal says).
+Try: send tcp 198.18.0.2:8080 size=64k strategy=sg to=NAME]],
+  mtu = [[
+mtu: the largest IP packet a link carries: 1500 bytes on Ethernet.
+  [eth 14][ip 20][tcp 20 (+12 timestamps)][payload: at most MSS bytes]
+  TCP: MSS = 1500 - 40 = 1460 (1448 with timestamps, as Linux sends)
+  UDP: 1500 - 28 = 1472 bytes of payload fit one datagram
+Data larger than that is cut into segments: 64 KiB is 45 segments at
+MSS 1460, 46 at 1448. TCP agrees the MSS in its handshake; a frame of
+2048 bytes holds one whole 1514-byte packet. A larger packet (64 KiB for
+tso and gso) spans several frames: a chain (help strategies).
+UDP does not cut: a datagram larger than the MTU is fragmented by IP; the
+lab cuts the data into MSS-sized datagrams instead.
+Try: send tcp 198.18.0.2:8080 size=64k mss=1448 to=NAME
+     send udp 198.18.0.2:9999 size=64k to=NAME]],
+  gso = [[
+gso: segmentation offload done in software, late. The program hands the
+engine one big TCP packet (here up to 16 MSS); the engine cuts it:
+  [H|dddddddddddd]  --rte_gso_segment-->  [H1]->(ddd) [H2]->(ddd) ...
+Each segment gets its own copy of the headers (counted as headers, seq
+and checksums fixed); the payload is referenced by indirect mbufs, not
+copied. Here only DPDK does it, on ports with MULTI_SEGS (net_ring; not
+net_null). Linux does the same below its TCP: one big packet walks the
+stack once and is cut just before the driver.
+Try: open dpdk vdev=net_ring0, then show caps]],
+  tso = [[
+tso: TCP segmentation offload: the NIC cuts one big TCP packet into
+MSS-sized segments on the wire, writing headers (seq, IP id, checksums)
+for each; the CPU touches no payload at all.
+  program: [H|dddddddddddd]  one packet, one chain of descriptors
+  wire:    [H1|ddd] [H2|ddd] [H3|ddd] [H4|ddd]
+It needs a NIC (and driver) that offers it. The simulator, AF_XDP and the
+DPDK ports made here do not: strategy tso is refused there, with what
+the engine can do instead. See: show caps, help gso]],
 }
 

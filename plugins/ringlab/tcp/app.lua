@@ -54,7 +54,10 @@ end
 -- Returns when every segment has been handed to the NIC; the data may be
 -- needed again for a retransmission until c:flush() returns (do not change
 -- a buffer before). opts.source: a source made by c:stage(), shared with
--- other connections (reuse). Returns the ledger of this send and the
+-- other connections (reuse), or sent again on this one once c:flush()
+-- returned (its headers are rewritten for the next sequence numbers, so
+-- nothing of the last send may still wait for a retransmission). Returns
+-- the ledger of this send and the
 -- segments' info (count, descriptors, header_frames, ...).
 function Conn:send(data, opts)
 	opts = opts or {}
@@ -63,8 +66,10 @@ function Conn:send(data, opts)
 		error(tostring(self) .. ": cannot send in state " .. self.state, 2)
 	end
 	local src, ledger = opts.source, nil
-	if src and src.conn ~= self then
-		ledger = src:restage(self) -- reuse: same frames, this connection's headers
+	if src and (src.conn ~= self or src.sent) then
+		-- reuse: same frames, this connection's headers (and, sent on this
+		-- connection before, its next sequence numbers)
+		ledger = src:restage(self)
 	elseif src then
 		ledger = src:ledger()
 	else
@@ -80,6 +85,7 @@ function Conn:send(data, opts)
 		self:queue(ent)
 		assert(ent.seq == s.seq, "tcp: the segments were built for another sequence number")
 	end
+	src.sent = true
 	for k, v in pairs(ledger) do
 		if type(v) == "number" and self.ledger[k] then self.ledger[k] = self.ledger[k] + v end
 	end

@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""tcp_sink.py - the Linux kernel's end for ringlab's `send tcp` (run it in
+the testbed's peer namespace):
+
+    ip netns exec rl-peer python3 scripts/tcp_sink.py 198.18.0.2 8080
+
+Listens on ADDR:PORT; each connection is read until the sender closes its
+side (FIN), then answered with "<bytes> bytes crc32 <hex>" and closed.
+`send tcp` compares that line with the CRC-32 of what it sent, so the
+prompt can say whether the bytes arrived intact. Ctrl-C stops it.
+"""
+import socket
+import sys
+import threading
+import zlib
+
+
+def serve(conn, peer):
+    n, crc = 0, 0
+    with conn:
+        while True:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            n += len(chunk)
+            crc = zlib.crc32(chunk, crc)
+        line = "%d bytes crc32 %08x" % (n, crc & 0xFFFFFFFF)
+        print("%s:%d sent %s" % (peer[0], peer[1], line), flush=True)
+        conn.sendall((line + "\n").encode())
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: tcp_sink.py ADDR PORT   e.g. tcp_sink.py 198.18.0.2 8080")
+    addr, port = sys.argv[1], int(sys.argv[2])
+    srv = socket.create_server((addr, port), reuse_port=False)
+    print("listening on %s:%d - send tcp %s:%d size=64k from ringlab" % (addr, port, addr, port),
+          flush=True)
+    try:
+        while True:
+            conn, peer = srv.accept()
+            threading.Thread(target=serve, args=(conn, peer), daemon=True).start()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,508 @@
+-- cmd_send.lua - the seed question at the prompt (ringlab.cmd_send):
+--
+--   send tcp DST size=64k strategy=sg [mss=N] [count=N] [to=NAME]
+--   send udp DST size=64k strategy=sg [mss=N] [count=N] [to=NAME]
+--
+-- Data larger than one MTU, cut into packets with a strategy, sent for real:
+-- TCP with ringlab.tcp (handshake, segments, ACKs, FIN) to the Linux kernel
+-- on a wire engine, or to a second engine of the lab (to=NAME: the prompt
+-- listens there itself and compares what arrives); UDP with lab.segment
+-- (proto "udp"), one datagram per MSS. It ends with the segments and
+-- descriptors of the send, its ledger (copied, referenced, headers,
+-- touched) and the receiver's check that the bytes arrived intact.
+-- cmd_io.lua's `send` hands a line here when it says tcp or size=.
+
+local lab = require "ringlab"
+local C = require "ringlab.cmdkit"
+
+local fail, say = C.fail, C.say
+
+local M = {}
+
+local ALL = { "copy", "reuse", "born", "sg", "tso", "extbuf", "gso" }
+local KNOWN = {}
+for _, s in ipairs(ALL) do KNOWN[s] = true end
+
+-- What each strategy needs of the engine (e:info().caps), and in words.
+local NEEDS = {
+  born = { "sg", "a header frame chained in front of region data (multi-buffer)" },
+  sg = { "sg", "packets over several frames (multi-buffer / MULTI_SEGS)" },
+  tso = { "tso", "TSO: the NIC cuts one large TCP packet" },
+  extbuf = { "extbuf", "sending app memory outside the region (DPDK's external mbufs)" },
+  gso = { "gso", "GSO: the engine cuts one large TCP packet in software (DPDK)" },
+}
+
+-- The strategies engine e can do for proto, as it is open.
+function M.strategies(e, proto)
+  local caps = e:info().caps
+  local out = {}
+  for _, s in ipairs(ALL) do
+    local need = NEEDS[s]
+    local tcp_only = s == "tso" or s == "gso"
+    if (not need or caps[need[1]]) and not (tcp_only and proto ~= "tcp") then out[#out + 1] = s end
+  end
+  return out
+end
+
+-- "sim#1", or the name it was opened with (e:info().kind is then its
+-- engine; before engines had names, info.name was the engine).
+local function engine_name(e)
+  local i = e:info()
+  return i.kind and i.name or (i.name .. "#" .. i.id)
+end
+
+-- size=64k, 1m, 65536 -> bytes.
+function M.size(s)
+  local n, unit = tostring(s):lower():match("^(%d+)([km]?)i?b?$")
+  n = n and math.tointeger(tonumber(n))
+  if not n or n <= 0 then
+    return nil
+  end
+  return n * (unit == "k" and 1024 or unit == "m" and 1024 * 1024 or 1)
+end
+
+local MAX_SIZE = 16 * 1024 * 1024
+
+-- n bytes, every 16 of them naming their own offset (so a wrong byte says
+-- where it belongs).
+local function pattern(n)
+  local t = {}
+  for i = 0, n // 16 - 1 do t[#t + 1] = string.format("%015x\n", i * 16) end
+  return table.concat(t) .. string.rep("#", n % 16)
+end
+
+-- CRC-32 (the one zlib and Ethernet use), to compare with a peer's.
+local crc_table
+local function crc32(s, times)
+  if not crc_table then
+    crc_table = {}
+    for i = 0, 255 do
+      local c = i
+      for _ = 1, 8 do c = (c & 1 ~= 0) and (0xEDB88320 ~ (c >> 1)) or (c >> 1) end
+      crc_table[i] = c
+    end
+  end
+  local c = 0xFFFFFFFF
+  for _ = 1, times or 1 do
+    for i = 1, #s, 4096 do
+      local bytes = { s:byte(i, math.min(i + 4095, #s)) }
+      for j = 1, #bytes do c = crc_table[(c ~ bytes[j]) & 0xFF] ~ (c >> 8) end
+    end
+  end
+  return c ~ 0xFFFFFFFF
+end
+M.crc32 = crc32
+
+-- An engine by name: lab.get (named engines) when there is one, a global
+-- holding an engine, or "sim#2" as the engines print themselves.
+local function find_engine(name, proto)
+  if type(lab.get) == "function" then
+    local ok, e = pcall(lab.get, name)
+    if ok and C.is_engine(e) and not e:info().closed then return e end
+  end
+  if C.is_engine(_G[name]) and not _G[name]:info().closed then return _G[name] end
+  for _, e in ipairs(lab.opened()) do
+    if engine_name(e) == name then return e end
+  end
+  local open = {}
+  for _, e in ipairs(lab.opened()) do open[#open + 1] = engine_name(e) end
+  fail("send %s: to=%s is not an open engine - %s", proto, name, #open > 0 and
+    ("name one of: " .. table.concat(open, ", ")) or "open a second one: a = lab.open(\"sim\"), open sim peer=a")
+end
+
+-- The words of a `send tcp|udp DST key=value...` line.
+local function parse(args)
+  local proto, dst = args[1], args[2]
+  if not dst or dst:find("=") then
+    fail("send %s: say where to - send %s 198.18.0.2:%s size=64k strategy=sg", proto, proto,
+      proto == "tcp" and "8080" or "9999")
+  end
+  local ip, port = dst:match("^(%d+%.%d+%.%d+%.%d+):?(%d*)$")
+  if not ip then
+    fail("send %s: '%s' is not an address - say IP:PORT, e.g. 198.18.0.2:%s", proto, dst,
+      proto == "tcp" and "8080" or "9999")
+  end
+  port = math.tointeger(tonumber(port)) or (proto == "tcp" and 8080 or 9999)
+  if port < 1 or port > 65535 then fail("send %s: port %d is not 1..65535", proto, port) end
+  local kv = {}
+  for i = 3, #args do
+    local k, v = args[i]:match("^([%a_]+)=(.+)$")
+    if not k then
+      fail("send %s: '%s' is not key=value - e.g. send %s %s size=64k strategy=sg", proto, args[i],
+        proto, dst)
+    end
+    kv[k] = v
+  end
+  local o = { proto = proto, ip = ip, port = port, dst = ip .. ":" .. port }
+  for k, v in pairs(kv) do
+    if k == "size" then
+      o.size = M.size(v)
+      if not o.size then
+        fail("send %s: size=%s is not a size - say e.g. size=64k, size=1m or size=65536", proto, v)
+      end
+      if o.size > MAX_SIZE then
+        fail("send %s: size=%s is more than the lab sends at once (16m) - say size=16m or less", proto, v)
+      end
+    elseif k == "strategy" then
+      if not KNOWN[v] then
+        fail("send %s: strategy=%s is not known - say copy, reuse, born, sg, tso, extbuf or gso "
+          .. "(help strategies)", proto, v)
+      end
+      o.strategy = v
+    elseif k == "mss" then
+      o.mss = math.tointeger(tonumber(v))
+      if not o.mss or o.mss < 64 or o.mss > 9000 then
+        fail("send %s: mss=%s is not 64..9000 - e.g. mss=1448 (help mtu)", proto, v)
+      end
+    elseif k == "count" then
+      o.count = math.tointeger(tonumber(v))
+      if not o.count or o.count < 1 or o.count > 1000 then
+        fail("send %s: count=%s is not 1..1000 - e.g. count=2", proto, v)
+      end
+    elseif k == "to" then
+      o.to = v
+    else
+      fail("send %s: %s= is not known - it takes size=, strategy=, mss=, count= and to=", proto, k)
+    end
+  end
+  o.size = o.size or 65536
+  o.count = o.count or 1
+  return o
+end
+
+-- Refuse a strategy the engine cannot do, naming what it can.
+local function check_strategy(e, o)
+  local can = M.strategies(e, o.proto)
+  o.strategy = o.strategy or (e:info().caps.sg and "sg" or "copy")
+  for _, s in ipairs(can) do
+    if s == o.strategy then return end
+  end
+  local need = NEEDS[o.strategy]
+  local why = e:info().caps_why
+  local what = need and need[2] or "TCP"
+  if (o.strategy == "tso" or o.strategy == "gso") and o.proto ~= "tcp" then
+    what = "cutting UDP (tso and gso cut TCP only)"
+  end
+  fail("send %s: %s cannot do %s (needs %s) - it can do: %s%s", o.proto, engine_name(e), o.strategy,
+    what, table.concat(can, ", "), why ~= "" and need and e:info().caps[need[1]] == false
+    and (" (" .. why .. ")") or "")
+end
+
+-- The data, where the strategy needs it: born/sg/tso/gso in the region,
+-- extbuf in app memory, copy/reuse a Lua string. Returns data, words.
+local function make_data(e, o, bytes)
+  local s = o.strategy
+  if s == "born" or s == "sg" or s == "tso" or s == "gso" then
+    local r = C.region_of(e, "send " .. o.proto)
+    local ok, b = pcall(r.alloc, r, #bytes)
+    if not ok then
+      fail("send %s: the region has no room for %d bytes (%s) - make a bigger one: region frames=8192",
+        o.proto, #bytes, tostring(b):gsub("^.-:%s*", ""))
+    end
+    b:write(0, bytes)
+    return b, "born in the region (r:alloc), where it is sent from", function() pcall(b.free, b) end
+  elseif s == "extbuf" then
+    local m = lab.appmem(#bytes)
+    m:write(0, bytes)
+    return m, "in app memory outside the region (lab.appmem), attached as is", function() end
+  end
+  return bytes, "a Lua string, outside the region (" .. s .. " copies it into frames)", function() end
+end
+
+local function add(total, l)
+  for _, k in ipairs({ "copied", "referenced", "headers", "touched" }) do
+    total[k] = (total[k] or 0) + (l[k] or 0)
+  end
+end
+
+local function ledger_line(l)
+  return string.format("ledger: copied %d  referenced %d  headers %d  touched %d",
+    l.copied or 0, l.referenced or 0, l.headers or 0, l.touched or 0)
+end
+
+---------------------------------------------------------------------------
+-- TCP
+
+local listeners = setmetatable({}, { __mode = "k" }) -- engine -> port -> listener
+
+-- The receiver on engine b: a lab TCP listening on o.ip:o.port, and a task
+-- that reads one connection to its end, comparing it where it lies with
+-- the bytes sent.
+local function lab_receiver(tcp, b, o, bytes)
+  local st = tcp.stack(b, { ip = o.ip })
+  if st.ip ~= o.ip then
+    fail("send tcp: %s's TCP has the address %s, not %s - send to %s:%d", engine_name(b), st.ip, o.ip,
+      st.ip, o.port)
+  end
+  listeners[b] = listeners[b] or {}
+  local l = listeners[b][o.port]
+  if not l or st.listeners[o.port] ~= l then
+    if st.listeners[o.port] then
+      fail("send tcp: port %d on %s is taken by a listener of your own - send to another port",
+        o.port, engine_name(b))
+    end
+    l = tcp.listen(b, o.port, {})
+    listeners[b][o.port] = l
+  end
+  l.opts.mss = o.mss
+  local res = { bytes = 0 }
+  local size, total = #bytes, #bytes * o.count
+  res.task = tcp.spawn(function()
+    local s = l:accept(15)
+    while true do
+      local v = s:recv(nil, 15)
+      if not v then break end
+      local n, at = #v, res.bytes
+      if not res.bad and at + n <= total then
+        -- the expected bytes of [at, at+n), the data repeated count times
+        local i = at % size
+        local want = bytes:sub(i + 1, i + n)
+        while #want < n do want = want .. bytes:sub(1, n - #want) end
+        if not v:equals(want) then
+          local got = v:string()
+          for k = 1, n do
+            if got:byte(k) ~= want:byte(k) then res.bad = at + k - 1 break end
+          end
+        end
+      end
+      res.bytes = at + n
+      s:release()
+    end
+    s:close()
+  end)
+  return res
+end
+
+-- A one-line peer command for the kernel's end.
+local function peer_hint(e, o)
+  local opened = C.opened[e] or {}
+  local ifname = opened.ifname or (opened.vdev or ""):match("iface=([%w_%-%.]+)") or "rl0"
+  local ns = (ifname:match("^(.-)0$") or "rl") .. "-peer"
+  local sink = (lab.lessons_dir or ""):gsub("/lessons/?$", "") .. "/tcp_sink.py"
+  local f = io.open(sink, "r")
+  if f then f:close() else sink = "scripts/tcp_sink.py" end
+  return string.format("ip netns exec %s python3 %s %s %d", ns, sink, o.ip, o.port)
+end
+
+local function tcp_send(e, o)
+  local tcp = require "ringlab.tcp"
+  local b = o.to and find_engine(o.to, o.proto)
+  if b == e then fail("send tcp: to=%s is the current engine - name the other one of the pair", o.to) end
+  local opened = C.opened[e] or {}
+  local st = tcp.stack(e, { ip = o.ip == "198.18.0.1" and "198.18.0.2" or "198.18.0.1",
+    ifname = opened.ifname, host = C.hosts[e] })
+  local bytes = pattern(o.size)
+  local data, where, free = make_data(e, o, bytes)
+  say("send tcp %s: %d bytes%s, strategy %s, from %s", o.dst, o.size,
+    o.count > 1 and (" x " .. o.count) or "", o.strategy, engine_name(e))
+  say("  the data: %s", where)
+  local rx
+  if b then
+    rx = lab_receiver(tcp, b, o, bytes)
+    say("  receiver: %s listens on %s (a lab TCP the prompt runs)", engine_name(b), o.dst)
+  else
+    say("  receiver: the Linux kernel behind %s (something must listen on %s)", engine_name(e), o.dst)
+  end
+  local c
+  local ok, err = pcall(function()
+    c = tcp.connect(e, o.dst, { mss = o.mss, timeout = 5 })
+  end)
+  if not ok then
+    err = tostring(err)
+    if err:find("refused", 1, true) then
+      fail("send tcp: %s refused the connection (RST): nothing listens there - start a listener: %s",
+        o.dst, b and "(the lab's own should have)" or peer_hint(e, o))
+    elseif err:find("ARP", 1, true) or err:find("timed out", 1, true) then
+      fail("send tcp: no answer from %s through %s - %s", o.ip, engine_name(e),
+        b and ("is " .. engine_name(b) .. " wired to it? (open sim peer=...)")
+        or "is the testbed up and the engine on its interface? (ringlab testbed status)")
+    end
+    fail("send tcp: %s", err)
+  end
+  local s = c:stats()
+  say("  handshake: %s:%d > %s done, MSS %d, window %d", st.ip, c.lport, o.dst, s.mss, s.snd_wnd)
+  local total, segs, descs, src = {}, 0, 0, nil
+  ok, err = pcall(function()
+    for i = 1, o.count do
+      local ledger, info
+      local before = c:stats().retransmits
+      if o.strategy == "reuse" then
+        src = src or c:stage(data)
+        ledger, info = c:send(nil, { source = src })
+      else
+        ledger, info = c:send(data, { strategy = o.strategy })
+      end
+      c:flush()
+      add(total, ledger)
+      segs, descs = segs + info.count, descs + info.descriptors
+      local rt = c:stats().retransmits - before
+      say("  %s%d segments in %d descriptors to the NIC, all ACKed%s%s",
+        o.count > 1 and string.format("send %d: ", i) or "", info.count, info.descriptors,
+        rt > 0 and string.format(" (%d retransmitted)", rt) or "",
+        o.count > 1 and string.format(" - copied %d", ledger.copied or 0) or "")
+    end
+    c:close()
+  end)
+  if not ok then
+    if c then pcall(c.abort, c) end
+    free()
+    fail("send tcp: %s", tostring(err):gsub("\n.*", ""))
+  end
+  say("  FIN sent and ACKed: our side is closed")
+  local verdict
+  if rx then
+    local done = pcall(tcp.wait, function() return rx.task.done or rx.task.error ~= nil end, 10, "receiver")
+    if rx.task.error then
+      verdict = "receiver failed: " .. tostring(rx.task.error):gsub("\n.*", "")
+    elseif not done then
+      verdict = string.format("receiver: only %d of %d bytes arrived (timed out)", rx.bytes, o.size * o.count)
+    elseif rx.bad then
+      verdict = string.format("receiver: byte %d is WRONG (of %d) - the data did not arrive intact", rx.bad,
+        rx.bytes)
+    elseif rx.bytes ~= o.size * o.count then
+      verdict = string.format("receiver: %d bytes arrived, not %d", rx.bytes, o.size * o.count)
+    else
+      verdict = string.format("receiver: %d bytes arrived intact (%s compared them where they lie)",
+        rx.bytes, engine_name(b))
+    end
+  else
+    -- The kernel's end: tcp_sink.py answers "<bytes> bytes crc32 <hex>".
+    local got = {}
+    pcall(function()
+      while true do
+        local v = c:recv(nil, 2)
+        if not v then break end
+        got[#got + 1] = v:string()
+      end
+    end)
+    pcall(c.release, c)
+    local reply = table.concat(got)
+    local n, crc = reply:match("(%d+) bytes crc32 (%x+)")
+    local want = string.format("%08x", crc32(bytes, o.count))
+    if not n then
+      verdict = string.format("receiver: the kernel ACKed all %d bytes; for a byte check run there: %s",
+        o.size * o.count, peer_hint(e, o))
+    elseif tonumber(n) == o.size * o.count and crc:lower() == want then
+      verdict = string.format("receiver: %s bytes arrived intact (the peer's crc32 %s is ours)", n, crc)
+    else
+      verdict = string.format("receiver: the peer got %s bytes, crc32 %s - we sent %d, crc32 %s: NOT intact",
+        n, crc, o.size * o.count, want)
+    end
+  end
+  free()
+  say("result: %d segments in %d descriptors, MSS %d", segs, descs, s.mss)
+  say("%s", ledger_line(total))
+  say("%s", verdict)
+  return { segments = segs, descriptors = descs, ledger = total, verdict = verdict }
+end
+
+---------------------------------------------------------------------------
+-- UDP: lab.segment cuts the data into datagrams of at most mss bytes.
+
+local function udp_send(e, o)
+  local r = C.region_of(e, "send udp")
+  local mss = o.mss or 1448
+  local bytes = pattern(o.size)
+  local data, where, free = make_data(e, o, bytes)
+  local b = o.to and find_engine(o.to, o.proto)
+  if b == e then fail("send udp: to=%s is the current engine - name the other one of the pair", o.to) end
+  if b then C.region_of(b, "send udp: to=" .. o.to) end
+  say("send udp %s: %d bytes%s, strategy %s, MSS %d, from %s", o.dst, o.size,
+    o.count > 1 and (" x " .. o.count) or "", o.strategy, mss, engine_name(e))
+  say("  the data: %s", where)
+  if b then
+    b:fill()
+  end
+  local total, segs, descs, biggest, got, bad = {}, 0, 0, 0, 0, nil
+  local inbox = {}
+  local function drain()
+    if not b then return end
+    for _, p in ipairs(b:rx(256)) do inbox[#inbox + 1] = p end
+  end
+  local reuse
+  local ok, err = pcall(function()
+    for i = 1, o.count do
+      local sg, before
+      if reuse then
+        before = reuse:ledger()
+        reuse:resend { dst = o.dst }
+        sg = reuse
+      else
+        sg = lab.segment(data, { proto = "udp", mss = mss, strategy = o.strategy, dst = o.dst,
+          region = r, engine = e })
+        if o.strategy == "reuse" then reuse = sg end
+      end
+      local n = 0
+      while n < #sg do
+        n = n + sg:send(e)
+        drain()
+        if b then b:fill() end
+      end
+      -- this send's ledger: the segmentation's, or what the resend added
+      local l = sg:ledger()
+      if before then
+        local d = {}
+        for k, v in pairs(l) do if type(v) == "number" then d[k] = v - (before[k] or 0) end end
+        l = d
+      end
+      add(total, l)
+      local info = sg:info()
+      for _, s in ipairs(sg:segments()) do biggest = math.max(biggest, s.len) end
+      segs, descs = segs + info.count, descs + info.descriptors
+      say("  %s%d datagrams of at most %d bytes of payload in %d descriptors",
+        o.count > 1 and string.format("send %d: ", i) or "", info.count, mss, info.descriptors)
+      if not reuse then sg:free() end
+    end
+    if reuse then reuse:free() end
+  end)
+  free()
+  if not ok then fail("send udp: %s", tostring(err):gsub("^segment: ", "")) end
+  local verdict
+  if b then
+    local deadline = lab.now() + 2
+    while #inbox < segs and lab.now() < deadline do
+      drain()
+      lab.sleep(0.001)
+    end
+    local at = 0
+    for _, p in ipairs(inbox) do
+      local d = p:dissect()
+      if d.udp and d.udp.dst_port == o.port then
+        local n = d.payload_len
+        local i = at % o.size
+        if not bad and not p:payload_equals(bytes:sub(i + 1, i + n)) then bad = got + 1 end
+        at, got = at + n, got + 1
+      end
+      p:release()
+    end
+    if bad then
+      verdict = string.format("receiver: datagram %d is WRONG - the data did not arrive intact", bad)
+    elseif got ~= segs or at ~= o.size * o.count then
+      verdict = string.format("receiver: %s got %d of %d datagrams (%d bytes) - UDP does not resend",
+        engine_name(b), got, segs, at)
+    else
+      verdict = string.format("receiver: %d datagrams, %d bytes arrived intact on %s (compared in place)",
+        got, at, engine_name(b))
+    end
+  else
+    verdict = "receiver: not checked (UDP has no ACKs) - name a lab engine with to=NAME to compare"
+  end
+  say("result: %d datagrams in %d descriptors, the largest %d bytes of payload", segs, descs, biggest)
+  say("%s", ledger_line(total))
+  say("%s", verdict)
+  return { segments = segs, descriptors = descs, ledger = total, verdict = verdict, largest = biggest }
+end
+
+function M.run(args)
+  local e = C.current()
+  local o = parse(args)
+  if (C.opened[e] or {}).step == "true" then
+    fail("send %s: %s moves only when you step it (step=true) - open one without: open sim", o.proto,
+      engine_name(e))
+  end
+  check_strategy(e, o)
+  if o.proto == "tcp" then return tcp_send(e, o) end
+  return udp_send(e, o)
+end
+
+return M

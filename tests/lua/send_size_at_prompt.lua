@@ -1,0 +1,126 @@
+-- send tcp|udp DST size=64k strategy=S at the prompt, on a pair of
+-- simulators (the second one named with to=): the real TCP exchange with
+-- each strategy the simulator can do, its exact ledger and the receiver's
+-- check; count=2 with reuse; the refusals of what the simulator cannot do
+-- (naming only what it can); UDP cut into datagrams of at most the MSS;
+-- the old one-datagram send; bad words, one line each; owners conserved.
+-- usage: ringlab send_size_at_prompt.lua /path/to/ringlab
+local T = require "common"
+
+local ringlab = arg[1] or error("usage: ringlab send_size_at_prompt.lua RINGLAB")
+local input = {
+  "a = lab.open('sim')",
+  "open sim peer=a",
+  "region",
+  "send tcp 198.18.0.2:8080 size=64k strategy=sg to=a",
+  "send tcp 198.18.0.2:8080 size=65536 strategy=copy to=a",
+  "send tcp 198.18.0.2:8080 size=64k strategy=reuse count=2 to=a",
+  "send tcp 198.18.0.2:8080 size=64k strategy=born mss=1448 to=sim#1",
+  "send tcp 198.18.0.2:8080 size=1m strategy=sg to=a",
+  "send tcp 198.18.0.2:8080 size=64k strategy=tso to=a",
+  "send tcp 198.18.0.2:8080 size=64k strategy=extbuf to=a",
+  "send tcp 198.18.0.2:8080 size=64k strategy=gso to=a",
+  "send udp 198.18.0.2:9999 size=64k strategy=sg to=a",
+  "send udp 198.18.0.2:9999 size=64k strategy=copy to=a",
+  "send udp 198.18.0.2:9999 hello projector",
+  "send tcp 198.18.0.2:8080 size=64q to=a",
+  "send tcp 198.18.0.2:8080 size=64k strategy=fast to=a",
+  "send tcp 198.18.0.2:8080 size=64k mss=big to=a",
+  "send tcp 198.18.0.2:8080 size=64k colour=red",
+  "send tcp 198.18.0.2:8080 size=64k to=nobody",
+  "send tcp size=64k",
+  "print('owners', cur:owners().frames, a:owners().frames)",
+  "quit",
+}
+local path = os.tmpname()
+local f = assert(io.open(path, "w"))
+f:write(table.concat(input, "\n"), "\n")
+f:close()
+local p = assert(io.popen(string.format("NO_COLOR=1 COLUMNS=80 '%s' < '%s' 2>&1; echo \"exit=$?\"", ringlab, path)))
+local out = p:read("a")
+p:close()
+os.remove(path)
+print(out)
+
+local function has(text, what)
+  if not out:find(text, 1, true) then
+    error(string.format("output lacks %s (%q)", what, text), 2)
+  end
+end
+
+-- The block a command printed: from its first line to the receiver's verdict.
+local function block(head, n)
+  local seen = 0
+  for b in out:gmatch("send " .. head:gsub("%p", "%%%0") .. "[^\n]*\n.-\nreceiver: [^\n]*") do
+    seen = seen + 1
+    if seen == (n or 1) then return b end
+  end
+  error("no output block for " .. head)
+end
+
+local sg = block("tcp 198.18.0.2:8080: 65536 bytes, strategy sg")
+T.check(sg:find("handshake: 198%.18%.0%.1:%d+ > 198%.18%.0%.2:8080 done, MSS 1460"), "sg: the handshake line with the MSS")
+T.check(sg:find("result: 45 segments in %d+ descriptors, MSS 1460"), "sg: 45 segments at MSS 1460")
+T.check(sg:find("ledger: copied 0  referenced 65536  headers 2430", 1, true), "sg: the ledger\n" .. sg)
+T.check(sg:find("FIN sent and ACKed", 1, true), "sg: the FIN line")
+T.check(sg:find("receiver: 65536 bytes arrived intact", 1, true), "sg: the receiver's check")
+local descs = tonumber(sg:match("in (%d+) descriptors"))
+T.check(descs > 45, "sg: a header frame chained in front of the payload: more descriptors than segments")
+
+local copy = block("tcp 198.18.0.2:8080: 65536 bytes, strategy copy")
+T.check(copy:find("result: 45 segments in 45 descriptors", 1, true), "copy: one descriptor per segment")
+T.check(copy:find("ledger: copied 65536  referenced 0  headers 2430", 1, true), "copy: the ledger\n" .. copy)
+T.check(copy:find("receiver: 65536 bytes arrived intact", 1, true), "copy: intact")
+
+local reuse = block("tcp 198.18.0.2:8080: 65536 bytes x 2, strategy reuse")
+T.check(reuse:find("send 1: 45 segments in 45 descriptors to the NIC, all ACKed - copied 65536",
+  1, true), "reuse: the first send stages (copies) the data\n" .. reuse)
+T.check(reuse:find("send 2: 45 segments in 45 descriptors to the NIC, all ACKed - copied 0",
+  1, true), "reuse: the second only rewrites headers")
+T.check(reuse:find("ledger: copied 65536  referenced 65536", 1, true), "reuse: copied once, then referenced")
+T.check(reuse:find("receiver: 131072 bytes arrived intact", 1, true), "reuse: both sends arrived intact")
+
+local born = block("tcp 198.18.0.2:8080: 65536 bytes, strategy born")
+T.check(born:find("MSS 1448", 1, true), "born: mss=1448 was negotiated")
+T.check(born:find("result: 46 segments", 1, true), "born: 46 segments at MSS 1448")
+T.check(born:find("ledger: copied 0  referenced 65536  headers 2484", 1, true), "born: the ledger\n" .. born)
+T.check(born:find("receiver: 65536 bytes arrived intact (sim#1", 1, true), "born: to=sim#1 found the engine")
+
+local big = block("tcp 198.18.0.2:8080: 1048576 bytes, strategy sg")
+T.check(big:find("result: 719 segments", 1, true), "1m: 719 segments at MSS 1460")
+T.check(big:find("ledger: copied 0  referenced 1048576", 1, true), "1m: nothing copied")
+T.check(big:find("receiver: 1048576 bytes arrived intact", 1, true), "1m: intact")
+
+-- refusals: only what the simulator can do
+for _, s in ipairs({ "tso", "extbuf", "gso" }) do
+  local line = out:match("error: send tcp: sim#2 cannot do " .. s .. " [^\n]*")
+  T.check(line, s .. ": refused")
+  local can = line:match("it can do: ([%w, ]+)")
+  T.eq(can, "copy, reuse, born, sg", s .. ": the strategies the simulator can do")
+end
+
+local udp = block("udp 198.18.0.2:9999: 65536 bytes, strategy sg")
+T.check(udp:find("result: 46 datagrams in %d+ descriptors, the largest 1448 bytes of payload"),
+  "udp sg: 46 datagrams, none larger than the MSS\n" .. udp)
+T.check(udp:find("ledger: copied 0  referenced 65536", 1, true), "udp sg: the ledger")
+T.check(udp:find("receiver: 46 datagrams, 65536 bytes arrived intact", 1, true), "udp sg: intact")
+local udpc = block("udp 198.18.0.2:9999: 65536 bytes, strategy copy")
+T.check(udpc:find("46 datagrams in 46 descriptors", 1, true), "udp copy: one descriptor each")
+T.check(udpc:find("ledger: copied 65536  referenced 0", 1, true), "udp copy: the ledger")
+T.check(udpc:find("receiver: 46 datagrams, 65536 bytes arrived intact", 1, true), "udp copy: intact")
+
+has("sent udp 198.18.0.1:9000 > 198.18.0.2:9999 len 57 (1 segment)", "the one-datagram send still works")
+has("error: send tcp: size=64q is not a size - say e.g. size=64k, size=1m or size=65536\n", "bad size")
+has("error: send tcp: strategy=fast is not known - say copy, reuse, born, sg, tso, extbuf or gso", "bad strategy")
+has("error: send tcp: mss=big is not 64..9000 - e.g. mss=1448", "bad mss")
+has("error: send tcp: colour= is not known - it takes size=, strategy=, mss=, count= and to=", "unknown key")
+has("error: send tcp: to=nobody is not an open engine - name one of: sim#1, sim#2", "unknown engine")
+has("error: send tcp: say where to - send tcp 198.18.0.2:8080 size=64k strategy=sg", "no address")
+has("owners\t4096\t4096", "owners of both engines conserved (e:owners() raises otherwise)")
+has("exit=0", "exit status")
+
+-- every line the sends printed fits a projector's 80 columns
+for _, b in ipairs({ sg, copy, reuse, born, big, udp, udpc }) do
+  for line in b:gmatch("[^\n]+") do T.check(#line <= 80, "a line longer than 80 columns: " .. line) end
+end
+T.done("send_size_at_prompt")
