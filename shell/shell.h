@@ -46,6 +46,7 @@ struct lab_engine {
 	struct rl_engine *e;   /* NULL once closed */
 	int id;                /* 1, 2, ... in order of lab.open() */
 	struct lab_pcap *pcap; /* lab.pcap() capture, or NULL */
+	char ifname[16];       /* the kernel interface it is on, or "" (lab/addr.c) */
 	char name[LAB_NAME_MAX]; /* its lab name: name= of lab.open, or KIND#ID */
 };
 
@@ -188,6 +189,20 @@ void lab_packet_summary(const struct rl_dissect *d, uint32_t len, unsigned nseg,
                         char *out, size_t cap);
 int lab_dissect_string(lua_State *L); /* lab.dissect */
 void lab_push_ledger(lua_State *L, const struct rl_ledger *l);
+
+/* lab/addr.c: lab.netif, lab.neigh on the table at -1; the interface a wire
+ * engine was opened on; the engine a call that names none builds in
+ * (pushed, or an error saying what to give); the addresses a wire engine
+ * fills in (ringlab.host's addresses(): runs Lua, so check what you hold
+ * afterwards; 0 and nothing when the engine has no interface). */
+void lab_addr_register(lua_State *L);
+void lab_engine_note_ifname(struct lab_engine *eng, const struct rl_open_args *args);
+void lab_default_engine(lua_State *L, const char *what, const char *say);
+struct lab_wire {
+	char src_ip[16], src_mac[18], dst_mac[18]; /* "" where not known */
+};
+int lab_wire_addresses(lua_State *L, int eidx, const char *what, uint32_t dst_ip,
+                       bool want_dst_mac, struct lab_wire *w);
 
 /* lab/lab.c */
 int luaopen_ringlab(lua_State *L);

@@ -20,6 +20,22 @@ Everything that is not ARP or a ping for us goes to opts.on_packet(pkt, d)
 (return true to keep the packet; otherwise it is released), or without a
 callback into h.inbox, which h:take(n) empties (the caller releases).
 The host learns neighbours only from ARP, as Linux does.
+
+The same module finds the addresses a packet on a wire engine leaves out
+(lab.packet.*, lab.segment and bt:udp call it from C when the engine is on
+a kernel interface, e:info().ifname):
+
+  host.addresses(e, dst_ip, what) -> src_ip, src_mac, dst_mac
+  host.neighbour(e, ip, opts)     -> the MAC of ip, or an error saying what to do
+  host.of(e)                      -- the host running on e, if any
+
+The source is the engine's host (ip=, mac=) when one runs, else the
+interface's own address and MAC. The neighbour comes from, in order: what
+was resolved before on this engine (cached), the host's ARP table, the
+kernel's neighbour table in this namespace (lab.neigh: the testbed's static
+entries), and last an ARP request sent through the engine by the host (a
+short-lived one when none runs: it puts a few frames on the fill ring and
+gives back every frame it received).
 --]]
 
 local lab = require "ringlab"
@@ -40,17 +56,23 @@ local function pause(s)
 	if lab.sleep then lab.sleep(s) end
 end
 
--- The MAC of ifname in this namespace, through netlink (`ip -j link`).
+-- The MAC of ifname in this namespace (lab.netif: ioctl, no shell).
 function M.mac_of(ifname)
-	local f = io.popen("ip -j link show dev " .. ifname .. " 2>/dev/null")
-	local out = f and f:read("a") or ""
-	if f then f:close() end
-	local mac = out:match('"address"%s*:%s*"(%x%x:%x%x:%x%x:%x%x:%x%x:%x%x)"')
-	if not mac then
-		error("host: no interface " .. ifname .. " here to read a MAC from - "
+	local nif = lab.netif(tostring(ifname))
+	if not nif or not nif.mac then
+		error("host: no interface " .. tostring(ifname) .. " here to read a MAC from - "
 			.. "give mac= or run inside the testbed (ringlab --netns rl-lab)", 0)
 	end
-	return mac
+	return nif.mac
+end
+
+local running = setmetatable({}, { __mode = "k" }) -- engine -> its host
+local iface = setmetatable({}, { __mode = "k" })   -- engine -> {mac=, ip=} of its interface
+local neighbours = setmetatable({}, { __mode = "k" }) -- engine -> {ip -> mac}
+
+-- The host running on engine e (the first made there and not stopped).
+function M.of(e)
+	return running[e]
 end
 
 -- Frames kept on the fill ring: half the region, at most the ring's size.
@@ -69,7 +91,7 @@ function M.new(e, opts)
 	end
 	local mac = opts.mac
 	if not mac then
-		local ifname = opts.ifname
+		local ifname = opts.ifname or e:info().ifname -- the engine's own interface
 		if not ifname then
 			error("host: say mac= or ifname= - e.g. host.new(e, {ip=\"198.18.0.1\", ifname=\"rl0\"})", 0)
 		end
@@ -83,6 +105,7 @@ function M.new(e, opts)
 	}, Host)
 	h.target = fill_target(e, opts)
 	h:stock()
+	if not opts.passing and not running[e] then running[e] = h end
 	return h
 end
 
@@ -236,6 +259,77 @@ function Host:stop()
 		if p:state() == "held" then p:release() end
 	end
 	self.inbox = {}
+	if running[self.e] == self then running[self.e] = nil end
+end
+
+-- Addresses that need no ARP: broadcast, and IPv4 multicast (RFC 1112).
+local function fixed_mac(ip)
+	if ip == "255.255.255.255" then return "ff:ff:ff:ff:ff:ff" end
+	local a, b, c, d = ip:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+	a, b, c, d = tonumber(a), tonumber(b), tonumber(c), tonumber(d)
+	if a and a >= 224 and a <= 239 then
+		return string.format("01:00:5e:%02x:%02x:%02x", b & 0x7f, c, d)
+	end
+end
+
+-- The MAC of ip as seen from engine e (see the top of this file). opts:
+-- what= (the caller's name in errors), ip=, mac= (our addresses for ARP),
+-- timeout= (seconds of ARP, default 1).
+function M.neighbour(e, ip, opts)
+	opts = opts or {}
+	local what = opts.what or "send"
+	local known = neighbours[e]
+	if not known then
+		known = {}
+		neighbours[e] = known
+	end
+	local mac = known[ip] or fixed_mac(ip)
+	if mac then return mac end
+	local h = running[e]
+	mac = h and h.arp[ip] and h.arp[ip].mac
+	mac = mac or lab.neigh(ip, e:info().ifname)
+	if not mac then
+		local passing = not h
+		if passing then
+			-- a host for this one question: it gives back what it received
+			h = M.new(e, { ip = opts.ip, mac = opts.mac, ifname = e:info().ifname,
+				fill = 8, passing = true })
+		end
+		local ok, got = pcall(h.resolve, h, ip, opts.timeout or 1)
+		if passing then h:stop() end
+		if not ok then error(got, 0) end
+		mac = got
+	end
+	if not mac then
+		error(string.format("%s: no MAC for %s (no neighbour entry, no ARP reply in %g s) "
+			.. "- is the peer up? try: host up, or give dst_mac=", what, ip, opts.timeout or 1), 0)
+	end
+	known[ip] = mac
+	return mac
+end
+
+-- What a packet built on engine e leaves out: our IP and MAC (the host's,
+-- else the interface's), and the MAC of dst (nil: not asked). Nothing when
+-- the engine is on no kernel interface.
+function M.addresses(e, dst, what)
+	what = what or "send"
+	local ifname = e:info().ifname
+	if not ifname then return nil end
+	local me = iface[e]
+	if not me then
+		local nif, why = lab.netif(ifname)
+		if not nif then
+			error(string.format("%s: %s - run where the engine's interface is "
+				.. "(ringlab --netns NAME-lab), or give src_mac= and dst_mac=", what, why), 0)
+		end
+		me = { mac = nif.mac, ip = nif.ip }
+		iface[e] = me
+	end
+	local h = running[e]
+	local src_ip = h and h.ip or me.ip or "198.18.0.1"
+	local src_mac = h and h.mac or me.mac
+	if not dst then return src_ip, src_mac, nil end
+	return src_ip, src_mac, M.neighbour(e, dst, { what = what, ip = src_ip, mac = src_mac })
 end
 
 function Host:__tostring()

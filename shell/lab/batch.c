@@ -24,6 +24,7 @@
  * checksum as `touched`. Uservalue 1 is the engine, as for packets.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "shell.h"
@@ -130,6 +131,11 @@ static int lab_batch_new(lua_State *L)
 	if (!eng && luaL_testudata(L, 1, LAB_REGION_MT)) {
 		eng = lab_handle_engine(L, 1, "batch");
 		lua_replace(L, 1);
+	} else if (!eng && (lua_isnoneornil(L, 1) || lua_type(L, 1) == LUA_TNUMBER)) {
+		lua_settop(L, 1); /* lab.batch(n): the engine that has the region */
+		lab_default_engine(L, "batch", "lab.batch(e, 64)");
+		lua_insert(L, 1);
+		eng = lua_touserdata(L, 1);
 	}
 	if (!eng)
 		return luaL_error(L,
@@ -193,16 +199,28 @@ static void make_udp_template(lua_State *L, struct lab_batch *b, struct lab_engi
 	struct rl_iov v;
 	uint64_t touched = 0;
 	struct rl_err err;
-	bool csum;
+	struct lab_wire w = {0};
+	bool csum, want_dst;
+	char src[32];
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	check_udp_keys(L);
 	memset(&f, 0, sizeof(f));
-	lab_field_addr(L, 2, "udp", "src", "198.18.0.1:9000", true, &f.src_ip,
-	               &f.src_port);
 	lab_field_addr(L, 2, "udp", "dst", NULL, true, &f.dst_ip, &f.dst_port);
-	lab_field_mac(L, 2, "udp", "src_mac", "02:00:00:00:00:01", f.src_mac);
-	lab_field_mac(L, 2, "udp", "dst_mac", "02:00:00:00:00:02", f.dst_mac);
+	/* on a kernel interface: its own addresses and the neighbour's (runs
+	 * Lua: the caller looks at the batch and the engine again after) */
+	want_dst = !lab_field_has(L, 2, "dst_mac");
+	if (want_dst || !lab_field_has(L, 2, "src") || !lab_field_has(L, 2, "src_mac")) {
+		lab_handle_engine(L, 1, "udp");
+		lab_wire_addresses(L, lua_gettop(L), "udp", f.dst_ip, want_dst, &w);
+		lua_pop(L, 1);
+	}
+	snprintf(src, sizeof(src), "%s:9000", w.src_ip[0] ? w.src_ip : "198.18.0.1");
+	lab_field_addr(L, 2, "udp", "src", src, true, &f.src_ip, &f.src_port);
+	lab_field_mac(L, 2, "udp", "src_mac", w.src_mac[0] ? w.src_mac : "02:00:00:00:00:01",
+	              f.src_mac);
+	lab_field_mac(L, 2, "udp", "dst_mac", w.dst_mac[0] ? w.dst_mac : "02:00:00:00:00:02",
+	              f.dst_mac);
 	f.ttl = (uint8_t)lab_field_int(L, 2, "udp", "ttl", 64, 255);
 	f.ip_id = (uint16_t)lab_field_int(L, 2, "udp", "id", 0, 65535);
 	csum = lab_field_csum(L, 2, "udp");
@@ -247,6 +265,7 @@ static int batch_udp(lua_State *L)
 			                  "then bt:udp() builds the same again");
 	} else {
 		make_udp_template(L, b, eng);
+		b = batch_engine(L, "udp", &eng, &r); /* Lua may have run */
 	}
 	want = luaL_optinteger(L, 3, b->cap - b->nd);
 	if (want < 0 || want > (lua_Integer)(b->cap - b->nd))

@@ -18,6 +18,7 @@
  * Header bytes count as `headers`, payload read for the checksum as
  * `touched`, in the engine's ledger and the packet's own.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "shell.h"
@@ -37,13 +38,14 @@ struct build {
 };
 
 static const char *const keys[4][24] = {
-    {"src", "dst", "payload", "region", "src_mac", "dst_mac", "csum", "ttl", "id", NULL},
-    {"src", "dst", "payload", "region", "src_mac", "dst_mac", "ttl", "id", "type",
-     "icmp_id", "seq", NULL},
-    {"src", "dst", "region", "src_mac", "dst_mac", "op", NULL},
-    {"src", "dst", "payload", "region", "src_mac", "dst_mac", "csum", "ttl", "id",
-     "seq", "ack", "flags", "window", "urg", "mss", "wscale", "sack_ok", "ts_val",
-     "ts_ecr", NULL},
+    {"src", "dst", "payload", "region", "engine", "src_mac", "dst_mac", "csum", "ttl",
+     "id", NULL},
+    {"src", "dst", "payload", "region", "engine", "src_mac", "dst_mac", "ttl", "id",
+     "type", "icmp_id", "seq", NULL},
+    {"src", "dst", "region", "engine", "src_mac", "dst_mac", "op", NULL},
+    {"src", "dst", "payload", "region", "engine", "src_mac", "dst_mac", "csum", "ttl",
+     "id", "seq", "ack", "flags", "window", "urg", "mss", "wscale", "sack_ok",
+     "ts_val", "ts_ecr", NULL},
 };
 
 static void check_keys(lua_State *L, const struct build *b)
@@ -89,20 +91,37 @@ static void parse_mac(lua_State *L, const struct build *b, const char *key,
 	lab_field_mac(L, 1, b->what, key, def, mac);
 }
 
-static void parse_fields(lua_State *L, struct build *b)
+/* dst= first: its errors come before any other. */
+static void parse_dst(lua_State *L, struct build *b)
+{
+	memset(&b->flow, 0, sizeof(b->flow));
+	parse_addr(L, b, "dst", NULL, &b->flow.dst_ip, &b->flow.dst_port);
+}
+
+/* The rest, once the engine (at eidx) is known: on a kernel interface the
+ * addresses left out are the interface's own and the neighbour's
+ * (lab/addr.c); elsewhere the lab's made-up ones. */
+static void parse_fields(lua_State *L, struct build *b, int eidx)
 {
 	struct rl_flow *f = &b->flow;
+	uint16_t port = b->kind == UDP ? 9000 : b->kind == TCP ? 40000 : 0;
+	bool want_dst = !lab_field_has(L, 1, "dst_mac") &&
+	                (b->kind != ARP || b->arp_op == 2);
+	struct lab_wire w = {0};
+	char src[32];
 
-	memset(f, 0, sizeof(*f));
-	parse_addr(L, b, "src",
-	           b->kind == UDP   ? "198.18.0.1:9000"
-	           : b->kind == TCP ? "198.18.0.1:40000"
-	                            : "198.18.0.1",
-	           &f->src_ip, &f->src_port);
-	parse_addr(L, b, "dst", NULL, &f->dst_ip, &f->dst_port);
-	parse_mac(L, b, "src_mac", "02:00:00:00:00:01", f->src_mac);
+	if (want_dst || !lab_field_has(L, 1, "src") || !lab_field_has(L, 1, "src_mac"))
+		lab_wire_addresses(L, eidx, b->what, f->dst_ip, want_dst, &w);
+	snprintf(src, sizeof(src), port ? "%s:%u" : "%s",
+	         w.src_ip[0] ? w.src_ip : "198.18.0.1", port);
+	parse_addr(L, b, "src", src, &f->src_ip, &f->src_port);
+	parse_mac(L, b, "src_mac", w.src_mac[0] ? w.src_mac : "02:00:00:00:00:01",
+	          f->src_mac);
 	parse_mac(L, b, "dst_mac",
-	          b->kind == ARP ? "00:00:00:00:00:00" : "02:00:00:00:00:02", f->dst_mac);
+	          w.dst_mac[0]     ? w.dst_mac
+	          : b->kind == ARP ? "00:00:00:00:00:00"
+	                           : "02:00:00:00:00:02",
+	          f->dst_mac);
 	f->ttl = (uint8_t)opt_int(L, b, "ttl", 64, 255);
 	f->ip_id = (uint16_t)opt_int(L, b, "id", 0, 65535);
 	b->csum = lab_field_csum(L, 1, b->what);
@@ -269,11 +288,21 @@ static int build_engine(lua_State *L, const struct build *b, int bidx)
 		if (!eidx)
 			eidx = lua_gettop(L);
 	}
-	if (!eidx)
-		luaL_error(L,
-		           "%s: say where to build the packet - add region=r (a string "
-		           "payload is copied into the region's frames)",
-		           b->what);
+	if (lua_getfield(L, 1, "engine") != LUA_TNIL) {
+		lab_check_engine(L, -1);
+		if (eidx && lua_touserdata(L, -1) != lua_touserdata(L, eidx))
+			luaL_error(L,
+			           "%s: engine= is not the engine of the region (or the "
+			           "payload buffer) - use one engine",
+			           b->what);
+		if (!eidx)
+			eidx = lua_gettop(L);
+	}
+	if (!eidx) {
+		lab_default_engine(L, b->what,
+		                   "region=r or engine=e (at the prompt: use NAME)");
+		eidx = lua_gettop(L);
+	}
 	lua_pushvalue(L, eidx);
 	return lua_gettop(L);
 }
@@ -287,7 +316,7 @@ static int build(lua_State *L, struct build *b)
 
 	luaL_checktype(L, 1, LUA_TTABLE);
 	check_keys(L, b);
-	parse_fields(L, b);
+	parse_dst(L, b);
 	lua_getfield(L, 1, "payload");
 	bidx = lua_gettop(L);
 	if (lua_type(L, bidx) == LUA_TSTRING) {
@@ -306,6 +335,14 @@ static int build(lua_State *L, struct build *b)
 	}
 	max_payload(L, b, plen);
 	eidx = build_engine(L, b, buf ? bidx : 0);
+	parse_fields(L, b, eidx); /* may run Lua (neighbour resolution) */
+	if (buf && buf->freed)
+		return luaL_error(
+		    L, "%s: the payload buffer was freed - allocate a new one", b->what);
+	if (!((struct lab_engine *)lua_touserdata(L, eidx))->e)
+		return luaL_error(
+		    L, "%s: its engine was closed - open a new engine with lab.open()",
+		    b->what);
 	if (buf)
 		return build_born(L, b, eidx, bidx, buf);
 	return build_copy(L, b, eidx, pl, plen);

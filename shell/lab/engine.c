@@ -392,6 +392,7 @@ int lab_open_engine(lua_State *L)
 		snprintf(eng->name, sizeof(eng->name), "%s", lname);
 	else
 		snprintf(eng->name, sizeof(eng->name), "%.12s#%d", ent.ops->name, eng->id);
+	lab_engine_note_ifname(eng, &args);
 	if (args.peer) {
 		lua_getfield(L, 2, "peer");
 		lua_setiuservalue(L, -2, 1);
@@ -531,6 +532,10 @@ static int engine_info(lua_State *L)
 	lua_pushboolean(L,
 	                eng->e && eng->ops->get_region && eng->ops->get_region(eng->e));
 	lua_setfield(L, -2, "has_region");
+	if (eng->ifname[0]) {
+		lua_pushstring(L, eng->ifname);
+		lua_setfield(L, -2, "ifname"); /* the kernel interface it is on */
+	}
 	have = lab_engine_caps(eng, why, sizeof(why));
 	lua_newtable(L);
 	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {

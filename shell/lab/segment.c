@@ -23,6 +23,7 @@
  * Each call counts into the engine's ledger and the segs' own.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -95,24 +96,41 @@ static struct lab_engine *seg_engine(lua_State *L, int t, int bidx)
 		eng = lua_touserdata(L, -1);
 		at = lua_gettop(L);
 	}
-	if (!eng)
-		luaL_error(L, "segment: say where to build the packets - add region=r "
-		              "(a string is copied into the region's frames)");
+	if (!eng) {
+		lab_default_engine(L, "segment",
+		                   "region=r or engine=e (at the prompt: use NAME)");
+		return lua_touserdata(L, -1);
+	}
 	lua_pushvalue(L, at);
 	return eng;
 }
 
-static void seg_flow(lua_State *L, int t, struct rl_seg_params *p)
+/* The addresses once the engine (at eidx) is known: on a kernel interface
+ * those left out are the interface's own and the neighbour's (lab/addr.c,
+ * which may run Lua); elsewhere the lab's made-up ones. dst is parsed. */
+static void seg_flow(lua_State *L, int t, struct rl_seg_params *p, int eidx)
 {
 	struct rl_flow *f = &p->flow;
-	bool tcp = p->proto == RL_IPPROTO_TCP;
+	bool want_dst = !lab_field_has(L, t, "dst_mac");
+	struct lab_wire w = {0};
+	char src[32];
 
-	lab_field_addr(L, t, "segment", "src",
-	               tcp ? "198.18.0.1:40000" : "198.18.0.1:9000", true, &f->src_ip,
-	               &f->src_port);
+	if (want_dst || !lab_field_has(L, t, "src") || !lab_field_has(L, t, "src_mac"))
+		lab_wire_addresses(L, eidx, "segment", f->dst_ip, want_dst, &w);
+	snprintf(src, sizeof(src), "%s:%u", w.src_ip[0] ? w.src_ip : "198.18.0.1",
+	         p->proto == RL_IPPROTO_TCP ? 40000 : 9000);
+	lab_field_addr(L, t, "segment", "src", src, true, &f->src_ip, &f->src_port);
+	lab_field_mac(L, t, "segment", "src_mac",
+	              w.src_mac[0] ? w.src_mac : "02:00:00:00:00:01", f->src_mac);
+	lab_field_mac(L, t, "segment", "dst_mac",
+	              w.dst_mac[0] ? w.dst_mac : "02:00:00:00:00:02", f->dst_mac);
+}
+
+static void seg_ip_fields(lua_State *L, int t, struct rl_seg_params *p)
+{
+	struct rl_flow *f = &p->flow;
+
 	lab_field_addr(L, t, "segment", "dst", NULL, true, &f->dst_ip, &f->dst_port);
-	lab_field_mac(L, t, "segment", "src_mac", "02:00:00:00:00:01", f->src_mac);
-	lab_field_mac(L, t, "segment", "dst_mac", "02:00:00:00:00:02", f->dst_mac);
 	f->ttl = (uint8_t)lab_field_int(L, t, "segment", "ttl", 64, 255);
 	f->ip_id = (uint16_t)lab_field_int(L, t, "segment", "id", 0, 65535);
 }
@@ -136,7 +154,7 @@ static void seg_params(lua_State *L, int t, struct rl_seg_params *p)
 	p->mss = (uint32_t)lab_field_int(L, t, "segment", "mss",
 	                                 p->proto == RL_IPPROTO_TCP ? 1448 : 1472, 65535);
 	p->max = (uint32_t)lab_field_int(L, t, "segment", "max", 0, 65535);
-	seg_flow(L, t, p);
+	seg_ip_fields(L, t, p);
 	if (p->proto == RL_IPPROTO_TCP)
 		lab_field_tcp(L, t, "segment", 0, NULL, &p->tcp);
 	p->csum = lab_field_csum(L, t, "segment") ? RL_CSUM_SOFTWARE : RL_CSUM_PARTIAL;
@@ -267,6 +285,7 @@ static int lab_segment(lua_State *L)
 		born_from_string(L, &p);
 	eng = seg_engine(L, 2, bidx);
 	eidx = lua_gettop(L);
+	seg_flow(L, 2, &p, eidx); /* may run Lua: the engine is checked again */
 	r = lab_engine_region(L, eng, "segment");
 	engine_can(L, eng, &p);
 	data = seg_data(L, r, &len, bidx);

@@ -24,7 +24,12 @@ local cases = {
     end
   end,
   no_region = function()
-    T.raises({ "region=r" }, lab.segment, "hello", { dst = dst })
+    -- one engine with a region: lab.segment builds there (default_engine.lua);
+    -- two: it cannot guess, and says what to give
+    local other = lab.open("sim")
+    other:region { frames = 64 }
+    T.raises({ "2 engines have a region", "say which: region=r" }, lab.segment, "hello", { dst = dst })
+    other:close()
   end,
   bad_option = function()
     T.raises({ "unknown option 'flow'" }, lab.segment, "hello", { dst = dst, region = r, flow = 1 })

@@ -92,11 +92,9 @@ end
 function Stack:resolve(ip, timeout)
 	local h = self.host
 	if h.arp[ip] then return h.arp[ip].mac end
-	if self.e:info().kind ~= "sim" then
-		local f = io.popen("ip neigh show " .. ip .. " 2>/dev/null")
-		local out = f and f:read("a") or ""
-		if f then f:close() end
-		local mac = out:match("lladdr (%x%x:%x%x:%x%x:%x%x:%x%x:%x%x)")
+	local info = self.e:info()
+	if info.kind ~= "sim" then
+		local mac = lab.neigh(ip, info.ifname) -- /proc/net/arp, as ringlab.host does
 		if mac then return mac end
 	end
 	local resend = 0
