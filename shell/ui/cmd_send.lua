@@ -179,6 +179,7 @@ local function check_strategy(e, o)
   end
   local need = NEEDS[o.strategy]
   local why = e:info().caps_why
+  why = why:match("^(.-) %- ") or why -- what is missing; the strategies left are said here
   local what = need and need[2] or "TCP"
   if (o.strategy == "tso" or o.strategy == "gso") and o.proto ~= "tcp" then
     what = "cutting UDP (tso and gso cut TCP only)"
@@ -186,6 +187,16 @@ local function check_strategy(e, o)
   fail("send %s: %s cannot do %s (needs %s) - it can do: %s%s", o.proto, engine_name(e), o.strategy,
     what, table.concat(can, ", "), why ~= "" and need and e:info().caps[need[1]] == false
     and (" (" .. why .. ")") or "")
+end
+
+-- An engine without packet memory gets the prompt's default region (as
+-- `region` alone would make), and says so.
+local function ensure_region(e)
+  if e:info().has_region then return e:region() end
+  local r = e:region { frames = 4096, frame_size = 2048, headroom = 256 }
+  if e == C.cur then _G.r = r end
+  say("%s had no region: made one of 4096 frames x 2048 bytes (headroom 256)", engine_name(e))
+  return r
 end
 
 -- The data, where the strategy needs it: born/sg/tso/gso in the region,
@@ -206,7 +217,10 @@ local function make_data(e, o, bytes)
     m:write(0, bytes)
     return m, "in app memory outside the region (lab.appmem), attached as is", function() end
   end
-  return bytes, "a Lua string, outside the region (" .. s .. " copies it into frames)", function() end
+  if s == "reuse" then
+    return bytes, "a Lua string, staged into frames once; resends rewrite headers", function() end
+  end
+  return bytes, "a Lua string, outside the region (copy copies it into frames)", function() end
 end
 
 local function add(total, l)
@@ -223,13 +237,21 @@ end
 ---------------------------------------------------------------------------
 -- TCP
 
+-- An engine on no interface (sim, DPDK's net_ring pairs) has no MAC of its
+-- own: a locally administered one from its number, as the simulator's.
+local function made_up_mac(e)
+  local i = e:info()
+  if i.caps.wire then return nil end
+  return string.format("02:00:00:00:00:%02x", i.id % 256)
+end
+
 local listeners = setmetatable({}, { __mode = "k" }) -- engine -> port -> listener
 
 -- The receiver on engine b: a lab TCP listening on o.ip:o.port, and a task
 -- that reads one connection to its end, comparing it where it lies with
 -- the bytes sent.
 local function lab_receiver(tcp, b, o, bytes)
-  local st = tcp.stack(b, { ip = o.ip })
+  local st = tcp.stack(b, { ip = o.ip, mac = made_up_mac(b) })
   if st.ip ~= o.ip then
     fail("send tcp: %s's TCP has the address %s, not %s - send to %s:%d", engine_name(b), st.ip, o.ip,
       st.ip, o.port)
@@ -268,6 +290,7 @@ local function lab_receiver(tcp, b, o, bytes)
       res.bytes = at + n
       s:release()
     end
+    res.segs = s:stats().segs_in
     s:close()
   end)
   return res
@@ -289,8 +312,10 @@ local function tcp_send(e, o)
   local b = o.to and find_engine(o.to, o.proto)
   if b == e then fail("send tcp: to=%s is the current engine - name the other one of the pair", o.to) end
   local opened = C.opened[e] or {}
+  ensure_region(e)
+  if b then ensure_region(b) end
   local st = tcp.stack(e, { ip = o.ip == "198.18.0.1" and "198.18.0.2" or "198.18.0.1",
-    ifname = opened.ifname, host = C.hosts[e] })
+    ifname = opened.ifname, host = C.hosts[e], mac = made_up_mac(e) })
   local bytes = pattern(o.size)
   local data, where, free = make_data(e, o, bytes)
   say("send tcp %s: %d bytes%s, strategy %s, from %s", o.dst, o.size,
@@ -322,6 +347,7 @@ local function tcp_send(e, o)
   local s = c:stats()
   say("  handshake: %s:%d > %s done, MSS %d, window %d", st.ip, c.lport, o.dst, s.mss, s.snd_wnd)
   local total, segs, descs, src = {}, 0, 0, nil
+  local cut_later = o.strategy == "gso" or o.strategy == "tso"
   ok, err = pcall(function()
     for i = 1, o.count do
       local ledger, info
@@ -336,8 +362,9 @@ local function tcp_send(e, o)
       add(total, ledger)
       segs, descs = segs + info.count, descs + info.descriptors
       local rt = c:stats().retransmits - before
-      say("  %s%d segments in %d descriptors to the NIC, all ACKed%s%s",
-        o.count > 1 and string.format("send %d: ", i) or "", info.count, info.descriptors,
+      say("  %s%d %s in %d descriptors to the NIC, all ACKed%s%s",
+        o.count > 1 and string.format("send %d: ", i) or "", info.count, cut_later and "big packets"
+        or "segments", info.descriptors,
         rt > 0 and string.format(" (%d retransmitted)", rt) or "",
         o.count > 1 and string.format(" - copied %d", ledger.copied or 0) or "")
     end
@@ -362,8 +389,8 @@ local function tcp_send(e, o)
     elseif rx.bytes ~= o.size * o.count then
       verdict = string.format("receiver: %d bytes arrived, not %d", rx.bytes, o.size * o.count)
     else
-      verdict = string.format("receiver: %d bytes arrived intact (%s compared them where they lie)",
-        rx.bytes, engine_name(b))
+      verdict = string.format("receiver: %d bytes in %d segments arrived intact (%s compared them)",
+        rx.bytes, rx.segs or 0, engine_name(b))
     end
   else
     -- The kernel's end: tcp_sink.py answers "<bytes> bytes crc32 <hex>".
@@ -390,7 +417,12 @@ local function tcp_send(e, o)
     end
   end
   free()
-  say("result: %d segments in %d descriptors, MSS %d", segs, descs, s.mss)
+  if cut_later then
+    say("result: %d big packets in %d descriptors; the %s cut them (%d segments of MSS %d)", segs,
+      descs, o.strategy == "gso" and "engine" or "NIC", ((o.size + s.mss - 1) // s.mss) * o.count, s.mss)
+  else
+    say("result: %d segments in %d descriptors, MSS %d", segs, descs, s.mss)
+  end
   say("%s", ledger_line(total))
   say("%s", verdict)
   return { segments = segs, descriptors = descs, ledger = total, verdict = verdict }
@@ -400,24 +432,61 @@ end
 -- UDP: lab.segment cuts the data into datagrams of at most mss bytes.
 
 local function udp_send(e, o)
-  local r = C.region_of(e, "send udp")
   local mss = o.mss or 1448
-  local bytes = pattern(o.size)
-  local data, where, free = make_data(e, o, bytes)
   local b = o.to and find_engine(o.to, o.proto)
   if b == e then fail("send udp: to=%s is the current engine - name the other one of the pair", o.to) end
-  if b then C.region_of(b, "send udp: to=" .. o.to) end
+  local r = ensure_region(e)
+  if b then ensure_region(b) end
+  local bytes = pattern(o.size)
+  local data, where, free = make_data(e, o, bytes)
   say("send udp %s: %d bytes%s, strategy %s, MSS %d, from %s", o.dst, o.size,
     o.count > 1 and (" x " .. o.count) or "", o.strategy, mss, engine_name(e))
   say("  the data: %s", where)
-  if b then
-    b:fill()
+  -- the receiver's fill ring topped up to 128 frames (a DPDK pair shares
+  -- one region: filling it all would leave the sender nothing)
+  local function top_up()
+    local have = b:owners().fill
+    if have < 128 then pcall(b.fill, b, 128 - have) end
   end
-  local total, segs, descs, biggest, got, bad = {}, 0, 0, 0, 0, nil
-  local inbox = {}
-  local function drain()
-    if not b then return end
-    for _, p in ipairs(b:rx(256)) do inbox[#inbox + 1] = p end
+  if b then top_up() end
+  local total, segs, descs, biggest, got, at, bad = {}, 0, 0, 0, 0, 0, nil
+  -- What arrives is checked and released at once: on a DPDK pair the
+  -- receiver holds the sender's very buffers, which complete only then.
+  local function consume()
+    if not b then return 0 end
+    local pkts = b:rx(256)
+    for _, p in ipairs(pkts) do
+      local d = p:dissect()
+      if d.udp and d.udp.dst_port == o.port then
+        local n = d.payload_len
+        local i = at % o.size
+        if not bad and not p:payload_equals(bytes:sub(i + 1, i + n)) then bad = got + 1 end
+        at, got = at + n, got + 1
+      end
+      p:release()
+    end
+    top_up()
+    return #pkts
+  end
+  -- segs:send, with the receiver served between the rounds: queue what is
+  -- ready, kick, complete, until every segment went and every frame is back.
+  local function send_all(sg)
+    local idle = lab.now()
+    local function busy()
+      local w = e:owners()
+      return w.tx + w.comp + w.nic > 0
+    end
+    while sg:info().next < #sg or busy() do
+      local moved = sg:tx(e)
+      e:kick()
+      moved = moved + e:complete() + consume()
+      if moved > 0 then
+        idle = lab.now()
+      elseif lab.now() - idle > 2 then
+        error(string.format("the engine made no progress for 2 s with %d of %d datagrams queued "
+          .. "(show rings, show owners)", sg:info().next, #sg), 0)
+      end
+    end
   end
   local reuse
   local ok, err = pcall(function()
@@ -432,12 +501,7 @@ local function udp_send(e, o)
           region = r, engine = e })
         if o.strategy == "reuse" then reuse = sg end
       end
-      local n = 0
-      while n < #sg do
-        n = n + sg:send(e)
-        drain()
-        if b then b:fill() end
-      end
+      send_all(sg)
       -- this send's ledger: the segmentation's, or what the resend added
       local l = sg:ledger()
       if before then
@@ -460,20 +524,8 @@ local function udp_send(e, o)
   local verdict
   if b then
     local deadline = lab.now() + 2
-    while #inbox < segs and lab.now() < deadline do
-      drain()
-      lab.sleep(0.001)
-    end
-    local at = 0
-    for _, p in ipairs(inbox) do
-      local d = p:dissect()
-      if d.udp and d.udp.dst_port == o.port then
-        local n = d.payload_len
-        local i = at % o.size
-        if not bad and not p:payload_equals(bytes:sub(i + 1, i + n)) then bad = got + 1 end
-        at, got = at + n, got + 1
-      end
-      p:release()
+    while got < segs and lab.now() < deadline do
+      if consume() == 0 then lab.sleep(0.001) end
     end
     if bad then
       verdict = string.format("receiver: datagram %d is WRONG - the data did not arrive intact", bad)

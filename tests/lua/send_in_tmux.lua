@@ -50,7 +50,7 @@ T.check(s:find("ledger: copied 0  referenced 65536", 1, true), "copied 0 for sg 
 T.check(s:find("result: 45 segments in %d+ descriptors, MSS 1460"), "the segments and descriptors")
 T.check(s:find("handshake: 198.18.0.1:%d+ > 198.18.0.2:8080 done, MSS 1460"), "the handshake line")
 T.check(s:find("FIN sent and ACKed", 1, true), "the FIN line")
-T.check(s:find("receiver: 65536 bytes arrived intact", 1, true), "the receiver's check")
+T.check(s:find("receiver: 65536 bytes in 45 segments arrived intact", 1, true), "the receiver's check")
 -- capture-pane -J joins wrapped rows: a line longer than 80 shows as one
 for line in s:sub(s:find("send tcp 198.18.0.2:8080: ", 1, true)):gmatch("[^\n]+") do
   if not line:find("^ringlab") then T.check(#line <= 80, "wider than 80 columns: " .. line) end
