@@ -437,7 +437,11 @@ void dpdk_vdevs_unplug(struct rl_engine *e)
 
 	if (e->port_name[0])
 		eal.port_taken[e->port] = false;
-	unplug_unused(e->port_name);
+	/* a port over rings (peer.c) is no device: closing it removed it, and
+	 * asking the vdev bus to unplug it only logs "Cannot find plugged
+	 * device" */
+	if (!e->wire_tx)
+		unplug_unused(e->port_name);
 	memcpy(gone, e->port_name, sizeof(gone));
 	e->port_name[0] = '\0';
 	while (e->nvdev_made > 0) {

@@ -4,7 +4,7 @@
  *
  * lab.appmem(n) maps n bytes (rounded up to whole pages) that belong to no
  * engine: what a program's own buffers are before anyone thinks of packets.
- * mem:write(off, s), mem:fill(byte [, off, n]), mem:string([off, n]), #mem.
+ * mem:write(off, s), mem:fill(byte or pattern [, off, n]), mem:string([off, n]), #mem.
  *
  * A pin (struct lab_extpin) is made by lab.segment(data, {strategy=
  * "extbuf"}) for its data - a Lua string or an appmem. It registers the
@@ -115,13 +115,31 @@ static int appmem_write(lua_State *L)
 static int appmem_fill(lua_State *L)
 {
 	struct lab_appmem *m = check_live(L, 1, "fill");
-	lua_Integer b = luaL_checkinteger(L, 2);
-	size_t off, n;
+	const char *pat = NULL;
+	size_t off, n, plen = 0;
+	lua_Integer b = 0;
 
-	if (b < 0 || b > 255)
-		return luaL_error(L, "fill: %I is not a byte - give 0 .. 255", b);
+	/* a byte, or a pattern string repeated (as a region buffer's b:fill) */
+	if (lua_type(L, 2) == LUA_TSTRING) {
+		pat = lua_tolstring(L, 2, &plen);
+		if (plen == 0)
+			return luaL_error(L, "fill: the pattern is empty - give a byte or a "
+			                     "non-empty string");
+	} else if (lua_type(L, 2) == LUA_TNUMBER && lua_isinteger(L, 2)) {
+		b = lua_tointeger(L, 2);
+		if (b < 0 || b > 255)
+			return luaL_error(
+			    L, "fill: %I is not a byte - give 0 .. 255 or a pattern string", b);
+	} else {
+		return luaL_error(L, "fill: give a byte (0 .. 255) or a pattern string, not "
+		                     "a %s - m:fill(\"x\") or m:fill(0x78)",
+		                  luaL_typename(L, 2));
+	}
 	span_args(L, m, 3, "fill", &off, &n);
-	memset(m->base + off, (int)b, n);
+	if (!pat)
+		memset(m->base + off, (int)b, n);
+	for (size_t i = 0; pat && i < n; i += plen)
+		memcpy(m->base + off + i, pat, n - i < plen ? n - i : plen);
 	lua_pushinteger(L, (lua_Integer)n);
 	return 1;
 }

@@ -12,8 +12,16 @@ def("fill", "fill [N]", "offer N free frames to the NIC for receiving (default: 
   function(args)
     local e = current()
     local n = e:fill(number("fill", args[1]))
-    local f = e:rings().fill
-    say("offered %d frames to the NIC (fill ring %d of %d)", n, f and f.pending or n, f and f.size or 0)
+    local rings = e:rings()
+    local f, pool, rxq = rings.fill, rings.mempool, rings.rxq0
+    if f then
+      say("offered %d frames to the NIC (fill ring %d of %d)", n, f.pending, f.size)
+    elseif pool then -- dpdk: no fill ring; the PMD takes receive mbufs from the mempool
+      say("offered %d frames: dpdk's fill puts them in the mempool (%d wait there) for the PMD's %s to take",
+        n, pool.pending, rxq and (rxq.size .. " RX descriptors") or "RX queue")
+    else
+      say("offered %d frames to the NIC", n)
+    end
   end)
 
 local builders = { udp = true, icmp = true, arp = true }
@@ -53,14 +61,35 @@ def("send", "send udp|icmp|arp DST [PAYLOAD...] | send tcp|udp DST size=N [...]"
     say("sent %s%s", line, step and " - the NIC moves on: step" or "")
   end)
 
+-- The driver whose received packets are made up, not sent by anyone
+-- (dpdk's net_null: e:stats().rx_invented), or nil.
+function C.invented(e)
+  local ok, st = pcall(e.stats, e)
+  if not ok or st.rx_invented == nil then return nil end
+  return (st.mode_why or ""):match("^(net_%w+)") or "the driver"
+end
+
 def("recv", "recv [MAX]", "receive packets from the rx ring (kept in `last`; see one with show packet N)",
   function(args)
     local e = current()
     local h = C.hosts[e]
     local pkts = h and h:take(number("recv", args[1], 64)) or e:rx(number("recv", args[1], 64))
     _G.last = pkts
+    C.last_from = { pkts = pkts, e = e } -- show packet N: which engine received them
     if #pkts == 0 then
       say("nothing received - the rx ring is empty (give the NIC frames with fill; in step mode, step first)")
+      return
+    end
+    local inventor = C.invented(e)
+    if inventor then -- net_null: nothing to dissect
+      for i, p in ipairs(pkts) do
+        local n = #p:segments()
+        say("%d: %d bytes invented by %s (%d segment%s), not dissected", i, p:len(), inventor,
+          n, n == 1 and "" or "s")
+      end
+      say("%s makes up what it receives: a length, and whatever bytes the buffer held - no wire sent them",
+        inventor)
+      say("%d packet%s in `last`; they hold their frames until: release", #pkts, #pkts == 1 and "" or "s")
       return
     end
     for i, p in ipairs(pkts) do

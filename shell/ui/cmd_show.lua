@@ -68,6 +68,18 @@ function shows.packet(_, n)
   if not i then fail("show packet: which one? - show packet 1 (packets from the last recv)") end
   local p = last[i]
   if not p then fail("show packet: there is no packet %d - the last recv kept %d", i, #last) end
+  -- made up by the driver (net_null): no headers to dissect
+  local from = C.last_from and C.last_from.pkts == last and C.last_from.e
+  local inventor = from and C.invented and C.invented(from)
+  if inventor then
+    local segs = p:segments()
+    local lines = { string.format("%d bytes invented by %s, not dissected: it makes up what it receives -", p:len(),
+      inventor), "  a length, and whatever bytes the buffer held; no wire sent them (show packet N hex)" }
+    for k, sg in ipairs(segs) do
+      lines[#lines + 1] = string.format("  segment %d: frame %d addr %d len %d", k, sg.frame, sg.addr, sg.len)
+    end
+    return { invented = inventor, len = p:len(), segments = segs }, table.concat(lines, "\n")
+  end
   local d, segs = p:dissect(), p:segments()
   return { dissect = d, segments = segs }, views.packet(d, segs)
 end

@@ -15,13 +15,82 @@ local function paint(code, s)
   return "\27[" .. code .. "m" .. s .. "\27[0m"
 end
 
-local function bar(used, size, width)
-  local n = size > 0 and math.floor(used * width / size + 0.5) or 0
-  if used > 0 and n == 0 then n = 1 end
-  return "[" .. paint("32", string.rep("#", n)) .. string.rep(".", width - n) .. "]"
+-- One ring as a row of slots: # an entry waiting, . an empty slot, c the
+-- consumer's next slot (the next entry to take), p the producer's next
+-- slot (the next to fill), | both on one slot (the ring empty, or full).
+-- A ring that fits in w cells is drawn whole, one cell per slot. A larger
+-- one is drawn as the w slots around its consumer and producer when its
+-- waiting entries fit ("slots 0-21"), else whole with one cell per group
+-- of slots ("cell=128": # when any slot of the group waits). Returns the
+-- bar and that caption ("" when the ring is whole at one slot a cell).
+local function slot_waits(slot, cons, pending, size)
+  return (slot - cons) % size < pending
 end
 
--- Ring views in the engine's order.
+function V.ring_bar(r, w)
+  local size = math.max(r.size or 0, 1)
+  local pending = math.max(0, math.min(r.pending or 0, size))
+  local c, p = (r.cons or 0) % size, (r.prod or 0) % size
+  local cells, caption, start, per = {}, "", 0, 1
+  if size <= w then
+    w = size
+  elseif pending + 1 <= w then
+    start = c - c % w -- a window that stays put while c and p move in it
+    if (c - start) + pending >= w then start = c end
+    local last = (start + w - 1) % size
+    caption = string.format("slots %d-%d", start, last)
+  else
+    local k = 1
+    while k * 2 <= w do k = k * 2 end
+    if size % k == 0 then w = k end
+    per = size / w
+    caption = size % w == 0 and string.format("cell=%d", per) or string.format("cell~%d", math.floor(per + 0.5))
+  end
+  for i = 0, w - 1 do
+    local ch
+    if per == 1 then
+      local slot = (start + i) % size
+      ch = slot_waits(slot, c, pending, size) and paint("32", "#") or "."
+      if slot == c and slot == p then ch = paint("1", "|")
+      elseif slot == c then ch = paint("1;33", "c")
+      elseif slot == p then ch = paint("1;36", "p") end
+    else
+      local a, b = math.floor(i * per), math.floor((i + 1) * per)
+      local waits = false
+      if pending >= size then waits = true
+      elseif pending > 0 then
+        local e = c + pending -- the waiting slots are [c, e), maybe past size
+        waits = (a < e and b > c) or (e > size and a < e - size)
+      end
+      ch = waits and paint("32", "#") or "."
+      local has_c, has_p = c >= a and c < b, p >= a and p < b
+      if has_c and has_p then ch = paint("1", "|")
+      elseif has_c then ch = paint("1;33", "c")
+      elseif has_p then ch = paint("1;36", "p") end
+    end
+    cells[#cells + 1] = ch
+  end
+  return "[" .. table.concat(cells) .. "]", caption
+end
+
+V.RING_LEGEND = "# waiting  . empty  c next to take (cons)  p next to fill (prod)  | both"
+
+-- text cut into lines of at most width, each after indent
+local function wrap(text, width, indent)
+  local out, line = {}, indent
+  for word in text:gmatch("%S+") do
+    if #line > #indent and #line + 1 + #word > width then
+      out[#out + 1] = line
+      line = indent
+    end
+    line = line .. (#line > #indent and " " or "") .. word
+  end
+  if #line > #indent then out[#out + 1] = line end
+  return out
+end
+
+-- Ring views in the engine's order: a header, one row per ring (its
+-- numbers and its slots, V.ring_bar), the engine's note under it.
 function V.rings(rings)
   local names = {}
   for name in pairs(rings) do names[#names + 1] = name end
@@ -29,14 +98,32 @@ function V.rings(rings)
     return (rings[a].order or 99) < (rings[b].order or 99) or
       ((rings[a].order or 99) == (rings[b].order or 99) and a < b)
   end)
-  local out = {}
+  local width = math.max(60, term.width())
+  -- columns as wide as their numbers; the bar gets what is left
+  local cw = { size = 4, prod = 4, cons = 4, pending = 7 }
+  local cap = 0
   for _, name in ipairs(names) do
     local r = rings[name]
-    out[#out + 1] = string.format("%-5s size %5d  prod %6d  cons %6d  pending %5d  %s%s",
-      name, r.size, r.prod, r.cons, r.pending, bar(r.pending, r.size, 20),
-      r.need_wakeup and paint("33", "  need_wakeup") or "")
-    if r.note then out[#out + 1] = "      (" .. r.note .. ")" end
+    for k in pairs(cw) do cw[k] = math.max(cw[k], #tostring(r[k])) end
+    cap = math.max(cap, #string.format(" slots %d-%d", r.size - 1, r.size - 1))
   end
+  local fmt = string.format("%%-7s %%%dd %%%dd %%%dd %%%dd  ", cw.size, cw.prod, cw.cons, cw.pending)
+  local cols = 7 + 4 + cw.size + cw.prod + cw.cons + cw.pending + 2
+  local w = math.max(8, math.min(64, width - 1 - cols - 2 - cap))
+  local out = { string.format(fmt:gsub("d", "s"), "ring", "size", "prod", "cons", "pending") .. "slots" }
+  for _, name in ipairs(names) do
+    local r = rings[name]
+    local b, caption = V.ring_bar(r, w)
+    out[#out + 1] = string.format(fmt, name, r.size, r.prod, r.cons, r.pending) ..
+      b .. (caption ~= "" and (" " .. caption) or "")
+    if r.need_wakeup then
+      out[#out + 1] = "       " .. paint("33", "need_wakeup") .. ": the NIC sleeps until the program kicks it"
+    end
+    if r.note then
+      for _, l in ipairs(wrap("(" .. r.note .. ")", width - 1, "       ")) do out[#out + 1] = l end
+    end
+  end
+  out[#out + 1] = V.RING_LEGEND
   return table.concat(out, "\n")
 end
 
@@ -51,9 +138,6 @@ local letters = {
 }
 local colour_of = {}
 for _, l in ipairs(letters) do colour_of[l.ch] = l.colour end
-
--- Regions larger than this are drawn one cell per group of frames.
-V.MAX_CELLS = 4096
 
 local function group_map(map, size)
   local cells = {}
@@ -82,30 +166,58 @@ local function map_lines(cells, per_line, frames_per_cell)
   return out
 end
 
+-- The owner of each frame as runs of one owner: "0-3 fill", "4 tx", ...
+local run_name = { ["."] = "app(free)", A = "app(held)", F = "fill", N = "nic", R = "rx", T = "tx", C = "comp" }
+local function owner_runs(map)
+  local runs, i = {}, 1
+  while i <= #map do
+    local ch = map:sub(i, i)
+    local j = i
+    while j < #map and map:sub(j + 1, j + 1) == ch do j = j + 1 end
+    local name = run_name[ch] or ch
+    runs[#runs + 1] = (i == j and string.format("%d %s", i - 1, name)
+      or string.format("%d-%d %s", i - 1, j - 1, name))
+    i = j + 1
+  end
+  return runs
+end
+
+-- A map that needs more rows than this is told as runs of one owner.
+V.MAP_ROWS = 8
+-- ... unless the runs need more lines than this: then cells of groups.
+V.RUN_LINES = 8
+
 -- owners: e:owners(); map: e:owner_map() (one letter per frame).
 function V.owners(owners, map)
   local frames = owners.frames
-  local group = 1
-  if frames > V.MAX_CELLS then group = math.ceil(frames / 1024) end
-  local cells = group > 1 and group_map(map, group) or map
-  local per_line = math.max(16, math.min(64, term.width() - 10))
+  local width = math.max(40, term.width())
+  local per_line = math.max(16, math.min(64, width - 10))
   local out = {}
-  if group > 1 then
-    out[1] = string.format("owners of %d frames: each cell is %d frames and shows the owner most of them have",
-      frames, group)
+  local runs = #map > per_line * V.MAP_ROWS and owner_runs(map) or nil
+  local run_lines = runs and wrap(table.concat(runs, ", "), width - 1, "  ") or nil
+  if run_lines and #run_lines <= V.RUN_LINES then
+    out[1] = string.format("owners of %d frames, as runs of frames with one owner (frame numbers):", frames)
+    for _, l in ipairs(run_lines) do out[#out + 1] = l end
   else
-    out[1] = string.format("owners of %d frames (one cell per frame, frame number at the left)", frames)
+    local group = 1
+    if #map > per_line * V.MAP_ROWS then group = math.ceil(#map / (per_line * V.MAP_ROWS)) end
+    local cells = group > 1 and group_map(map, group) or map
+    if group > 1 then
+      out[1] = string.format("owners of %d frames in %d runs; a cell = %d frames (the owner most have)",
+        frames, #runs, group)
+    else
+      out[1] = string.format("owners of %d frames (one cell per frame, frame number at the left)", frames)
+    end
+    for _, line in ipairs(map_lines(cells, per_line, group)) do out[#out + 1] = line end
+    local legend = {}
+    for _, l in ipairs(letters) do legend[#legend + 1] = l.ch .. " " .. l.what end
+    for _, l in ipairs(wrap("legend: " .. table.concat(legend, ", "), width - 1, "")) do
+      out[#out + 1] = (l:gsub("(%u) ", function(ch) return paint(colour_of[ch], ch) .. " " end))
+    end
   end
-  for _, line in ipairs(map_lines(cells, per_line, group)) do out[#out + 1] = line end
   local held = select(2, map:gsub("A", ""))
-  local legend, sum = {}, 0
-  for _, l in ipairs(letters) do
-    local n
-    if l.ch == "A" then n = held elseif l.ch == "." then n = owners.free else n = owners[l.owner] end
-    legend[#legend + 1] = string.format("%s %s %d", paint(l.colour, l.ch), l.what, n)
-  end
+  local sum = 0
   for _, o in ipairs({ "app", "fill", "nic", "rx", "tx", "comp" }) do sum = sum + owners[o] end
-  out[#out + 1] = "legend: " .. table.concat(legend, "   ")
   out[#out + 1] = string.format("owners: app %d (held %d + free %d), fill %d, nic %d, rx %d, tx %d, comp %d",
     owners.app, held, owners.free, owners.fill, owners.nic, owners.rx, owners.tx, owners.comp)
   out[#out + 1] = string.format("sum %d = frames %d (%s)", sum, frames,

@@ -103,39 +103,26 @@ local function sorted_rings(rings)
   return names
 end
 
--- Is any slot of [a, b) among the pending ones (cons .. cons+pending, mod size)?
-local function cell_pending(a, b, cons, pending, size)
-  if pending <= 0 then return false end
-  if pending >= size then return true end
-  local s = cons % size
-  local e = s + pending
-  if e <= size then return a < e and b > s end
-  return (a < size and b > s) or (a < e - size and b > 0)
-end
-
--- A ring as a bar: # pending entries, c the consumer, p the producer.
-local function ring_bar(r, w)
-  local size = math.max(r.size, 1)
-  local cells = {}
-  local pc = math.floor((r.prod % size) * w / size)
-  local cc = math.floor((r.cons % size) * w / size)
-  for i = 0, w - 1 do
-    local a, b = math.floor(i * size / w), math.max(math.floor((i + 1) * size / w), math.floor(i * size / w) + 1)
-    local ch = cell_pending(a, b, r.cons, r.pending, size) and paint("32", "#") or "."
-    if i == pc and i == cc then ch = paint("1", r.pending > 0 and "p" or "|")
-    elseif i == pc then ch = paint("1;36", "p")
-    elseif i == cc then ch = paint("1;33", "c") end
-    cells[#cells + 1] = ch
-  end
-  return "[" .. table.concat(cells) .. "]"
-end
+-- A ring as a bar (views.ring_bar: # waiting, c the consumer, p the
+-- producer; a large ring as the slots around them, or one cell per group).
+local views = require "ringlab.views"
 
 local function ring_lines(s, width, out)
-  local bw = math.max(8, math.min(64, width - 58))
-  for _, name in ipairs(sorted_rings(s.rings)) do
+  -- the bar gets what the name, the numbers and the caption leave
+  local names, nums, room = sorted_rings(s.rings), {}, 0
+  for _, name in ipairs(names) do
     local r = s.rings[name]
-    out[#out + 1] = string.format(" %-7s %s prod %d cons %d pending %d/%d%s", name, ring_bar(r, bw),
-      r.prod, r.cons, r.pending, r.size, r.need_wakeup and paint("33", " need_wakeup") or "")
+    nums[name] = string.format(" prod %d cons %d pending %d/%d", r.prod, r.cons, r.pending, r.size)
+    local cap = #string.format("  slots %d-%d", r.size - 1, r.size - 1)
+    room = math.max(room, #nums[name] + cap + (r.need_wakeup and 12 or 0))
+  end
+  local bw = math.max(8, math.min(64, width - 11 - room))
+  for _, name in ipairs(names) do
+    local r = s.rings[name]
+    local bar, caption = views.ring_bar(r, bw)
+    out[#out + 1] = string.format(" %-7s %s%s%s%s", name, bar, nums[name],
+      caption ~= "" and ("  " .. caption) or "",
+      r.need_wakeup and paint("33", " need_wakeup") or "")
   end
 end
 
