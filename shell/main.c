@@ -14,11 +14,13 @@
  * The Lua state gets the standard libraries, `lab` (also `require
  * "ringlab"`), the embedded shell modules (ringlab.commands, .views, .json,
  * .repl) and a package.path that finds plugins: $RINGLAB_PLUGIN_PATH, the
- * source tree's plugins/ and the installed plugin directory. A script that
- * raises an error exits non-zero after printing the message and traceback.
- * SIGINT and SIGTERM become the Lua error "interrupted" (signals.c), so a
- * script stopped with Ctrl-C still closes its engines on the way out and
- * exits with 128 + the signal number.
+ * source tree's plugins/ and the installed plugin directory. A script, -e
+ * or -c that raises an error exits 1 after printing one line (a script's
+ * line says its file:line); --debug or RINGLAB_DEBUG=1 (lab.debug) adds the
+ * traceback (msghandler). SIGINT and SIGTERM become the Lua error
+ * "interrupted" (signals.c), so a script stopped with Ctrl-C still closes
+ * its engines on the way out, prints "interrupted" and exits with 128 + the
+ * signal number.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -45,6 +47,7 @@ struct options {
 	bool interactive;
 	bool testbed;
 	bool watch; /* --watch: the script runs under the live view */
+	bool debug; /* --debug: errors with their traceback (lab.debug) */
 	int argi; /* argv index of the script or of "testbed" */
 };
 
@@ -63,13 +66,14 @@ static void usage(FILE *out)
 	    "  -c COMMAND         run a prompt command, e.g. -c 'open sim' (repeatable)\n"
 	    "  -i                 stay interactive after the script or -e\n"
 	    "  --watch            run the script under the live view (ringlab.watch)\n"
+	    "  --debug            errors with a Lua traceback (also RINGLAB_DEBUG=1)\n"
 	    "  --netns NAME       run inside the network namespace NAME (needs root)\n"
 	    "  testbed ARGS       the lab's network namespaces (ringlab.testbed plugin)\n"
 	    "  --version          print the version\n"
 	    "  --help             print this help\n"
 	    "\n"
 	    "environment: RINGLAB_ENGINE_PATH (dirs with ringlab-engine-NAME.so),\n"
-	    "RINGLAB_PLUGIN_PATH (dirs with Lua plugins), NO_COLOR.\n",
+	    "RINGLAB_PLUGIN_PATH (dirs with Lua plugins), RINGLAB_DEBUG, NO_COLOR.\n",
 	    RINGLAB_VERSION);
 }
 
@@ -99,6 +103,8 @@ static void parse(int argc, char **argv, struct options *o)
 			o->interactive = true;
 		} else if (!strcmp(a, "--watch")) {
 			o->watch = true;
+		} else if (!strcmp(a, "--debug")) {
+			o->debug = true;
 		} else if (!strcmp(a, "-e") || !strcmp(a, "-c") || !strcmp(a, "--netns")) {
 			if (i + 1 >= argc)
 				die(2, "%s needs an argument - see ringlab --help", a,
@@ -230,12 +236,78 @@ static lua_State *new_state(void)
 	return L;
 }
 
+/* ---- errors: what the user sees -------------------------------------------
+ *
+ * An error the user caused is one line: what was wrong and what to do. So
+ * the message handler (also require("ringlab.errors").handler, which the
+ * prompt and the live view use with xpcall) turns an error into text:
+ *
+ *   lab.debug set (--debug, RINGLAB_DEBUG=1)   the message and a traceback
+ *   Ctrl-C ("interrupted" raised by signals.c)  "interrupted", nothing more
+ *   otherwise                                   the message on one line
+ *
+ * A position that only says "the prompt", "-e" or "inside ringlab"
+ * (stdin:1:, (command line):1:, ringlab/NAME.lua:N:, a plugin's file) is
+ * dropped; when a user's own script file is running, its file:line takes
+ * that place, so a script's error still says where it happened. */
+static bool debug_on(lua_State *L)
+{
+	bool on = false;
+
+	lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	if (lua_getfield(L, -1, "ringlab") == LUA_TTABLE) {
+		lua_getfield(L, -1, "debug");
+		on = lua_toboolean(L, -1);
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 2);
+	return on;
+}
+
+static bool under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return n && !strncmp(path, dir, n) && (dir[n - 1] == '/' || path[n] == '/');
+}
+
+/* A chunk of the lab's own: the prompt, -e, an embedded module, one of the
+ * lab's plugins (not the user's modules on RINGLAB_PLUGIN_PATH). */
+static bool lab_chunk(const char *name, size_t len)
+{
+	char path[1024];
+
+	if (len >= sizeof(path))
+		return false;
+	memcpy(path, name, len);
+	path[len] = '\0';
+	return !strcmp(path, "stdin") || !strcmp(path, "(command line)") ||
+	       !strncmp(path, "ringlab/", 8) || !strcmp(path, "testbed") ||
+	       under(path, RINGLAB_PLUGIN_BUILD_DIR) ||
+	       under(path, RINGLAB_PLUGIN_INSTALL_DIR);
+}
+
+/* Length of a leading "chunk:LINE: " in msg, and of its chunk name. */
+static size_t position_len(const char *msg, size_t *name_len)
+{
+	const char *c = strstr(msg, ": "), *p;
+
+	if (!c || memchr(msg, '\n', (size_t)(c - msg)))
+		return 0;
+	for (p = c; p > msg && p[-1] >= '0' && p[-1] <= '9'; p--)
+		;
+	if (p == c || p == msg || p[-1] != ':')
+		return 0;
+	*name_len = (size_t)(p - 1 - msg);
+	return (size_t)(c + 2 - msg);
+}
+
 static int msghandler(lua_State *L)
 {
 	const char *msg = lua_tostring(L, 1);
+	size_t name_len = 0, pos;
+	lua_Debug ar;
 
-	if (signals_caught() && msg && strstr(msg, "interrupted"))
-		return 1; /* Ctrl-C: where it landed is no news */
 	if (!msg) {
 		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
 			msg = lua_tostring(L, -1);
@@ -243,11 +315,57 @@ static int msghandler(lua_State *L)
 			msg = lua_pushfstring(L, "(error object is a %s value)",
 			                      luaL_typename(L, 1));
 	}
-	luaL_traceback(L, L, msg, 1);
+	if (debug_on(L)) {
+		luaL_traceback(L, L, msg, 1);
+		return 1;
+	}
+	pos = position_len(msg, &name_len);
+	if (pos && !lab_chunk(msg, name_len)) {
+		lua_pushstring(L, msg); /* a script's own file:line: as it is */
+		return 1;
+	}
+	msg += pos;
+	if (!strcmp(msg, "interrupted")) {
+		lua_pushliteral(L, "interrupted");
+		return 1;
+	}
+	/* The innermost level running a user's script file. */
+	for (int level = 1; lua_getstack(L, level, &ar); level++) {
+		if (!lua_getinfo(L, "Sl", &ar) || ar.source[0] != '@' ||
+		    ar.currentline <= 0 || lab_chunk(ar.source + 1, strlen(ar.source + 1)))
+			continue;
+		lua_pushfstring(L, "%s:%d: %s", ar.source + 1, ar.currentline, msg);
+		return 1;
+	}
+	lua_pushstring(L, msg);
 	return 1;
 }
 
-/* Call the function under its nargs arguments; print a failure. */
+/* require("ringlab.errors"): {handler = msghandler}. */
+static int open_errors(lua_State *L)
+{
+	lua_createtable(L, 0, 1);
+	lua_pushcfunction(L, msghandler);
+	lua_setfield(L, -2, "handler");
+	return 1;
+}
+
+/* lab.debug: --debug, or RINGLAB_DEBUG set to anything but "" or "0". */
+static void set_debug(lua_State *L, bool flag)
+{
+	const char *env = getenv("RINGLAB_DEBUG");
+
+	luaL_requiref(L, "ringlab.errors", open_errors, 0);
+	lua_pop(L, 1);
+	lua_getglobal(L, "lab");
+	lua_pushboolean(L, flag || (env && *env && strcmp(env, "0")));
+	lua_setfield(L, -2, "debug");
+	lua_pop(L, 1);
+}
+
+/* Call the function under its nargs arguments; print a failure as one line
+ * (msghandler), Ctrl-C as "interrupted" (nothing when SIGTERM stopped it:
+ * main says so). */
 static int docall(lua_State *L, int nargs, int nres)
 {
 	int base = lua_gettop(L) - nargs, rc;
@@ -257,7 +375,14 @@ static int docall(lua_State *L, int nargs, int nres)
 	rc = lua_pcall(L, nargs, nres, base);
 	lua_remove(L, base);
 	if (rc != LUA_OK) {
-		fprintf(stderr, "ringlab: %s\n", lua_tostring(L, -1));
+		const char *text = lua_tostring(L, -1);
+
+		if (text && !strcmp(text, "interrupted")) {
+			if (!signals_terminate())
+				fprintf(stderr, "interrupted\n");
+		} else {
+			fprintf(stderr, "ringlab: %s\n", text ? text : "(no message)");
+		}
 		lua_pop(L, 1);
 	}
 	return rc;
@@ -362,6 +487,7 @@ int main(int argc, char **argv)
 	if (o.netns)
 		enter_netns(o.netns);
 	L = new_state();
+	set_debug(L, o.debug);
 	signals_install(L);
 	signals_enter_lua();
 	rc = run_exprs(L, &o);
@@ -375,8 +501,9 @@ int main(int argc, char **argv)
 		rc = repl_run(L);
 	lua_close(L); /* closes every engine: XDP programs detached */
 	if (signals_caught() && (rc != 0 || signals_terminate())) {
-		fprintf(stderr, "ringlab: stopped by %s; engines closed\n",
-		        strsignal(signals_caught()));
+		if (signals_terminate()) /* Ctrl-C said "interrupted" already */
+			fprintf(stderr, "ringlab: stopped by %s; engines closed\n",
+			        strsignal(signals_caught()));
 		rc = 128 + signals_caught();
 	}
 	return rc;

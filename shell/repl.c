@@ -233,9 +233,14 @@ static int eval(lua_State *L, const char *chunk)
 	signals_enter_lua();
 	r = lua_pcall(L, 1, 1, 0);
 	signals_leave_lua();
-	if (r != LUA_OK) {
+	if (r != LUA_OK) { /* repl.eval reports its own; this is Ctrl-C between */
+		const char *msg = lua_tostring(L, -1), *c = msg ? strrchr(msg, ':') : NULL;
+
 		r = 0;
-		fprintf(stdout, "error: %s\n", lua_tostring(L, -1));
+		if (msg && (!strcmp(msg, "interrupted") || (c && !strcmp(c, ": interrupted"))))
+			fprintf(stdout, "interrupted\n");
+		else
+			fprintf(stdout, "error: %s\n", msg ? msg : "(no message)");
 	} else {
 		const char *s = lua_tostring(L, -1);
 

@@ -9,7 +9,16 @@
  * (born payloads) belong to the buffer, which uservalue 2 keeps alive.
  * Uservalue 1 is the engine: after e:close() every method raises and the
  * collector leaves the (already freed) region alone.
+ *
+ * pkt:hexdump() is the packet as offsets, hex and ASCII, 16 bytes a row
+ * (79 columns), each header on rows of its own with its name (eth, arp,
+ * ipv4, udp, tcp, icmp, payload, pad), and a line per descriptor with its
+ * frame and address; rows the same as the one before are one "*" (as
+ * hexdump -C). It reads the bytes where they lie: counted touched
+ * (the length, plus the payload once more where a checksum is checked, as
+ * pkt:dissect() counts), nothing copied.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "shell.h"
@@ -231,6 +240,122 @@ static int packet_bytes(lua_State *L)
 	return 1;
 }
 
+/* ---- hexdump ---------------------------------------------------------------- */
+
+struct mark {
+	uint32_t off;
+	const char *name;
+};
+
+/* Where each header starts, from the dissection; n marks, in order. */
+static int header_marks(const struct rl_dissect *d, uint32_t len, struct mark m[7])
+{
+	int n = 0;
+	uint32_t l4 = RL_ETH_HLEN + d->ihl * 4u, end = d->payload_off + d->payload_len;
+
+	m[n++] = (struct mark){0, "eth"};
+	if (d->layers & RL_L_ARP)
+		m[n++] = (struct mark){RL_ETH_HLEN, "arp"};
+	if (d->layers & RL_L_IP4)
+		m[n++] = (struct mark){RL_ETH_HLEN, "ipv4"};
+	if ((d->layers & RL_L_IP4) && (d->layers & (RL_L_UDP | RL_L_TCP | RL_L_ICMP)))
+		m[n++] = (struct mark){l4, d->layers & RL_L_UDP   ? "udp"
+		                           : d->layers & RL_L_TCP ? "tcp"
+		                                                  : "icmp"};
+	if (!(d->layers & RL_L_ETH))
+		return 0; /* shorter than an Ethernet header: no marks */
+	if (d->payload_len && d->payload_off > m[n - 1].off)
+		m[n++] = (struct mark){d->payload_off, "payload"};
+	if (end < len && end > m[n - 1].off)
+		m[n++] = (struct mark){end, "pad"};
+	return n;
+}
+
+static void hex_row(luaL_Buffer *b, const char *label, uint32_t off, int offw,
+                    const uint8_t *bytes, unsigned n)
+{
+	char line[96], *p = line;
+
+	p += sprintf(p, "%-8s%0*x%s", label, offw, off, offw > 4 ? " " : "  ");
+	for (unsigned i = 0; i < 16; i++)
+		p += i < n ? sprintf(p, i < 15 ? "%02x " : "%02x", bytes[i])
+		           : sprintf(p, i < 15 ? "   " : "  ");
+	p += sprintf(p, "  ");
+	for (unsigned i = 0; i < n; i++)
+		*p++ = bytes[i] >= 0x20 && bytes[i] < 0x7f ? (char)bytes[i] : '.';
+	while (p > line && p[-1] == ' ')
+		p--;
+	*p++ = '\n';
+	luaL_addlstring(b, line, (size_t)(p - line));
+}
+
+static int packet_hexdump(lua_State *L)
+{
+	struct lab_engine *eng;
+	struct rl_region *r;
+	struct lab_packet *p = held(L, "hexdump", &eng, &r);
+	struct rl_dissect d;
+	struct mark m[7];
+	char line[200];
+	int nm, mi = 0, offw;
+	uint32_t off = 0;
+	const uint8_t *prev;
+	bool starred = false;
+	luaL_Buffer b;
+
+	rl_dissect(pieces(L, p, r), p->nseg, &d);
+	lua_pop(L, 1);
+	nm = header_marks(&d, p->len, m);
+	offw = p->len > 0x10000 ? 5 : 4;
+	luaL_buffinit(L, &b);
+	lab_packet_summary(&d, p->len, p->nseg, line, sizeof(line));
+	luaL_addstring(&b, line);
+	if (d.problem[0]) {
+		luaL_addstring(&b, "\nproblem: ");
+		luaL_addstring(&b, d.problem);
+	}
+	luaL_addchar(&b, '\n');
+	for (unsigned i = 0; i < p->nseg; i++) {
+		uint64_t addr = p->seg[i].d.addr;
+		uint32_t frame = rl_region_frame(r, addr), sl = p->seg[i].d.len, at = 0;
+		const uint8_t *base = rl_region_ptr(r, addr);
+
+		snprintf(line, sizeof(line),
+		         "-- descriptor %u of %u: frame %u, addr 0x%llx (+%llu in the "
+		         "frame), %u bytes\n",
+		         i + 1, p->nseg, frame, (unsigned long long)addr,
+		         (unsigned long long)(addr - (uint64_t)frame * r->frame_size), sl);
+		luaL_addstring(&b, line);
+		prev = NULL;
+		while (at < sl) {
+			const char *label = "";
+			uint32_t n = sl - at < 16 ? sl - at : 16;
+
+			while (mi < nm && m[mi].off <= off + at)
+				label = m[mi++].name;
+			if (mi < nm && m[mi].off < off + at + n)
+				n = m[mi].off - (off + at); /* the next header starts a row */
+			if (n == 16 && !*label && prev && !memcmp(prev, base + at, 16)) {
+				if (!starred) /* as hexdump -C: "*" for rows like the last */
+					luaL_addstring(&b, "        *\n");
+				starred = true;
+			} else {
+				hex_row(&b, label, off + at, offw, base + at, n);
+				starred = false;
+			}
+			prev = n == 16 ? base + at : NULL;
+			at += n;
+		}
+		off += sl;
+	}
+	luaL_pushresult(&b);
+	lua_pushlstring(L, lua_tostring(L, -1), lua_rawlen(L, -1) - 1); /* no last \n */
+	lab_count(eng, p, RL_LEDGER_TOUCHED, p->len);
+	if ((d.layers & (RL_L_ICMP | RL_L_TCP)) || ((d.layers & RL_L_UDP) && d.udp_csum))
+		lab_count(eng, p, RL_LEDGER_TOUCHED, d.payload_len);
+	return 1;
+}
+
 static int packet_release(lua_State *L)
 {
 	struct lab_engine *eng;
@@ -294,6 +419,7 @@ static const luaL_Reg packet_methods[] = {
     {"payload", packet_payload},
     {"payload_equals", packet_payload_equals},
     {"bytes", packet_bytes},
+    {"hexdump", packet_hexdump},
     {"release", packet_release},
     {"ledger", packet_ledger},
     {"state", packet_state},

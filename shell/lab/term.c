@@ -7,15 +7,18 @@
  * columns (80 when stdout is not a terminal); term.isatty(fd).
  *
  * For the live view: term.size() (rows, cols, asked again on every call so
- * a resized window is noticed), term.raw(true|false) (keys arrive one at a
- * time, unechoed, Ctrl-C as a byte; the saved settings come back on
- * raw(false) and, whatever happens, at exit), term.key(seconds) (the bytes
+ * a resized window is noticed), term.raw(true|false [, keep_signals]) (keys
+ * arrive one at a time, unechoed, Ctrl-C as a byte - or still as SIGINT
+ * with keep_signals; the saved settings come back on raw(false) and,
+ * whatever happens, at exit), term.key(seconds) (the bytes
  * of a key press, or nil after the wait), term.write(s) (flush stdio, then
  * one write: a whole frame reaches the screen at once) and term.hook(fn,
  * seconds) / term.unhook(): a count hook that calls fn at most every
- * `seconds` while Lua runs, so a script's long loop still redraws. The hook
- * shares lua_sethook with signals.c: Ctrl-C replaces it (and the running
- * chunk ends), and unhook() clears only its own hook.
+ * `seconds` while Lua runs, so a script's long loop still redraws; when fn
+ * returns a string, that string is raised as an error in the running code
+ * (how q stops a script under the live view). The hook shares lua_sethook
+ * with signals.c: Ctrl-C replaces it (and the running chunk ends), and
+ * unhook() clears only its own hook.
  */
 #include <errno.h>
 #include <poll.h>
@@ -92,8 +95,10 @@ static void restore_at_exit(void)
 	is_raw = false;
 }
 
-/* raw(true): no line editing, no echo, no signals from keys; raw(false):
- * back as it was. Returns false when stdin is not a terminal. */
+/* raw(true): no line editing, no echo, no signals from keys; raw(true, true):
+ * no line editing, no echo, but Ctrl-C stays a signal, Enter a newline and a
+ * read waits for a key (a script under the live view may still read lines);
+ * raw(false): back as it was. Returns false when stdin is not a terminal. */
 static int term_raw(lua_State *L)
 {
 	static bool registered;
@@ -111,9 +116,14 @@ static int term_raw(lua_State *L)
 	if (!registered)
 		registered = atexit(restore_at_exit) == 0;
 	t = saved;
-	t.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ISIG | IEXTEN);
-	t.c_iflag &= ~(tcflag_t)(IXON | ICRNL);
-	t.c_cc[VMIN] = 0;
+	t.c_lflag &= ~(tcflag_t)(ICANON | ECHO | IEXTEN);
+	if (lua_toboolean(L, 2)) { /* Enter stays \n, a read still waits */
+		t.c_cc[VMIN] = 1;
+	} else {
+		t.c_lflag &= ~(tcflag_t)ISIG;
+		t.c_iflag &= ~(tcflag_t)(IXON | ICRNL);
+		t.c_cc[VMIN] = 0;
+	}
 	t.c_cc[VTIME] = 0;
 	is_raw = tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) == 0;
 	lua_pushboolean(L, is_raw);
@@ -170,8 +180,13 @@ static void refresh_hook(lua_State *L, lua_Debug *ar)
 		return;
 	hook_last = t;
 	lua_rawgeti(L, LUA_REGISTRYINDEX, hook_ref);
-	if (lua_pcall(L, 0, 0, 0) != LUA_OK)
+	if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
 		lua_pop(L, 1); /* a view that fails must not break the script */
+		return;
+	}
+	if (lua_type(L, -1) == LUA_TSTRING)
+		lua_error(L); /* the view asks the script to stop */
+	lua_pop(L, 1);
 }
 
 static int term_unhook(lua_State *L)

@@ -178,15 +178,18 @@ local function check_strategy(e, o)
     if s == o.strategy then return end
   end
   local need = NEEDS[o.strategy]
-  local why = e:info().caps_why
-  why = why:match("^(.-) %- ") or why -- what is missing; the strategies left are said here
+  -- the engine's own words, the parts about what this strategy needs
+  local why = {}
+  for part in (e:info().caps_why .. "; "):gmatch("(.-); ") do
+    if need and part:find(need[1], 1, true) then why[#why + 1] = part end
+  end
+  why = table.concat(why, "; ")
   local what = need and need[2] or "TCP"
   if (o.strategy == "tso" or o.strategy == "gso") and o.proto ~= "tcp" then
     what = "cutting UDP (tso and gso cut TCP only)"
   end
   fail("send %s: %s cannot do %s (needs %s) - it can do: %s%s", o.proto, engine_name(e), o.strategy,
-    what, table.concat(can, ", "), why ~= "" and need and e:info().caps[need[1]] == false
-    and (" (" .. why .. ")") or "")
+    what, table.concat(can, ", "), why ~= "" and (" - " .. why) or "")
 end
 
 -- An engine without packet memory gets the prompt's default region (as
@@ -326,7 +329,7 @@ local function tcp_send(e, o)
     rx = lab_receiver(tcp, b, o, bytes)
     say("  receiver: %s listens on %s (a lab TCP the prompt runs)", engine_name(b), o.dst)
   else
-    say("  receiver: the Linux kernel behind %s (something must listen on %s)", engine_name(e), o.dst)
+    say("  receiver: the Linux kernel on the wire (a listener on %s)", o.dst)
   end
   local c
   local ok, err = pcall(function()
@@ -334,6 +337,7 @@ local function tcp_send(e, o)
   end)
   if not ok then
     err = tostring(err)
+    free()
     if err:find("refused", 1, true) then
       fail("send tcp: %s refused the connection (RST): nothing listens there - start a listener: %s",
         o.dst, b and "(the lab's own should have)" or peer_hint(e, o))

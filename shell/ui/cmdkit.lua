@@ -114,6 +114,37 @@ local function keyvalues(what, args, first)
   return kv
 end
 
+-- Edit distance (insert, delete, change, swap two neighbours) of a and b.
+local function distance(a, b)
+  local d = {}
+  for i = 0, #a do d[i] = { [0] = i } end
+  for j = 0, #b do d[0][j] = j end
+  for i = 1, #a do
+    for j = 1, #b do
+      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
+      d[i][j] = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+      if i > 1 and j > 1 and a:sub(i, i) == b:sub(j - 1, j - 1) and a:sub(i - 1, i - 1) == b:sub(j, j) then
+        d[i][j] = math.min(d[i][j], d[i - 2][j - 2] + 1)
+      end
+    end
+  end
+  return d[#a][#b]
+end
+
+-- The line for a word that is not a command: the nearest command (at most
+-- two edits away, one for short words), or where the list is.
+function C.unknown(word)
+  local best, bestd
+  for _, c in ipairs(C.list) do
+    local d = distance(word:lower(), c.name)
+    if not bestd or d < bestd then best, bestd = c.name, d end
+  end
+  if best and bestd <= (#word <= 3 and 1 or 2) then
+    return string.format("unknown command '%s' - did you mean %s?", word, best)
+  end
+  return string.format("unknown command '%s' - type help for the list", word)
+end
+
 -- A command line -> its words, and what follows the command's name.
 function C.run(line)
   local args = {}
@@ -121,7 +152,8 @@ function C.run(line)
   local name = table.remove(args, 1)
   local rest = line:match("^%s*%S+(.*)$") or ""
   local c = C.byname[name or ""]
-  if not c then fail("'%s' is not a command - type help for the list", tostring(name)) end
+  if not name then fail("give a command - type help for the list") end
+  if not c then fail("%s", C.unknown(name)) end
   return c.fn(args, rest)
 end
 

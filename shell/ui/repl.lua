@@ -4,8 +4,11 @@
 -- runs that command; `lua CODE` and everything else is Lua, tried first as
 -- "return <line>" so that an expression's value is printed, as in `lua`.
 -- An unfinished Lua chunk answers "more" and the C side reads on with the
--- `>>` prompt. Errors print as "error: message" without the chunk name and
--- line (there is only one line), and the prompt carries on.
+-- `>>` prompt. Errors print as one line, "error: message", without the
+-- chunk name and line (ringlab.errors: the traceback only with --debug or
+-- lab.debug = true); Ctrl-C prints "interrupted"; a first word that is
+-- neither a command, a Lua name nor the start of valid Lua gets "unknown
+-- command 'sned' - did you mean send?". The prompt carries on.
 
 local commands = require "ringlab.commands"
 
@@ -31,9 +34,29 @@ function R.prompt()
   return "ringlab> "
 end
 
+-- Text is valid UTF-8 with no control characters but newline and tab;
+-- anything else (p:bytes()) is shown escaped with its length, never raw.
+local function is_text(s)
+  return utf8.len(s) ~= nil and not s:find("[\0-\8\11-\31\127]")
+end
+
+local ESCAPES = { ["\n"] = "\\n", ["\t"] = "\\t", ["\r"] = "\\r", ['"'] = '\\"', ["\\"] = "\\\\" }
+
+local function quoted(s, max)
+  local text = is_text(s)
+  local cut = max and #s > max
+  local q = (cut and s:sub(1, max) or s):gsub(text and "[\0-\31\"\\\127]" or "[\0-\31\"\\\127-\255]",
+    function(c) return ESCAPES[c] or string.format("\\x%02x", c:byte()) end)
+  q = '"' .. q .. (cut and '"...' or '"')
+  if cut then return q .. string.format(" (%d bytes, the first %d shown)", #s, max) end
+  if not text then return q .. string.format(" (%d bytes)", #s) end
+  return q
+end
+R.quoted = quoted
+
 -- Values, printed the way a projector can read them.
 local function show(v, indent, seen)
-  if type(v) == "string" then return string.format("%q", v) end
+  if type(v) == "string" then return quoted(v, 256) end
   if type(v) ~= "table" then return tostring(v) end
   if seen[v] then return "{...}" end
   seen[v] = true
@@ -58,13 +81,35 @@ function R.format(...)
   local out = {}
   for i = 1, select("#", ...) do
     local v = select(i, ...)
-    out[i] = type(v) == "string" and v or show(v, "", {})
+    out[i] = (type(v) == "string" and is_text(v)) and v or show(v, "", {})
   end
   return table.concat(out, "\t")
 end
 
-local function handler(msg)
-  return strip(msg)
+-- The error as one line (or with its traceback under lab.debug).
+local ok_errors, errors = pcall(require, "ringlab.errors")
+local handler = ok_errors and errors.handler or strip
+
+local function report(text)
+  text = tostring(text)
+  if text ~= "interrupted" then print("error: " .. text); return end
+  -- on a terminal, over the ^C it echoed
+  if require("ringlab.term").isatty(1) then io.write("\r") end
+  print(text)
+end
+
+local KEYWORDS = {}
+for w in ("and break do else elseif end false for function goto if in local nil not or repeat return then true until while"):gmatch("%a+") do
+  KEYWORDS[w] = true
+end
+
+-- A line starting with a word that is no command, no keyword and no Lua
+-- name: the user meant a command.
+local function unknown_word(chunk)
+  if chunk:find("\n") then return nil end
+  local word = chunk:match("^%s*([%a_][%w_]*)")
+  if not word or KEYWORDS[word] or commands.is_command(word) or _G[word] ~= nil then return nil end
+  return word
 end
 
 local function run_lua(chunk)
@@ -72,12 +117,18 @@ local function run_lua(chunk)
   if not f then f, err = load(chunk, "=stdin", "t") end
   if not f then
     if err:match("<eof>$") then return "more" end
-    print("error: " .. strip(err))
+    local word = unknown_word(chunk)
+    print("error: " .. (word and commands.unknown(word) or strip(err)))
+    return "ok"
+  end
+  local word = chunk:match("^%s*([%a_][%w_]*)%s*$") and unknown_word(chunk)
+  if word then -- a bare name that means nothing: `sned`
+    print("error: " .. commands.unknown(word))
     return "ok"
   end
   local res = table.pack(xpcall(f, handler))
   if not res[1] then
-    print("error: " .. tostring(res[2]))
+    report(res[2])
   elseif res.n > 1 then
     print(R.format(table.unpack(res, 2, res.n)))
   end
@@ -93,7 +144,7 @@ function R.eval(chunk)
     end
     if word and commands.is_command(word) and (after == "" or after:match("%s")) then
       local ok, r = xpcall(commands.run, handler, chunk)
-      if not ok then print("error: " .. tostring(r)) end
+      if not ok then report(r) end
       return r == "quit" and "quit" or "ok"
     end
   end
@@ -172,7 +223,10 @@ function R.complete(text, line, start)
     for _, en in ipairs(lab.engines()) do names[#names + 1] = en.name end
     return starting(names, text)
   end
-  if first == "show" and #words == 1 then return starting(commands.shows, text) end
+  if first == "show" and #words == 1 then
+    return starting(commands.show_topics and commands.show_topics() or commands.shows, text)
+  end
+  if first == "show" and words[2] == "packet" and #words == 3 then return starting({ "hex", "json" }, text) end
   if first == "show" then return starting({ "json" }, text) end
   if first == "help" and #words == 1 then
     local names = {}
