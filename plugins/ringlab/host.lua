@@ -301,8 +301,8 @@ function M.neighbour(e, ip, opts)
 		mac = got
 	end
 	if not mac then
-		error(string.format("%s: no MAC for %s (no neighbour entry, no ARP reply in %g s) "
-			.. "- is the peer up? try: host up, or give dst_mac=", what, ip, opts.timeout or 1), 0)
+		error(string.format("%s: no MAC for %s: no ARP reply in %gs - try host up, or dst_mac=",
+			what, ip, opts.timeout or 1), 0)
 	end
 	known[ip] = mac
 	return mac
