@@ -157,15 +157,26 @@ local function owner_lines(s, width, max_rows, out)
     o.app + o.fill + o.nic + o.rx + o.tx + o.comp)
 end
 
-local function ledger_lines(st, out)
-  local l, pkts = st.ledger, st.tx_pkts + st.rx_pkts
-  local function cell(k, mark)
-    local per = pkts > 0 and string.format("%.1f", l[k] / pkts) or "-"
-    return string.format("%s %d B (%s/pkt)%s", k, l[k], per, mark or "")
+-- The ledger in bytes, then (not compact) per packet sent / per packet
+-- received (each divided by its own count; "-" before the first packet).
+local function ledger_lines(st, out, compact)
+  local l = st.ledger
+  local function per(v, n)
+    if n == 0 then return "-" end
+    local x = v / n
+    return x == math.floor(x) and string.format("%d", x) or string.format("%.1f", x)
   end
-  out[#out + 1] = " ledger  " .. cell("copied") .. "  " .. cell("referenced") .. "  " .. cell("headers")
-  out[#out + 1] = "         " .. cell("kernel_copied", " " .. paint("33", l.kernel_how)) .. "  "
-    .. cell("driver_copied", " " .. paint("33", l.driver_how)) .. "  " .. cell("touched")
+  out[#out + 1] = string.format(" ledger  copied %d B  referenced %d B  headers %d B  touched %d B",
+    l.copied, l.referenced, l.headers, l.touched)
+  out[#out + 1] = string.format("         kernel_copied %d B %s  driver_copied %d B %s", l.kernel_copied,
+    paint("33", l.kernel_how), l.driver_copied, paint("33", l.driver_how))
+  if compact then return end
+  local parts = {}
+  for _, k in ipairs({ { "copied", "copied" }, { "referenced", "refd" }, { "headers", "hdrs" },
+    { "kernel_copied", "kern" }, { "driver_copied", "drv" }, { "touched", "touch" } }) do
+    parts[#parts + 1] = string.format("%s %s/%s", k[2], per(l[k[1]], st.tx_pkts), per(l[k[1]], st.rx_pkts))
+  end
+  out[#out + 1] = " B/pkt sent/recv: " .. table.concat(parts, " ")
 end
 
 local function rate_line(s, out)
@@ -218,9 +229,35 @@ local function engine_lines(s, width, map_rows, out, compact)
   else
     out[#out + 1] = " (no region yet)"
   end
-  ledger_lines(s.stats, out)
+  ledger_lines(s.stats, out, compact)
   rate_line(s, out)
   counter_lines(s.stats, width, out, compact)
+end
+
+-- More engines than fit: one line each (packets, rate, drops, the ledger,
+-- then the rings' pending entries as far as the width goes).
+local function oneline_lines(samples, width, out)
+  out[#out + 1] = string.format(" %-9s %-8s %6s %6s %6s %4s %6s %6s %6s %6s", "engine", "mode", "sent", "recv",
+    "pkt/s", "drop", "copied", "refd", "hdrs", "kernel")
+  for _, s in ipairs(samples) do
+    local name = #s.label > 9 and (s.label:sub(1, 8) .. "~") or s.label
+    if s.info.closed then
+      out[#out + 1] = string.format(" %-9s (closed)", name)
+    else
+      local st, l = s.stats, s.stats.ledger
+      local line = string.format(" %-9s %-8s %6s %6s %6s %4s %6s %6s %6s %6s", name, st.mode:sub(1, 8),
+        human(st.tx_pkts), human(st.rx_pkts), s.rate and human(s.rate.tx_pkts + s.rate.rx_pkts) or "-",
+        st.drops > 0 and paint("31", human(st.drops)) or "0", human(l.copied), human(l.referenced),
+        human(l.headers), human(l.kernel_copied))
+      for _, rn in ipairs(sorted_rings(s.rings)) do
+        local item = string.format(" %s %d", rn, s.rings[rn].pending)
+        if #line + #item > width - 1 then break end
+        line = line .. item
+      end
+      out[#out + 1] = line
+    end
+  end
+  out[#out + 1] = string.format(" one line per engine: %d engines do not fit in full - watch NAME shows one", #samples)
 end
 
 -- Lines of one frame for these samples, at most `rows` of them.
@@ -231,6 +268,10 @@ function W.lines(samples, rows, width, head)
     for _, s in ipairs(samples) do engine_lines(s, width, map_rows, out, map_rows == 0) end
     if #samples == 0 then out[#out + 1] = " no engine is open - open one: open sim" end
     if #out <= rows then break end
+  end
+  if #out > rows then -- then one line per engine
+    out = { head }
+    oneline_lines(samples, width, out)
   end
   if #out > rows then
     local more = #out - rows + 1

@@ -159,6 +159,12 @@ case_unresolved() {
 	local ok, err = pcall(lab.packet.udp, { dst = "198.18.0.9:9999", payload = "x" }) print("lua:", ok, err)
 	local p = lab.packet.udp { dst = "198.18.0.9:9999", src = "198.18.0.77:7", src_mac = "02:aa:00:00:00:01", dst_mac = "02:bb:00:00:00:02", payload = "x" } local d = p:dissect() print("explicit:", d.eth.src, d.eth.dst, d.ip.src) p:release()
 	show owners
+	H = require "ringlab.host" was = H.addresses H.addresses = function(x) x:close() return "198.18.0.1", "02:00:00:00:00:01", "02:00:00:00:00:02" end
+	bt = lab.batch(e, 4) b = r:alloc(3000)
+	print("hostile packet:", pcall(lab.packet.udp, { dst = "198.18.0.2:9999", payload = b }))
+	e = lab.open("afxdp", { ifname = "$IF" }) r = e:region { frames = 64 } print("hostile segment:", pcall(lab.segment, "x", { dst = "198.18.0.2:9999", region = r }))
+	e = lab.open("afxdp", { ifname = "$IF" }) r = e:region { frames = 64 } bt = lab.batch(e, 4) print("hostile batch:", pcall(bt.udp, bt, { dst = "198.18.0.2:9999" }))
+	H.addresses = was e = lab.open("afxdp", { ifname = "$IF" }) r = e:region { frames = 64 } print("after:", e:owners().free, lab.packet.udp { dst = "198.18.0.2:9999" })
 	EOF2
 	prompt "$TMP/in" || return 1
 	n=$(grep -c 'no MAC for 198.18.0.9' "$TMP/out")
@@ -169,6 +175,13 @@ case_unresolved() {
 		{ echo "FAIL: explicit addresses did not win"; return 1; }
 	grep -q 'owners: app [0-9]* (held 0 + ' "$TMP/out" ||
 		{ echo "FAIL: frames are held after the failed sends"; return 1; }
+	# Lua run while addresses are resolved closes the engine: an error, no crash
+	grep -q 'hostile packet:	false	udp: its engine was closed' "$TMP/out" ||
+		{ echo "FAIL: closing the engine during resolution was not refused"; return 1; }
+	grep -q 'hostile segment:	false	segment: its engine was closed' "$TMP/out" &&
+		grep -q 'hostile batch:	false	udp: its engine was closed' "$TMP/out" &&
+		grep -q 'after:	64	udp 198.18.0.1' "$TMP/out" ||
+		{ echo "FAIL: lab.segment or bt:udp did not refuse a closed engine"; return 1; }
 }
 
 sink() { # PORT
