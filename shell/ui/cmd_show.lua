@@ -62,12 +62,23 @@ function shows.caps(e)
   if i.caps_why ~= "" then lines[#lines + 1] = "why not: " .. i.caps_why end
   return { caps = i.caps, why = i.caps_why }, table.concat(lines, "\n")
 end
-function shows.packet(_, n)
+-- show packet N [hex]: a packet of the last recv, dissected, or its bytes
+-- (p:hexdump(): offsets, hex, ASCII, the headers marked, each descriptor's
+-- frame).
+function shows.packet(_, n, args)
   local last = _G.last or {}
   local i = number("show packet", n)
-  if not i then fail("show packet: which one? - show packet 1 (packets from the last recv)") end
+  if not i then fail("show packet: which one? - show packet 1 [hex] (packets from the last recv)") end
   local p = last[i]
   if not p then fail("show packet: there is no packet %d - the last recv kept %d", i, #last) end
+  local how = args and args[3]
+  if how and how ~= "hex" and how ~= "json" then
+    fail("show packet: '%s'? - show packet %d, show packet %d hex, or add json", how, i, i)
+  end
+  if how == "hex" then
+    local text = p:hexdump()
+    return { segments = p:segments(), hexdump = text }, text
+  end
   -- made up by the driver (net_null): no headers to dissect
   local from = C.last_from and C.last_from.pkts == last and C.last_from.e
   local inventor = from and C.invented and C.invented(from)
@@ -84,15 +95,24 @@ function shows.packet(_, n)
   return { dissect = d, segments = segs }, views.packet(d, segs)
 end
 
-def("show", "show rings|owners|stats|ledger|caps|arp|tcp|packet N [json]", "draw the rings, the owner of every frame, counters, the ledger, what the engine can do, the host's ARP table, TCP connections or a packet",
+def("show", "show rings|owners|stats|ledger|caps|arp|tcp|packet N [hex] [json]", "draw the rings, the owner of every frame, counters, the ledger, what the engine can do, the host's ARP table, TCP connections or a packet",
   function(args)
     local topic = args[1]
-    if not shows[topic or ""] then fail("show: show what? - show rings, owners, stats, ledger, caps, arp, tcp or packet N") end
+    if not shows[topic or ""] then
+      fail("show: show what? - one of %s", (table.concat(C.show_topics(), ", "):gsub("packet", "packet N")))
+    end
     local as_json = args[#args] == "json"
-    local data, text = shows[topic](current(), args[2] ~= "json" and args[2] or nil)
+    local data, text = shows[topic](current(), args[2] ~= "json" and args[2] or nil, args)
     print(as_json and json.encode(data) or text)
   end)
 
-C.shows = { "rings", "owners", "stats", "ledger", "arp", "tcp", "packet" }
+-- The topics of show, from the table itself (Tab completion, messages).
+function C.show_topics()
+  local names = {}
+  for k in pairs(shows) do names[#names + 1] = k end
+  table.sort(names)
+  return names
+end
+C.shows = C.show_topics()
 
 return true

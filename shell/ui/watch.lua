@@ -8,7 +8,10 @@
 -- Ctrl-C leaves and the terminal is restored on every path (pcall). W.live()
 -- runs a script under a dashboard: the top rows are redrawn by a count hook
 -- (term.hook) about ten times a second while the script's own output
--- scrolls in the region below. Without a terminal both print plain lines.
+-- scrolls in the region below; q (keys are read unechoed, Ctrl-C stays a
+-- signal) or q at a lab.pause stops the script as q leaves watch. Without a
+-- terminal both print plain lines. A script's error is one line with its
+-- file:line (ringlab.errors; the traceback only with --debug).
 -- Rates are differences of the stats between two samples over the time
 -- between them; each sample is kept (W.history) for lab.plot.
 
@@ -367,6 +370,16 @@ end
 
 local live -- the running live view, or nil
 
+-- Raised into the script (by the hook, or at lab.pause) when q is pressed.
+local QUIT = "q pressed: the live view stops the script"
+
+local ok_errors, errors = pcall(require, "ringlab.errors")
+local function errtext(msg)
+  if msg == QUIT then return msg end
+  if ok_errors then return errors.handler(msg) end
+  return debug.traceback(msg, 2)
+end
+
 local function live_setup(st)
   st.rows, st.cols = term.size()
   st.dash = math.max(6, math.floor(st.rows * 0.6))
@@ -389,11 +402,23 @@ local function live_draw()
 end
 W.redraw = live_draw
 
+-- The hook: a key q stops the script (the string is raised in it), else draw.
+local function live_hook()
+  local st = live
+  if not st then return end
+  if st.keys and not st.quit then
+    local k = term.key(0)
+    if k and k:find("[qQ]") then st.quit = true end
+  end
+  if st.quit then return QUIT end
+  live_draw()
+end
+
 local function plain_live(f, opts, ...)
   term.hook(function()
     for _, e in ipairs(engines_of(opts.engines)) do print("watch: " .. plain_line(sample(e))) end
   end, opts.interval or 1)
-  local res = table.pack(pcall(f, ...))
+  local res = table.pack(xpcall(f, errtext, ...))
   term.unhook()
   if not res[1] then error(res[2], 0) end
   return table.unpack(res, 2, res.n)
@@ -411,15 +436,24 @@ function W.live(f, opts, ...)
   if not term.isatty(1) then return plain_live(f, opts, ...) end
   colour = term.colour()
   local saved = live
-  live = { list = opts.engines, what = (opts.what or "live view") .. " - Ctrl-C stops it" }
+  local keys = term.isatty(0)
+  live = { list = opts.engines, keys = keys,
+    what = (opts.what or "live view") .. (keys and " - q or Ctrl-C stops it" or " - Ctrl-C stops it") }
   live_setup(live)
-  term.hook(live_draw, opts.interval or 0.1)
+  if keys then term.raw(true, true) end
+  term.hook(live_hook, opts.interval or 0.1)
   live_draw()
-  local res = table.pack(xpcall(f, debug.traceback, ...))
+  local res = table.pack(xpcall(f, errtext, ...))
   term.unhook()
+  if keys then term.raw(false) end
   pcall(live_draw)
   term.write(ESC .. "r" .. ESC .. "0m" .. ESC .. live.rows .. ";1H\r\n")
   live = saved
+  if saved and saved.keys then term.raw(true, true) end
+  if not res[1] and res[2] == QUIT then
+    print("stopped with q")
+    return
+  end
   if not res[1] then error(res[2], 0) end
   return table.unpack(res, 2, res.n)
 end
@@ -432,9 +466,16 @@ function W.pause(what)
   what = what or "next"
   if live then live_draw() end
   if term.isatty(0) and term.isatty(1) then
-    io.write(paint("7", " " .. what .. " - press Enter "), " ")
+    local st = live
+    io.write(paint("7", " " .. what .. (st and st.keys and " - press Enter (q Enter stops) " or " - press Enter ")), " ")
     io.stdout:flush()
+    if st and st.keys then term.raw(false) end -- a line, echoed
     local line = io.read("l")
+    if st and st.keys then term.raw(true, true) end
+    if st and st.keys and line and line:match("^%s*[qQ]%s*$") then
+      st.quit = true
+      error(QUIT, 0)
+    end
     return line
   end
   print("== " .. what)
