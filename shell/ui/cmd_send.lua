@@ -110,6 +110,28 @@ local function find_engine(name, proto)
     ("name one of: " .. table.concat(open, ", ")) or "open a second one: a = lab.open(\"sim\"), open sim peer=a")
 end
 
+-- The engine wired to e with peer= at the prompt (either way), if open.
+local function wired_peer(e)
+  local o = C.opened[e]
+  if o and C.is_engine(o.peer) and not o.peer:info().closed then return o.peer end
+  for x, ox in pairs(C.opened) do
+    if ox.peer == e and not x:info().closed then return x end
+  end
+end
+
+-- The receiving engine: to=NAME, else the one wired to e (peer=), else
+-- none: the kernel behind a wire engine. An engine on no wire needs one.
+local function receiver_of(e, o)
+  local b = o.to and find_engine(o.to, o.proto) or (not e:info().caps.wire and wired_peer(e))
+  if b == e then fail("send %s: to=%s is the current engine - name the other one of the pair", o.proto, o.to) end
+  if not b and not e:info().caps.wire and o.proto == "tcp" then
+    local n = engine_name(e)
+    fail("send tcp: %s is on no wire, so nothing there listens - open a second engine wired to it "
+      .. "(open sim peer=%s), then send from that one with to=%s", n, n, n)
+  end
+  return b or nil
+end
+
 -- The words of a `send tcp|udp DST key=value...` line.
 local function parse(args)
   local proto, dst = args[1], args[2]
@@ -312,8 +334,7 @@ end
 
 local function tcp_send(e, o)
   local tcp = require "ringlab.tcp"
-  local b = o.to and find_engine(o.to, o.proto)
-  if b == e then fail("send tcp: to=%s is the current engine - name the other one of the pair", o.to) end
+  local b = receiver_of(e, o)
   local opened = C.opened[e] or {}
   ensure_region(e)
   if b then ensure_region(b) end
@@ -437,8 +458,7 @@ end
 
 local function udp_send(e, o)
   local mss = o.mss or 1448
-  local b = o.to and find_engine(o.to, o.proto)
-  if b == e then fail("send udp: to=%s is the current engine - name the other one of the pair", o.to) end
+  local b = receiver_of(e, o)
   local r = ensure_region(e)
   if b then ensure_region(b) end
   local bytes = pattern(o.size)
@@ -541,7 +561,7 @@ local function udp_send(e, o)
         got, at, engine_name(b))
     end
   else
-    verdict = "receiver: not checked (UDP has no ACKs) - name a lab engine with to=NAME to compare"
+    verdict = "receiver: not checked (UDP has no ACKs) - to=NAME names a lab engine to check"
   end
   say("result: %d datagrams in %d descriptors, the largest %d bytes of payload", segs, descs, biggest)
   say("%s", ledger_line(total))

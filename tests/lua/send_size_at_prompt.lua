@@ -30,6 +30,10 @@ local input = {
   "send tcp 198.18.0.2:8080 size=64k to=nobody",
   "send tcp size=64k",
   "print('owners', cur:owners().frames, a:owners().frames)",
+  "open sim name=lone",
+  "send tcp 198.18.0.2:8080 size=64k",
+  "open sim name=wired peer=lone",
+  "send tcp 198.18.0.2:8080 size=4k strategy=copy",
   "quit",
 }
 local path = os.tmpname()
@@ -117,6 +121,11 @@ has("error: send tcp: colour= is not known - it takes size=, strategy=, mss=, co
 has("error: send tcp: to=nobody is not an open engine - name one of: sim#1, sim#2", "unknown engine")
 has("error: send tcp: say where to - send tcp 198.18.0.2:8080 size=64k strategy=sg", "no address")
 has("owners\t4096\t4096", "owners of both engines conserved (e:owners() raises otherwise)")
+has("error: send tcp: lone is on no wire, so nothing there listens - open a second engine wired to it "
+  .. "(open sim peer=lone), then send from that one with to=lone", "a lone simulator: what to do")
+local w = block("tcp 198.18.0.2:8080: 4096 bytes, strategy copy, from wired")
+T.check(w:find("receiver: lone listens on 198.18.0.2:8080", 1, true), "without to=: the engine wired by peer=")
+T.check(w:find("receiver: 4096 bytes in 3 segments arrived intact (lone", 1, true), "and it checked the bytes")
 has("exit=0", "exit status")
 
 -- every line the sends printed fits a projector's 80 columns
