@@ -286,14 +286,15 @@ function M.neighbour(e, ip, opts)
 	local mac = known[ip] or fixed_mac(ip)
 	if mac then return mac end
 	local h = running[e]
+	local ifname = opts.ifname or e:info().ifname
 	mac = h and h.arp[ip] and h.arp[ip].mac
-	mac = mac or lab.neigh(ip, e:info().ifname)
+	mac = mac or lab.neigh(ip, ifname)
 	if not mac then
 		local passing = not h
 		if passing then
 			-- a host for this one question: it gives back what it received
-			h = M.new(e, { ip = opts.ip, mac = opts.mac, ifname = e:info().ifname,
-				fill = 8, passing = true })
+			h = M.new(e, { ip = opts.ip, mac = opts.mac, ifname = ifname, fill = 8,
+				passing = true })
 		end
 		local ok, got = pcall(h.resolve, h, ip, opts.timeout or 1)
 		if passing then h:stop() end
@@ -313,23 +314,27 @@ end
 -- the engine is on no kernel interface.
 function M.addresses(e, dst, what)
 	what = what or "send"
-	local ifname = e:info().ifname
-	if not ifname then return nil end
-	local me = iface[e]
+	local me = iface[e] -- read once per engine: this runs for every packet
 	if not me then
+		local ifname = e:info().ifname
+		if not ifname then return nil end
 		local nif, why = lab.netif(ifname)
 		if not nif then
 			error(string.format("%s: %s - run where the engine's interface is "
 				.. "(ringlab --netns NAME-lab), or give src_mac= and dst_mac=", what, why), 0)
 		end
-		me = { mac = nif.mac, ip = nif.ip }
+		me = { mac = nif.mac, ip = nif.ip, ifname = ifname }
 		iface[e] = me
 	end
 	local h = running[e]
 	local src_ip = h and h.ip or me.ip or "198.18.0.1"
 	local src_mac = h and h.mac or me.mac
 	if not dst then return src_ip, src_mac, nil end
-	return src_ip, src_mac, M.neighbour(e, dst, { what = what, ip = src_ip, mac = src_mac })
+	local known = neighbours[e]
+	local mac = known and known[dst]
+	if mac then return src_ip, src_mac, mac end
+	return src_ip, src_mac, M.neighbour(e, dst, { what = what, ip = src_ip, mac = src_mac,
+		ifname = me.ifname })
 end
 
 function Host:__tostring()
