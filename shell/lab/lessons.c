@@ -127,5 +127,6 @@ void lab_lessons_register(lua_State *L)
 	door(L, "progress", "ringlab.watch", "progress");
 	door(L, "plot", "ringlab.plot", "plot");
 	door(L, "use", "ringlab.cmdkit", "use"); /* the prompt's current engine */
+	door(L, "compare", "ringlab.commands", "compare_text"); /* ledgers side by side */
 	lessons_dir(L);
 }

@@ -22,7 +22,7 @@ end
 function shows.stats(e) local t = e:stats(); return t, views.stats(t) end
 function shows.ledger(e)
   local st = e:stats()
-  return st.ledger, views.ledger(st.ledger, st.tx_pkts + st.rx_pkts)
+  return st.ledger, views.ledger(st.ledger, st.tx_pkts, st.rx_pkts)
 end
 function shows.arp(e)
   local t = C.host_of(e, "show arp"):arp_table()
@@ -105,6 +105,26 @@ def("show", "show rings|owners|stats|ledger|caps|arp|tcp|packet N [hex] [json]",
     local data, text = shows[topic](current(), args[2] ~= "json" and args[2] or nil, args)
     print(as_json and json.encode(data) or text)
   end)
+
+-- lab.compare(e | name, ...) / compare NAME...: the ledgers side by side
+-- (views.compare) of these engines, or of every open one; a table of
+-- engines or names works too. Returns the text.
+function C.compare_text(...)
+  local list = select("#", ...) == 1 and type(...) == "table" and (...) or { ... }
+  if #list == 0 then list = lab.opened() end
+  local cols = {}
+  for i, x in ipairs(list) do
+    local e = type(x) == "string" and C.engine_named("compare", x) or x
+    if not is_engine(e) then fail("compare: argument %d is a %s - give engines or their names", i, type(x)) end
+    local info = e:info()
+    if info.closed then fail("compare: %s is closed - compare open engines (engines lists them)", info.name) end
+    cols[#cols + 1] = { name = info.name, kind = info.kind, mode = e:stats().mode, stats = e:stats() }
+  end
+  return views.compare(cols, require("ringlab.term").width())
+end
+
+def("compare", "compare [NAME...]", "the ledgers of several engines side by side: packets sent and received, every ledger category in bytes and per packet sent / received (default: every open engine)",
+  function(args) print(C.compare_text(table.unpack(args))) end)
 
 -- The topics of show, from the table itself (Tab completion, messages).
 function C.show_topics()

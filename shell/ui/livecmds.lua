@@ -16,20 +16,41 @@ local function is_engine(v)
   return type(v) == "userdata" and type(mt) == "table" and mt.__name == "ringlab.engine"
 end
 
--- `watch a b interval=0.5`: engines named by their globals; none: all.
+-- `watch copy zc interval=0.5`: engines by their names (or Lua
+-- variables holding one); none: all.
 local function watch_args(args)
   local list, opts = {}, {}
   for _, w in ipairs(args) do
     local k, v = w:match("^(%a+)=(.*)$")
     if k then
       opts[k] = tonumber(v) or fail("watch: %s=%s is not a number - e.g. watch interval=0.5", k, v)
+    elseif lab.get(w) then
+      list[#list + 1] = lab.get(w)
     elseif is_engine(_G[w]) then
       list[#list + 1] = _G[w]
     else
-      fail("watch: '%s' is not an engine - name engines by their variables (watch e), or give none for all", w)
+      local names = {}
+      for _, e in ipairs(lab.opened()) do names[#names + 1] = e:info().name end
+      fail("watch: no open engine is called '%s' - open ones: %s (or give none for all)", w,
+        #names > 0 and table.concat(names, ", ") or "none")
     end
   end
   return #list > 0 and list or nil, opts
+end
+
+-- Close the engines opened after id (by the script watch run ran) and say
+-- which, so they do not linger behind the prompt.
+local function close_after(id)
+  local names = {}
+  for _, e in ipairs(lab.opened()) do
+    if e:info().id > id then
+      names[#names + 1] = e:info().name
+      e:close()
+    end
+  end
+  if #names > 0 then
+    print(string.format("watch run: closed the engines the script opened: %s", table.concat(names, ", ")))
+  end
 end
 
 local function engines_after(id)
@@ -59,13 +80,16 @@ end
 function M.install(C, def, current)
   local W = require "ringlab.watch"
 
-  def("watch", "watch [ENGINE...] [interval=S] | watch run SCRIPT [ARGS...]",
-    "a live dashboard of every open engine (rings, owners, ledger, rates, drops; q leaves), or run a script under it",
+  def("watch", "watch [NAME...] [interval=S] | watch run SCRIPT [ARGS...]",
+    "a live dashboard of every open engine, or of the named ones (rings, owners, ledger, rates, drops; one line each when they do not fit; q leaves), or run a script under it (the engines it opens are closed when it ends)",
     function(args)
       if args[1] == "run" then
         local path = args[2] or fail("watch run: which script? - watch run scripts/lessons/01-umem.lua")
         if not io.open(path) then fail("watch run: cannot read %s - give the path of a Lua script", path) end
-        W.live(path, { what = "running " .. path }, table.unpack(args, 3))
+        local before = last_id()
+        local ok, err = pcall(W.live, path, { what = "running " .. path }, table.unpack(args, 3))
+        close_after(before)
+        if not ok then error(err, 0) end
         return
       end
       local list, opts = watch_args(args)

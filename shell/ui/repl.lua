@@ -223,11 +223,17 @@ function R.complete(text, line, start)
     for _, en in ipairs(lab.engines()) do names[#names + 1] = en.name end
     return starting(names, text)
   end
+  if first == "use" or first == "close" or first == "compare" or (first == "watch" and words[2] ~= "run") then
+    local names = first == "close" and { "all" } or first == "watch" and #words == 1 and { "run" } or {}
+    for _, e in ipairs(lab.opened()) do names[#names + 1] = e:info().name end
+    return starting(names, text)
+  end
   if first == "show" and #words == 1 then
     return starting(commands.show_topics and commands.show_topics() or commands.shows, text)
   end
   if first == "show" and words[2] == "packet" and #words == 3 then return starting({ "hex", "json" }, text) end
   if first == "show" then return starting({ "json" }, text) end
+  if first == "send" then return require("ringlab.cmd_send").complete(words, text) end
   if first == "help" and #words == 1 then
     local names = {}
     for k in pairs(commands.topics) do names[#names + 1] = k end

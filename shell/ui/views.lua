@@ -244,28 +244,87 @@ function V.stats(st)
 end
 
 local ledger_rows = {
-  { "copied", "memcpy into or out of packet memory by the lab or a script" },
-  { "referenced", "sent or delivered without a copy" },
+  { "copied", "memcpy by the lab or a script" },
+  { "referenced", "sent or delivered, no copy" },
   { "headers", "header bytes written" },
   { "kernel_copied", "copies the kernel makes", "kernel" },
   { "driver_copied", "copies a DPDK driver makes", "driver" },
-  { "touched", "payload read but not copied (checksums)" },
+  { "touched", "read, not copied (checksums)" },
 }
+V.LEDGER_ROWS = ledger_rows
 
--- The ledger; pkts (optional) is what bytes per packet divides by.
-function V.ledger(l, pkts)
-  local out = { string.format("%-14s %12s %10s  %s", "category", "bytes", "per packet", "meaning") }
+local function per(v, n)
+  return (n and n > 0) and string.format("%.1f", v / n) or "-"
+end
+
+-- The ledger; sent and received (optional) are the packets each "per
+-- packet" column divides by: one count per direction, so one packet sent
+-- with 42 header bytes shows 42 per packet sent. The ledger itself counts
+-- both directions together (help ledger).
+function V.ledger(l, sent, received)
+  local out = { string.format("%-14s %11s %9s %9s  %s", "category", "bytes", "per sent", "per recv", "meaning") }
   for _, row in ipairs(ledger_rows) do
     local v = l[row[1]]
-    local per = (pkts and pkts > 0) and string.format("%.1f", v / pkts) or "-"
-    out[#out + 1] = string.format("%-14s %12d %10s  %s", row[1], v, per, row[2])
+    out[#out + 1] = string.format("%-14s %11d %9s %9s  %s", row[1], v, per(v, sent), per(v, received), row[2])
     if row[3] then
       local how, why = l[row[3] .. "_how"], l[row[3] .. "_why"]
       out[#out + 1] = string.format("%-14s %s%s", "", paint(how == "measured" and "32" or "33", how),
         (why and why ~= "") and (": " .. why) or "")
     end
   end
-  if pkts then out[#out + 1] = string.format("(per packet: over %d packets sent and received)", pkts) end
+  if sent then
+    local function pk(n) return n == 1 and "1 packet" or string.format("%d packets", n) end
+    out[#out + 1] = string.format("per sent: bytes / %s sent; per recv: bytes / %s received", pk(sent),
+      pk(received or 0))
+  end
+  return table.concat(out, "\n")
+end
+
+-- bytes per packet in few columns: 42.5, 1458, or - when no packet
+local function short(v, n)
+  if not n or n == 0 then return "-" end
+  local x = v / n
+  return x < 100 and (x == math.floor(x) and string.format("%d", x) or string.format("%.1f", x))
+    or string.format("%.0f", x)
+end
+
+-- The ledgers of several engines side by side, one column each; cols are
+-- { name=, kind=, mode=, stats=e:stats() }. Columns as wide as width
+-- allows (4 fit in 80); more engines than fit go in further tables.
+function V.compare(cols, width)
+  width = width or 80
+  local label = 16
+  local per_table = math.max(1, math.floor((width - 1 - label) / 12))
+  local out = {}
+  for first = 1, #cols, per_table do
+    local part = { table.unpack(cols, first, math.min(#cols, first + per_table - 1)) }
+    local w = math.min(20, math.floor((width - 1 - label) / #part))
+    local function row(name, f)
+      local cells = { string.format("%-" .. label .. "s", name) }
+      for _, c in ipairs(part) do
+        local v = tostring(f(c))
+        if #v > w - 1 then v = v:sub(1, w - 2) .. "~" end
+        cells[#cells + 1] = string.format("%" .. w .. "s", v)
+      end
+      out[#out + 1] = table.concat(cells)
+    end
+    if first > 1 then out[#out + 1] = "" end
+    row("engine", function(c) return c.name end)
+    row("kind, mode", function(c) return c.kind .. " " .. c.mode end)
+    row("packets sent", function(c) return c.stats.tx_pkts end)
+    row("packets recv", function(c) return c.stats.rx_pkts end)
+    row("drops", function(c) return c.stats.drops end)
+    out[#out + 1] = "ledger in bytes: the total, then per packet sent / per packet received"
+    for _, r in ipairs(ledger_rows) do
+      local k = r[1]
+      row(k, function(c) return c.stats.ledger[k] end)
+      row("  per sent/recv", function(c)
+        return short(c.stats.ledger[k], c.stats.tx_pkts) .. "/" .. short(c.stats.ledger[k], c.stats.rx_pkts)
+      end)
+      if r[3] then row("  " .. r[3], function(c) return c.stats.ledger[r[3] .. "_how"] end) end
+    end
+  end
+  if #cols == 0 then out[1] = "no engine to compare - open some: open sim name=copy, open sim name=zc mode=zerocopy" end
   return table.concat(out, "\n")
 end
 

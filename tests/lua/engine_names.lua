@@ -161,5 +161,42 @@ function cases.prompt_close_and_fallback()
   T.done("prompt_close_and_fallback")
 end
 
+function cases.watch_run_closes()
+  run("open sim name=mine", "region frames=16")
+  local script = os.tmpname()
+  local f = assert(io.open(script, "w"))
+  f:write([[
+local a = lab.open("sim", { name = "from_script" })
+local b = lab.open("sim")
+a:region { frames = 8 }
+lab.use(a)
+print("script ran with " .. #lab.opened() .. " engines")
+]])
+  f:close()
+  local out, err = run("watch run " .. script)
+  os.remove(script)
+  T.eq(err, nil, "watch run")
+  has(out, "script ran with 3 engines", "the script ran")
+  T.check(out:find("watch run: closed the engines the script opened: from_script, sim#%d+"),
+    "watch run says which it closed:\n" .. out)
+  T.eq(#lab.opened(), 1, "only the prompt's engine is left")
+  T.eq(lab.get("from_script"), nil, "the script's engine is closed")
+  out = run("use mine")
+  T.eq(C.cur:info().name, "mine", "the prompt's engine is still there")
+  T.conserved(C.cur, "mine")
+  -- a script that fails: its engines are closed all the same
+  script = os.tmpname()
+  f = assert(io.open(script, "w"))
+  f:write('lab.open("sim", { name = "doomed" })\nerror("the script broke", 0)\n')
+  f:close()
+  out, err = run("watch run " .. script)
+  os.remove(script)
+  T.check(err and err:find("the script broke", 1, true), "the script's error comes back: " .. tostring(err))
+  has(out, "closed the engines the script opened: doomed", "closed after an error too")
+  T.eq(lab.get("doomed"), nil, "doomed is closed")
+  run("close all")
+  T.done("watch_run_closes")
+end
+
 local case = arg[1] or error("usage: engine_names.lua CASE")
 assert(cases[case], "no case " .. case)()
