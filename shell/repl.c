@@ -88,7 +88,12 @@ static char **complete(const char *text, int start, int end)
 		lua_pop(L, 1);
 	}
 	lua_settop(L, top);
-	rl_completion_append_character = strpbrk(text, ".:") ? '\0' : ' ';
+	/* no space after "lab." or "e:", nor after a key= word (send tcp ... size=) */
+	rl_completion_append_character =
+	    strpbrk(text, ".:") ||
+	            (nmatches == 1 && matches[0][0] && matches[0][strlen(matches[0]) - 1] == '=')
+	        ? '\0'
+	        : ' ';
 	return rl_completion_matches(text, generator);
 }
 

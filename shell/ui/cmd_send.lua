@@ -569,6 +569,42 @@ local function udp_send(e, o)
   return { segments = segs, descriptors = descs, ledger = total, verdict = verdict, largest = biggest }
 end
 
+-- Tab after `send`: what to send, where to, then key= words, the
+-- strategies this engine can do after strategy=, engine names after to=.
+function M.complete(words, text)
+  local function starting(list)
+    local out = {}
+    for _, w in ipairs(list) do if w:sub(1, #text) == text then out[#out + 1] = w end end
+    table.sort(out)
+    return out
+  end
+  if #words <= 1 then return starting({ "tcp", "udp", "icmp", "arp" }) end
+  local proto = words[2]
+  if proto ~= "tcp" and proto ~= "udp" then return {} end
+  if #words == 2 then return starting({ proto == "tcp" and "198.18.0.2:8080" or "198.18.0.2:9999" }) end
+  -- readline breaks words at "=": after "strategy=" the text is what follows
+  local key = words[#words]:match("^([%a_]+)=$")
+  if key then text = key .. "=" .. text end
+  local list = {}
+  if text:match("^strategy=") then
+    local ok, can = pcall(function() return M.strategies(C.current(), proto) end)
+    for _, s in ipairs(ok and can or ALL) do list[#list + 1] = "strategy=" .. s end
+  elseif text:match("^to=") then
+    for _, e in ipairs(lab.opened()) do
+      if e ~= C.cur then list[#list + 1] = "to=" .. engine_name(e) end
+    end
+  elseif text:match("^size=") then
+    list = { "size=64k", "size=1m", "size=65536" }
+  else
+    list = { "size=", "strategy=", "mss=", "count=", "to=" }
+  end
+  local out = starting(list)
+  if key then
+    for i, w in ipairs(out) do out[i] = w:sub(#key + 2) end
+  end
+  return out
+end
+
 function M.run(args)
   local e = C.current()
   local o = parse(args)

@@ -30,6 +30,8 @@ local input = {
   "send tcp 198.18.0.2:8080 size=64k to=nobody",
   "send tcp size=64k",
   "print('owners', cur:owners().frames, a:owners().frames)",
+  "print('complete', table.concat(require('ringlab.repl').complete('', 'send tcp 198.18.0.2:8080 strategy=', 34), ' '))",
+  "print('complete to', table.concat(require('ringlab.repl').complete('t', 'send udp 198.18.0.2:9999 t', 25), ' '))",
   "open sim name=lone",
   "send tcp 198.18.0.2:8080 size=64k",
   "open sim name=wired peer=lone",
@@ -126,6 +128,8 @@ has("error: send tcp: lone is on no wire, so nothing there listens - open a seco
 local w = block("tcp 198.18.0.2:8080: 4096 bytes, strategy copy, from wired")
 T.check(w:find("receiver: lone listens on 198.18.0.2:8080", 1, true), "without to=: the engine wired by peer=")
 T.check(w:find("receiver: 4096 bytes in 3 segments arrived intact (lone", 1, true), "and it checked the bytes")
+has("complete\tborn copy reuse sg\n", "Tab after strategy= offers what this engine can do")
+has("complete to\tto=\n", "Tab completes key= words")
 has("exit=0", "exit status")
 
 -- every line the sends printed fits a projector's 80 columns
