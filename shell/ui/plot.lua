@@ -33,13 +33,17 @@ local function text(out, x, y, s, attrs)
   out[#out + 1] = string.format('<text x="%.1f" y="%.1f"%s>%s</text>', x, y, attrs or "", esc(s))
 end
 
--- Series from open engines (or the given ones): their ledgers now.
+-- Series from open engines (or the given ones): their ledgers now. Per
+-- packet is per packet sent (per packet received for an engine that only
+-- received), as show ledger divides each direction by its own count.
 local function engine_series(engines, per_packet)
   local out = {}
   for _, e in ipairs(engines or lab.opened()) do
     local info, st = e:info(), e:stats()
-    out[#out + 1] = { label = string.format("%s %s", info.name, st.mode), ledger = st.ledger,
-      pkts = st.tx_pkts + st.rx_pkts }
+    local sent = st.tx_pkts > 0
+    out[#out + 1] = { label = string.format("%s %s%s", info.name, st.mode,
+      per_packet and (sent and " (per sent)" or " (per received)") or ""), ledger = st.ledger,
+      pkts = sent and st.tx_pkts or st.rx_pkts }
   end
   return out
 end

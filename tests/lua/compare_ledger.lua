@@ -70,6 +70,13 @@ function cases.show_ledger_per_direction()
   T.eq(k[2], "94.0", "kernel_copied per sent")
   T.check(out:find("per sent: bytes / 1 packet sent; per recv: bytes / 1 packet received", 1, true),
     "the divisors are said:\n" .. out)
+  -- the SVG's per-packet bars divide the same way
+  local svg = os.tmpname()
+  lab.plot { file = svg, engines = { e }, per_packet = true }
+  local picture = io.open(svg):read("a")
+  os.remove(svg)
+  T.check(picture:find("<title>loop copy (per sent) headers: 42</title>", 1, true),
+    "lab.plot per_packet: 42 header bytes per packet sent")
   T.conserved(e, "loopback")
   run("release", "close all")
 
