@@ -537,6 +537,8 @@ static int engine_info(lua_State *L)
 		lua_setfield(L, -2, "ifname"); /* the kernel interface it is on */
 	}
 	have = lab_engine_caps(eng, why, sizeof(why));
+	if (eng->ifname[0])
+		have |= RL_CAP_WIRE; /* a DPDK port on a kernel interface is on a wire too */
 	lua_newtable(L);
 	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
 		lua_pushboolean(L, (have & caps[i].bit) != 0);

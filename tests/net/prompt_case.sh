@@ -19,6 +19,9 @@
 #   tcp_lua     the same 64 KiB with lab.tcp from -e Lua, tcp.stack(e) given
 #               no address at all
 #   dpdk_udp    `send udp` on dpdk net_af_packet iface= (skipped without dpdk)
+#   dpdk_tcp    `send tcp DST size=64k strategy=sg` on dpdk net_af_packet, the
+#               lab's address taken off the veth (else its kernel answers the
+#               peer's SYN-ACK with RST: net_af_packet copies, does not steal)
 # Every case checks the owners are conserved (show owners) and, at the
 # end, that no namespace, link or XDP program of the testbed is left.
 # Needs root (else exit 77).
@@ -43,7 +46,8 @@ finish() {
 trap finish EXIT
 trap 'exit 130' INT TERM
 
-if [ "$CASE" = dpdk_udp ] && ! "$RINGLAB" -e 'for _, x in ipairs(lab.engines()) do
+case $CASE in dpdk_*) DPDK=1 ;; *) DPDK= ;; esac
+if [ -n "$DPDK" ] && ! "$RINGLAB" -e 'for _, x in ipairs(lab.engines()) do
 	if x.name == "dpdk" and x.available then os.exit(0) end end os.exit(1)'; then
 	echo "SKIP: this build has no usable dpdk engine"
 	trap - EXIT
@@ -252,6 +256,23 @@ case_dpdk_udp() {
 	peer_done
 }
 
+case_dpdk_tcp() {
+	ip netns exec "$LAB" ip addr flush dev "$IF"
+	sink 8080 || return 1
+	cat >"$TMP/in" <<-EOF2
+	open dpdk vdev=net_af_packet0,iface=$IF
+	region frames=4096 size=4096
+	print("wire:", e:info().caps.wire, e:info().ifname)
+	send tcp 198.18.0.2:8080 size=64k strategy=sg
+	show owners
+	EOF2
+	prompt "$TMP/in" || return 1
+	no_errors || return 1
+	peer_done || return 1
+	grep -q "wire:	true	$IF" "$TMP/out" || { echo "FAIL: e:info() does not say it is on $IF"; return 1; }
+	grep -q 'arrived intact' "$TMP/out" || { echo "FAIL: send tcp did not report the body intact"; return 1; }
+}
+
 case $CASE in
 udp_static) case_udp_static ;;
 udp_arp) case_udp_arp ;;
@@ -260,5 +281,6 @@ unresolved) case_unresolved ;;
 tcp_sg) case_tcp_sg ;;
 tcp_lua) case_tcp_lua ;;
 dpdk_udp) case_dpdk_udp ;;
+dpdk_tcp) case_dpdk_tcp ;;
 *) echo "unknown case $CASE"; exit 2 ;;
 esac
