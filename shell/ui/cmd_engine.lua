@@ -79,7 +79,7 @@ def("open", "open ENGINE [key=value...]", "open an engine (sim, afxdp, dpdk) and
     local e = lab.open(name, opts)
     C.opened[e] = opts
     C.use(e)
-    say("%s is now the current engine (cur, e) - next: region frames=4096 size=2048", tostring(e))
+    say("%s is now the current engine (cur, e)\n  next: region frames=4096 size=2048", tostring(e))
   end)
 
 def("use", "use NAME|#N", "make another open engine the current one (the prompt shows its name), e.g. use copy or use #2",
@@ -128,5 +128,5 @@ def("region", "region [frames=N] [size=N] [headroom=N]", "make the current engin
       p[k] = number("region", v)
     end
     _G.r = e:region(p)
-    say("%s - next: fill 64, then send udp 198.18.0.2:9999", tostring(_G.r))
+    say("%s\n  next: fill 64, then send udp 198.18.0.2:9999", tostring(_G.r))
   end)

@@ -268,8 +268,10 @@ function V.ledger(l, sent, received)
     out[#out + 1] = string.format("%-14s %11d %9s %9s  %s", row[1], v, per(v, sent), per(v, received), row[2])
     if row[3] then
       local how, why = l[row[3] .. "_how"], l[row[3] .. "_why"]
-      out[#out + 1] = string.format("%-14s %s%s", "", paint(how == "measured" and "32" or "33", how),
-        (why and why ~= "") and (": " .. why) or "")
+      local said = wrap(how .. ((why and why ~= "") and (": " .. why) or ""), math.max(60, term.width()) - 1,
+        string.rep(" ", 15))
+      said[1] = said[1]:gsub("^(%s*)(%a+)", function(sp, w) return sp .. paint(how == "measured" and "32" or "33", w) end)
+      for _, l in ipairs(said) do out[#out + 1] = l end
     end
   end
   if sent then
