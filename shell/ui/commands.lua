@@ -12,7 +12,7 @@ local def = C.def
 
 C.topics = require "ringlab.topics"
 
-def("help", "help [topic]", "list the commands, or explain one (topics: rings owners ledger step modes lua strategies mtu gso tso)",
+def("help", "help [topic]", "list the commands, or explain one (topics: rings owners ledger step modes lua strategies mtu gso tso wire)",
   function(args) print(C.help(args[1])) end)
 
 require "ringlab.cmd_engine"
@@ -56,7 +56,7 @@ function C.help(topic)
     out[#out + 1] = line
   end
   out[#out + 1] = "topics: help rings | owners | ledger | step | modes | lua | strategies | mtu"
-  out[#out + 1] = "        | gso | tso. Anything else is Lua."
+  out[#out + 1] = "        | gso | tso | wire. Anything else is Lua."
   return table.concat(out, "\n")
 end
 
@@ -84,6 +84,7 @@ local ALSO = {
   offload = { "tso", "gso" }, copy = { "strategies", "modes", "ledger" }, zerocopy = { "modes", "ledger" },
   extbuf = { "strategies" }, sg = { "strategies" }, born = { "strategies" }, reuse = { "strategies" },
   caps = { "show", "strategies" }, frame = { "owners", "mtu" }, ring = { "rings" },
+  mac = { "wire", "host" }, arp = { "wire", "host" }, neighbour = { "wire" }, address = { "wire" },
 }
 
 -- help WORD for a word that is neither a topic nor a command: the nearest

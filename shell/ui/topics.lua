@@ -91,5 +91,17 @@ for each; the CPU touches no payload at all.
 It needs a NIC (and driver) that offers it. The simulator, AF_XDP and the
 DPDK ports made here do not: strategy tso is refused there, with what
 the engine can do instead. See: show caps, help gso]],
+  wire = [[
+wire: on afxdp, and dpdk on a kernel interface (net_af_packet iface=),
+packets reach real machines, so their addresses must be real. What you
+leave out is filled in:
+  source MAC and IP  the interface's own (the host's, after host up)
+  destination MAC    the neighbour's: remembered from before, the
+                     host's ARP table, the namespace's neighbour table
+                     (the testbed's static entries), else asked by ARP
+When nobody answers within 1 s: "no MAC for ... - try host up, or
+dst_mac=". In Lua, src=, src_mac= and dst_mac= always win. The
+simulator keeps its made-up MACs 02:00:00:00:00:01 and :02.
+Try: open afxdp ifname=rl0 / region / send udp 198.18.0.2:9999 hi]],
 }
 
