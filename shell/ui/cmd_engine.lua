@@ -64,7 +64,7 @@ def("engines", "engines [available]", "list the open engines (name, kind, mode, 
     available(false)
   end)
 
-def("open", "open ENGINE [key=value...]", "open an engine (sim, afxdp, dpdk) and make it current, e.g. open sim step=true",
+def("open", "open ENGINE [name=NAME] [key=value...]", "open an engine (sim, afxdp, dpdk) and make it current; name= names it (default KIND#N, e.g. sim#1), e.g. open sim name=copy step=true",
   function(args)
     local name = args[1] or fail("open: which engine? - e.g. open sim (list them with: engines)")
     local opts = keyvalues("open", args, 2)
@@ -84,6 +84,7 @@ def("open", "open ENGINE [key=value...]", "open an engine (sim, afxdp, dpdk) and
 
 def("use", "use NAME|#N", "make another open engine the current one (the prompt shows its name), e.g. use copy or use #2",
   function(args)
+    if not args[1] and #lab.opened() == 0 then fail("use: no engine is open - open one: open sim name=copy") end
     local name = args[1] or fail("use: which engine? - use NAME (open ones: %s)", C.open_names())
     local e = C.use(name)
     say("%s is now the current engine (cur, e)", tostring(e))
