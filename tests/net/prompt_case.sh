@@ -8,7 +8,8 @@
 # CASE is one of
 #   udp_static  static neighbours: `send udp` (-c and stdin), lab.packet.udp
 #               without region=, lab.batch(n) and lab.segment{proto="udp"}
-#               reach a kernel UDP socket in the peer, content compared
+#               reach a kernel UDP socket in the peer, content compared;
+#               `send icmp` gets the peer kernel's echo reply
 #   udp_arp     neigh=false: the lab namespace knows no neighbour, so the
 #               MAC is asked for by ARP; the peer learns ours from it
 #   udp_host    neigh=false, `host up` first: the host resolves and learns
@@ -107,6 +108,11 @@ case_udp_static() {
 	local bt = lab.batch(3) assert(bt:udp { dst = "198.18.0.2:9999", payload = "to the peer" } == 3) assert(bt:tx() == 3) e:kick()
 	local s = lab.segment(string.rep("0123456789", 300), { proto = "udp", mss = 1000, dst = "198.18.0.2:9999" }) print("segment sent", s:send(e))
 	complete
+	fill 16
+	send icmp 198.18.0.2
+	lab.sleep(0.3)
+	recv
+	release
 	show owners
 	EOF2
 	prompt "$TMP/in" || return 1
@@ -114,6 +120,8 @@ case_udp_static() {
 	peer_done || return 1
 	grep -q "built:	$LAB_MAC	" "$TMP/out" ||
 		{ echo "FAIL: the source MAC is not the interface's ($LAB_MAC)"; return 1; }
+	grep -q "icmp echo reply 198.18.0.2 > 198.18.0.1 .*checksums ok" "$TMP/out" ||
+		{ echo "FAIL: the peer's kernel did not answer the ping typed at the prompt"; return 1; }
 }
 
 case_udp_arp() {
