@@ -34,7 +34,7 @@ local function open_engines()
       st.mode, region, human(st.tx_pkts), human(st.rx_pkts), human(l.copied), human(l.referenced),
       human(l.headers))
   end
-  say("  (* the current engine; sent/recv in packets, the ledger in bytes: compare shows it all)")
+  say("  (* current; sent/recv in packets, the ledger in bytes; more: compare)")
 end
 
 -- The kinds this build has and whether each can open here.
