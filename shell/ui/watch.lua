@@ -215,7 +215,8 @@ end
 
 -- compact: no owner map (its counts stay), no engine counters.
 local function engine_lines(s, width, map_rows, out, compact)
-  local title = string.format("-- %s  mode %s", s.label, s.stats and s.stats.mode or "?")
+  local title = string.format("-- %s%s  mode %s", s.label,
+    s.label:find("#", 1, true) and "" or (" (" .. (s.info.kind or "?") .. ")"), s.stats and s.stats.mode or "?")
   if s.region then
     title = title .. string.format("  region %d x %d B", s.region.frames, s.region.frame_size)
   end

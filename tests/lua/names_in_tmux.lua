@@ -108,7 +108,7 @@ function cases.watch_many()
   -- two named engines do fit in full
   t.keys("watch copy zc", "Enter")
   s = t.wait("watch of two named engines", X.has("-- zc "))
-  T.check(s:find("-- copy  mode copy", 1, true), "copy in full:\n" .. s)
+  T.check(s:find("-- copy (sim)  mode copy", 1, true), "copy in full, its kind by its name:\n" .. s)
   T.check(not s:find("third", 1, true), "only the named ones:\n" .. s)
   t.keys("q")
   t.wait("the prompt again", X.has("ringlab[sixth]>"))
