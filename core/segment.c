@@ -555,6 +555,14 @@ static int check_resend(const struct rl_segs *s, struct rl_err *err)
 	for (uint32_t i = 0; i < s->ndescs; i++) {
 		uint32_t f = rl_region_frame(s->region, s->descs[i].addr);
 
+		if (rl_region_owner(s->region, f) == RL_OWN_RX)
+			return rl_err_set(
+			    err, EBUSY,
+			    "staged frame %" PRIu32 " waits on a receiving rx ring: "
+			    "the port handed the sent buffer itself to the receiver "
+			    "(net_ring) - receive it (e:rx(), recv) before sending "
+			    "again",
+			    f);
 		if (!frame_held(s->region, f))
 			return rl_err_set(
 			    err, EBUSY,

@@ -534,6 +534,7 @@ static int dpdk_open(struct rl_engine **out, const struct rl_open_args *args,
 	if (rte_eth_dev_info_get(e->port, &info) == 0 && info.driver_name)
 		snprintf(e->driver, sizeof(e->driver), "%s", info.driver_name);
 	dpdk_pmd_model(e);
+	e->link_gate = !strcmp(e->driver, "net_memif");
 	rc = args->peer ? 0 : pick_layout(e, err);
 	if (!rc)
 		rc = dpdk_port_configure(e, err);
@@ -850,6 +851,29 @@ static uint32_t tx_direct(struct rl_engine *e, const struct rl_desc *d, uint32_t
 	return done;
 }
 
+/* A port whose link is down would keep what it is sent staged for ever
+ * (net_memif with no peer connected): say so instead. The peer may be in
+ * this very process and connect a moment after its port started (DPDK's
+ * interrupt thread), so wait for the link up to a second first. */
+int dpdk_link_up(struct rl_engine *e, struct rl_err *err)
+{
+	struct rte_eth_link link;
+
+	if (!e->link_gate)
+		return 0;
+	for (int i = 0; i <= 100; i++) {
+		if (rte_eth_link_get_nowait(e->port, &link) == 0 &&
+		    link.link_status == RTE_ETH_LINK_UP)
+			return 0;
+		if (i < 100)
+			rte_delay_us_sleep(10000);
+	}
+	return rl_err_set(err, ENOTCONN, "%s: the link is down - no peer is connected to "
+			  "its socket (vdev \"%s\"): open the other end (the other role=, "
+			  "the same socket=), then send; e:stats().link_up is 1 once it is "
+			  "up", e->port_name, e->o.vdev);
+}
+
 static int dpdk_tx(struct rl_engine *e, const struct rl_desc *d, uint32_t n,
 		   struct rl_err *err)
 {
@@ -857,6 +881,8 @@ static int dpdk_tx(struct rl_engine *e, const struct rl_desc *d, uint32_t n,
 	bool more = true;
 	int rc = dpdk_ready(e, err);
 
+	if (rc == 0 && n > 0)
+		rc = dpdk_link_up(e, err);
 	if (rc < 0)
 		return rc;
 	while (more && q_len(&e->txq) == 0 && done < n)
@@ -1112,12 +1138,18 @@ static uint32_t dpdk_caps_of(struct rl_engine *e, char *why, size_t len)
 	if (!strcmp(e->driver, "net_ring"))
 		caps |= RL_CAP_PEER;
 	if (why && len)
-		snprintf(why, len, "%s",
+		snprintf(why, len, "%s%s",
 			 chains ? ""
 				: "its port lacks RTE_ETH_TX_OFFLOAD_MULTI_SEGS: no mbuf "
 				  "chains, so no sg, extbuf or gso - send one-descriptor "
 				  "packets (copy, reuse), or use a PMD with it "
-				  "(net_ring, net_af_packet)");
+				  "(net_ring, net_af_packet)",
+			 !strcmp(e->driver, "net_ring") && !e->wire_tx
+				 ? "net_ring alone is wired to itself: what it sends arrives "
+				   "on its own rx, and a frame it sent is free again only "
+				   "once received - recv (e:rx()) what you send, or wire "
+				   "a second port to this one: open dpdk peer=THIS_ENGINE"
+				 : "");
 	return caps;
 }
 

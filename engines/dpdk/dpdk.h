@@ -137,6 +137,7 @@ struct rl_engine {
 	bool multi_seg;      /* RTE_ETH_TX_OFFLOAD_MULTI_SEGS */
 	bool configured, started;
 	bool no_cleanup;     /* the PMD has no tx_done_cleanup (since start) */
+	bool link_gate;      /* net_memif: a send needs the link up (dpdk_link_up) */
 	struct dpdk_pmd_model pmd;
 	struct rl_engine *peer;  /* wired back to back with (peer=), or NULL */
 	struct rte_ring *wire_rx, *wire_tx; /* peer=: the rings of this port */
@@ -297,6 +298,7 @@ void dpdk_ledger_rx(struct rl_engine *e, uint64_t bytes);
 
 /* dpdk.c, used by ext.c */
 int dpdk_ready(struct rl_engine *e, struct rl_err *err);
+int dpdk_link_up(struct rl_engine *e, struct rl_err *err);
 int dpdk_chain(struct rl_engine *e, const struct rl_desc *d, uint32_t n,
 	       struct rte_mbuf **out, struct rl_err *err);
 void dpdk_unchain(struct rl_engine *e, struct rte_mbuf *pkt);

@@ -529,6 +529,8 @@ int dpdk_tx_x(struct rl_engine *e, const struct rl_xdesc *d, uint32_t n,
 
 	if (!rc)
 		rc = aux_pool(e, err);
+	if (!rc)
+		rc = dpdk_link_up(e, err);
 	if (rc < 0)
 		return rc;
 	if (!n || n > DPDK_MAX_SEGS)

@@ -511,6 +511,31 @@ static bool all_back(const struct lab_segs *sg)
 	return true;
 }
 
+/* On a port that hands the sent buffers themselves to the receiver
+ * (net_ring0 alone receives what it sends; a peer= pair), a frame comes
+ * back only once it is received: the segments are done when every frame
+ * is back or waits on a receiving rx ring. *arrived: how many wait there. */
+static bool all_delivered(const struct lab_segs *sg, uint32_t *arrived)
+{
+	const struct rl_segs *s = &sg->s;
+	uint32_t rx = 0, away = 0;
+
+	for (uint32_t i = 0; i < s->ndescs; i++) {
+		enum rl_owner o;
+
+		if (s->descs[i].options & RL_DESC_EXT)
+			continue;
+		o = rl_region_owner(s->region, rl_region_frame(s->region, s->descs[i].addr));
+		if (o == RL_OWN_RX)
+			rx++;
+		else if (o != RL_OWN_APP)
+			away++;
+	}
+	*arrived = rx;
+	/* extbuf's app memory travels attached to its header frames */
+	return !away && (!(sg->pin && sg->pin->out) || rx > 0);
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -525,12 +550,28 @@ static int segs_send(lua_State *L)
 	struct lab_engine *eng = segs_arg_engine(L, 2, "send");
 	uint32_t start = sg->next;
 	double idle = now_s();
+	uint32_t arrived = 0;
 
 	while (sg->next < sg->s.nsegs || !all_back(sg)) {
-		uint32_t q = segs_queue(L, sg, eng, "send");
+		uint32_t q;
 
+		if (sg->next == sg->s.nsegs && all_delivered(sg, &arrived) && arrived)
+			break; /* sent, and received where they went: e:rx() takes them */
+		q = segs_queue(L, sg, eng, "send");
 		if (q + kick_complete(L, eng, "send") > 0)
 			idle = now_s();
+		/* nothing in flight but what waits to be received: no use
+		 * waiting; and after 2 s, if some of it does */
+		else if (all_delivered(sg, &arrived) ? arrived > 0
+		                                     : now_s() - idle > 2.0 && arrived > 0)
+			return luaL_error(
+			    L,
+			    "send: %d of %d segments sent, and %d of their frames wait "
+			    "on a receiving rx ring: this port "
+			    "hands the sent buffers to the receiver (net_ring), so "
+			    "they are free again only once received - e:rx() them "
+			    "(recv), then segs:send(e) again",
+			    (int)sg->next, (int)sg->s.nsegs, (int)arrived);
 		else if (now_s() - idle > 2.0)
 			return luaL_error(
 			    L,

@@ -59,7 +59,7 @@ function shows.caps(e)
   for _, c in ipairs(CAP_MEANING) do
     lines[#lines + 1] = string.format("  %-8s %-3s  %s", c[1], i.caps[c[1]] and "yes" or "no", c[2])
   end
-  if i.caps_why ~= "" then lines[#lines + 1] = "why not: " .. i.caps_why end
+  if i.caps_why ~= "" then lines[#lines + 1] = "why: " .. i.caps_why end
   return { caps = i.caps, why = i.caps_why }, table.concat(lines, "\n")
 end
 -- show packet N [hex]: a packet of the last recv, dissected, or its bytes
