@@ -113,6 +113,18 @@ function cases.duplicate_and_bad()
   has(uerr, "use: no open engine is called 'nobody' - open ones: copy", "use unknown")
   local _, cerr = run("close nobody")
   has(cerr, "close: no open engine is called 'nobody'", "close unknown")
+  -- hostile options: reading one opens an engine of the same name first;
+  -- the name is checked after every option was read, so one of them wins
+  local sneaky = setmetatable({}, { __len = function() return 1 end, __index = function()
+    if not lab.get("twin") then lab.open("sim", { name = "twin" }) end
+    return "1"
+  end })
+  one_line(T.raises({ "'twin' is open already" }, lab.open, "sim", { name = "twin", ring_size = sneaky }),
+    "a name taken while the options were read")
+  local twins = 0
+  for _, x in ipairs(lab.opened()) do if x:info().name == "twin" then twins = twins + 1 end end
+  T.eq(twins, 1, "one engine called twin")
+  lab.get("twin"):close()
   -- name= is the lab's: the engine never sees it (sim refuses unknown options)
   local b = lab.open("sim", { name = "plain", step = true })
   T.eq(b:info().caps.step, true, "other options still reach the engine")
