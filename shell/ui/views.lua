@@ -305,7 +305,7 @@ function V.compare(cols, width)
       local cells = { string.format("%-" .. label .. "s", name) }
       for _, c in ipairs(part) do
         local v = tostring(f(c))
-        if #v > w - 1 then v = v:sub(1, w - 2) .. "~" end
+        if #v > w - 2 then v = v:sub(1, w - 3) .. "~" end -- two spaces between columns
         cells[#cells + 1] = string.format("%" .. w .. "s", v)
       end
       out[#out + 1] = table.concat(cells)
