@@ -21,7 +21,14 @@ require "ringlab.cmd_show"
 
 def("quit", "quit", "leave ringlab (also exit, or Ctrl-D)", function() return "quit" end)
 def("exit", "exit", "leave ringlab", function() return "quit" end)
-def("lua", "lua CODE", "run CODE as Lua even if it starts like a command", function() end)
+-- At the prompt repl.lua runs `lua CODE` itself; this is -c 'lua CODE'.
+def("lua", "lua CODE", "run CODE as Lua even if it starts like a command", function(_, rest)
+  local f, err = load("return " .. rest, "=(command line)", "t")
+  if not f then f, err = load(rest, "=(command line)", "t") end
+  if not f then C.fail("lua: %s", (err:gsub("^%(command line%):%d+: ", ""))) end
+  local res = table.pack(f())
+  if res.n > 0 then print(require("ringlab.repl").format(table.unpack(res, 1, res.n))) end
+end)
 
 function C.help(topic)
   if topic and C.topics[topic] then return C.topics[topic] end
