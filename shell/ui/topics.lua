@@ -8,6 +8,9 @@ rings: how the program and the NIC talk. Each ring has a producer index
   rx    NIC -> program: frames that now hold a packet      (recv)
   tx    program -> NIC: frames to send                     (send)
   comp  NIC -> program: sent frames, free to reuse         (complete)
+show rings draws each ring's slots: # an entry waiting, . empty, c the next
+to take (cons), p the next to fill (prod); a large ring as the slots
+around c and p ("slots 0-28") or in cells of slots ("cell=128").
 need_wakeup means the NIC sleeps until the program kicks it. Try: show rings]],
   owners = [[
 owners: every frame of the region has exactly one owner at any moment:
@@ -23,6 +26,8 @@ ledger: every byte that moves is counted once:
   kernel_copied / driver_copied  copies below the program, measured or
               derived from the mode (the why says which)
   touched     payload read but not copied (checksums)
+show ledger divides each by the packets sent and, on its own, by those
+received; compare puts several engines side by side.
 Try: send udp 198.18.0.2 hi, then show ledger]],
   step = [[
 step: open the simulator with step=true and the NIC moves only when you
@@ -33,7 +38,8 @@ Try: open sim step=true / region / fill 4 / send udp 198.18.0.2 / step 4]],
 modes: copy - the kernel copies each packet between your frames and its
 own buffer (kernel_copied grows by the packet size); zerocopy - the NIC
 reads and writes your frames directly (kernel_copied stays 0).
-Try: open sim mode=copy, send, show ledger; then open sim mode=zerocopy]],
+Try: open sim name=c mode=copy, send, then open sim name=z mode=zerocopy,
+send, then compare]],
   lua = [[
 lua: anything that is not a command is Lua, with the same API scripts use:
   e = lab.open("sim")   r = e:region{}   e:fill(64)
