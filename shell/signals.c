@@ -10,9 +10,13 @@
  * through every pcall and __close like any other error:
  *
  *   at the prompt     a line being typed is cancelled (repl.c sees the flag)
- *   a REPL command    "error: interrupted", back to the prompt, engines open
- *   a script          the script fails, main() closes the Lua state and so
- *                     every engine (XDP programs detached), exit 128+signal
+ *   a REPL command    "interrupted", back to the prompt, engines open
+ *   a script, -c, -e  the chunk fails and prints "interrupted"; main()
+ *                     closes the Lua state and so every engine (XDP
+ *                     programs detached), exit 128+signal
+ *
+ * The message handler in main.c (ringlab.errors) turns the error into that
+ * one word wherever it lands, without a traceback unless --debug.
  *
  * A second signal while the first is still waiting for Lua to reach an
  * instruction (stuck in a long C call) kills at once, as in lua.c; then
