@@ -224,28 +224,60 @@ local function ensure_region(e)
   return r
 end
 
+-- TCP hands the data to c:send in pieces of at most this, each
+-- acknowledged before the next, so that a send larger than the region
+-- still goes (the frames of one piece come back before the next is cut).
+local CHUNK = 512 * 1024
+
 -- The data, where the strategy needs it: born/sg/tso/gso in the region,
--- extbuf in app memory, copy/reuse a Lua string. Returns data, words.
+-- extbuf in app memory, copy/reuse a Lua string. Returns a function
+-- giving the pieces to send (for a piece size), the words, and a function
+-- that frees what was allocated.
 local function make_data(e, o, bytes)
   local s = o.strategy
   if s == "born" or s == "sg" or s == "tso" or s == "gso" then
     local r = C.region_of(e, "send " .. o.proto)
     local ok, b = pcall(r.alloc, r, #bytes)
     if not ok then
-      fail("send %s: the region has no room for %d bytes (%s) - make a bigger one: region frames=8192",
-        o.proto, #bytes, tostring(b):gsub("^.-:%s*", ""))
+      local free = e:owners().free
+      local fits = math.max(0, free - 512) * r.frame_size // 1024
+      fail("send %s: %s keeps the data in the region: %d bytes need %d frames, %d of its %d are free "
+        .. "- say size=%dk or less, or use copy (it sends from a string, a piece at a time)", o.proto, s,
+        #bytes, (#bytes + r.frame_size - 1) // r.frame_size, free, r.frames, fits)
     end
     b:write(0, bytes)
-    return b, "born in the region (r:alloc), where it is sent from", function() pcall(b.free, b) end
+    return function(chunk)
+      if #bytes <= chunk then return { b } end
+      local parts = {}
+      for off = 0, #bytes - 1, chunk do parts[#parts + 1] = { b, off, math.min(chunk, #bytes - off) } end
+      return parts
+    end, "born in the region (r:alloc), where it is sent from", function() pcall(b.free, b) end
   elseif s == "extbuf" then
-    local m = lab.appmem(#bytes)
-    m:write(0, bytes)
-    return m, "in app memory outside the region (lab.appmem), attached as is", function() end
+    return function(chunk)
+      local parts = {}
+      for off = 0, #bytes - 1, chunk do
+        local n = math.min(chunk, #bytes - off)
+        local m = lab.appmem(n)
+        m:write(0, bytes:sub(off + 1, off + n))
+        parts[#parts + 1] = m
+      end
+      return parts
+    end, "in app memory outside the region (lab.appmem), attached as is", function() end
   end
   if s == "reuse" then
-    return bytes, "a Lua string, staged into frames once; resends rewrite headers", function() end
+    return function() return { bytes } end, "a Lua string, staged into frames once; resends rewrite headers",
+      function() end
   end
-  return bytes, "a Lua string, outside the region (copy copies it into frames)", function() end
+  return function(chunk)
+    local parts = {}
+    for off = 0, #bytes - 1, chunk do parts[#parts + 1] = bytes:sub(off + 1, off + chunk) end
+    return parts
+  end, "a Lua string, outside the region (copy copies it into frames)", function() end
+end
+
+-- Pieces end on a segment boundary: a whole number of MSS.
+local function chunk_for(mss)
+  return math.max(mss, CHUNK // mss * mss)
 end
 
 local function add(total, l)
@@ -271,6 +303,7 @@ local function made_up_mac(e)
 end
 
 local listeners = setmetatable({}, { __mode = "k" }) -- engine -> port -> listener
+local receiving = setmetatable({}, { __mode = "k" }) -- listener -> the receiver reading from it
 
 -- The receiver on engine b: a lab TCP listening on o.ip:o.port, and a task
 -- that reads one connection to its end, comparing it where it lies with
@@ -292,10 +325,18 @@ local function lab_receiver(tcp, b, o, bytes)
     listeners[b][o.port] = l
   end
   l.opts.mss = o.mss
+  -- a receiver left from a send that was stopped (Ctrl-C) must not take
+  -- this send's connection
+  if receiving[l] then receiving[l].cancelled = true end
   local res = { bytes = 0 }
+  receiving[l] = res
   local size, total = #bytes, #bytes * o.count
   res.task = tcp.spawn(function()
     local s = l:accept(15)
+    if res.cancelled then -- a newer send's connection: hand it back
+      table.insert(l.queue, 1, s)
+      return
+    end
     while true do
       local v = s:recv(nil, 15)
       if not v then break end
@@ -341,7 +382,7 @@ local function tcp_send(e, o)
   local st = tcp.stack(e, { ip = o.ip == "198.18.0.1" and "198.18.0.2" or "198.18.0.1",
     ifname = opened.ifname, host = C.hosts[e], mac = made_up_mac(e) })
   local bytes = pattern(o.size)
-  local data, where, free = make_data(e, o, bytes)
+  local parts_of, where, free = make_data(e, o, bytes)
   say("send tcp %s: %d bytes%s, strategy %s, from %s", o.dst, o.size,
     o.count > 1 and (" x " .. o.count) or "", o.strategy, engine_name(e))
   say("  the data: %s", where)
@@ -371,19 +412,25 @@ local function tcp_send(e, o)
   end
   local s = c:stats()
   say("  handshake: %s:%d > %s done, MSS %d, window %d", st.ip, c.lport, o.dst, s.mss, s.snd_wnd)
+  local data = parts_of(chunk_for(s.mss))
   local total, segs, descs, src = {}, 0, 0, nil
   local cut_later = o.strategy == "gso" or o.strategy == "tso"
   ok, err = pcall(function()
     for i = 1, o.count do
-      local ledger, info
+      local ledger, info = {}, { count = 0, descriptors = 0 }
       local before = c:stats().retransmits
-      if o.strategy == "reuse" then
-        src = src or c:stage(data)
-        ledger, info = c:send(nil, { source = src })
-      else
-        ledger, info = c:send(data, { strategy = o.strategy })
+      for _, part in ipairs(data) do
+        local l, inf
+        if o.strategy == "reuse" then
+          src = src or c:stage(part)
+          l, inf = c:send(nil, { source = src })
+        else
+          l, inf = c:send(part, { strategy = o.strategy })
+        end
+        c:flush()
+        add(ledger, l)
+        info.count, info.descriptors = info.count + inf.count, info.descriptors + inf.descriptors
       end
-      c:flush()
       add(total, ledger)
       segs, descs = segs + info.count, descs + info.descriptors
       local rt = c:stats().retransmits - before
@@ -398,7 +445,11 @@ local function tcp_send(e, o)
   if not ok then
     if c then pcall(c.abort, c) end
     free()
-    fail("send tcp: %s", tostring(err):gsub("\n.*", ""))
+    err = tostring(err):gsub("\n.*", ""):gsub("^[^%s:]+%.lua:%d+: ", ""):gsub("^segment: ", "")
+    if o.strategy == "reuse" and err:find("free frames but the region has", 1, true) then
+      err = err:gsub(" %- .*$", "") .. " - reuse stages all of it at once: say a smaller size="
+    end
+    fail("send tcp: %s", err)
   end
   say("  FIN sent and ACKed: our side is closed")
   local verdict
@@ -462,17 +513,18 @@ local function udp_send(e, o)
   local r = ensure_region(e)
   if b then ensure_region(b) end
   local bytes = pattern(o.size)
-  local data, where, free = make_data(e, o, bytes)
-  say("send udp %s: %d bytes%s, strategy %s, MSS %d, from %s", o.dst, o.size,
-    o.count > 1 and (" x " .. o.count) or "", o.strategy, mss, engine_name(e))
+  local parts_of, where, free = make_data(e, o, bytes)
+  say("send udp %s: %d bytes%s, strategy %s, from %s", o.dst, o.size,
+    o.count > 1 and (" x " .. o.count) or "", o.strategy, engine_name(e))
   say("  the data: %s", where)
-  -- the receiver's fill ring topped up to 128 frames (a DPDK pair shares
+  -- the receiver's fill ring topped up to 256 frames (a DPDK pair shares
   -- one region: filling it all would leave the sender nothing)
   local function top_up()
     local have = b:owners().fill
-    if have < 128 then pcall(b.fill, b, 128 - have) end
+    if have < 256 then pcall(b.fill, b, 256 - have) end
   end
   if b then top_up() end
+  local drops0 = b and b:stats().drops or 0
   local total, segs, descs, biggest, got, at, bad = {}, 0, 0, 0, 0, 0, nil
   -- What arrives is checked and released at once: on a DPDK pair the
   -- receiver holds the sender's very buffers, which complete only then.
@@ -500,64 +552,80 @@ local function udp_send(e, o)
       local w = e:owners()
       return w.tx + w.comp + w.nic > 0
     end
-    while sg:info().next < #sg or busy() do
-      local moved = sg:tx(e)
+    -- 64 at a time: the receiver's 256 fill frames are not outrun
+    local k = 0
+    while k < #sg or busy() do
+      local q = k < #sg and sg:tx(e, k + 1, 64) or 0
+      k = k + q
+      local moved = q
       e:kick()
       moved = moved + e:complete() + consume()
       if moved > 0 then
         idle = lab.now()
       elseif lab.now() - idle > 2 then
         error(string.format("the engine made no progress for 2 s with %d of %d datagrams queued "
-          .. "(show rings, show owners)", sg:info().next, #sg), 0)
+          .. "(show rings, show owners)", k, #sg), 0)
       end
     end
   end
+  local data = parts_of(chunk_for(mss))
   local reuse
   local ok, err = pcall(function()
     for i = 1, o.count do
-      local sg, before
-      if reuse then
-        before = reuse:ledger()
-        reuse:resend { dst = o.dst }
-        sg = reuse
-      else
-        sg = lab.segment(data, { proto = "udp", mss = mss, strategy = o.strategy, dst = o.dst,
-          region = r, engine = e })
-        if o.strategy == "reuse" then reuse = sg end
+      local sent, info = {}, { count = 0, descriptors = 0 }
+      for _, part in ipairs(data) do
+        local sg, before
+        if reuse then
+          before = reuse:ledger()
+          reuse:resend { dst = o.dst }
+          sg = reuse
+        else
+          sg = lab.segment(part, { proto = "udp", mss = mss, strategy = o.strategy, dst = o.dst,
+            region = r, engine = e })
+          if o.strategy == "reuse" then reuse = sg end
+        end
+        send_all(sg)
+        -- this piece's ledger: the segmentation's, or what the resend added
+        local l = sg:ledger()
+        if before then
+          local d = {}
+          for k, v in pairs(l) do if type(v) == "number" then d[k] = v - (before[k] or 0) end end
+          l = d
+        end
+        add(sent, l)
+        local inf = sg:info()
+        info.count, info.descriptors = info.count + inf.count, info.descriptors + inf.descriptors
+        for _, x in ipairs(sg:segments()) do biggest = math.max(biggest, x.len) end
+        if not reuse then sg:free() end
       end
-      send_all(sg)
-      -- this send's ledger: the segmentation's, or what the resend added
-      local l = sg:ledger()
-      if before then
-        local d = {}
-        for k, v in pairs(l) do if type(v) == "number" then d[k] = v - (before[k] or 0) end end
-        l = d
-      end
-      add(total, l)
-      local info = sg:info()
-      for _, s in ipairs(sg:segments()) do biggest = math.max(biggest, s.len) end
+      add(total, sent)
       segs, descs = segs + info.count, descs + info.descriptors
       say("  %s%d datagrams of at most %d bytes of payload in %d descriptors",
         o.count > 1 and string.format("send %d: ", i) or "", info.count, mss, info.descriptors)
-      if not reuse then sg:free() end
     end
     if reuse then reuse:free() end
   end)
   free()
-  if not ok then fail("send udp: %s", tostring(err):gsub("^segment: ", "")) end
+  if not ok then
+    fail("send udp: %s", (tostring(err):gsub("\n.*", ""):gsub("^[^%s:]+%.lua:%d+: ", ""):gsub("^segment: ", "")))
+  end
   local verdict
   if b then
     local deadline = lab.now() + 2
     while got < segs and lab.now() < deadline do
       if consume() == 0 then lab.sleep(0.001) end
     end
-    if bad then
+    local dropped = b:stats().drops - drops0
+    if dropped > 0 then
+      verdict = string.format("receiver: %s dropped %d datagrams (its fill ring ran empty) and got %d "
+        .. "- UDP does not resend", engine_name(b), dropped, got)
+    elseif bad then
       verdict = string.format("receiver: datagram %d is WRONG - the data did not arrive intact", bad)
     elseif got ~= segs or at ~= o.size * o.count then
       verdict = string.format("receiver: %s got %d of %d datagrams (%d bytes) - UDP does not resend",
         engine_name(b), got, segs, at)
     else
-      verdict = string.format("receiver: %d datagrams, %d bytes arrived intact on %s (compared in place)",
+      verdict = string.format("receiver: %d datagrams, %d bytes arrived intact (%s compared them)",
         got, at, engine_name(b))
     end
   else

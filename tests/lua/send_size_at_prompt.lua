@@ -17,6 +17,9 @@ local input = {
   "send tcp 198.18.0.2:8080 size=64k strategy=reuse count=2 to=a",
   "send tcp 198.18.0.2:8080 size=64k strategy=born mss=1448 to=sim#1",
   "send tcp 198.18.0.2:8080 size=1m strategy=sg to=a",
+  "send tcp 198.18.0.2:8080 size=4m strategy=copy to=a",
+  "send tcp 198.18.0.2:8080 size=16m strategy=sg to=a",
+  "send udp 198.18.0.2:9999 size=2m strategy=reuse count=2 to=a",
   "send tcp 198.18.0.2:8080 size=64k strategy=tso to=a",
   "send tcp 198.18.0.2:8080 size=64k strategy=extbuf to=a",
   "send tcp 198.18.0.2:8080 size=64k strategy=gso to=a",
@@ -97,6 +100,18 @@ T.check(big:find("result: 719 segments", 1, true), "1m: 719 segments at MSS 1460
 T.check(big:find("ledger: copied 0  referenced 1048576", 1, true), "1m: nothing copied")
 T.check(big:find("receiver: 1048576 bytes in 719 segments arrived intact", 1, true), "1m: intact")
 
+-- more than the region holds: copy goes a piece at a time (pieces of whole
+-- segments), sg cannot (the data lies in the region) and says what fits
+local four = block("tcp 198.18.0.2:8080: 4194304 bytes, strategy copy")
+T.check(four:find("result: 2873 segments in 2873 descriptors", 1, true), "4m: 2873 segments, no short ones")
+T.check(four:find("receiver: 4194304 bytes in 2873 segments arrived intact", 1, true), "4m: intact")
+T.check(out:find("error: send tcp: sg keeps the data in the region: 16777216 bytes need 8192 frames, %d+ of its "
+  .. "4096 are free %- say size=%d+k or less, or use copy"), "16m sg: what fits")
+local ur = block("udp 198.18.0.2:9999: 2097152 bytes x 2, strategy reuse")
+T.check(ur:find("ledger: copied 2097152  referenced 2097152", 1, true), "udp reuse: staged once, resent")
+T.check(ur:find("receiver: 2898 datagrams, 4194304 bytes arrived intact", 1, true),
+  "udp reuse 2 x 2m: every datagram arrived (the sender does not outrun the receiver's fill ring)")
+
 -- refusals: only what the simulator can do
 for _, s in ipairs({ "tso", "extbuf", "gso" }) do
   local line = out:match("error: send tcp: sim#2 cannot do " .. s .. " [^\n]*")
@@ -133,7 +148,7 @@ has("complete to\tto=\n", "Tab completes key= words")
 has("exit=0", "exit status")
 
 -- every line the sends printed fits a projector's 80 columns
-for _, b in ipairs({ sg, copy, reuse, born, big, udp, udpc }) do
+for _, b in ipairs({ sg, copy, reuse, born, big, udp, udpc, four, ur }) do
   for line in b:gmatch("[^\n]+") do T.check(#line <= 80, "a line longer than 80 columns: " .. line) end
 end
 T.done("send_size_at_prompt")
