@@ -34,10 +34,11 @@ function R.prompt()
   return "ringlab> "
 end
 
--- Text is valid UTF-8 with no control characters but newline and tab;
--- anything else (p:bytes()) is shown escaped with its length, never raw.
+-- Text is valid UTF-8 with no control characters but newline, tab and
+-- colour (ESC [ ... m, as the views paint); anything else (p:bytes()) is
+-- shown escaped with its length, never raw.
 local function is_text(s)
-  return utf8.len(s) ~= nil and not s:find("[\0-\8\11-\31\127]")
+  return utf8.len(s) ~= nil and not s:gsub("\27%[[%d;]*m", ""):find("[\0-\8\11-\31\127]")
 end
 
 local ESCAPES = { ["\n"] = "\\n", ["\t"] = "\\t", ["\r"] = "\\r", ['"'] = '\\"', ["\\"] = "\\\\" }
