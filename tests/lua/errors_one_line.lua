@@ -13,6 +13,7 @@
 --                        checked against p:bytes(); counted touched
 --   hexdump_chain        a packet over two frames: a line per descriptor with
 --                        its frame and address, offsets run on, "*" rows
+--   complete_show        Tab after "show " offers every show topic, caps too
 local T = require "common"
 
 local ringlab, case = arg[1], arg[2]
@@ -283,7 +284,29 @@ function cases.hexdump_chain()
   e:close()
 end
 
+-- Tab after "show " offers every topic of the show command's own table
+-- (caps included), and after "show packet N " hex and json.
+function cases.complete_show()
+  local R = require "ringlab.repl"
+  local C = require "ringlab.commands"
+  local got = R.complete("", "show ", 5)
+  local want = C.show_topics()
+  T.eq(table.concat(got, " "), table.concat(want, " "), "show <Tab> offers the show table's topics")
+  local set = {}
+  for _, t in ipairs(got) do set[t] = true end
+  for _, t in ipairs({ "caps", "ledger", "owners", "packet", "rings", "stats" }) do
+    T.check(set[t], "show <Tab> offers " .. t .. ": " .. table.concat(got, " "))
+  end
+  for _, t in ipairs(want) do -- each one is a topic show accepts
+    local ok, err = pcall(C.run, "show " .. t)
+    T.check(ok or not tostring(err):find("show what?", 1, true), "show " .. t .. " is a topic: " .. tostring(err))
+  end
+  T.eq(table.concat(R.complete("c", "show c", 5), " "), "caps", "show c<Tab>")
+  T.eq(table.concat(R.complete("", "show packet 1 ", 14), " "), "hex json", "show packet 1 <Tab>")
+end
+
 local fn = cases[case] or error("usage: ringlab errors_one_line.lua RINGLAB " ..
-  "c_error_one_line|c_unknown_suggests|debug_traceback|script_file_line|prompt_lines|hexdump_udp|hexdump_chain")
+  "c_error_one_line|c_unknown_suggests|debug_traceback|script_file_line|prompt_lines|hexdump_udp|hexdump_chain|" ..
+  "complete_show")
 fn()
 T.done("errors_one_line " .. case)
