@@ -868,10 +868,9 @@ int dpdk_link_up(struct rl_engine *e, struct rl_err *err)
 		if (i < 100)
 			rte_delay_us_sleep(10000);
 	}
-	return rl_err_set(err, ENOTCONN, "%s: the link is down - no peer is connected to "
-			  "its socket (vdev \"%s\"): open the other end (the other role=, "
-			  "the same socket=), then send; e:stats().link_up is 1 once it is "
-			  "up", e->port_name, e->o.vdev);
+	return rl_err_set(err, ENOTCONN, "%s: the link is down (no peer on its socket) - "
+			  "open the other end (the other role=, the same socket=), then "
+			  "send", e->port_name);
 }
 
 static int dpdk_tx(struct rl_engine *e, const struct rl_desc *d, uint32_t n,
