@@ -32,6 +32,10 @@ function M.poll()
 			n = n + st:poll()
 		end
 	end
+	-- an error raised between a resume and its return (Ctrl-C's
+	-- "interrupted" comes from a hook, anywhere) must not leave a task
+	-- marked running for ever: no task would ever run again
+	if running and coroutine.status(running.co) ~= "running" then running = nil end
 	if running == nil then
 		for i = #tasks, 1, -1 do
 			local t = tasks[i]
