@@ -100,6 +100,8 @@ def("show", "show rings|owners|stats|ledger|caps|arp|tcp|packet N [hex] [json]",
     local topic = args[1]
     if not shows[topic or ""] then
       fail("show: show what? - one of %s", (table.concat(C.show_topics(), ", "):gsub("packet", "packet N")))
+      local near = topic and C.nearest(topic, C.show_topics())
+      if near then fail("show: there is no '%s' to show - did you mean show %s?", topic, near) end
     end
     local as_json = args[#args] == "json"
     local data, text = shows[topic](current(), args[2] ~= "json" and args[2] or nil, args)

@@ -134,15 +134,22 @@ end
 -- The line for a word that is not a command: the nearest command (at most
 -- two edits away, one for short words), or where the list is.
 function C.unknown(word)
-  local best, bestd
-  for _, c in ipairs(C.list) do
-    local d = distance(word:lower(), c.name)
-    if not bestd or d < bestd then best, bestd = c.name, d end
-  end
-  if best and bestd <= (#word <= 3 and 1 or 2) then
-    return string.format("unknown command '%s' - did you mean %s?", word, best)
-  end
+  local names = {}
+  for _, c in ipairs(C.list) do names[#names + 1] = c.name end
+  local best = C.nearest(word, names)
+  if best then return string.format("unknown command '%s' - did you mean %s?", word, best) end
   return string.format("unknown command '%s' - type help for the list", word)
+end
+
+-- The name in names nearest to word, when it is close enough to be a typo
+-- of it (at most two edits, one for words of three letters or less).
+function C.nearest(word, names)
+  local best, bestd
+  for _, n in ipairs(names) do
+    local d = distance(word:lower(), n)
+    if not bestd or d < bestd then best, bestd = n, d end
+  end
+  if best and bestd <= (#word <= 3 and 1 or 2) then return best end
 end
 
 -- A command line -> its words, and what follows the command's name.

@@ -153,6 +153,7 @@ function cases.prompt_lines()
     "open sim",
     "e:rings().tx.size",
     "fill 3",
+    "show packt 1",
     "region frames=64 size=2048",
     "error('boom')",
     "p = lab.packet.udp{dst='198.18.0.2:7', payload='hi'}",
@@ -171,6 +172,7 @@ function cases.prompt_lines()
     "42",
     "2048",
     "error: fill: this engine has no region yet - make one with e:region{}",
+    "error: show: there is no 'packt' to show - did you mean show packet?",
     "error: boom",
   }
   local at = 1
