@@ -14,27 +14,29 @@ local function human(n)
 end
 
 -- One line per open engine: name, kind, mode, region, packets, ledger.
-local function open_engines()
-  local list = lab.opened()
-  if #list == 0 then
-    say("no engine is open - open one: open sim (or open sim name=copy)")
-    return
-  end
-  say("  %-10s %-5s %-8s %-9s %6s %6s %7s %7s %7s", "name", "kind", "mode", "region",
-    "sent", "recv", "copied", "refd", "headers")
+-- Returns the rows (for show engines json) and the text.
+function C.engines_view()
+  local list, rows = lab.opened(), {}
+  if #list == 0 then return rows, "no engine is open - open one: open sim (or open sim name=copy)" end
+  local out = { string.format("  %-10s %-5s %-8s %-9s %6s %6s %7s %7s %7s", "name", "kind", "mode", "region",
+    "sent", "recv", "copied", "refd", "headers") }
   for _, e in ipairs(list) do
     local i, st = e:info(), e:stats()
     local l = st.ledger
-    local region = "none yet"
+    local region, row = "none yet", { name = i.name, kind = i.kind, id = i.id, mode = st.mode,
+      current = e == C.cur, tx_pkts = st.tx_pkts, rx_pkts = st.rx_pkts, ledger = l }
     if i.has_region then
       local r = e:region()
       region = string.format("%dx%d", r.frames, r.frame_size)
+      row.frames, row.frame_size = r.frames, r.frame_size
     end
-    say("%s %-10s %-5s %-8s %-9s %6s %6s %7s %7s %7s", e == C.cur and "*" or " ", i.name, i.kind,
-      st.mode, region, human(st.tx_pkts), human(st.rx_pkts), human(l.copied), human(l.referenced),
-      human(l.headers))
+    rows[#rows + 1] = row
+    out[#out + 1] = string.format("%s %-10s %-5s %-8s %-9s %6s %6s %7s %7s %7s", e == C.cur and "*" or " ",
+      i.name, i.kind, st.mode, region, human(st.tx_pkts), human(st.rx_pkts), human(l.copied),
+      human(l.referenced), human(l.headers))
   end
-  say("  (* current; sent/recv in packets, the ledger in bytes; more: compare)")
+  out[#out + 1] = "  (* current; sent/recv in packets, the ledger in bytes; more: compare)"
+  return rows, table.concat(out, "\n")
 end
 
 -- The kinds this build has and whether each can open here.
@@ -60,7 +62,7 @@ def("engines", "engines [available]", "list the open engines (name, kind, mode, 
   function(args)
     if args[1] == "available" then return available(true) end
     if args[1] then fail("engines: '%s'? - engines lists the open ones, engines available the kinds", args[1]) end
-    open_engines()
+    say("%s", select(2, C.engines_view()))
     available(false)
   end)
 

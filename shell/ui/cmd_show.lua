@@ -19,6 +19,7 @@ function shows.owners(e)
   j.map = map
   return j, views.owners(o, map)
 end
+function shows.engines() return C.engines_view() end -- the open engines (also: engines)
 function shows.stats(e) local t = e:stats(); return t, views.stats(t) end
 function shows.ledger(e)
   local st = e:stats()
@@ -95,7 +96,7 @@ function shows.packet(_, n, args)
   return { dissect = d, segments = segs }, views.packet(d, segs)
 end
 
-def("show", "show rings|owners|stats|ledger|caps|arp|tcp|packet N [hex] [json]", "draw the rings, the owner of every frame, counters, the ledger, what the engine can do, the host's ARP table, TCP connections or a packet",
+def("show", "show rings|owners|stats|ledger|caps|arp|tcp|engines|packet N [hex] [json]", "draw the rings, the owner of every frame, counters, the ledger, what the engine can do, the host's ARP table, TCP connections, the open engines or a packet",
   function(args)
     local topic = args[1]
     if not shows[topic or ""] then
@@ -104,7 +105,7 @@ def("show", "show rings|owners|stats|ledger|caps|arp|tcp|packet N [hex] [json]",
       if near then fail("show: there is no '%s' to show - did you mean show %s?", topic, near) end
     end
     local as_json = args[#args] == "json"
-    local data, text = shows[topic](current(), args[2] ~= "json" and args[2] or nil, args)
+    local data, text = shows[topic](topic ~= "engines" and current() or nil, args[2] ~= "json" and args[2] or nil, args)
     print(as_json and json.encode(data) or text)
   end)
 
