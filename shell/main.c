@@ -430,6 +430,13 @@ static int run_script(lua_State *L, const struct options *o, int argc, char **ar
 		lua_rawseti(L, -2, i - o->argi);
 	}
 	lua_setglobal(L, "arg");
+	if (access(o->script, R_OK) != 0) {
+		fprintf(stderr,
+		        "ringlab: cannot read %s (%s) - give the path of a Lua script, "
+		        "or no argument for the prompt\n",
+		        o->script, strerror(errno));
+		return 1;
+	}
 	if (luaL_loadfile(L, o->script) != LUA_OK) {
 		fprintf(stderr, "ringlab: %s\n", lua_tostring(L, -1));
 		return 1;
