@@ -218,6 +218,10 @@ end
 -- `region` alone would make), and says so.
 local function ensure_region(e)
   if e:info().has_region then return e:region() end
+  if e:info().caps.wire then -- its driver may want other frames: the user says
+    fail("send: %s has no region yet - make one first: region frames=4096 size=2048 (a DPDK "
+      .. "net_af_packet port wants size=4096)", engine_name(e))
+  end
   local r = e:region { frames = 4096, frame_size = 2048, headroom = 256 }
   if e == C.cur then _G.r = r end
   say("%s had no region: made one of 4096 frames x 2048 bytes (headroom 256)", engine_name(e))
@@ -446,6 +450,12 @@ local function tcp_send(e, o)
     if c then pcall(c.abort, c) end
     free()
     err = tostring(err):gsub("\n.*", ""):gsub("^[^%s:]+%.lua:%d+: ", ""):gsub("^segment: ", "")
+    if err:find("reset by peer", 1, true) and e:info().kind == "dpdk" then
+      local ifname = ((C.opened[e] or {}).vdev or ""):match("iface=([%w_%-%.]+)") or "rl0"
+      err = err .. string.format(" - a DPDK net_af_packet port is a tap: the lab's kernel saw the "
+        .. "peer's answers too and reset the connection; take the lab's address off its interface: "
+        .. "ip -n %s-lab addr flush dev %s", ifname:match("^(.-)0$") or "rl", ifname)
+    end
     if o.strategy == "reuse" and err:find("free frames but the region has", 1, true) then
       err = err:gsub(" %- .*$", "") .. " - reuse stages all of it at once: say a smaller size="
     end
