@@ -320,15 +320,15 @@ static int msghandler(lua_State *L)
 		return 1;
 	}
 	pos = position_len(msg, &name_len);
+	if (!strcmp(msg + pos, "interrupted")) { /* Ctrl-C, wherever it landed */
+		lua_pushliteral(L, "interrupted");
+		return 1;
+	}
 	if (pos && !lab_chunk(msg, name_len)) {
 		lua_pushstring(L, msg); /* a script's own file:line: as it is */
 		return 1;
 	}
 	msg += pos;
-	if (!strcmp(msg, "interrupted")) {
-		lua_pushliteral(L, "interrupted");
-		return 1;
-	}
 	/* The innermost level running a user's script file. */
 	for (int level = 1; lua_getstack(L, level, &ar); level++) {
 		if (!lua_getinfo(L, "Sl", &ar) || ar.source[0] != '@' ||
