@@ -109,8 +109,15 @@ function M.install(C, def, current)
     function(args)
       local n = math.tointeger(tonumber(args[1] or "")) or fail("lesson: which one? - lesson 1 (list them: lessons)")
       local l = find_lesson(n)
-      W.live(l.path, { what = l.title, engines = engines_after(last_id()) },
+      local before = last_id()
+      W.live(l.path, { what = l.title, engines = engines_after(before) },
         table.unpack(args, 2))
+      local left = {}
+      for _, e in ipairs(engines_after(before)()) do left[#left + 1] = e:info().name end
+      if #left > 0 then
+        print(string.format("the lesson left %s open: use %s, then show owners; close all closes %s",
+          table.concat(left, ", "), left[1], #left > 1 and "them" or "it"))
+      end
     end)
 
   local step = C.byname.step

@@ -211,6 +211,12 @@ print("script ran with " .. #lab.opened() .. " engines")
   T.check(err and err:find("the script broke", 1, true), "the script's error comes back: " .. tostring(err))
   has(out, "closed the engines the script opened: doomed", "closed after an error too")
   T.eq(lab.get("doomed"), nil, "doomed is closed")
+  -- a lesson's engines stay (to look at), and it says so
+  out, err = run("lesson 1")
+  T.eq(err, nil, "lesson 1")
+  T.check(out:find("the lesson left sim#%d+ open: use sim#%d+, then show owners; close all closes it"),
+    "lesson 1 says which engine it left:\n" .. out)
+  T.check(lab.get(out:match("the lesson left (sim#%d+) open")), "and that engine is open")
   run("close all")
   T.done("watch_run_closes")
 end
