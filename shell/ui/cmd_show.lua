@@ -61,7 +61,9 @@ function shows.caps(e)
     lines[#lines + 1] = string.format("  %-8s %-3s  %s", c[1], i.caps[c[1]] and "yes" or "no", c[2])
   end
   if i.caps_why ~= "" then lines[#lines + 1] = "why: " .. i.caps_why end
-  return { caps = i.caps, why = i.caps_why }, table.concat(lines, "\n")
+  local strategies = require("ringlab.cmd_send").strategies(e, "tcp")
+  lines[#lines + 1] = "strategies it can send with (help strategies): " .. table.concat(strategies, ", ")
+  return { caps = i.caps, why = i.caps_why, strategies = strategies }, table.concat(lines, "\n")
 end
 -- show packet N [hex]: a packet of the last recv, dissected, or its bytes
 -- (p:hexdump(): offsets, hex, ASCII, the headers marked, each descriptor's

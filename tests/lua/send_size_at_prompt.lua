@@ -12,6 +12,7 @@ local input = {
   "a = lab.open('sim')",
   "open sim peer=a",
   "region",
+  "show caps",
   "send tcp 198.18.0.2:8080 size=64k strategy=sg to=a",
   "send tcp 198.18.0.2:8080 size=65536 strategy=copy to=a",
   "send tcp 198.18.0.2:8080 size=64k strategy=reuse count=2 to=a",
@@ -145,6 +146,7 @@ T.check(w:find("receiver: lone listens on 198.18.0.2:8080", 1, true), "without t
 T.check(w:find("receiver: 4096 bytes in 3 segments arrived intact (lone", 1, true), "and it checked the bytes")
 has("complete\tborn copy reuse sg\n", "Tab after strategy= offers what this engine can do")
 has("complete to\tto=\n", "Tab completes key= words")
+has("strategies it can send with (help strategies): copy, reuse, born, sg\n", "show caps lists the strategies")
 has("exit=0", "exit status")
 
 -- every line the sends printed fits a projector's 80 columns
