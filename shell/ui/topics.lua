@@ -45,7 +45,10 @@ lua: anything that is not a command is Lua, with the same API scripts use:
   e = lab.open("sim")   r = e:region{}   e:fill(64)
   p = lab.packet.udp{dst="198.18.0.2:9999", payload="hi", region=r}
   e:tx(p)  e:kick()  e:rx()  e:rings()  e:owners()  e:stats()
-An expression's value is printed; `lua CODE` forces Lua.]],
+  print(p:hexdump())    -- the bytes, headers marked (show packet N hex)
+An expression's value is printed (bytes escaped, with their length);
+`lua CODE` forces Lua. An error is one line; lab.debug = true (or ringlab
+--debug, RINGLAB_DEBUG=1) adds the traceback. Ctrl-C stops what runs.]],
   strategies = [[
 strategies: how data larger than one MTU becomes packets, and where the
 copies are. H = headers (eth+ip+tcp), d = your data, [..] = one frame.
