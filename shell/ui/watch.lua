@@ -286,7 +286,7 @@ function W.lines(samples, rows, width, head)
 end
 
 local function header(what, width)
-  local h = string.format("ringlab %s  %s  %s", what, os.date("%H:%M:%S"), "legend: # pending  c consumer  p producer")
+  local h = string.format("ringlab %s  %s  %s", what, os.date("%H:%M:%S"), "rings: # waiting  c next to take  p next to fill  | both")
   return paint("7", clip(h .. string.rep(" ", width), width))
 end
 
