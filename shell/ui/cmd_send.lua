@@ -146,17 +146,13 @@ local function parse(args)
   end
   port = math.tointeger(tonumber(port)) or (proto == "tcp" and 8080 or 9999)
   if port < 1 or port > 65535 then fail("send %s: port %d is not 1..65535", proto, port) end
-  local kv = {}
-  for i = 3, #args do
+  local o = { proto = proto, ip = ip, port = port, dst = ip .. ":" .. port }
+  for i = 3, #args do -- in the order typed: the first bad word is the one reported
     local k, v = args[i]:match("^([%a_]+)=(.+)$")
     if not k then
       fail("send %s: '%s' is not key=value - e.g. send %s %s size=64k strategy=sg", proto, args[i],
         proto, dst)
     end
-    kv[k] = v
-  end
-  local o = { proto = proto, ip = ip, port = port, dst = ip .. ":" .. port }
-  for k, v in pairs(kv) do
     if k == "size" then
       o.size = M.size(v)
       if not o.size then
@@ -336,11 +332,21 @@ local function lab_receiver(tcp, b, o, bytes)
   receiving[l] = res
   local size, total = #bytes, #bytes * o.count
   res.task = tcp.spawn(function()
-    local s = l:accept(15)
-    if res.cancelled then -- a newer send's connection: hand it back
-      table.insert(l.queue, 1, s)
-      return
-    end
+    -- the connection from our sender's port (res.port, known once its
+    -- connect returned); one left from a send that failed is let go
+    local s
+    repeat
+      s = l:accept(15)
+      if res.cancelled then -- a newer send's connection: hand it back
+        table.insert(l.queue, 1, s)
+        return
+      end
+      tcp.wait(function() return res.port ~= nil or res.cancelled end, 15, "the sender's port")
+      if s.rport ~= res.port then
+        pcall(s.abort, s)
+        s = nil
+      end
+    until s
     while true do
       local v = s:recv(nil, 15)
       if not v then break end
@@ -401,6 +407,7 @@ local function tcp_send(e, o)
   local ok, err = pcall(function()
     c = tcp.connect(e, o.dst, { mss = o.mss, timeout = 5 })
   end)
+  if ok and rx then rx.port = c.lport end
   if not ok then
     err = tostring(err)
     free()

@@ -18,6 +18,8 @@ local input = {
   "send tcp 198.18.0.2:8080 size=64k strategy=reuse count=2 to=a",
   "send tcp 198.18.0.2:8080 size=64k strategy=born mss=1448 to=sim#1",
   "send tcp 198.18.0.2:8080 size=1m strategy=sg to=a",
+  "send tcp 198.18.0.2:8080 size=64k strategy=copy mss=4000 to=a",
+  "send tcp 198.18.0.2:8080 size=64k strategy=sg mss=4000 to=a",
   "send tcp 198.18.0.2:8080 size=4m strategy=copy to=a",
   "send tcp 198.18.0.2:8080 size=16m strategy=sg to=a",
   "send udp 198.18.0.2:9999 size=2m strategy=reuse count=2 to=a",
@@ -100,6 +102,15 @@ local big = block("tcp 198.18.0.2:8080: 1048576 bytes, strategy sg")
 T.check(big:find("result: 719 segments", 1, true), "1m: 719 segments at MSS 1460")
 T.check(big:find("ledger: copied 0  referenced 1048576", 1, true), "1m: nothing copied")
 T.check(big:find("receiver: 1048576 bytes in 719 segments arrived intact", 1, true), "1m: intact")
+
+-- a send that fails after the handshake (copy cannot put 4000 bytes in a
+-- 2048-byte frame) leaves nothing behind that takes the next one's place
+has("error: send tcp: copy puts one segment per frame, but 4000 payload + 54 header bytes do not fit a "
+  .. "2048-byte frame after 256 bytes of headroom - use mss <= 1738 or larger frames", "mss too big for copy")
+local sg4 = block("tcp 198.18.0.2:8080: 65536 bytes, strategy sg, from sim#2", 2)
+T.check(sg4:find("MSS 4000", 1, true) and sg4:find("result: 17 segments", 1, true), "sg chains 4000-byte segments")
+T.check(sg4:find("receiver: 65536 bytes in 17 segments arrived intact", 1, true),
+  "the receiver read the new connection, not the one the failed send left\n" .. sg4)
 
 -- more than the region holds: copy goes a piece at a time (pieces of whole
 -- segments), sg cannot (the data lies in the region) and says what fits
