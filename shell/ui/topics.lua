@@ -78,7 +78,7 @@ MSS 1460, 46 at 1448. TCP agrees the MSS in its handshake; a frame of
 2048 bytes holds one whole 1514-byte packet. A larger packet (64 KiB for
 tso and gso) spans several frames: a chain (help strategies).
 UDP does not cut: a datagram larger than the MTU is fragmented by IP; the
-lab cuts the data into MSS-sized datagrams instead.
+lab cuts the data into datagrams of at most mss= bytes (1448 by default).
 Try: send tcp 198.18.0.2:8080 size=64k mss=1448 to=NAME
      send udp 198.18.0.2:9999 size=64k to=NAME]],
   gso = [[
