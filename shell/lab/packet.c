@@ -19,6 +19,7 @@
  * pkt:dissect() counts), nothing copied.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "shell.h"
@@ -271,7 +272,22 @@ static int header_marks(const struct rl_dissect *d, uint32_t len, struct mark m[
 	return n;
 }
 
-static void hex_row(luaL_Buffer *b, const char *label, uint32_t off, int offw,
+/* The text is built in C memory: nothing allocates from Lua (so no
+ * finalizer can run and close the engine) while region bytes are read. */
+struct text {
+	char *buf;
+	size_t len, cap;
+};
+
+static void put(struct text *t, const char *s, size_t n)
+{
+	if (t->len + n > t->cap)
+		n = t->cap - t->len; /* cannot happen: cap is an upper bound */
+	memcpy(t->buf + t->len, s, n);
+	t->len += n;
+}
+
+static void hex_row(struct text *t, const char *label, uint32_t off, int offw,
                     const uint8_t *bytes, unsigned n)
 {
 	char line[96], *p = line;
@@ -286,7 +302,7 @@ static void hex_row(luaL_Buffer *b, const char *label, uint32_t off, int offw,
 	while (p > line && p[-1] == ' ')
 		p--;
 	*p++ = '\n';
-	luaL_addlstring(b, line, (size_t)(p - line));
+	put(t, line, (size_t)(p - line));
 }
 
 static int packet_hexdump(lua_State *L)
@@ -295,37 +311,51 @@ static int packet_hexdump(lua_State *L)
 	struct rl_region *r;
 	struct lab_packet *p = held(L, "hexdump", &eng, &r);
 	struct rl_dissect d;
+	struct rl_iov *v;
 	struct mark m[7];
-	char line[200];
+	char line[400];
 	int nm, mi = 0, offw;
 	uint32_t off = 0;
 	const uint8_t *prev;
 	bool starred = false;
-	luaL_Buffer b;
+	struct text t = {0};
 
-	rl_dissect(pieces(L, p, r), p->nseg, &d);
-	lua_pop(L, 1);
+	/* rows: one per 16 bytes, plus one per header or descriptor that cuts
+	 * a row short; each at most 82 bytes; a line per descriptor; the top */
+	t.cap = ((size_t)p->len / 16 + 8 + 2 * (size_t)p->nseg) * 82 +
+	        (size_t)p->nseg * 120 + 2 * sizeof(line);
+	t.buf = malloc(t.cap);
+	v = calloc(p->nseg ? p->nseg : 1, sizeof(*v));
+	if (!t.buf || !v) {
+		free(t.buf);
+		free(v);
+		return luaL_error(L, "hexdump: out of memory for %d bytes of text", (int)t.cap);
+	}
+	for (unsigned i = 0; i < p->nseg; i++) {
+		v[i].base = rl_region_ptr(r, p->seg[i].d.addr);
+		v[i].len = p->seg[i].d.len;
+	}
+	rl_dissect(v, p->nseg, &d);
+	free(v);
 	nm = header_marks(&d, p->len, m);
 	offw = p->len > 0x10000 ? 5 : 4;
-	luaL_buffinit(L, &b);
 	lab_packet_summary(&d, p->len, p->nseg, line, sizeof(line));
-	luaL_addstring(&b, line);
+	put(&t, line, strlen(line));
 	if (d.problem[0]) {
-		luaL_addstring(&b, "\nproblem: ");
-		luaL_addstring(&b, d.problem);
+		snprintf(line, sizeof(line), "\nproblem: %s", d.problem);
+		put(&t, line, strlen(line));
 	}
-	luaL_addchar(&b, '\n');
 	for (unsigned i = 0; i < p->nseg; i++) {
 		uint64_t addr = p->seg[i].d.addr;
 		uint32_t frame = rl_region_frame(r, addr), sl = p->seg[i].d.len, at = 0;
 		const uint8_t *base = rl_region_ptr(r, addr);
 
 		snprintf(line, sizeof(line),
-		         "-- descriptor %u of %u: frame %u, addr 0x%llx (+%llu in the "
+		         "\n-- descriptor %u of %u: frame %u, addr 0x%llx (+%llu in the "
 		         "frame), %u bytes\n",
 		         i + 1, p->nseg, frame, (unsigned long long)addr,
 		         (unsigned long long)(addr - (uint64_t)frame * r->frame_size), sl);
-		luaL_addstring(&b, line);
+		put(&t, line, strlen(line));
 		prev = NULL;
 		while (at < sl) {
 			const char *label = "";
@@ -337,22 +367,25 @@ static int packet_hexdump(lua_State *L)
 				n = m[mi].off - (off + at); /* the next header starts a row */
 			if (n == 16 && !*label && prev && !memcmp(prev, base + at, 16)) {
 				if (!starred) /* as hexdump -C: "*" for rows like the last */
-					luaL_addstring(&b, "        *\n");
+					put(&t, "        *\n", 10);
 				starred = true;
 			} else {
-				hex_row(&b, label, off + at, offw, base + at, n);
+				hex_row(&t, label, off + at, offw, base + at, n);
 				starred = false;
 			}
 			prev = n == 16 ? base + at : NULL;
 			at += n;
 		}
+		if (t.len && t.buf[t.len - 1] == '\n')
+			t.len--; /* the next descriptor line starts with its own */
 		off += sl;
 	}
-	luaL_pushresult(&b);
-	lua_pushlstring(L, lua_tostring(L, -1), lua_rawlen(L, -1) - 1); /* no last \n */
+	/* counted before Lua allocates again (the engine may close then) */
 	lab_count(eng, p, RL_LEDGER_TOUCHED, p->len);
 	if ((d.layers & (RL_L_ICMP | RL_L_TCP)) || ((d.layers & RL_L_UDP) && d.udp_csum))
 		lab_count(eng, p, RL_LEDGER_TOUCHED, d.payload_len);
+	lua_pushlstring(L, t.buf, t.len);
+	free(t.buf);
 	return 1;
 }
 

@@ -14,6 +14,7 @@
 --   hexdump_chain        a packet over two frames: a line per descriptor with
 --                        its frame and address, offsets run on, "*" rows
 --   complete_show        Tab after "show " offers every show topic, caps too
+--   hexdump_hostile      a finalizer closes the engine during p:hexdump()
 local T = require "common"
 
 local ringlab, case = arg[1], arg[2]
@@ -286,6 +287,41 @@ function cases.hexdump_chain()
   e:close()
 end
 
+-- Hostile Lua: a finalizer closes the engine while packets are dumped; each
+-- p:hexdump() either returns the text or raises "closed", never reads freed
+-- region memory (run under ASan to see the difference).
+function cases.hexdump_hostile()
+  local all_done, all_closed = 0, 0
+  for round = 1, 20 do
+    local e = lab.open("sim")
+    local r = e:region { frames = 64, frame_size = 2048 }
+    local pkts = {}
+    for i = 1, 16 do
+      pkts[i] = lab.packet.udp { dst = "198.18.0.2:7", payload = string.rep("z", 100 + i * 50), region = r }
+    end
+    setmetatable({}, { __gc = function() e:close() end }) -- garbage that closes e when collected
+    collectgarbage("incremental", 100, 1000)
+    local done, closed = 0, 0
+    for i = 1, 16 do
+      for _ = 1, round do local _ = { string.rep("g", 64) } end -- make the collector run
+      local ok, res = pcall(pkts[i].hexdump, pkts[i])
+      if ok then
+        T.check(res:find("^udp ") and res:find("\npayload 002a  7a 7a", 1, false), "a whole dump: " .. res:sub(1, 200))
+        done = done + 1
+      else
+        T.check(tostring(res):find("closed", 1, true), "the only error is the engine closed: " .. tostring(res))
+        closed = closed + 1
+      end
+    end
+    T.eq(done + closed, 16, "every call answered")
+    all_done, all_closed = all_done + done, all_closed + closed
+    if not e:info().closed then T.conserved(e) e:close() end
+  end
+  collectgarbage("incremental", 200, 100)
+  print(string.format("dumps %d, refused after the finalizer closed the engine %d", all_done, all_closed))
+  T.check(all_done > 0 and all_closed > 0, "the finalizer ran between dumps in some rounds")
+end
+
 -- Tab after "show " offers every topic of the show command's own table
 -- (caps included), and after "show packet N " hex and json.
 function cases.complete_show()
@@ -309,6 +345,6 @@ end
 
 local fn = cases[case] or error("usage: ringlab errors_one_line.lua RINGLAB " ..
   "c_error_one_line|c_unknown_suggests|debug_traceback|script_file_line|prompt_lines|hexdump_udp|hexdump_chain|" ..
-  "complete_show")
+  "complete_show|hexdump_hostile")
 fn()
 T.done("errors_one_line " .. case)
