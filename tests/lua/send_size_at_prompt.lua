@@ -36,6 +36,7 @@ local input = {
   "send tcp 198.18.0.2:8080 size=64k to=nobody",
   "send tcp size=64k",
   "print('owners', cur:owners().frames, a:owners().frames)",
+  "print('held', cur:owners().app - cur:owners().free, a:owners().app - a:owners().free)",
   "print('complete', table.concat(require('ringlab.repl').complete('', 'send tcp 198.18.0.2:8080 strategy=', 34), ' '))",
   "print('complete to', table.concat(require('ringlab.repl').complete('t', 'send udp 198.18.0.2:9999 t', 25), ' '))",
   "open sim name=lone",
@@ -150,6 +151,7 @@ has("error: send tcp: colour= is not known - it takes size=, strategy=, mss=, co
 has("error: send tcp: to=nobody is not an open engine - name one of: sim#1, sim#2", "unknown engine")
 has("error: send tcp: say where to - send tcp 198.18.0.2:8080 size=64k strategy=sg", "no address")
 has("owners\t4096\t4096", "owners of both engines conserved (e:owners() raises otherwise)")
+has("held\t0\t0", "no frame left held by the program after the sends (buffers freed, views released)")
 has("error: send tcp: lone is on no wire, so nothing there listens - open a second engine wired to it "
   .. "(open sim peer=lone), then send from that one with to=lone", "a lone simulator: what to do")
 local w = block("tcp 198.18.0.2:8080: 4096 bytes, strategy copy, from wired")
