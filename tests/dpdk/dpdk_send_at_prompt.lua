@@ -18,6 +18,7 @@ local input = {
   "send udp 198.18.0.2:9999 size=64k strategy=extbuf to=ra",
   "send udp 198.18.0.2:9999 size=64k strategy=sg to=ra",
   "print('owners', lab.get('rb'):owners().frames)",
+  "print('held', lab.get('rb'):owners().app - lab.get('rb'):owners().free)",
   "open dpdk vdev=net_null0 name=nn log=emergency",
   "send tcp 198.18.0.2:8080 size=64k strategy=sg",
   "send udp 198.18.0.2:9999 size=64k strategy=copy",
@@ -81,6 +82,7 @@ T.check(out:find("error: send tcp: nn cannot do sg [^\n]*RTE_ETH_TX_OFFLOAD_MULT
 local nc = out:match("send udp 198.18.0.2:9999: 65536 bytes, strategy copy, from nn.-\nreceiver: [^\n]*")
 T.check(nc and nc:find("ledger: copied 65536  referenced 0", 1, true), "net_null: udp copy sends")
 T.check(out:find("owners\t4096\n", 1, true), "the pair's region conserved")
+T.check(out:find("held\t0\n", 1, true), "no frame of the pair's region left held by the program")
 T.check(out:find("owners nn\t4096\n", 1, true), "net_null's region conserved")
 T.check(out:find("exit=0", 1, true), "exit status")
 T.done("dpdk_send_at_prompt")
