@@ -411,7 +411,10 @@ static int run_exprs(lua_State *L, const struct options *o)
 		}
 		if (luaL_loadbuffer(L, o->exprs[i], strlen(o->exprs[i]),
 		                    "=(command line)") != LUA_OK) {
-			fprintf(stderr, "ringlab: %s\n", lua_tostring(L, -1));
+			const char *msg = lua_tostring(L, -1);
+			size_t name_len = 0, pos = position_len(msg, &name_len);
+
+			fprintf(stderr, "ringlab: -e: %s\n", msg + pos);
 			return 1;
 		}
 		if (docall(L, 0, 0) != LUA_OK)

@@ -80,6 +80,9 @@ function cases.c_error_one_line()
   code, out, err = run({ "-e", "error('boom')" })
   T.eq(code, 1, "exit status of -e error")
   T.eq(err, "ringlab: boom\n", "-e error without (command line):1:")
+  code, out, err = run({ "-e", "x = = 1" })
+  T.eq(code, 1, "exit status of -e that is not Lua")
+  T.eq(err, "ringlab: -e: unexpected symbol near '='\n", "-e syntax error, one line")
 end
 
 function cases.c_unknown_suggests()
