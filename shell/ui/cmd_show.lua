@@ -102,9 +102,9 @@ def("show", "show rings|owners|stats|ledger|caps|arp|tcp|engines|packet N [hex] 
   function(args)
     local topic = args[1]
     if not shows[topic or ""] then
-      fail("show: show what? - one of %s", (table.concat(C.show_topics(), ", "):gsub("packet", "packet N")))
       local near = topic and C.nearest(topic, C.show_topics())
       if near then fail("show: there is no '%s' to show - did you mean show %s?", topic, near) end
+      fail("show: show what? - one of %s", (table.concat(C.show_topics(), ", "):gsub("packet", "packet N")))
     end
     local as_json = args[#args] == "json"
     local data, text = shows[topic](topic ~= "engines" and current() or nil, args[2] ~= "json" and args[2] or nil, args)
