@@ -124,6 +124,10 @@ end
 local function receiver_of(e, o)
   local b = o.to and find_engine(o.to, o.proto) or (not e:info().caps.wire and wired_peer(e))
   if b == e then fail("send %s: to=%s is the current engine - name the other one of the pair", o.proto, o.to) end
+  if b and (C.opened[b] or {}).step == "true" then
+    fail("send %s: %s moves only when you step it (step=true), so it cannot answer - receive on an "
+      .. "engine opened without step=true", o.proto, engine_name(b))
+  end
   if not b and not e:info().caps.wire and o.proto == "tcp" then
     local n = engine_name(e)
     fail("send tcp: %s is on no wire, so nothing there listens - open a second engine wired to it "
