@@ -287,10 +287,23 @@ static bool lab_chunk(const char *name, size_t len)
 	       under(path, RINGLAB_PLUGIN_INSTALL_DIR);
 }
 
-/* Length of a leading "chunk:LINE: " in msg, and of its chunk name. */
+static bool is_file(const char *name, size_t len)
+{
+	char path[1024];
+
+	if (len >= sizeof(path))
+		return false;
+	memcpy(path, name, len);
+	path[len] = '\0';
+	return access(path, F_OK) == 0;
+}
+
+/* Length of a leading "chunk:LINE: " in msg, and of its chunk name (a
+ * chunk of the lab's or a file: "198.18.0.2:9999: ..." is no position). */
 static size_t position_len(const char *msg, size_t *name_len)
 {
 	const char *c = strstr(msg, ": "), *p;
+	size_t n;
 
 	if (!c || memchr(msg, '\n', (size_t)(c - msg)))
 		return 0;
@@ -298,7 +311,10 @@ static size_t position_len(const char *msg, size_t *name_len)
 		;
 	if (p == c || p == msg || p[-1] != ':')
 		return 0;
-	*name_len = (size_t)(p - 1 - msg);
+	n = (size_t)(p - 1 - msg);
+	if (!lab_chunk(msg, n) && !is_file(msg, n))
+		return 0;
+	*name_len = n;
 	return (size_t)(c + 2 - msg);
 }
 
