@@ -341,11 +341,11 @@ local function lab_receiver(tcp, b, o, bytes)
     local s
     repeat
       s = l:accept(15)
+      tcp.wait(function() return res.port ~= nil or res.cancelled end, 15, "the sender's port")
       if res.cancelled then -- a newer send's connection: hand it back
         table.insert(l.queue, 1, s)
         return
       end
-      tcp.wait(function() return res.port ~= nil or res.cancelled end, 15, "the sender's port")
       if s.rport ~= res.port then
         pcall(s.abort, s)
         s = nil
