@@ -395,7 +395,9 @@ static int docall(lua_State *L, int nargs, int nres)
 
 		if (text && !strcmp(text, "interrupted")) {
 			if (!signals_terminate())
-				fprintf(stderr, "interrupted\n");
+				fprintf(stderr, "%sinterrupted%s\n",
+				        isatty(STDERR_FILENO) ? "\r" : "",
+				        isatty(STDERR_FILENO) ? "\033[K" : ""); /* over ^C */
 		} else {
 			fprintf(stderr, "ringlab: %s\n", text ? text : "(no message)");
 		}

@@ -243,7 +243,8 @@ static int eval(lua_State *L, const char *chunk)
 
 		r = 0;
 		if (msg && (!strcmp(msg, "interrupted") || (c && !strcmp(c, ": interrupted"))))
-			fprintf(stdout, "interrupted\n");
+			fprintf(stdout, "%sinterrupted%s\n", isatty(STDOUT_FILENO) ? "\r" : "",
+			        isatty(STDOUT_FILENO) ? "\033[K" : ""); /* over ^C */
 		else
 			fprintf(stdout, "error: %s\n", msg ? msg : "(no message)");
 	} else {
