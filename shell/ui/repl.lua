@@ -113,16 +113,28 @@ local function unknown_word(chunk)
   return word
 end
 
+-- The prompt's own globals, while they are still nil: what sets them.
+local UNSET = {
+  cur = "no engine is open yet - open sim",
+  e = "no engine is open yet - open sim",
+  r = "no region yet - open sim, then region",
+  last = "nothing received yet - recv",
+}
+
 local function run_lua(chunk)
   local f, err = load("return " .. chunk, "=stdin", "t")
   if not f then f, err = load(chunk, "=stdin", "t") end
   if not f then
     if err:match("<eof>$") then return "more" end
     local word = unknown_word(chunk)
-    print("error: " .. (word and commands.unknown(word) or strip(err)))
+    print("error: " .. ((word and not UNSET[word]) and commands.unknown(word) or strip(err)))
     return "ok"
   end
   local word = chunk:match("^%s*([%a_][%w_]*)%s*$") and unknown_word(chunk)
+  if word and UNSET[word] then
+    print(string.format("nil (%s)", UNSET[word]))
+    return "ok"
+  end
   if word then -- a bare name that means nothing: `sned`
     print("error: " .. commands.unknown(word))
     return "ok"
