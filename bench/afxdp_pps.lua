@@ -3,7 +3,7 @@
 --
 --   ringlab --netns rlb-lab bench/afxdp_pps.lua txonly|rxdrop IFNAME SECONDS [key=value...]
 --
--- The loop drives a lab.batch (shell/lua_batch.c): one handle for `batch`
+-- The loop drives a lab.batch (shell/lab/batch.c): one handle for `batch`
 -- packets, no userdata per packet. txonly: bt:udp() fills the batch with
 -- 64-byte UDP packets (the packet is built once - headers, 22 payload
 -- bytes, checksum - and copied into each frame), bt:tx() queues them, then

@@ -247,7 +247,6 @@ function R.complete(text, line, start)
   if first == "show" and words[2] == "packet" and #words == 3 then return starting({ "hex", "json" }, text) end
   if first == "show" then return starting({ "json" }, text) end
   if first == "send" then return require("ringlab.cmd_send").complete(words, text) end
-  if first == "send" then return require("ringlab.cmd_send").complete(words, text) end
   if first == "help" and #words == 1 then
     local names = {}
     for k in pairs(commands.topics) do names[#names + 1] = k end
