@@ -243,11 +243,16 @@ local function make_data(e, o, bytes)
     local r = C.region_of(e, "send " .. o.proto)
     local ok, b = pcall(r.alloc, r, #bytes)
     if not ok then
+      -- The data needs its frames in one run, and each segment a header
+      -- frame (sg) or the room in front of it (born): offer half of what is
+      -- free for data, or a larger region when that is too little.
       local free = e:owners().free
-      local fits = math.max(0, free - 512) * r.frame_size // 1024
-      fail("send %s: %s keeps the data in the region: %d bytes need %d frames, %d of its %d are free "
-        .. "- say size=%dk or less, or use copy (it sends from a string, a piece at a time)", o.proto, s,
-        #bytes, (#bytes + r.frame_size - 1) // r.frame_size, free, r.frames, fits)
+      local fits = math.max(0, free // 2 - 1) * r.frame_size // 1024
+      local advice = fits >= 4 and string.format("say size=%dk or less", fits)
+        or string.format("make a larger region (region frames=%d)", math.max(256, r.frames * 4))
+      fail("send %s: %s keeps the data in the region: %d bytes need %d frames in a row, %d of its %d "
+        .. "are free - %s, or use copy (it sends from a string, a piece at a time)", o.proto, s,
+        #bytes, (#bytes + r.frame_size - 1) // r.frame_size, free, r.frames, advice)
     end
     b:write(0, bytes)
     return function(chunk)
@@ -279,9 +284,14 @@ local function make_data(e, o, bytes)
   end, "a Lua string, outside the region (copy copies it into frames)", function() end
 end
 
--- Pieces end on a segment boundary: a whole number of MSS.
-local function chunk_for(mss)
-  return math.max(mss, CHUNK // mss * mss)
+-- Pieces end on a segment boundary: a whole number of MSS. A piece holds
+-- a frame per segment until it is acknowledged (copy: the segment itself;
+-- sg, born: its header frame), so it is also kept within the frames the
+-- region has free now, less a few for ACKs and the fill ring's turnover:
+-- a 64-frame region still sends 64 KiB, in pieces.
+local function chunk_for(mss, e)
+  local segs = math.max(1, e:owners().free - 8)
+  return math.max(mss, math.min(CHUNK // mss, segs) * mss)
 end
 
 local function add(total, l)
@@ -427,7 +437,7 @@ local function tcp_send(e, o)
   end
   local s = c:stats()
   say("  handshake: %s:%d > %s done, MSS %d, window %d", st.ip, c.lport, o.dst, s.mss, s.snd_wnd)
-  local data = parts_of(chunk_for(s.mss))
+  local data = parts_of(chunk_for(s.mss, e))
   local total, segs, descs, src = {}, 0, 0, nil
   local cut_later = o.strategy == "gso" or o.strategy == "tso"
   ok, err = pcall(function()
@@ -589,7 +599,7 @@ local function udp_send(e, o)
       end
     end
   end
-  local data = parts_of(chunk_for(mss))
+  local data = parts_of(chunk_for(mss, e))
   local reuse
   local ok, err = pcall(function()
     for i = 1, o.count do

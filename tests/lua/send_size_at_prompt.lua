@@ -43,6 +43,13 @@ local input = {
   "send tcp 198.18.0.2:8080 size=64k",
   "open sim name=wired peer=lone",
   "send tcp 198.18.0.2:8080 size=4k strategy=copy",
+  "open sim name=small",
+  "region frames=64",
+  "open sim name=tiny peer=small",
+  "region frames=64",
+  "send tcp 198.18.0.1:8080 size=64k strategy=copy to=small",
+  "send tcp 198.18.0.1:8080 size=64k strategy=sg to=small",
+  "print('small owners', lab.get('small'):owners().frames, lab.get('tiny'):owners().frames)",
   "quit",
 }
 local path = os.tmpname()
@@ -118,8 +125,8 @@ T.check(sg4:find("receiver: 65536 bytes in 17 segments arrived intact", 1, true)
 local four = block("tcp 198.18.0.2:8080: 4194304 bytes, strategy copy")
 T.check(four:find("result: 2873 segments in 2873 descriptors", 1, true), "4m: 2873 segments, no short ones")
 T.check(four:find("receiver: 4194304 bytes in 2873 segments arrived intact", 1, true), "4m: intact")
-T.check(out:find("error: send tcp: sg keeps the data in the region: 16777216 bytes need 8192 frames, %d+ of its "
-  .. "4096 are free %- say size=%d+k or less, or use copy"), "16m sg: what fits")
+T.check(out:find("error: send tcp: sg keeps the data in the region: 16777216 bytes need 8192 frames in a row, %d+ of "
+  .. "its 4096 are free %- say size=%d+k or less, or use copy"), "16m sg: what fits")
 local ur = block("udp 198.18.0.2:9999: 2097152 bytes x 2, strategy reuse")
 T.check(ur:find("ledger: copied 2097152  referenced 2097152", 1, true), "udp reuse: staged once, resent")
 T.check(ur:find("receiver: 2898 datagrams, 4194304 bytes arrived intact", 1, true),
@@ -160,6 +167,14 @@ T.check(w:find("receiver: 4096 bytes in 3 segments arrived intact (lone", 1, tru
 has("complete\tborn copy reuse sg\n", "Tab after strategy= offers what this engine can do")
 has("complete to\tto=\n", "Tab completes key= words")
 has("strategies it can send with (help strategies): copy, reuse, born, sg\n", "show caps lists the strategies")
+-- a 64-frame region: copy goes in pieces that fit the free frames, sg
+-- (the data lies in the region, each segment a header frame) says what fits
+local sm = block("tcp 198.18.0.1:8080: 65536 bytes, strategy copy, from tiny")
+T.check(sm:find("receiver: 65536 bytes in 45 segments arrived intact", 1, true), "64 frames: copy in pieces\n" .. sm)
+T.check(out:find("error: send tcp: sg keeps the data in the region: 65536 bytes need 32 frames in a row, %d+ of "
+  .. "its 64 are free %- say size=%d+k or less, or use copy"), "64 frames: sg says what fits")
+T.check(not out:find("say size=0k", 1, true), "never advises size=0k")
+has("small owners\t64\t64\n", "owners conserved on the small pair")
 has("exit=0", "exit status")
 
 -- every line the sends printed fits a projector's 80 columns
