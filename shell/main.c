@@ -17,10 +17,10 @@
  * source tree's plugins/ and the installed plugin directory. A script, -e
  * or -c that raises an error exits 1 after printing one line (a script's
  * line says its file:line); --debug or RINGLAB_DEBUG=1 (lab.debug) adds the
- * traceback (msghandler). SIGINT and SIGTERM become the Lua error
- * "interrupted" (signals.c), so a script stopped with Ctrl-C still closes
- * its engines on the way out, prints "interrupted" and exits with 128 + the
- * signal number.
+ * traceback (msghandler). SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE
+ * become the Lua error "interrupted" (signals.c), so a script stopped with
+ * Ctrl-C - or a closed terminal - still closes its engines on the way out
+ * and exits with 128 + the signal number.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -380,8 +380,8 @@ static void set_debug(lua_State *L, bool flag)
 }
 
 /* Call the function under its nargs arguments; print a failure as one line
- * (msghandler), Ctrl-C as "interrupted" (nothing when SIGTERM stopped it:
- * main says so). */
+ * (msghandler), Ctrl-C as "interrupted" (nothing when a signal that
+ * ends ringlab stopped it - SIGTERM, SIGHUP...: main says so). */
 static int docall(lua_State *L, int nargs, int nres)
 {
 	int base = lua_gettop(L) - nargs, rc;

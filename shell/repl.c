@@ -102,7 +102,7 @@ static void setup_readline(void)
 	const char *home = getenv("HOME");
 
 	rl_readline_name = "ringlab";
-	rl_catch_signals = 0; /* signals.c handles SIGINT and SIGTERM */
+	rl_catch_signals = 0; /* signals.c handles SIGINT, SIGTERM, SIGHUP, SIGQUIT */
 	rl_attempted_completion_function = complete;
 	rl_basic_word_break_characters = " \t\n\"'><=;|&{(,[+-*/%^~#";
 	using_history();

@@ -2,8 +2,12 @@
  * signals.c - Ctrl-C and SIGTERM without losing the lab.
  *
  * Killing ringlab the default way would skip every close(): an AF_XDP
- * engine would leave its XDP program attached to the interface. So ringlab
- * catches SIGINT and SIGTERM and turns them into ordinary Lua errors, the
+ * engine would leave its XDP program attached to the interface, and the
+ * next open on it would be refused. So ringlab catches SIGINT, and the
+ * signals that end it - SIGTERM, SIGHUP (its terminal or tmux window was
+ * closed), SIGQUIT (Ctrl-\: no core dump, the engines are closed instead)
+ * and SIGPIPE (its output went to a pipe nobody reads any more) - and
+ * turns them into ordinary Lua errors, the
  * way the `lua` interpreter does (lua.c, laction/lstop): the handler only
  * sets a hook with lua_sethook(), and the hook, which runs at the next Lua
  * instruction, raises error("interrupted"). That unwinds the running chunk
@@ -14,13 +18,19 @@
  *   a script, -c, -e  the chunk fails and prints "interrupted"; main()
  *                     closes the Lua state and so every engine (XDP
  *                     programs detached), exit 128+signal
+ *   SIGTERM, SIGHUP, SIGQUIT, SIGPIPE   the same, wherever it lands, and
+ *                     ringlab leaves: the prompt stops reading, main()
+ *                     closes every engine and says "stopped by ...; engines
+ *                     closed", exit 128+signal
  *
  * The message handler in main.c (ringlab.errors) turns the error into that
  * one word wherever it lands, without a traceback unless --debug.
  *
  * A second signal while the first is still waiting for Lua to reach an
  * instruction (stuck in a long C call) kills at once, as in lua.c; then
- * `ringlab testbed down` removes what was left.
+ * `ringlab testbed down` removes what was left. Not a second SIGHUP or
+ * SIGPIPE: those repeat without anyone asking (the kernel and the shell
+ * both pass on a hangup), so they wait for Lua like the first.
  */
 #include <signal.h>
 #include <string.h>
@@ -31,7 +41,7 @@ static lua_State *sig_L;
 static volatile sig_atomic_t in_lua;      /* Lua code may be running */
 static volatile sig_atomic_t armed;       /* the hook is set, not yet run */
 static volatile sig_atomic_t interrupted; /* a SIGINT at the prompt */
-static volatile sig_atomic_t terminate;   /* SIGTERM: leave */
+static volatile sig_atomic_t terminate;   /* SIGTERM, SIGHUP, SIGQUIT, SIGPIPE: leave */
 static volatile sig_atomic_t last_sig;
 
 static void stop_hook(lua_State *L, lua_Debug *ar)
@@ -45,13 +55,18 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
 static void on_signal(int sig)
 {
 	last_sig = sig;
-	if (sig == SIGTERM)
+	if (sig != SIGINT)
 		terminate = 1;
 	if (!in_lua) {
 		interrupted = sig == SIGINT;
 		return;
 	}
-	if (armed) { /* the first one never reached Lua: give up */
+	if (armed) { /* the first one never reached Lua */
+		/* A hangup comes twice (the kernel and the shell both send it),
+		 * a closed pipe once per write: wait for Lua all the same. A
+		 * person pressing Ctrl-C (kill, Ctrl-\\) again means: give up. */
+		if (sig == SIGHUP || sig == SIGPIPE)
+			return;
 		signal(sig, SIG_DFL);
 		raise(sig);
 		return;
@@ -72,6 +87,9 @@ void signals_install(lua_State *L)
 	sa.sa_flags = 0; /* no SA_RESTART: select(), sleeps and reads see EINTR */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
 }
 
 void signals_enter_lua(void)

@@ -10,8 +10,15 @@
 #            a kernel socket in the peer namespace must receive
 #   walk     one packet through fill/rx and tx/comp, indices and owners
 #            checked after every step (walk_one_packet.lua)
-#   sigint / sigterm   a ringlab script looping on afxdp gets the signal; it
-#            must exit through close (130 / 143) and leave no XDP program
+#   sigint / sigterm / sighup / sigquit   a ringlab script looping on afxdp
+#            gets the signal; it must exit through close (130 / 143 / 129 /
+#            131) and leave no XDP program
+#   sighup_tmux   ringlab at the prompt in a tmux window, run from bash,
+#            afxdp open and `serve ping 30` running: the window is closed
+#            (SIGHUP, from the kernel and from bash); no XDP program may be
+#            left and the next open of the interface must work
+#   sigpipe  a script printing on afxdp into `head -n 2`: the closed pipe
+#            stops it through close (141), no XDP program left
 #   netns    `ringlab --netns` shows the namespace's own /sys/class/net
 # The testbed is always taken down, then nothing of it may be left: no
 # namespace, no link, no XDP program. Needs root (else exit 77).
@@ -98,6 +105,60 @@ case_signal() { # SIGNAL EXPECTED_STATUS
 	return 0
 }
 
+# No process left in the lab namespace within TENTHS/10 s.
+lab_empty() {
+	for _ in $(seq "$1"); do
+		ip netns pids "$LAB" | grep -q . || return 0
+		sleep 0.1
+	done
+	echo "FAIL: processes left in $LAB:"; ip netns pids "$LAB"
+	return 1
+}
+
+# The interface takes an XDP program again: what a user does next.
+reopen() {
+	"$RINGLAB" --netns "$LAB" -c "open afxdp ifname=$IF" -c "region frames=64" \
+		-e 'print("reopened " .. e:info().ifname .. ", bound in " .. e:stats().mode .. " mode")' || { echo "FAIL: the next open of $IF was refused"; return 1; }
+}
+
+case_sighup_tmux() {
+	command -v tmux >/dev/null || { echo "SKIP: needs tmux"; exit 77; }
+	sock=$TMP/tmux.sock
+	tmux -S "$sock" new-session -d -x 80 -y 24 "sh -c 'exec bash --norc -i'" || return 1
+	tmux -S "$sock" send-keys "$RINGLAB --netns $LAB" Enter
+	sleep 1
+	tmux -S "$sock" send-keys "open afxdp ifname=$IF steer=all" Enter
+	tmux -S "$sock" send-keys "region frames=64" Enter
+	tmux -S "$sock" send-keys "serve ping 30" Enter
+	for _ in $(seq 50); do
+		tmux -S "$sock" capture-pane -p | grep -q "answering ARP" && break
+		sleep 0.1
+	done
+	tmux -S "$sock" capture-pane -p
+	ip -n "$LAB" -o link show dev "$IF" | grep -q prog/xdp ||
+		{ echo "FAIL: no XDP program while serve ping runs"; tmux -S "$sock" kill-server; return 1; }
+	tmux -S "$sock" kill-server # the window closes: SIGHUP
+	lab_empty 50 || return 1
+	no_xdp || return 1
+	echo "no XDP program on $IF after its tmux window closed"
+	reopen
+}
+
+case_sigpipe() {
+	cat >"$TMP/print.lua" <<-EOF
+	local e = lab.open("afxdp", { ifname = "$IF", steer = "all" })
+	e:region { frames = 64 }
+	while true do print("a line nobody reads"); lab.sleep(0.01) end
+	EOF
+	{ "$RINGLAB" --netns "$LAB" "$TMP/print.lua" 2>"$TMP/err"; echo $? >"$TMP/rc"; } | head -n 2
+	rc=$(cat "$TMP/rc")
+	echo "ringlab exited with $rc after its pipe closed: $(cat "$TMP/err")"
+	[ "$rc" = 141 ] || { echo "FAIL: want exit status 141"; return 1; }
+	grep -q "stopped by Broken pipe; engines closed" "$TMP/err" ||
+		{ echo "FAIL: want 'stopped by Broken pipe; engines closed'"; return 1; }
+	no_xdp && lab_empty 10 && reopen
+}
+
 case_netns() {
 	got=$("$RINGLAB" --netns "$LAB" -e "io.write(io.open('/sys/class/net/$IF/address'):read('a'))") ||
 		return 1
@@ -113,6 +174,10 @@ udp) case_udp ;;
 walk) case_walk ;;
 sigint) case_signal INT 130 ;;
 sigterm) case_signal TERM 143 ;;
+sighup) case_signal HUP 129 && reopen ;;
+sigquit) case_signal QUIT 131 && reopen ;;
+sighup_tmux) case_sighup_tmux ;;
+sigpipe) case_sigpipe ;;
 netns) case_netns ;;
 *) echo "unknown case $CASE"; exit 2 ;;
 esac
