@@ -31,7 +31,34 @@ local function is_engine(v)
   return type(v) == "userdata" and type(mt) == "table" and mt.__name == "ringlab.engine"
 end
 
-local function say(fmt, ...) print(string.format(fmt, ...)) end
+-- Print a command's answer. On a terminal a line wider than the screen is
+-- cut between words, its rest indented under it, so that a projector never
+-- shows a word broken in two; elsewhere (pipes, tests) lines stay whole.
+local function say(fmt, ...)
+  local text = string.format(fmt, ...)
+  local term = require "ringlab.term"
+  local width = term.isatty(1) and term.width() or 0
+  if width < 40 or #text < width then return print(text) end
+  local out = {}
+  for line in (text .. "\n"):gmatch("(.-)\n") do
+    if #line < width or line:find("\27", 1, true) then
+      out[#out + 1] = line
+    else
+      local indent = line:match("^%s*")
+      local cont = indent .. "  "
+      local cur = indent
+      for word in line:gmatch("%S+") do
+        if #cur > #indent and #cur + 1 + #word >= width then
+          out[#out + 1] = cur
+          cur = cont
+        end
+        cur = cur .. ((cur == indent or cur == cont) and "" or " ") .. word
+      end
+      out[#out + 1] = cur
+    end
+  end
+  print(table.concat(out, "\n"))
+end
 
 -- The names of the open engines, for messages: "copy, zc, sim#3".
 function C.open_names()

@@ -19,6 +19,9 @@ require "ringlab.cmd_engine"
 require "ringlab.cmd_io"
 require "ringlab.cmd_show"
 
+def("clear", "clear", "clear the screen (also Ctrl-L)", function()
+  if require("ringlab.term").isatty(1) then io.write("\27[H\27[2J\27[3J") io.flush() end
+end)
 def("quit", "quit", "leave ringlab (also exit, or Ctrl-D)", function() return "quit" end)
 def("exit", "exit", "leave ringlab", function() return "quit" end)
 -- At the prompt repl.lua runs `lua CODE` itself; this is -c 'lua CODE'.
@@ -30,13 +33,23 @@ def("lua", "lua CODE", "run CODE as Lua even if it starts like a command", funct
   if res.n > 0 then print(require("ringlab.repl").format(table.unpack(res, 1, res.n))) end
 end)
 
+-- A command's usage, indented, on one line when it fits the width, else
+-- one line per form (the " | " between them): `show rings|...|packet N`,
+-- then `show ledger --svg FILE`, rather than one wrapped by the terminal.
+local function usage_lines(usage, indent, width)
+  if #indent + #usage <= width then return { indent .. usage } end
+  local lines = {}
+  for form in (usage .. " | "):gmatch("(.-) | ") do lines[#lines + 1] = indent .. form end
+  return lines
+end
+
 function C.help(topic)
   if topic and C.topics[topic] then return C.topics[topic] end
   if topic and C.byname[topic] then
     local c = C.byname[topic]
     local extra = C.topics[topic] and ("\n" .. C.topics[topic]) or ""
     local width = math.max(40, require("ringlab.term").width() - 1)
-    local lines, line = { c.usage }, " "
+    local lines, line = usage_lines(c.usage, "", width), " "
     for word in c.line:gmatch("%S+") do
       if #line + #word + 1 > width and #line > 2 then
         lines[#lines + 1] = line
@@ -51,7 +64,7 @@ function C.help(topic)
   local out = {}
   local width = math.max(40, require("ringlab.term").width() - 1)
   for _, c in ipairs(C.list) do
-    out[#out + 1] = "  " .. c.usage
+    for _, u in ipairs(usage_lines(c.usage, "  ", width)) do out[#out + 1] = u end
     local line = "      "
     for word in c.line:gmatch("%S+") do
       if #line + #word + 1 > width and #line > 6 then
