@@ -51,9 +51,22 @@ local function available(long)
       #no > 0 and ("   not here: " .. table.concat(no, ", ") .. " (engines available says why)") or "")
     return
   end
+  -- the summary and the why wrapped under their column, within the screen
+  local width = math.max(60, require("ringlab.term").width() - 1)
+  local function column(first, text)
+    local line = first
+    for word in text:gmatch("%S+") do
+      if #line > 23 and #line + 1 + #word > width then
+        say("%s", line)
+        line = string.rep(" ", 23)
+      end
+      line = line .. (#line > 23 and " " or "") .. word
+    end
+    say("%s", line)
+  end
   for _, en in ipairs(lab.engines()) do
-    say("%-8s %-13s %s", en.name, en.available and "available" or "not here", en.summary)
-    if not en.available then say("%-8s %-13s why: %s", "", "", en.why) end
+    column(string.format("%-8s %-13s ", en.name, en.available and "available" or "not here"), en.summary)
+    if not en.available then column(string.format("%-8s %-13s ", "", ""), "why: " .. en.why) end
     if en.path ~= "built in" then say("%-8s %-13s from %s", "", "", en.path) end
   end
 end
@@ -77,11 +90,22 @@ def("open", "open ENGINE [name=NAME] [key=value...]", "open an engine (sim, afxd
           opts.peer, C.open_names())
       end
       opts.peer = peer
+      -- a sim has one peer: say which engine holds it and what to open
+      if name == "sim" then
+        local with = C.opened[peer] and C.opened[peer].peer
+        for other, o in pairs(C.opened) do
+          if o.peer == peer and not other:info().closed then with = other end
+        end
+        if is_engine(with) and not with:info().closed then
+          fail("open: %s is already wired to %s (a sim has one peer) - open a new pair: open sim name=rx2, "
+            .. "then open sim peer=rx2", peer:info().name, with:info().name)
+        end
+      end
     end
     local e = lab.open(name, opts)
     C.opened[e] = opts
     C.use(e)
-    say("%s is now the current engine (cur, e)\n  next: region frames=4096 size=2048", tostring(e))
+    say("%s is now the current engine (cur, e)\n  next: %s", tostring(e), C.region_hint(e))
   end)
 
 def("use", "use NAME|#N", "make another open engine the current one (the prompt shows its name), e.g. use copy or use #2",
@@ -121,7 +145,7 @@ def("close", "close [NAME|all]", "close the current engine, the one called NAME,
     C.refresh()
   end)
 
-def("region", "region [frames=N] [size=N] [headroom=N]", "make the current engine's packet memory (default 4096 frames of 2048 bytes, headroom 256)",
+def("region", "region [frames=N] [size=N] [headroom=N]", "make the current engine's packet memory (default 4096 frames of 2048 bytes - 4096 on a DPDK net_af_packet port -, headroom 256)",
   function(args)
     local e = current()
     local kv = keyvalues("region", args, 1)
@@ -130,6 +154,8 @@ def("region", "region [frames=N] [size=N] [headroom=N]", "make the current engin
       if k == "size" then k = "frame_size" end
       p[k] = number("region", v)
     end
+    -- a DPDK net_af_packet port needs 4096-byte frames for a 1500-byte MTU
+    if not p.frame_size and C.frame_size_for(e) ~= 2048 then p.frame_size = C.frame_size_for(e) end
     _G.r = e:region(p)
     say("%s\n  next: fill 64, then send udp 198.18.0.2:9999", tostring(_G.r))
   end)

@@ -51,7 +51,7 @@ def("send", "send udp|icmp|arp DST [PAYLOAD...] | send tcp|udp DST size=N [...]"
     if proto == "udp" and not dst:find(":") then dst = dst .. ":9999" end
     local payload = rest:match("^%s*%S+%s+%S+%s+(.-)%s*$")
     if proto == "udp" and (payload == nil or payload == "") then payload = "hello from ringlab" end
-    local spec = { dst = dst, region = region_of(e, "send") }
+    local spec = { dst = dst, region = region_of(e, "send " .. proto) }
     if proto ~= "arp" then spec.payload = payload end
     local p = lab.packet[proto](spec)
     local line = tostring(p)
@@ -149,8 +149,13 @@ local function host_up(e, kv)
   if opened.steer and opened.steer ~= "all" then
     say("note: this engine was opened with steer=%s, so ARP and pings reach the kernel, not the host", opened.steer)
   end
-  local h = require("ringlab.host").new(e, { ip = kv.ip, mac = kv.mac,
-    ifname = kv.ifname or opened.ifname })
+  local ifname, mac = kv.ifname or opened.ifname, kv.mac
+  -- an engine on no wire has no interface to take a MAC from: a made-up
+  -- one, as its packets have (02:00:00:00:00:ID)
+  if not mac and not ifname and not e:info().caps.wire then
+    mac = string.format("02:00:00:00:00:%02x", e:info().id % 256)
+  end
+  local h = require("ringlab.host").new(e, { ip = kv.ip, mac = mac, ifname = ifname })
   C.hosts[e] = h
   if not _G.r then _G.r = e:region() end
   return h
@@ -163,7 +168,8 @@ def("host", "host up|down|status [ip=198.18.0.1] [mac=..]", "a minimal IPv4 host
     if sub == "up" then
       local h = host_up(e, keyvalues("host", args, 2))
       say("%s is up: it answers ARP for its address and pings while the prompt waits "
-        .. "(peer: ip netns exec rl-peer ping 198.18.0.1); see: show arp", h.ip)
+        .. "(%s); see: show arp", h.ip, e:info().caps.wire and "peer: ip netns exec rl-peer ping " .. h.ip
+        or "from an engine wired to it: send icmp " .. h.ip)
     elseif sub == "down" then
       local h = host_of(e, "host down")
       h:stop()

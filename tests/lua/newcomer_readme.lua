@@ -1,0 +1,103 @@
+-- What a newcomer meets following the README, checked where it went wrong:
+--   help_fits_80        help and help show: every line within 80 columns,
+--                       show's two forms on lines of their own
+--   engines_available   engines available: every line within 80 columns
+--   host_up_sim         host up on a simulator (no interface, no mac=): up
+--                       with a made-up MAC, and in an 80x24 terminal (tmux)
+--                       it answers a ping sent from the engine wired to it
+--   peer_taken          open sim peer=X when X already has its peer: one
+--                       line naming both and what to open instead
+-- usage: ringlab newcomer_readme.lua RINGLAB CASE
+local T = require "common"
+
+local ringlab, case = arg[1], arg[2]
+
+local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+-- ringlab -c for each command; the output (stdout and stderr) and status
+local function run(...)
+  local cmd = { "NO_COLOR=1", q(ringlab) }
+  for _, c in ipairs({ ... }) do cmd[#cmd + 1] = "-c " .. q(c) end
+  local p = assert(io.popen(table.concat(cmd, " ") .. " 2>&1"))
+  local out = p:read("a")
+  local _, _, status = p:close()
+  return out, status
+end
+
+local function fits(out, what)
+  for line in out:gmatch("[^\n]*") do
+    T.check(#line <= 80, what .. ": a line of " .. #line .. " columns: " .. line)
+  end
+end
+
+local cases = {}
+
+function cases.help_fits_80()
+  local all = run("help")
+  fits(all, "help")
+  T.check(all:find("\n  show rings|owners|stats|ledger|caps|arp|tcp|engines|packet N [hex] [json]\n"
+    .. "  show ledger --svg FILE\n", 1, true), "help: show's forms one a line:\n" .. all)
+  T.check(all:find("\n  use NAME|#N\n", 1, true) and all:find("\n  compare [NAME...]\n", 1, true),
+    "help lists use and compare")
+  local show = run("help show")
+  fits(show, "help show")
+  T.check(show:find("^show rings|[^\n]*packet N %[hex%] %[json%]\nshow ledger %-%-svg FILE\n  draw the rings"),
+    "help show:\n" .. show)
+end
+
+function cases.engines_available()
+  local out = run("engines available")
+  fits(out, "engines available")
+  T.check(out:find("^sim      available     software NIC"), "sim first:\n" .. out)
+  -- the summary goes on under its column, not from the left edge
+  for line in out:gmatch("[^\n]+") do
+    T.check(line:find("^%a") or line:find("^                       %S"), "wrapped under the column: " .. line)
+  end
+end
+
+function cases.host_up_sim()
+  local out, st = run("open sim", "host up", "host status")
+  T.eq(st, 0, "host up on a sim succeeds: " .. out)
+  T.check(out:find("198.18.0.1 is up", 1, true) and out:find("send icmp 198.18.0.1", 1, true),
+    "host up says how to ping it from the lab:\n" .. out)
+  T.check(out:find("host 198.18.0.1 (02:00:00:00:00:01)", 1, true), "a made-up MAC:\n" .. out)
+  T.check(not out:find("netns", 1, true), "no namespace on a sim:\n" .. out)
+
+  local X = require "tmux"
+  X.skip_without_tmux()
+  local t = X.start(ringlab, 80, 24)
+  t.wait("the prompt", X.has("ringlab>"))
+  for _, l in ipairs({ "open sim name=a", "region frames=64", "fill 8", "host up", "open sim name=b peer=a",
+    "region frames=64", "fill 8", "send icmp 198.18.0.1" }) do
+    t.command(l)
+  end
+  -- a's host answered between the prompts; b receives the reply
+  local s
+  for _ = 1, 20 do
+    lab.sleep(0.2)
+    s = t.command("recv")
+    s = s:match(".*> recv\n(.*)$") -- what the last recv printed
+    if not s:find("nothing received", 1, true) then break end
+  end
+  T.check(s:find("1: icmp echo reply 198.18.0.1 > ", 1, true), "b got the echo reply:\n" .. s)
+  s = t.command("lua print(#lab.get('a'):rings() and lab.get('a'):owners().frames)")
+  T.check(s:find("\n64\n", 1, true), "a's frames conserved:\n" .. s)
+  t.finish()
+end
+
+function cases.peer_taken()
+  local out, st = run("open sim name=rx", "open sim name=copy peer=rx", "open sim name=sg peer=rx")
+  T.eq(st, 1, "refused")
+  local line = "\nringlab: open: rx is already wired to copy (a sim has one peer) - open a new pair: "
+    .. "open sim name=rx2, then open sim peer=rx2\n"
+  T.eq(out:sub(-#line), line, "one line naming both, the last")
+  -- once copy is closed, rx takes a new peer
+  out, st = run("open sim name=rx", "open sim name=copy peer=rx", "close copy", "open sim name=sg peer=rx",
+    "send tcp 198.18.0.2:8080 size=8k strategy=copy to=rx")
+  T.eq(st, 0, "after close copy, sg wires to rx: " .. out)
+  T.check(out:find("8192 bytes in 6 segments arrived intact (rx compared them)", 1, true), out)
+end
+
+local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "help_fits_80|engines_available|host_up_sim|peer_taken")
+f()
+T.done("newcomer_readme " .. case)
