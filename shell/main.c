@@ -23,11 +23,13 @@
  * and exits with 128 + the signal number.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,6 +188,36 @@ static void enter_netns(const char *name)
 		    name, strerror(errno));
 	close(fd);
 	remount_sys(name);
+}
+
+/* lab.netns: the name (in /var/run/netns, as `ip netns` gives them) of the
+ * network namespace ringlab runs in, however it got there (--netns, ip
+ * netns exec), or nil - so the prompt can name the testbed's peer side
+ * (X-lab -> X-peer) instead of guessing. */
+static void set_netns_name(lua_State *L)
+{
+	struct stat self, st;
+	struct dirent *d;
+	DIR *dir;
+
+	if (stat("/proc/self/ns/net", &self) < 0 || !(dir = opendir("/var/run/netns")))
+		return;
+	while ((d = readdir(dir))) {
+		char path[300];
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/var/run/netns/%s", d->d_name);
+		if (stat(path, &st) == 0 && st.st_ino == self.st_ino &&
+		    st.st_dev == self.st_dev) {
+			lua_getglobal(L, "lab");
+			lua_pushstring(L, d->d_name);
+			lua_setfield(L, -2, "netns");
+			lua_pop(L, 1);
+			break;
+		}
+	}
+	closedir(dir);
 }
 
 static void add_dir(luaL_Buffer *b, const char *dir)
@@ -515,6 +547,7 @@ int main(int argc, char **argv)
 	if (o.netns)
 		enter_netns(o.netns);
 	L = new_state();
+	set_netns_name(L);
 	set_debug(L, o.debug);
 	signals_install(L);
 	signals_enter_lua();

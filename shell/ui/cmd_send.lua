@@ -216,11 +216,11 @@ end
 
 -- An engine without packet memory gets the prompt's default region (as
 -- `region` alone would make), and says so.
-local function ensure_region(e)
+local function ensure_region(e, proto)
   if e:info().has_region then return e:region() end
   if e:info().caps.wire then -- its driver may want other frames: the user says
-    fail("send: %s has no region yet - make one first: region frames=4096 size=2048 (a DPDK "
-      .. "net_af_packet port wants size=4096)", engine_name(e))
+    fail("send %s: %s has no region yet - make one first: %s", proto, engine_name(e),
+      C.region_hint(e))
   end
   local r = e:region { frames = 4096, frame_size = 2048, headroom = 256 }
   if e == C.cur then _G.r = r end
@@ -388,21 +388,18 @@ end
 
 -- A one-line peer command for the kernel's end.
 local function peer_hint(e, o)
-  local opened = C.opened[e] or {}
-  local ifname = opened.ifname or (opened.vdev or ""):match("iface=([%w_%-%.]+)") or "rl0"
-  local ns = (ifname:match("^(.-)0$") or "rl") .. "-peer"
   local sink = (lab.lessons_dir or ""):gsub("/lessons/?$", "") .. "/tcp_sink.py"
   local f = io.open(sink, "r")
   if f then f:close() else sink = "scripts/tcp_sink.py" end
-  return string.format("ip netns exec %s python3 %s %s %d", ns, sink, o.ip, o.port)
+  return C.on_peer(string.format("python3 %s %s %d", sink, o.ip, o.port))
 end
 
 local function tcp_send(e, o)
   local tcp = require "ringlab.tcp"
   local b = receiver_of(e, o)
   local opened = C.opened[e] or {}
-  ensure_region(e)
-  if b then ensure_region(b) end
+  ensure_region(e, "tcp")
+  if b then ensure_region(b, "tcp") end
   local st = tcp.stack(e, { ip = o.ip == "198.18.0.1" and "198.18.0.2" or "198.18.0.1",
     ifname = opened.ifname, host = C.hosts[e], mac = made_up_mac(e) })
   local bytes = pattern(o.size)
@@ -541,8 +538,8 @@ end
 local function udp_send(e, o)
   local mss = o.mss or 1448
   local b = receiver_of(e, o)
-  local r = ensure_region(e)
-  if b then ensure_region(b) end
+  local r = ensure_region(e, "udp")
+  if b then ensure_region(b, "udp") end
   local bytes = pattern(o.size)
   local parts_of, where, free = make_data(e, o, bytes)
   say("send udp %s: %d bytes%s, strategy %s, from %s", o.dst, o.size,

@@ -116,9 +116,38 @@ local function current()
   return C.cur
 end
 
+-- The frame size `region` gives an engine when none is said: 2048, but a
+-- DPDK net_af_packet port's mbufs must hold a 1500-byte MTU (2016 bytes),
+-- which only 4096-byte frames do.
+function C.frame_size_for(e)
+  local vdev = (C.opened[e] or {}).vdev
+  if type(vdev) == "string" and vdev:find("net_af_packet", 1, true) then return 4096 end
+  return 2048
+end
+
+-- What to type to give e a region that works on its driver.
+function C.region_hint(e)
+  return string.format("region frames=4096 size=%d", C.frame_size_for(e))
+end
+
+-- The testbed's peer namespace, for a command to run on the other end:
+-- ringlab runs in X-lab (lab.netns, however it got there) -> X-peer; nil
+-- when it runs in no testbed's lab namespace.
+function C.peer_ns()
+  local base = type(lab.netns) == "string" and lab.netns:match("^(.+)%-lab$")
+  return base and (base .. "-peer") or nil
+end
+
+-- `CMD` as typed in the peer namespace, or said generically outside one.
+function C.on_peer(cmd)
+  local ns = C.peer_ns()
+  if ns then return "ip netns exec " .. ns .. " " .. cmd end
+  return "on the other end of the wire: " .. cmd
+end
+
 local function region_of(e, what)
   if not e:info().has_region then
-    fail("%s: this engine has no region yet - make one first: region frames=4096 size=2048", what)
+    fail("%s: %s has no region yet - make one first: %s", what, e:info().name, C.region_hint(e))
   end
   return e:region()
 end
