@@ -254,7 +254,7 @@ local function make_data(e, o, bytes)
         .. "are free - %s, or use copy (it sends from a string, a piece at a time)", o.proto, s,
         #bytes, (#bytes + r.frame_size - 1) // r.frame_size, free, r.frames, advice)
     end
-    b:write(0, bytes)
+    b:testdata() -- the same bytes as pattern(), made in place: no copy to count
     return function(chunk)
       if #bytes <= chunk then return { b } end
       local parts = {}

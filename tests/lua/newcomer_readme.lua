@@ -7,6 +7,8 @@
 --                       it answers a ping sent from the engine wired to it
 --   peer_taken          open sim peer=X when X already has its peer: one
 --                       line naming both and what to open instead
+--   compare_copy_sg     two sim pairs, send tcp 64k with copy and with sg:
+--                       compare shows copied 65536 against 0
 -- usage: ringlab newcomer_readme.lua RINGLAB CASE
 local T = require "common"
 
@@ -98,6 +100,31 @@ function cases.peer_taken()
   T.check(out:find("8192 bytes in 6 segments arrived intact (rx compared them)", 1, true), out)
 end
 
-local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "help_fits_80|engines_available|host_up_sim|peer_taken")
+-- The README's two strategies side by side: each sender on its own sim
+-- pair, compare shows copy's 65536 copied against sg's 0 (the prompt makes
+-- sg's data in the region in place, b:testdata(), not by a copy).
+function cases.compare_copy_sg()
+  local out, st = run("open sim name=rx1", "open sim name=copy peer=rx1",
+    "send tcp 198.18.0.2:8080 size=64k strategy=copy", "open sim name=rx2", "open sim name=sg peer=rx2",
+    "send tcp 198.18.0.2:8080 size=64k strategy=sg", "compare copy sg")
+  T.eq(st, 0, out)
+  T.check(out:find("\ncopied%s+65536%s+0\n"), "compare: copied 65536 for copy, 0 for sg:\n" .. out)
+  T.check(out:find("\nreferenced%s+0%s+65536\n"), "compare: referenced 0 for copy, 65536 for sg:\n" .. out)
+  out, st = run("open sim name=rx", "open sim name=sg peer=rx", "send tcp 198.18.0.2:8080 size=64k strategy=sg",
+    "lua local l = lab.get('sg'):stats().ledger print('sg ledger', l.copied, l.referenced)")
+  T.eq(st, 0, out)
+  T.check(out:find("\nsg ledger\t0\t65536\n", 1, true), "the engine's own ledger: nothing copied:\n" .. out)
+  -- b:testdata(): the bytes send tcp compares, made in place, counted nowhere
+  local e = lab.open("sim")
+  local b = e:region{ frames = 64 }:alloc(100001)
+  b:testdata()
+  T.eq(e:stats().ledger.copied, 0, "testdata copies nothing")
+  local want = {}
+  for i = 0, 100001 // 16 - 1 do want[#want + 1] = string.format("%015x\n", i * 16) end
+  T.eq(b:read(), table.concat(want) .. string.rep("#", 100001 % 16), "testdata's bytes")
+  e:close()
+end
+
+local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "help_fits_80|engines_available|host_up_sim|peer_taken|compare_copy_sg")
 f()
 T.done("newcomer_readme " .. case)
