@@ -9,7 +9,8 @@ fix that, written over the ordinary API so every frame it handles can be
 watched in the rings:
 
   local host = require "ringlab.host"
-  local h = host.new(e, {ip="198.18.0.1", ifname="rl0"})  -- mac= optional
+  local h = host.new(e, {ip="198.18.0.1", ifname="rl0"})  -- mac= optional;
+                            -- ip= too: the interface's own address
   h:poll()                  -- answer ARP and ping, learn ARP, collect
                             -- completions, top up the fill ring
   local mac = h:resolve("198.18.0.2", 2)   -- ARP request, wait for reply
@@ -89,16 +90,20 @@ function M.new(e, opts)
 	if not e:info().has_region then
 		e:region { frames = opts.frames or 1024, frame_size = 2048, headroom = 256 }
 	end
-	local mac = opts.mac
+	local mac, ip = opts.mac, opts.ip
+	local ifname = opts.ifname or e:info().ifname -- the engine's own interface
 	if not mac then
-		local ifname = opts.ifname or e:info().ifname -- the engine's own interface
 		if not ifname then
 			error("host: say mac= or ifname= - e.g. host.new(e, {ip=\"198.18.0.1\", ifname=\"rl0\"})", 0)
 		end
 		mac = M.mac_of(ifname)
 	end
+	if not ip and ifname then -- the interface's own address, as the kernel has it
+		local nif = lab.netif(tostring(ifname))
+		ip = nif and nif.ip
+	end
 	local h = setmetatable({
-		e = e, r = e:region(), ip = opts.ip or "198.18.0.1", mac = mac,
+		e = e, r = e:region(), ip = ip or "198.18.0.1", mac = mac,
 		arp = {}, inbox = {}, on_packet = opts.on_packet, log = opts.log,
 		counts = { arp_replies = 0, arp_learned = 0, echo_replies = 0, other = 0,
 			dropped = 0, tx_full = 0 },

@@ -168,7 +168,7 @@ def("host", "host up|down|status [ip=198.18.0.1] [mac=..]", "a minimal IPv4 host
     if sub == "up" then
       local h = host_up(e, keyvalues("host", args, 2))
       say("%s is up: it answers ARP for its address and pings while the prompt waits "
-        .. "(%s); see: show arp", h.ip, e:info().caps.wire and "peer: ip netns exec rl-peer ping " .. h.ip
+        .. "(%s); see: show arp", h.ip, e:info().caps.wire and ("try: " .. C.on_peer("ping " .. h.ip))
         or "from an engine wired to it: send icmp " .. h.ip)
     elseif sub == "down" then
       local h = host_of(e, "host down")

@@ -219,7 +219,7 @@ end
 local function ensure_region(e, proto)
   if e:info().has_region then return e:region() end
   if e:info().caps.wire then -- its driver may want other frames: the user says
-    fail("send %s: %s has no region yet - make one first: %s", proto, engine_name(e),
+    fail("send %s: %s has no region - make one: %s", proto, engine_name(e),
       C.region_hint(e))
   end
   local r = e:region { frames = 4096, frame_size = 2048, headroom = 256 }

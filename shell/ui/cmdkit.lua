@@ -147,7 +147,7 @@ end
 
 local function region_of(e, what)
   if not e:info().has_region then
-    fail("%s: %s has no region yet - make one first: %s", what, e:info().name, C.region_hint(e))
+    fail("%s: %s has no region - make one: %s", what, e:info().name, C.region_hint(e))
   end
   return e:region()
 end

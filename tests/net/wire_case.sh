@@ -1,0 +1,126 @@
+#!/bin/sh
+# wire_case.sh - what the prompt tells a user on a real wire, in its own
+# testbed.
+#
+#   wire_case.sh NAME CASE
+#
+# CASE is one of
+#   hostup    the lab veth's address is changed to 198.18.0.7: `host up`
+#             takes it from the interface and says what to run in the peer
+#             namespace of this testbed (NAME-peer, from ringlab running in
+#             NAME-lab), `serve ping 4` answers the peer's real ping (after
+#             real ARP: neigh=false), the peer learns the lab's MAC;
+#             lab.netns is found both with --netns and under ip netns exec
+#   noregion  `send tcp|udp` on afxdp and on dpdk net_af_packet without a
+#             region: one line naming `region ...` with the frame size that
+#             engine needs (4096 on net_af_packet); then `region` alone on
+#             net_af_packet gives 4096-byte frames and a datagram reaches a
+#             kernel socket in the peer namespace (dpdk part skipped
+#             without a usable dpdk engine)
+# The testbed is always taken down, then nothing of it may be left: no
+# namespace, no link, no XDP program. Needs root (else exit 77).
+# Environment (set by CMake): RINGLAB TESTBED_LUA PLUGIN_DIR PYTHON
+set -u
+NAME=$1 CASE=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/case_lib.sh"
+PEER=$PEERNS
+BG=
+
+finish() {
+	rc=$?
+	if [ -n "$BG" ]; then kill "$BG" 2>/dev/null; wait "$BG" 2>/dev/null; fi
+	no_xdp || rc=1
+	tb down name="$NAME" force=true >/dev/null || rc=1
+	leftovers || rc=1
+	rm -rf "$TMP"
+	[ $rc = 0 ] && echo "wire_case $NAME $CASE: PASS" || echo "wire_case $NAME $CASE: FAIL ($rc)"
+	exit $rc
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+tb down name="$NAME" force=true >/dev/null 2>&1
+tb up name="$NAME" neigh=false >/dev/null || exit 1
+LAB_MAC=$(ip -n "$LAB" -o link show dev "$IF" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+
+# want FILE TEXT: FILE has the line fragment TEXT (fixed string)
+want() {
+	grep -qF -- "$2" "$1" || { echo "FAIL: no '$2' in:"; cat "$1"; return 1; }
+}
+
+# one_line FILE TEXT: FILE (a refused command's stderr) is exactly one line,
+# with TEXT in it
+one_line() {
+	n=$(wc -l <"$1")
+	[ "$n" = 1 ] || { echo "FAIL: want one line, got $n:"; cat "$1"; return 1; }
+	want "$1" "$2"
+}
+
+case_hostup() {
+	ip -n "$LAB" addr flush dev "$IF" && ip -n "$LAB" addr add 198.18.0.7/24 dev "$IF" || return 1
+	"$RINGLAB" --netns "$LAB" -c "open afxdp ifname=$IF steer=all" -c "region frames=64" \
+		-c "host up" -c "serve ping 4" >"$TMP/out" 2>&1 &
+	BG=$!
+	for _ in $(seq 40); do grep -q "answering ARP" "$TMP/out" && break; sleep 0.1; done
+	ip netns exec "$PEER" ping -c 2 -i 0.3 -W 2 198.18.0.7 || { cat "$TMP/out"; return 1; }
+	wait "$BG"; prc=$?; BG=
+	cat "$TMP/out"
+	[ $prc = 0 ] || { echo "FAIL: ringlab exited with $prc"; return 1; }
+	want "$TMP/out" "198.18.0.7 is up" || return 1
+	want "$TMP/out" "(try: ip netns exec $PEER ping 198.18.0.7)" || return 1
+	want "$TMP/out" "echo request from 198.18.0.2" || return 1
+	want "$TMP/out" "host 198.18.0.7 ($LAB_MAC)" || return 1
+	grep -q "rl-peer" "$TMP/out" && { echo "FAIL: names rl-peer, not $PEER"; return 1; }
+	ip -n "$PEER" neigh show 198.18.0.7 | tee "$TMP/neigh"
+	want "$TMP/neigh" "lladdr $LAB_MAC" || return 1
+	got=$(ip netns exec "$LAB" "$RINGLAB" -e 'io.write(tostring(lab.netns))')
+	echo "lab.netns under ip netns exec $LAB: $got"
+	[ "$got" = "$LAB" ] || { echo "FAIL: want $LAB"; return 1; }
+	got=$("$RINGLAB" --netns "$PEER" -e 'io.write(tostring(lab.netns))')
+	echo "lab.netns with --netns $PEER: $got"
+	[ "$got" = "$PEER" ] || { echo "FAIL: want $PEER"; return 1; }
+}
+
+case_noregion() {
+	for proto in "tcp 198.18.0.2:8080 size=64k" "udp 198.18.0.2:9999 size=64k" "udp 198.18.0.2:9999 hi"; do
+		"$RINGLAB" --netns "$LAB" -c "open afxdp ifname=$IF" -c "send $proto" >"$TMP/out" 2>"$TMP/err" &&
+			{ echo "FAIL: send $proto without a region went through"; return 1; }
+		echo "afxdp, send $proto: $(cat "$TMP/err")"
+		one_line "$TMP/err" "has no region - make one: region frames=4096 size=2048" || return 1
+		want "$TMP/err" "ringlab: send ${proto%% *}: afxdp#1" || return 1
+	done
+	no_xdp || return 1
+	if ! "$RINGLAB" -e 'for _, x in ipairs(lab.engines()) do
+		if x.name == "dpdk" and x.available then os.exit(0) end end os.exit(1)'; then
+		echo "no usable dpdk engine here: its part is skipped"
+		return 0
+	fi
+	"$RINGLAB" --netns "$LAB" -c "open dpdk vdev=net_af_packet0,iface=$IF" \
+		-c "send tcp 198.18.0.2:8080 size=64k" >"$TMP/out" 2>"$TMP/err" &&
+		{ echo "FAIL: send tcp on dpdk without a region went through"; return 1; }
+	cat "$TMP/out"
+	echo "dpdk net_af_packet, send tcp: $(cat "$TMP/err")"
+	want "$TMP/out" "next: region frames=4096 size=4096" || return 1
+	one_line "$TMP/err" "ringlab: send tcp: dpdk#1 has no region - make one: region frames=4096 size=4096" ||
+		return 1
+	rm -f "$TMP/ready"
+	ip netns exec "$PEER" "$PYTHON" "$HERE/udp_expect_peer.py" 198.18.0.2 9999 "$TMP/ready" 10 \
+		"region alone on net_af_packet" >"$TMP/peer.log" 2>&1 &
+	BG=$!
+	wait_for "$TMP/ready" 50 || return 1
+	"$RINGLAB" --netns "$LAB" -c "open dpdk vdev=net_af_packet0,iface=$IF" -c "region" \
+		-c "send udp 198.18.0.2:9999 region alone on net_af_packet" >"$TMP/out" 2>&1 ||
+		{ cat "$TMP/out"; return 1; }
+	cat "$TMP/out"
+	want "$TMP/out" "4096 frames x 4096 bytes" || return 1
+	wait "$BG"; prc=$?; BG=
+	cat "$TMP/peer.log"
+	[ $prc = 0 ] || { echo "FAIL: the peer's socket did not get the datagram"; return 1; }
+}
+
+case $CASE in
+hostup) case_hostup ;;
+noregion) case_noregion ;;
+*) echo "unknown case $CASE"; exit 2 ;;
+esac
