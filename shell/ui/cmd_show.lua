@@ -78,17 +78,35 @@ function shows.packet(_, n, args)
   if how and how ~= "hex" and how ~= "json" then
     fail("show packet: '%s'? - show packet %d, show packet %d hex, or add json", how, i, i)
   end
-  if how == "hex" then
-    local text = p:hexdump()
-    return { segments = p:segments(), hexdump = text }, text
-  end
   -- made up by the driver (net_null): no headers to dissect
   local from = C.last_from and C.last_from.pkts == last and C.last_from.e
   local inventor = from and C.invented and C.invented(from)
+  if how == "hex" then
+    local text = p:hexdump()
+    if inventor then
+      -- the bytes as they are, not marked as headers they are not: the
+      -- first line says who made them, the rows are labelled "bytes"
+      local out, first = {}, true
+      for line in text:gmatch("[^\n]+") do
+        if #out == 0 then
+          local n = #p:segments()
+          line = string.format("%d bytes invented by %s (%d segment%s), not dissected", p:len(), inventor, n,
+            n == 1 and "" or "s")
+        elseif line:match("^%a") and line:sub(9, 12):match("^%x%x%x%x$") then
+          line = string.format("%-8s", first and "bytes" or "") .. line:sub(9)
+          first = false
+        end
+        out[#out + 1] = line
+      end
+      text = table.concat(out, "\n")
+    end
+    return { segments = p:segments(), hexdump = text, invented = inventor }, text
+  end
   if inventor then
     local segs = p:segments()
     local lines = { string.format("%d bytes invented by %s, not dissected: it makes up what it receives -", p:len(),
-      inventor), "  a length, and whatever bytes the buffer held; no wire sent them (show packet N hex)" }
+      inventor), "  a length, and whatever bytes the buffer held; no wire sent them",
+      string.format("  (show packet %d hex shows them)", i) }
     for k, sg in ipairs(segs) do
       lines[#lines + 1] = string.format("  segment %d: frame %d addr %d len %d", k, sg.frame, sg.addr, sg.len)
     end

@@ -7,6 +7,8 @@
 --                       it answers a ping sent from the engine wired to it
 --   peer_taken          open sim peer=X when X already has its peer: one
 --                       line naming both and what to open instead
+--   null_invented_hex   dpdk net_null's invented packet in show packet N hex:
+--                       labelled invented, no Ethernet header made up
 --   compare_copy_sg     two sim pairs, send tcp 64k with copy and with sg:
 --                       compare shows copied 65536 against 0
 -- usage: ringlab newcomer_readme.lua RINGLAB CASE
@@ -125,6 +127,28 @@ function cases.compare_copy_sg()
   e:close()
 end
 
-local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "help_fits_80|engines_available|host_up_sim|peer_taken|compare_copy_sg")
+-- DPDK net_null invents what it receives: show packet N hex labels the
+-- bytes as invented, not as an Ethernet header of type 0x0000.
+function cases.null_invented_hex()
+  local have
+  for _, en in ipairs(lab.engines()) do
+    if en.name == "dpdk" and en.available then have = true end
+  end
+  if not have then
+    print("SKIP: the dpdk engine is not built here")
+    os.exit(77)
+  end
+  local out, st = run("open dpdk name=null vdev=net_null0", "region frames=512", "fill 8", "recv 1",
+    "show packet 1", "show packet 1 hex")
+  T.eq(st, 0, out)
+  fits(out:match("\n(64 bytes invented by net_null, not dissected.*)$"), "show packet of an invented packet")
+  T.check(out:find("\n64 bytes invented by net_null (1 segment), not dissected\n-- descriptor 1 of 1: frame ", 1, true),
+    "hex: who made the bytes:\n" .. out)
+  T.check(out:find("\nbytes   0000  ", 1, true), "the first row labelled bytes:\n" .. out)
+  T.check(not out:find("ethernet type", 1, true) and not out:find("\neth ", 1, true),
+    "no Ethernet header made up:\n" .. out)
+end
+
+local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "help_fits_80|engines_available|host_up_sim|peer_taken|compare_copy_sg|null_invented_hex")
 f()
 T.done("newcomer_readme " .. case)
