@@ -1,12 +1,14 @@
 /*
  * ledger.c - the six byte counters and their names.
  *
- * A ledger is plain counters; engines and the lab add to the fields
- * directly. This file gives the counters names (for tables and Lua keys, in
+ * A ledger is plain counters with their receive parts; engines and the lab
+ * add to them with rl_ledger_count(), naming the direction. This file gives the counters names (for tables and Lua keys, in
  * enum rl_ledger_field order), reads a counter by index, and sums or resets
  * ledgers while leaving the how/why explanations alone: those describe the
  * engine, not the traffic.
  */
+
+#include <stddef.h>
 
 #include "ringlab/ledger.h"
 
@@ -60,8 +62,58 @@ const char *rl_how_name(enum rl_how how)
 	}
 }
 
+const char *rl_dir_name(enum rl_dir dir)
+{
+	return dir == RL_DIR_RX ? "rx" : "tx";
+}
+
+uint64_t rl_ledger_get_dir(const struct rl_ledger *l, enum rl_ledger_field f,
+                           enum rl_dir dir)
+{
+	uint64_t total = rl_ledger_get(l, f), rx;
+
+	if ((unsigned)f >= RL_LEDGER_FIELDS)
+		return 0;
+	rx = l->rx[f] < total ? l->rx[f] : total;
+	return dir == RL_DIR_RX ? rx : total - rx;
+}
+
+static uint64_t *field_ptr(struct rl_ledger *l, enum rl_ledger_field f)
+{
+	switch (f) {
+	case RL_LEDGER_COPIED:
+		return &l->copied;
+	case RL_LEDGER_REFERENCED:
+		return &l->referenced;
+	case RL_LEDGER_HEADERS:
+		return &l->headers;
+	case RL_LEDGER_KERNEL_COPIED:
+		return &l->kernel_copied;
+	case RL_LEDGER_DRIVER_COPIED:
+		return &l->driver_copied;
+	case RL_LEDGER_TOUCHED:
+		return &l->touched;
+	default:
+		return NULL;
+	}
+}
+
+void rl_ledger_count(struct rl_ledger *l, enum rl_ledger_field f, uint64_t n,
+                     enum rl_dir dir)
+{
+	uint64_t *p = field_ptr(l, f);
+
+	if (!p)
+		return;
+	*p += n;
+	if (dir == RL_DIR_RX)
+		l->rx[f] += n;
+}
+
 void rl_ledger_add(struct rl_ledger *dst, const struct rl_ledger *src)
 {
+	for (int f = 0; f < RL_LEDGER_FIELDS; f++)
+		dst->rx[f] += src->rx[f];
 	dst->copied += src->copied;
 	dst->referenced += src->referenced;
 	dst->headers += src->headers;
@@ -78,4 +130,6 @@ void rl_ledger_reset(struct rl_ledger *l)
 	l->kernel_copied = 0;
 	l->driver_copied = 0;
 	l->touched = 0;
+	for (int f = 0; f < RL_LEDGER_FIELDS; f++)
+		l->rx[f] = 0;
 }

@@ -193,7 +193,7 @@ int rl_reader_push_packet(struct rl_reader *rd, const struct rl_desc *descs, uns
 		append_payload(rd, &descs[i], pos, d->payload_off,
 		               (uint64_t)d->payload_off + d->payload_len);
 	if (rd->ledger && checksummed(d))
-		rd->ledger->touched += d->payload_len;
+		rl_ledger_count(rd->ledger, RL_LEDGER_TOUCHED, d->payload_len, RL_DIR_RX);
 	return 0;
 }
 
@@ -263,7 +263,7 @@ int rl_reader_read(struct rl_reader *rd, uint64_t n, struct rl_iov *out, unsigne
 	rd->off = p.off;
 	rd->avail -= *got;
 	if (rd->ledger)
-		rd->ledger->referenced += *got;
+		rl_ledger_count(rd->ledger, RL_LEDGER_REFERENCED, *got, RL_DIR_RX);
 	return k;
 }
 
@@ -312,7 +312,7 @@ int64_t rl_reader_find(struct rl_reader *rd, const void *pat, size_t plen)
 			break;
 	}
 	if (rd->ledger)
-		rd->ledger->touched += furthest;
+		rl_ledger_count(rd->ledger, RL_LEDGER_TOUCHED, furthest, RL_DIR_RX);
 	return p.i < rd->n && rd->avail - at >= plen ? (int64_t)at : -ENOENT;
 }
 
@@ -340,7 +340,7 @@ int rl_reader_copy(struct rl_reader *rd, void *dst, uint64_t n, struct rl_err *e
 		rd->avail -= got;
 		n -= got;
 		if (rd->ledger)
-			rd->ledger->copied += got;
+			rl_ledger_count(rd->ledger, RL_LEDGER_COPIED, got, RL_DIR_RX);
 	}
 	return 0;
 }

@@ -323,7 +323,7 @@ static int build_copied(struct plan *pl, struct rl_seg *g, bool last, struct rl_
 		return rc;
 	hdr = rl_region_ptr(pl->r, a);
 	memcpy(hdr + s->hdr_len, pl->data + g->off, g->len);
-	pl->led.copied += g->len;
+	rl_ledger_count(&pl->led, RL_LEDGER_COPIED, g->len, RL_DIR_TX);
 	pay = (struct rl_iov){hdr + s->hdr_len, g->len};
 	if ((rc = build_headers(pl, g, hdr, &pay, 1, last, err)) < 0)
 		return rc;
@@ -349,7 +349,7 @@ static int build_ext(struct plan *pl, struct rl_seg *g, bool last, struct rl_err
 	g->header_frame = true;
 	if ((rc = build_headers(pl, g, rl_region_ptr(pl->r, h), &pay, 1, last, err)) < 0)
 		return rc;
-	pl->led.referenced += g->len;
+	rl_ledger_count(&pl->led, RL_LEDGER_REFERENCED, g->len, RL_DIR_TX);
 	return 0;
 }
 
@@ -405,7 +405,7 @@ static int build_in_place(struct plan *pl, struct rl_seg *g, struct rl_iov *pay,
 	npay = add_payload(pl, g, paddr, g->len, open, pay);
 	if ((rc = build_headers(pl, g, rl_region_ptr(r, h), pay, npay, last, err)) < 0)
 		return rc;
-	pl->led.referenced += g->len;
+	rl_ledger_count(&pl->led, RL_LEDGER_REFERENCED, g->len, RL_DIR_TX);
 	return 0;
 }
 
@@ -509,7 +509,9 @@ int rl_segment(struct rl_segs *out, struct rl_region *r, const void *data, uint6
 		rl_segs_free(s);
 		return rc;
 	}
-	pl.led.headers += (uint64_t)s->hdr_len * s->nsegs;
+	/* segmenting is the transmit path: every count here is tx */
+	rl_ledger_count(&pl.led, RL_LEDGER_HEADERS, (uint64_t)s->hdr_len * s->nsegs,
+	                RL_DIR_TX);
 	s->next_seq = p->tcp.seq + (uint32_t)len;
 	s->next_ip_id = (uint16_t)(p->flow.ip_id + s->nsegs);
 	if (!ledger)
@@ -639,8 +641,8 @@ int rl_segs_resend(struct rl_segs *s, const struct rl_flow *f, const struct rl_t
 		                    s->hdr_len, &rw, err);
 		if (rc < 0)
 			return rc; /* cannot happen: these headers were built here */
-		led.headers += (uint64_t)rc;
-		led.referenced += g->len;
+		rl_ledger_count(&led, RL_LEDGER_HEADERS, (uint64_t)rc, RL_DIR_TX);
+		rl_ledger_count(&led, RL_LEDGER_REFERENCED, g->len, RL_DIR_TX);
 	}
 	resend_done(s, f, t);
 	if (!ledger)

@@ -147,8 +147,14 @@ struct lab_packet *lab_new_packet(lua_State *L, int engine_idx, unsigned nseg);
 struct lab_packet *lab_check_packet(lua_State *L, int idx);
 void lab_packet_release_frames(struct lab_packet *p, struct rl_region *r);
 void lab_packet_register(lua_State *L);
+/* Count n bytes of f on path dir in the engine's ledger and, when p is not
+ * NULL, in the packet's. A packet's own bytes go on its path: lab_dir(p). */
 void lab_count(struct lab_engine *eng, struct lab_packet *p, enum rl_ledger_field f,
-               uint64_t n);
+               uint64_t n, enum rl_dir dir);
+static inline enum rl_dir lab_dir(const struct lab_packet *p)
+{
+	return p->received ? RL_DIR_RX : RL_DIR_TX;
+}
 
 /* lab/build.c */
 void lab_build_register(lua_State *L); /* sets lab.packet on table at -1 */
@@ -173,12 +179,14 @@ void lab_flag_str(uint8_t flags, char out[9]); /* RL_TCP_* as "SA", "PA" */
 void lab_segment_register(lua_State *L);
 void lab_reader_register(lua_State *L);
 void lab_pcap_register(lua_State *L);
-/* Write the packets of descriptors d[0..n) to the engine's capture, if any
- * (counted touched). Called where frames are sent (tx) and received (rx). */
 /* The RL_CAP_* of an engine as it is open now (ops->caps_of), and why it
  * lacks any (why may be NULL). */
 uint32_t lab_engine_caps(const struct lab_engine *eng, char *why, size_t len);
-void lab_pcap_write(struct lab_engine *eng, const struct rl_desc *d, uint32_t n);
+/* Write the packets of descriptors d[0..n) to the engine's capture, if any
+ * (counted touched on path dir). Called where frames are sent (RL_DIR_TX)
+ * and received (RL_DIR_RX). */
+void lab_pcap_write(struct lab_engine *eng, const struct rl_desc *d, uint32_t n,
+                    enum rl_dir dir);
 void lab_pcap_write_x(struct lab_engine *eng, const struct rl_xdesc *x, uint32_t n);
 void lab_pcap_detach(lua_State *L, struct lab_engine *eng); /* at e:close() */
 void lab_batch_register(lua_State *L); /* lab/batch.c: lab.batch */

@@ -73,7 +73,8 @@ static void shadow_pass(struct rl_engine *e, struct afxdp_shadow *q, uint32_t up
 				e->tx_bytes += d->len;
 				e->tx_pkts += !(d->options & RL_DESC_CONTD);
 				if (copy_mode(e))
-					e->ledger.kernel_copied += d->len;
+					rl_ledger_count(&e->ledger, RL_LEDGER_KERNEL_COPIED,
+							d->len, RL_DIR_TX);
 			}
 		}
 		q->seen++;
@@ -222,7 +223,7 @@ static void take_rx(struct rl_engine *e, const struct xdp_desc *k, struct rl_des
 	e->rx_bytes += k->len;
 	e->rx_pkts += !(k->options & XDP_PKT_CONTD);
 	if (copy_mode(e)) /* the kernel copied it from an skb into the frame */
-		e->ledger.kernel_copied += k->len;
+		rl_ledger_count(&e->ledger, RL_LEDGER_KERNEL_COPIED, k->len, RL_DIR_RX);
 }
 
 int afxdp_rx(struct rl_engine *e, struct rl_desc *out, uint32_t max, struct rl_err *err)

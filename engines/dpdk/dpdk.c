@@ -327,7 +327,7 @@ static void tx_counted(struct rl_engine *e, uint16_t sent, uint64_t sum, uint64_
 	e->tx_bytes += sum;
 	dpdk_ledger_tx(e, sum);
 	if (takes && !e->pmd.driver_tx) /* the model said no copy: it did */
-		e->ledger.driver_copied += sum;
+		rl_ledger_count(&e->ledger, RL_LEDGER_DRIVER_COPIED, sum, RL_DIR_TX);
 }
 
 /* rte_eth_tx_burst, counting the frames the PMD takes from our pool while

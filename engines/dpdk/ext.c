@@ -353,8 +353,10 @@ static void seg_checksums(struct rl_engine *e, struct rte_mbuf *s, uint16_t l2, 
 	tcp->cksum = 0;
 	tcp->cksum = rte_ipv4_udptcp_cksum_mbuf(s, ip, l2 + l3);
 	s->ol_flags &= ~(RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM);
-	e->ledger.headers += hdrs;               /* GSO's copy of the headers */
-	e->ledger.touched += s->pkt_len - hdrs;  /* read for the checksum */
+	/* GSO's copy of the headers, and the payload read for the checksum:
+	 * both on the transmit path */
+	rl_ledger_count(&e->ledger, RL_LEDGER_HEADERS, hdrs, RL_DIR_TX);
+	rl_ledger_count(&e->ledger, RL_LEDGER_TOUCHED, s->pkt_len - hdrs, RL_DIR_TX);
 	/* the payload is referenced, not copied: the program that laid it in
 	 * the region counts that (the segmenter), not the engine */
 }
@@ -492,7 +494,8 @@ int dpdk_rx_x(struct rl_engine *e, struct rl_xdesc *out, uint32_t max, uint32_t 
 		return rl_err_set(err, ENOSPC, "rx_x: the next packet has %u segments, room "
 				  "for %u (and %u held) - ask for more, or rx_release()",
 				  pkt->nb_segs, max, e->nheld);
-	e->ledger.referenced += pkt->pkt_len;
+	/* delivered where the PMD put it: received, not copied */
+	rl_ledger_count(&e->ledger, RL_LEDGER_REFERENCED, pkt->pkt_len, RL_DIR_RX);
 	e->rxq.frames -= dpdk_region_segs(e, pkt);
 	e->rxq.head++;
 	for (m = pkt; m; m = next) {

@@ -78,7 +78,9 @@ static void fix_checksums(struct rl_engine *e, struct rte_mbuf *m)
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	tcp->cksum = 0;
 	tcp->cksum = rte_ipv4_udptcp_cksum_mbuf(m, ip, m->l2_len + m->l3_len);
-	e->ledger.touched += m->pkt_len - m->l2_len - m->l3_len;
+	/* GRO merges received segments: the checksum read is receive path */
+	rl_ledger_count(&e->ledger, RL_LEDGER_TOUCHED, m->pkt_len - m->l2_len - m->l3_len,
+			RL_DIR_RX);
 }
 
 static uint32_t gro_some(struct rl_engine *e, struct rte_mbuf **pkts, uint32_t n)

@@ -87,17 +87,17 @@ void dpdk_pmd_model(struct rl_engine *e)
 void dpdk_ledger_tx(struct rl_engine *e, uint64_t bytes)
 {
 	if (e->pmd.driver_tx)
-		e->ledger.driver_copied += bytes;
+		rl_ledger_count(&e->ledger, RL_LEDGER_DRIVER_COPIED, bytes, RL_DIR_TX);
 	if (e->pmd.kernel_tx)
-		e->ledger.kernel_copied += bytes;
+		rl_ledger_count(&e->ledger, RL_LEDGER_KERNEL_COPIED, bytes, RL_DIR_TX);
 }
 
 void dpdk_ledger_rx(struct rl_engine *e, uint64_t bytes)
 {
 	if (e->pmd.driver_rx)
-		e->ledger.driver_copied += bytes;
+		rl_ledger_count(&e->ledger, RL_LEDGER_DRIVER_COPIED, bytes, RL_DIR_RX);
 	if (e->pmd.kernel_rx)
-		e->ledger.kernel_copied += bytes;
+		rl_ledger_count(&e->ledger, RL_LEDGER_KERNEL_COPIED, bytes, RL_DIR_RX);
 }
 
 static int desc_counts(struct rl_engine *e, struct rl_err *err)

@@ -123,7 +123,7 @@ static void rx_write_fragment(struct rl_engine *s, uint64_t data, uint32_t off,
 		return;
 	}
 	memcpy(dst, s->bounce + off, n);
-	s->ledger.kernel_copied += n;
+	rl_ledger_count(&s->ledger, RL_LEDGER_KERNEL_COPIED, n, RL_DIR_RX);
 }
 
 static void rx_deliver(struct rl_engine *s, struct rl_step *st, uint32_t len,
@@ -284,7 +284,7 @@ static void tx_put_on_wire(struct rl_engine *s, struct sim_wire *w, uint32_t idx
 		off += d->len;
 	}
 	if (!s->opt.zerocopy)
-		s->ledger.kernel_copied += total;
+		rl_ledger_count(&s->ledger, RL_LEDGER_KERNEL_COPIED, total, RL_DIR_TX);
 	if (hold) {
 		if (!s->opt.zerocopy)
 			memcpy(s->held, s->bounce, total);

@@ -37,6 +37,10 @@
  * ABI 3 adds caps_of: what one open engine can do, which may be less than
  * ops->caps (a DPDK port without multi-segment TX has no sg, extbuf or
  * gso; an AF_XDP socket bound without XDP_USE_SG has no sg), and why.
+ *
+ * ABI 4: struct rl_ledger (in struct rl_stats and behind ops->ledger)
+ * carries the receive part of every counter, rx[]; engines count with
+ * rl_ledger_count(), naming the direction.
  */
 #ifndef RINGLAB_ENGINE_H
 #define RINGLAB_ENGINE_H
@@ -54,7 +58,7 @@
 extern "C" {
 #endif
 
-#define RL_ENGINE_ABI 3
+#define RL_ENGINE_ABI 4
 #define RL_ENGINE_SYMBOL "ringlab_engine"
 
 struct rl_engine; /* opaque, one per lab.open() */

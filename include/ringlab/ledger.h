@@ -13,6 +13,11 @@
  * kernel_copied and driver_copied come either from counting real memcpy
  * calls (RL_HOW_MEASURED) or from what the bound mode implies
  * (RL_HOW_DERIVED); the *_why strings say which and why, for the screen.
+ *
+ * Every counter is the total of both directions; rx[] holds how much of
+ * each was on the receive path (a packet arriving, or a received packet
+ * read); the transmit part is total - rx. Count with rl_ledger_count(),
+ * which names the direction, so no site can leave rx[] behind.
  */
 #ifndef RINGLAB_LEDGER_H
 #define RINGLAB_LEDGER_H
@@ -31,19 +36,6 @@ enum rl_how {
 
 #define RL_LEDGER_WHY_MAX 256
 
-struct rl_ledger {
-	uint64_t copied;
-	uint64_t referenced;
-	uint64_t headers;
-	uint64_t kernel_copied;
-	uint64_t driver_copied;
-	uint64_t touched;
-	uint8_t kernel_how;                 /* enum rl_how */
-	uint8_t driver_how;                 /* enum rl_how */
-	char kernel_why[RL_LEDGER_WHY_MAX];
-	char driver_why[RL_LEDGER_WHY_MAX];
-};
-
 /* The six counters, in this order, for loops and tables. */
 enum rl_ledger_field {
 	RL_LEDGER_COPIED,
@@ -55,14 +47,45 @@ enum rl_ledger_field {
 	RL_LEDGER_FIELDS,
 };
 
+/* The path a byte was on: sending it, or receiving it. */
+enum rl_dir {
+	RL_DIR_TX = 0,
+	RL_DIR_RX = 1,
+};
+
+struct rl_ledger {
+	uint64_t copied;
+	uint64_t referenced;
+	uint64_t headers;
+	uint64_t kernel_copied;
+	uint64_t driver_copied;
+	uint64_t touched;
+	uint64_t rx[RL_LEDGER_FIELDS];      /* the receive part of each, by field */
+	uint8_t kernel_how;                 /* enum rl_how */
+	uint8_t driver_how;                 /* enum rl_how */
+	char kernel_why[RL_LEDGER_WHY_MAX];
+	char driver_why[RL_LEDGER_WHY_MAX];
+};
+
 const char *rl_ledger_field_name(enum rl_ledger_field f);
 uint64_t rl_ledger_get(const struct rl_ledger *l, enum rl_ledger_field f);
 const char *rl_how_name(enum rl_how how); /* "none", "measured", "derived" */
 
-/* Add the counters of src to dst (the how/why of dst are kept). */
+/* The part of counter f that was on path dir (RL_DIR_TX: total - rx). */
+uint64_t rl_ledger_get_dir(const struct rl_ledger *l, enum rl_ledger_field f,
+                           enum rl_dir dir);
+const char *rl_dir_name(enum rl_dir dir); /* "tx", "rx" */
+
+/* Count n bytes of counter f on path dir: the total, and rx[f] when dir is
+ * RL_DIR_RX. The one way to add to a ledger. */
+void rl_ledger_count(struct rl_ledger *l, enum rl_ledger_field f, uint64_t n,
+                     enum rl_dir dir);
+
+/* Add the counters of src to dst, receive parts too (the how/why of dst
+ * are kept). */
 void rl_ledger_add(struct rl_ledger *dst, const struct rl_ledger *src);
 
-/* Zero the counters; keep how/why. */
+/* Zero the counters and their receive parts; keep how/why. */
 void rl_ledger_reset(struct rl_ledger *l);
 
 #ifdef __cplusplus

@@ -42,6 +42,7 @@ struct lab_batch {
 	uint32_t *start; /* first descriptor of each packet */
 	struct rl_desc *d;
 	uint8_t *tmpl; /* the packet bt:udp() copies into each frame */
+	uint8_t *rxd;  /* per descriptor: 1 when bt:rx() received it */
 };
 
 /* ---- the handle ------------------------------------------------------- */
@@ -62,6 +63,12 @@ static struct lab_batch *batch_engine(lua_State *L, const char *what,
 	lua_pop(L, 1);
 	*r = lab_engine_region(L, *eng, what);
 	return b;
+}
+
+/* The path packet p is on: received (bt:rx) or built to send (bt:udp). */
+static enum rl_dir pkt_dir(const struct lab_batch *b, uint32_t p)
+{
+	return b->rxd[b->start[p]] ? RL_DIR_RX : RL_DIR_TX;
 }
 
 /* Recount the packets from the CONTD bits. */
@@ -153,7 +160,7 @@ static int lab_batch_new(lua_State *L)
 		    "batch: a batch of %I frames does not work - give 1 .. %d "
 		    "(at most the region's %d frames), e.g. lab.batch(e, 64)",
 		    n, n > BATCH_MAX ? BATCH_MAX : (int)r->frames, (int)r->frames);
-	size = sizeof(*b) + (size_t)n * (sizeof(uint32_t) + sizeof(struct rl_desc)) +
+	size = sizeof(*b) + (size_t)n * (sizeof(uint32_t) + sizeof(struct rl_desc) + 1) +
 	       r->frame_size;
 	b = lua_newuserdatauv(L, size, 1);
 	memset(b, 0, sizeof(*b));
@@ -161,6 +168,7 @@ static int lab_batch_new(lua_State *L)
 	b->d = (struct rl_desc *)(b + 1);
 	b->start = (uint32_t *)(b->d + n);
 	b->tmpl = (uint8_t *)(b->start + n);
+	b->rxd = b->tmpl + r->frame_size;
 	b->tsize = r->frame_size - r->headroom;
 	lua_pushvalue(L, 1);
 	lua_setiuservalue(L, -2, 1);
@@ -245,7 +253,7 @@ static void make_udp_template(lua_State *L, struct lab_batch *b, struct lab_engi
 		lab_raise(L, "udp", &err);
 	b->thdr = RL_UDP_HDRS;
 	b->tlen = (uint32_t)(RL_UDP_HDRS + plen);
-	lab_count(eng, NULL, RL_LEDGER_TOUCHED, touched);
+	lab_count(eng, NULL, RL_LEDGER_TOUCHED, touched, RL_DIR_TX);
 }
 
 /* bt:udp(spec [, count]) or bt:udp() again: fill free room with packets. */
@@ -280,11 +288,13 @@ static int batch_udp(lua_State *L)
 			break; /* the pool is empty: fewer, and the count says so */
 		memcpy(rl_region_ptr(r, frame + r->headroom), b->tmpl, b->tlen);
 		b->start[b->n++] = b->nd;
+		b->rxd[b->nd] = 0;
 		b->d[b->nd++] = (struct rl_desc){frame + r->headroom, b->tlen, 0};
 		made++;
 	}
-	lab_count(eng, NULL, RL_LEDGER_HEADERS, (uint64_t)made * b->thdr);
-	lab_count(eng, NULL, RL_LEDGER_COPIED, (uint64_t)made * (b->tlen - b->thdr));
+	lab_count(eng, NULL, RL_LEDGER_HEADERS, (uint64_t)made * b->thdr, RL_DIR_TX);
+	lab_count(eng, NULL, RL_LEDGER_COPIED, (uint64_t)made * (b->tlen - b->thdr),
+	          RL_DIR_TX);
 	lua_pushinteger(L, made);
 	return 1;
 }
@@ -326,9 +336,10 @@ static int batch_tx(lua_State *L)
 	ret = eng->ops->tx(eng->e, b->d, b->nd, &err);
 	if (ret < 0)
 		return lab_raise(L, "tx", &err);
-	lab_pcap_write(eng, b->d, (uint32_t)ret);
+	lab_pcap_write(eng, b->d, (uint32_t)ret, RL_DIR_TX);
 	if ((uint32_t)ret < b->nd) {
 		memmove(b->d, b->d + ret, (b->nd - (uint32_t)ret) * sizeof(*b->d));
+		memmove(b->rxd, b->rxd + ret, b->nd - (uint32_t)ret);
 		b->nd -= (uint32_t)ret;
 		index_packets(b);
 	} else {
@@ -360,7 +371,8 @@ static int batch_rx(lua_State *L)
 	ret = eng->ops->rx(eng->e, b->d + b->nd, b->cap - b->nd, &err);
 	if (ret < 0)
 		return lab_raise(L, "rx", &err);
-	lab_pcap_write(eng, b->d + b->nd, (uint32_t)ret);
+	lab_pcap_write(eng, b->d + b->nd, (uint32_t)ret, RL_DIR_RX);
+	memset(b->rxd + b->nd, 1, (uint32_t)ret);
 	for (uint32_t i = b->nd; i < b->nd + (uint32_t)ret; i++)
 		if (i == 0 || !(b->d[i - 1].options & RL_DESC_CONTD))
 			b->start[b->n++] = i;
@@ -411,7 +423,7 @@ static int batch_dissect(lua_State *L)
 
 	rl_dissect(v, nseg, &d);
 	if ((d.layers & (RL_L_ICMP | RL_L_TCP)) || ((d.layers & RL_L_UDP) && d.udp_csum))
-		lab_count(eng, NULL, RL_LEDGER_TOUCHED, d.payload_len);
+		lab_count(eng, NULL, RL_LEDGER_TOUCHED, d.payload_len, pkt_dir(b, p));
 	lab_push_dissect(L, &d, nseg);
 	return 1;
 }
@@ -446,7 +458,7 @@ static int batch_payload(lua_State *L)
 		left -= take;
 	}
 	luaL_pushresult(&lb);
-	lab_count(eng, NULL, RL_LEDGER_COPIED, lua_rawlen(L, -1));
+	lab_count(eng, NULL, RL_LEDGER_COPIED, lua_rawlen(L, -1), pkt_dir(b, p));
 	return 1;
 }
 

@@ -149,11 +149,12 @@ static int write_headers(const struct build *b, uint8_t *h, const struct rl_iov 
 static void counts(struct lab_engine *eng, struct lab_packet *p, const struct build *b,
                    enum rl_ledger_field how, uint64_t plen, uint64_t touched)
 {
-	lab_count(eng, p, RL_LEDGER_HEADERS, b->hdr);
+	/* a packet being built is one to send */
+	lab_count(eng, p, RL_LEDGER_HEADERS, b->hdr, RL_DIR_TX);
 	if (plen)
-		lab_count(eng, p, how, plen);
+		lab_count(eng, p, how, plen, RL_DIR_TX);
 	if (touched)
-		lab_count(eng, p, RL_LEDGER_TOUCHED, touched);
+		lab_count(eng, p, RL_LEDGER_TOUCHED, touched, RL_DIR_TX);
 }
 
 static void max_payload(lua_State *L, const struct build *b, uint64_t plen)

@@ -84,7 +84,8 @@ static int crypto_encrypt_into(lua_State *L)
 	    &clen, m, len, NULL, 0, NULL, nonce, k);
 	l = lab_engine_ledger(eng);
 	if (l)
-		l->copied += len; /* read once, written once: a copy */
+		/* read once, written once: a copy, made to send */
+		rl_ledger_count(l, RL_LEDGER_COPIED, len, RL_DIR_TX);
 	lua_pushinteger(L, (lua_Integer)clen);
 	return 1;
 }

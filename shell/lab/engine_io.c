@@ -172,7 +172,7 @@ static int push_x_packet(lua_State *L, struct lab_engine *eng, struct rl_region 
 	p->seg[nseg - 1].d.options = 0;
 	eng->ops->rx_release(eng->e);
 	if (copied)
-		lab_count(eng, p, RL_LEDGER_COPIED, copied);
+		lab_count(eng, p, RL_LEDGER_COPIED, copied, RL_DIR_RX);
 	lua_rawseti(L, t, ++*k);
 	return (int)nseg;
 }
@@ -247,7 +247,7 @@ static int engine_rx(lua_State *L)
 		}
 		if (n < 0)
 			return lab_raise(L, "rx", &err);
-		lab_pcap_write(eng, d, (uint32_t)n);
+		lab_pcap_write(eng, d, (uint32_t)n, RL_DIR_RX);
 		push_received(L, t, &k, d, n);
 		got += (uint32_t)n;
 		if (n == 0 || !eng->ops->rx_x)
@@ -342,7 +342,7 @@ static int engine_tx(lua_State *L)
 	ret = eng->ops->tx(eng->e, d, (uint32_t)nd, &err);
 	if (ret < 0)
 		return lab_raise(L, "tx", &err);
-	lab_pcap_write(eng, d, (uint32_t)ret);
+	lab_pcap_write(eng, d, (uint32_t)ret, RL_DIR_TX);
 	for (int i = 0; i < n && ret >= (int)pk[i]->nseg; i++) {
 		ret -= (int)pk[i]->nseg;
 		pk[i]->state = PKT_SENT;

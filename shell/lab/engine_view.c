@@ -95,12 +95,22 @@ static int engine_owner_map(lua_State *L)
 	return 1;
 }
 
+/* The totals by name, then tx={...} and rx={...}: the part of each that
+ * was on the transmit and on the receive path (tx + rx = the total). */
 void lab_push_ledger(lua_State *L, const struct rl_ledger *l)
 {
 	lua_createtable(L, 0, 12);
 	for (int f = 0; f < RL_LEDGER_FIELDS; f++)
 		set_int(L, rl_ledger_field_name((enum rl_ledger_field)f),
 		        (lua_Integer)rl_ledger_get(l, (enum rl_ledger_field)f));
+	for (int dir = RL_DIR_TX; dir <= RL_DIR_RX; dir++) {
+		lua_createtable(L, 0, RL_LEDGER_FIELDS);
+		for (int f = 0; f < RL_LEDGER_FIELDS; f++)
+			set_int(L, rl_ledger_field_name((enum rl_ledger_field)f),
+			        (lua_Integer)rl_ledger_get_dir(l, (enum rl_ledger_field)f,
+			                                       (enum rl_dir)dir));
+		lua_setfield(L, -2, rl_dir_name((enum rl_dir)dir));
+	}
 	set_str(L, "kernel_how", rl_how_name((enum rl_how)l->kernel_how));
 	set_str(L, "kernel_why", l->kernel_why);
 	set_str(L, "driver_how", rl_how_name((enum rl_how)l->driver_how));

@@ -24,33 +24,15 @@
 
 #include "shell.h"
 
-static uint64_t *ledger_field(struct rl_ledger *l, enum rl_ledger_field f)
-{
-	switch (f) {
-	case RL_LEDGER_COPIED:
-		return &l->copied;
-	case RL_LEDGER_REFERENCED:
-		return &l->referenced;
-	case RL_LEDGER_HEADERS:
-		return &l->headers;
-	case RL_LEDGER_KERNEL_COPIED:
-		return &l->kernel_copied;
-	case RL_LEDGER_DRIVER_COPIED:
-		return &l->driver_copied;
-	default:
-		return &l->touched;
-	}
-}
-
 void lab_count(struct lab_engine *eng, struct lab_packet *p, enum rl_ledger_field f,
-               uint64_t n)
+               uint64_t n, enum rl_dir dir)
 {
 	struct rl_ledger *l = lab_engine_ledger(eng);
 
 	if (l)
-		*ledger_field(l, f) += n;
+		rl_ledger_count(l, f, n, dir);
 	if (p)
-		*ledger_field(&p->ledger, f) += n;
+		rl_ledger_count(&p->ledger, f, n, dir);
 }
 
 struct lab_packet *lab_new_packet(lua_State *L, int engine_idx, unsigned nseg)
@@ -143,7 +125,8 @@ static void push_range(lua_State *L, struct lab_engine *eng, struct lab_packet *
 		pos += sl;
 	}
 	luaL_pushresult(&b);
-	lab_count(eng, p, RL_LEDGER_COPIED, lua_rawlen(L, -1));
+	/* a received packet's bytes read out: a copy on the receive path */
+	lab_count(eng, p, RL_LEDGER_COPIED, lua_rawlen(L, -1), lab_dir(p));
 }
 
 static int packet_len(lua_State *L)
@@ -183,7 +166,7 @@ static int packet_dissect(lua_State *L)
 
 	rl_dissect(pieces(L, p, r), p->nseg, &d);
 	if ((d.layers & (RL_L_ICMP | RL_L_TCP)) || ((d.layers & RL_L_UDP) && d.udp_csum))
-		lab_count(eng, p, RL_LEDGER_TOUCHED, d.payload_len);
+		lab_count(eng, p, RL_LEDGER_TOUCHED, d.payload_len, lab_dir(p));
 	lab_push_dissect(L, &d, p->nseg);
 	return 1;
 }
@@ -226,7 +209,7 @@ static int packet_payload_equals(lua_State *L)
 		at += take;
 		pos += sl;
 	}
-	lab_count(eng, p, RL_LEDGER_TOUCHED, at);
+	lab_count(eng, p, RL_LEDGER_TOUCHED, at, lab_dir(p));
 	lua_pushboolean(L, eq);
 	return 1;
 }
@@ -381,9 +364,9 @@ static int packet_hexdump(lua_State *L)
 		off += sl;
 	}
 	/* counted before Lua allocates again (the engine may close then) */
-	lab_count(eng, p, RL_LEDGER_TOUCHED, p->len);
+	lab_count(eng, p, RL_LEDGER_TOUCHED, p->len, lab_dir(p));
 	if ((d.layers & (RL_L_ICMP | RL_L_TCP)) || ((d.layers & RL_L_UDP) && d.udp_csum))
-		lab_count(eng, p, RL_LEDGER_TOUCHED, d.payload_len);
+		lab_count(eng, p, RL_LEDGER_TOUCHED, d.payload_len, lab_dir(p));
 	lua_pushlstring(L, t.buf, t.len);
 	free(t.buf);
 	return 1;

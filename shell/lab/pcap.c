@@ -42,14 +42,14 @@ static void gather(struct lab_pcap *c, struct pcap_pkthdr *h, const void *p, uin
 }
 
 /* The gathered record into the file. */
-static void record(struct lab_pcap *c, struct pcap_pkthdr *h)
+static void record(struct lab_pcap *c, struct pcap_pkthdr *h, enum rl_dir dir)
 {
 	uint32_t len = h->caplen;
 
 	pcap_dump((u_char *)c->dump, h, c->buf);
 	c->count++;
 	c->bytes += len;
-	lab_count(c->eng, NULL, RL_LEDGER_TOUCHED, len);
+	lab_count(c->eng, NULL, RL_LEDGER_TOUCHED, len, dir); /* the path captured */
 }
 
 /* The capture of eng, its region, and a record begun now (h); NULL when
@@ -67,7 +67,8 @@ static struct lab_pcap *capturing(struct lab_engine *eng, struct rl_region **r,
 	return *r ? c : NULL;
 }
 
-void lab_pcap_write(struct lab_engine *eng, const struct rl_desc *d, uint32_t n)
+void lab_pcap_write(struct lab_engine *eng, const struct rl_desc *d, uint32_t n,
+                    enum rl_dir dir)
 {
 	struct rl_region *r;
 	struct pcap_pkthdr h;
@@ -76,7 +77,7 @@ void lab_pcap_write(struct lab_engine *eng, const struct rl_desc *d, uint32_t n)
 	for (uint32_t i = 0; c && i < n; i++) {
 		gather(c, &h, rl_region_ptr(r, d[i].addr), d[i].len);
 		if (!(d[i].options & RL_DESC_CONTD)) {
-			record(c, &h);
+			record(c, &h, dir);
 			h.caplen = h.len = 0;
 		}
 	}
@@ -95,7 +96,7 @@ void lab_pcap_write_x(struct lab_engine *eng, const struct rl_xdesc *x, uint32_t
 	for (uint32_t i = 0; i < n; i++)
 		gather(c, &h, (x[i].options & RL_DESC_EXT) ? x[i].va : rl_region_ptr(r, x[i].addr),
 		       x[i].len);
-	record(c, &h);
+	record(c, &h, RL_DIR_TX); /* tx_x: sent */
 }
 
 static void pcap_end(lua_State *L, struct lab_pcap *c)

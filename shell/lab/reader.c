@@ -313,7 +313,7 @@ static int view_string(lua_State *L)
 	for (uint32_t i = 0; i < v->n; i++)
 		luaL_addlstring(&b, v->v[i].base, v->v[i].len);
 	luaL_pushresult(&b);
-	lab_count(eng, NULL, RL_LEDGER_COPIED, v->len);
+	lab_count(eng, NULL, RL_LEDGER_COPIED, v->len, RL_DIR_RX); /* a received stream */
 	return 1;
 }
 
@@ -329,7 +329,7 @@ static int view_equals(lua_State *L)
 		eq = memcmp(v->v[i].base, s + at, v->v[i].len) == 0;
 		at += v->v[i].len;
 	}
-	lab_count(eng, NULL, RL_LEDGER_TOUCHED, at);
+	lab_count(eng, NULL, RL_LEDGER_TOUCHED, at, RL_DIR_RX);
 	lua_pushboolean(L, eq);
 	return 1;
 }

@@ -26,12 +26,18 @@ static struct rl_region *handle_region(lua_State *L, int idx, const char *what,
 	return lab_engine_region(L, eng, what);
 }
 
-static void count_copied(struct lab_engine *eng, uint64_t n)
+/* Which path a copy is on. A buffer (r:alloc) is data born in the region
+ * to be sent: every copy into or out of it is transmit path. Raw region
+ * access by address cannot tell which packet the bytes belong to, so it
+ * takes the direction of the copy: r:write into packet memory is laying
+ * out data to send (tx); r:read out of it is taking data from what
+ * arrived (rx). */
+static void count_copied(struct lab_engine *eng, uint64_t n, enum rl_dir dir)
 {
 	struct rl_ledger *l = lab_engine_ledger(eng);
 
 	if (l)
-		l->copied += n;
+		rl_ledger_count(l, RL_LEDGER_COPIED, n, dir);
 }
 
 void lab_push_region(lua_State *L, int engine_idx)
@@ -90,7 +96,7 @@ static int region_read(lua_State *L)
 		                  ".. %I) - read inside it",
 		                  addr, len, (lua_Integer)r->size);
 	lua_pushlstring(L, (const char *)rl_region_ptr(r, (uint64_t)addr), (size_t)len);
-	count_copied(eng, (uint64_t)len);
+	count_copied(eng, (uint64_t)len, RL_DIR_RX);
 	return 1;
 }
 
@@ -114,7 +120,7 @@ static int region_write(lua_State *L)
 		                  ".. %I) - write inside it",
 		                  addr, (lua_Integer)len, (lua_Integer)r->size);
 	memcpy(rl_region_ptr(r, (uint64_t)addr), s, len);
-	count_copied(eng, len);
+	count_copied(eng, len, RL_DIR_TX);
 	return 0;
 }
 
@@ -219,7 +225,7 @@ static int buffer_write(lua_State *L)
 
 	check_range(L, "write", b, off, (lua_Integer)len);
 	memcpy(rl_region_ptr(r, b->addr + (uint64_t)off), s, len);
-	count_copied(eng, len);
+	count_copied(eng, len, RL_DIR_TX);
 	return 0;
 }
 
@@ -252,7 +258,7 @@ static int buffer_fill(lua_State *L)
 	}
 	for (uint64_t i = 0; i < b->len; i += plen)
 		memcpy(p + i, pat, b->len - i < plen ? (size_t)(b->len - i) : plen);
-	count_copied(eng, b->len);
+	count_copied(eng, b->len, RL_DIR_TX);
 	return 0;
 }
 
@@ -291,7 +297,7 @@ static int buffer_read(lua_State *L)
 	check_range(L, "read", b, off, len);
 	lua_pushlstring(L, (const char *)rl_region_ptr(r, b->addr + (uint64_t)off),
 	                (size_t)len);
-	count_copied(eng, (uint64_t)len);
+	count_copied(eng, (uint64_t)len, RL_DIR_TX);
 	return 1;
 }
 

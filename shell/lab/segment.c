@@ -400,9 +400,11 @@ static uint32_t segs_queue_x(lua_State *L, struct lab_segs *sg, struct lab_engin
 			sg->pin->out += ext;
 		}
 		lab_pcap_write_x(eng, x, g->ndesc);
-		if (el) { /* what the engine's GSO did for these segments */
-			sg->ledger.headers += el->headers - before.headers;
-			sg->ledger.touched += el->touched - before.touched;
+		if (el) { /* what the engine's GSO did for these segments: tx */
+			rl_ledger_count(&sg->ledger, RL_LEDGER_HEADERS,
+			                el->headers - before.headers, RL_DIR_TX);
+			rl_ledger_count(&sg->ledger, RL_LEDGER_TOUCHED,
+			                el->touched - before.touched, RL_DIR_TX);
 		}
 	}
 	sg->sent += k;
@@ -436,7 +438,7 @@ static uint32_t segs_queue_at(lua_State *L, struct lab_segs *sg, struct lab_engi
 		return 0;
 	if (ret < 0)
 		lab_raise(L, what, &err);
-	lab_pcap_write(eng, d, (uint32_t)ret);
+	lab_pcap_write(eng, d, (uint32_t)ret, RL_DIR_TX);
 	while (k < n && ret >= (int)s->segs[from + k].ndesc)
 		ret -= (int)s->segs[from + k++].ndesc;
 	sg->sent += k;
@@ -709,7 +711,7 @@ static int segs_dissect(lua_State *L)
 		v[k].len = d->len;
 	}
 	rl_dissect(v, g->ndesc, &d);
-	lab_count(eng, NULL, RL_LEDGER_TOUCHED, d.payload_len);
+	lab_count(eng, NULL, RL_LEDGER_TOUCHED, d.payload_len, RL_DIR_TX); /* to be sent */
 	lab_push_dissect(L, &d, g->ndesc);
 	return 1;
 }

@@ -34,15 +34,17 @@ local function text(out, x, y, s, attrs)
 end
 
 -- Series from open engines (or the given ones): their ledgers now. Per
--- packet is per packet sent (per packet received for an engine that only
--- received), as show ledger divides each direction by its own count.
+-- packet is the send part per packet sent (the receive part per packet
+-- received for an engine that only received), as show ledger divides each
+-- path's part by its own count.
 local function engine_series(engines, per_packet)
   local out = {}
   for _, e in ipairs(engines or lab.opened()) do
     local info, st = e:info(), e:stats()
     local sent = st.tx_pkts > 0
     out[#out + 1] = { label = string.format("%s %s%s", info.name, st.mode,
-      per_packet and (sent and " (per sent)" or " (per received)") or ""), ledger = st.ledger,
+      per_packet and (sent and " (per sent)" or " (per received)") or ""),
+      ledger = per_packet and (sent and st.ledger.tx or st.ledger.rx) or st.ledger,
       pkts = sent and st.tx_pkts or st.rx_pkts }
   end
   return out

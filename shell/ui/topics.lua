@@ -26,8 +26,12 @@ ledger: every byte that moves is counted once:
   kernel_copied / driver_copied  copies below the program, measured or
               derived from the mode (the why says which)
   touched     payload read but not copied (checksums)
-show ledger divides each by the packets sent and, on its own, by those
-received; compare puts several engines side by side.
+Each byte is also counted on its path: sent (building, segmenting and
+sending a packet, the kernel's copy out) or recv (the kernel's copy in, a
+received packet read: pkt:payload(), a reader). show ledger gives the
+total, the sent and recv parts, and per sent = the sent part / packets
+sent, per recv = the recv part / packets received. compare puts several
+engines side by side; lua: e:stats().ledger.tx / .rx.
 Try: send udp 198.18.0.2 hi, then show ledger]],
   step = [[
 step: open the simulator with step=true and the NIC moves only when you

@@ -243,13 +243,14 @@ function V.stats(st)
   return table.concat(out, "\n")
 end
 
+-- category, meaning, the how/why prefix, meaning in 13 columns (80-col screens)
 local ledger_rows = {
-  { "copied", "memcpy by the lab or a script" },
-  { "referenced", "sent or delivered, no copy" },
-  { "headers", "header bytes written" },
-  { "kernel_copied", "copies the kernel makes", "kernel" },
-  { "driver_copied", "copies a DPDK driver makes", "driver" },
-  { "touched", "read, not copied (checksums)" },
+  { "copied", "memcpy by the lab or a script", nil, "memcpy by lab" },
+  { "referenced", "sent or delivered, no copy", nil, "no copy" },
+  { "headers", "header bytes written", nil, "headers built" },
+  { "kernel_copied", "copies the kernel makes", "kernel", "kernel copies" },
+  { "driver_copied", "copies a DPDK driver makes", "driver", "driver copies" },
+  { "touched", "read, not copied (checksums)", nil, "read, no copy" },
 }
 V.LEDGER_ROWS = ledger_rows
 
@@ -257,15 +258,28 @@ local function per(v, n)
   return (n and n > 0) and string.format("%.1f", v / n) or "-"
 end
 
--- The ledger; sent and received (optional) are the packets each "per
--- packet" column divides by: one count per direction, so one packet sent
--- with 42 header bytes shows 42 per packet sent. The ledger itself counts
--- both directions together (help ledger).
+-- The part of category k on one path (l.tx / l.rx from e:stats()); a
+-- ledger without them (an older table) counts as all sent.
+local function ledger_part(l, dir, k)
+  local t = l[dir]
+  if type(t) == "table" then return t[k] or 0 end
+  return dir == "tx" and (l[k] or 0) or 0
+end
+V.ledger_part = ledger_part
+
+-- The ledger: each category's total, its send part and receive part (the
+-- ledger knows the path of every byte), and each part per packet on its
+-- own path: sent and received (optional) are the packets sent and
+-- received. One packet sent with 42 header bytes shows 42 per sent; a
+-- copy-mode receive shows its kernel copies per recv only.
 function V.ledger(l, sent, received)
-  local out = { string.format("%-14s %11s %9s %9s  %s", "category", "bytes", "per sent", "per recv", "meaning") }
+  local wide = term.width() >= 96
+  local fmt = "%-13s %10s %9s %9s %9s %9s  %s"
+  local out = { string.format(fmt, "category", "bytes", "sent", "recv", "per sent", "per recv", "meaning") }
   for _, row in ipairs(ledger_rows) do
-    local v = l[row[1]]
-    out[#out + 1] = string.format("%-14s %11d %9s %9s  %s", row[1], v, per(v, sent), per(v, received), row[2])
+    local v, tx, rx = l[row[1]], ledger_part(l, "tx", row[1]), ledger_part(l, "rx", row[1])
+    out[#out + 1] = string.format(fmt, row[1], v, tx, rx, per(tx, sent), per(rx, received),
+      wide and row[2] or row[4])
     if row[3] then
       local how, why = l[row[3] .. "_how"], l[row[3] .. "_why"]
       local said = wrap(how .. ((why and why ~= "") and (": " .. why) or ""), math.max(60, term.width()) - 1,
@@ -274,9 +288,10 @@ function V.ledger(l, sent, received)
       for _, l in ipairs(said) do out[#out + 1] = l end
     end
   end
+  out[#out + 1] = "sent, recv: the part of each total on the send path, on the receive path"
   if sent then
     local function pk(n) return n == 1 and "1 packet" or string.format("%d packets", n) end
-    out[#out + 1] = string.format("per sent: bytes / %s sent; per recv: bytes / %s received", pk(sent),
+    out[#out + 1] = string.format("per sent: sent / %s sent; per recv: recv / %s received", pk(sent),
       pk(received or 0))
   end
   return table.concat(out, "\n")
@@ -316,12 +331,14 @@ function V.compare(cols, width)
     row("packets sent", function(c) return c.stats.tx_pkts end)
     row("packets recv", function(c) return c.stats.rx_pkts end)
     row("drops", function(c) return c.stats.drops end)
-    out[#out + 1] = "ledger in bytes: the total, then per packet sent / per packet received"
+    out[#out + 1] = "ledger in bytes: the total; per sent/recv: send part/sent, recv part/recv"
     for _, r in ipairs(ledger_rows) do
       local k = r[1]
       row(k, function(c) return c.stats.ledger[k] end)
       row("  per sent/recv", function(c)
-        return short(c.stats.ledger[k], c.stats.tx_pkts) .. "/" .. short(c.stats.ledger[k], c.stats.rx_pkts)
+        local l = c.stats.ledger
+        return short(ledger_part(l, "tx", k), c.stats.tx_pkts) .. "/" ..
+          short(ledger_part(l, "rx", k), c.stats.rx_pkts)
       end)
       if r[3] then row("  " .. r[3], function(c) return c.stats.ledger[r[3] .. "_how"] end) end
     end

@@ -161,13 +161,18 @@ local function owner_lines(s, width, max_rows, out)
 end
 
 -- The ledger in bytes, then (not compact) per packet sent / per packet
--- received (each divided by its own count; "-" before the first packet).
+-- received: the send part of each category over packets sent, its receive
+-- part over packets received ("-" before the first packet); a layer the
+-- engine does not have (kernel or driver how "none") is left out, so the
+-- line fits 80 columns.
 local function ledger_lines(st, out, compact)
   local l = st.ledger
+  local part = views.ledger_part
   local function per(v, n)
     if n == 0 then return "-" end
     local x = v / n
-    return x == math.floor(x) and string.format("%d", x) or string.format("%.1f", x)
+    if x >= 100 or x == math.floor(x) then return string.format("%.0f", x) end
+    return string.format("%.1f", x)
   end
   out[#out + 1] = string.format(" ledger  copied %d B  referenced %d B  headers %d B  touched %d B",
     l.copied, l.referenced, l.headers, l.touched)
@@ -176,8 +181,12 @@ local function ledger_lines(st, out, compact)
   if compact then return end
   local parts = {}
   for _, k in ipairs({ { "copied", "copied" }, { "referenced", "refd" }, { "headers", "hdrs" },
-    { "kernel_copied", "kern" }, { "driver_copied", "drv" }, { "touched", "touch" } }) do
-    parts[#parts + 1] = string.format("%s %s/%s", k[2], per(l[k[1]], st.tx_pkts), per(l[k[1]], st.rx_pkts))
+    { "kernel_copied", "kern", "kernel_how" }, { "driver_copied", "drv", "driver_how" },
+    { "touched", "touch" } }) do
+    if not (k[3] and l[k[3]] == "none") then
+      parts[#parts + 1] = string.format("%s %s/%s", k[2], per(part(l, "tx", k[1]), st.tx_pkts),
+        per(part(l, "rx", k[1]), st.rx_pkts))
+    end
   end
   out[#out + 1] = " B/pkt sent/recv: " .. table.concat(parts, " ")
 end

@@ -544,6 +544,18 @@ static void gso_64k_round(struct dt *tp)
 	assert_int_equal(dt_owned(&t, RL_OWN_NIC), 0);
 	assert_int_equal(dt_extra(&t, "model_errors"), 0);
 	assert_true(t.ops->ledger(t.e)->touched >= GSO_PAYLOAD); /* software checksums */
+	/* on its path: GSO's headers and checksum reads were sending; what
+	 * rx_x delivered in place (every segment, headers and payload) was
+	 * receiving */
+	assert_true(rl_ledger_get_dir(t.ops->ledger(t.e), RL_LEDGER_TOUCHED, RL_DIR_TX) >=
+		    GSO_PAYLOAD);
+	assert_int_equal(rl_ledger_get_dir(t.ops->ledger(t.e), RL_LEDGER_HEADERS, RL_DIR_RX), 0);
+	assert_true(rl_ledger_get_dir(t.ops->ledger(t.e), RL_LEDGER_HEADERS, RL_DIR_TX) >=
+		    (uint64_t)k * GSO_HDRS);
+	assert_int_equal(rl_ledger_get_dir(t.ops->ledger(t.e), RL_LEDGER_REFERENCED, RL_DIR_RX),
+			 GSO_PAYLOAD + (uint64_t)k * GSO_HDRS);
+	assert_int_equal(rl_ledger_get_dir(t.ops->ledger(t.e), RL_LEDGER_REFERENCED, RL_DIR_TX),
+			 0);
 	dt_conserved(&t);
 	rl_region_unpin(t.r, pay, GSO_PAYLOAD);
 	assert_int_equal(t.r->nfree, 128);

@@ -352,6 +352,11 @@ static void memif_server_and_client_exchange_udp(void **state)
 	udp_across(&c, &s, 1000, 1);
 	udp_across(&s, &c, 1400, 2);
 	assert_true(s.ops->ledger(s.e)->driver_copied >= 2 * 1000);
+	/* memif copies both ways: the server received 1000 and sent 1400 */
+	assert_true(rl_ledger_get_dir(s.ops->ledger(s.e), RL_LEDGER_DRIVER_COPIED, RL_DIR_RX) >=
+		    1000);
+	assert_true(rl_ledger_get_dir(s.ops->ledger(s.e), RL_LEDGER_DRIVER_COPIED, RL_DIR_TX) >=
+		    1400);
 	assert_int_equal(dt_extra(&s, "model_errors"), 0);
 	assert_int_equal(dt_extra(&c, "model_errors"), 0);
 	dt_conserved(&s);

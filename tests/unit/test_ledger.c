@@ -1,4 +1,5 @@
-/* test_ledger.c - the byte ledger: names, add, reset, get. */
+/* test_ledger.c - the byte ledger: names, add, reset, get, and the
+ * receive part of every counter (count, get_dir, add and reset carry it). */
 #include "ringlab/ledger.h"
 #include "unit.h"
 
@@ -91,11 +92,76 @@ static void ledger_how_names(void **state)
 	assert_string_equal(rl_how_name((enum rl_how)7), "?");
 }
 
+static void ledger_count_splits_by_direction(void **state)
+{
+	struct rl_ledger l = {0};
+
+	(void)state;
+	assert_string_equal(rl_dir_name(RL_DIR_TX), "tx");
+	assert_string_equal(rl_dir_name(RL_DIR_RX), "rx");
+	/* one sent packet of 142 bytes, copy mode, and the same received */
+	rl_ledger_count(&l, RL_LEDGER_HEADERS, 42, RL_DIR_TX);
+	rl_ledger_count(&l, RL_LEDGER_COPIED, 100, RL_DIR_TX);
+	rl_ledger_count(&l, RL_LEDGER_KERNEL_COPIED, 142, RL_DIR_TX);
+	rl_ledger_count(&l, RL_LEDGER_KERNEL_COPIED, 142, RL_DIR_RX);
+	rl_ledger_count(&l, RL_LEDGER_COPIED, 100, RL_DIR_RX); /* payload read out */
+	assert_int_equal(l.headers, 42);
+	assert_int_equal(l.copied, 200);
+	assert_int_equal(l.kernel_copied, 284);
+	assert_int_equal(rl_ledger_get_dir(&l, RL_LEDGER_HEADERS, RL_DIR_TX), 42);
+	assert_int_equal(rl_ledger_get_dir(&l, RL_LEDGER_HEADERS, RL_DIR_RX), 0);
+	assert_int_equal(rl_ledger_get_dir(&l, RL_LEDGER_COPIED, RL_DIR_TX), 100);
+	assert_int_equal(rl_ledger_get_dir(&l, RL_LEDGER_COPIED, RL_DIR_RX), 100);
+	assert_int_equal(rl_ledger_get_dir(&l, RL_LEDGER_KERNEL_COPIED, RL_DIR_TX), 142);
+	assert_int_equal(rl_ledger_get_dir(&l, RL_LEDGER_KERNEL_COPIED, RL_DIR_RX), 142);
+	assert_int_equal(l.rx[RL_LEDGER_KERNEL_COPIED], 142);
+	for (int f = 0; f < RL_LEDGER_FIELDS; f++)
+		assert_int_equal(rl_ledger_get_dir(&l, (enum rl_ledger_field)f, RL_DIR_TX) +
+		                     rl_ledger_get_dir(&l, (enum rl_ledger_field)f, RL_DIR_RX),
+		                 rl_ledger_get(&l, (enum rl_ledger_field)f));
+	/* not a field: nothing counted, nothing read */
+	rl_ledger_count(&l, RL_LEDGER_FIELDS, 5, RL_DIR_RX);
+	assert_int_equal(rl_ledger_get_dir(&l, RL_LEDGER_FIELDS, RL_DIR_RX), 0);
+	assert_int_equal(l.copied + l.referenced + l.headers + l.kernel_copied +
+	                     l.driver_copied + l.touched,
+	                 526);
+	/* a total set without its part (an older writer) counts as sent, and a
+	 * part larger than its total is cut to it */
+	l.touched = 7;
+	assert_int_equal(rl_ledger_get_dir(&l, RL_LEDGER_TOUCHED, RL_DIR_TX), 7);
+	l.rx[RL_LEDGER_REFERENCED] = 9;
+	assert_int_equal(rl_ledger_get_dir(&l, RL_LEDGER_REFERENCED, RL_DIR_RX), 0);
+}
+
+static void ledger_add_and_reset_carry_the_receive_part(void **state)
+{
+	struct rl_ledger a = {0}, b = {0};
+
+	(void)state;
+	rl_ledger_count(&a, RL_LEDGER_TOUCHED, 10, RL_DIR_RX);
+	rl_ledger_count(&a, RL_LEDGER_TOUCHED, 3, RL_DIR_TX);
+	rl_ledger_count(&b, RL_LEDGER_TOUCHED, 5, RL_DIR_RX);
+	rl_ledger_count(&b, RL_LEDGER_DRIVER_COPIED, 64, RL_DIR_RX);
+	rl_ledger_add(&b, &a);
+	assert_int_equal(b.touched, 18);
+	assert_int_equal(rl_ledger_get_dir(&b, RL_LEDGER_TOUCHED, RL_DIR_RX), 15);
+	assert_int_equal(rl_ledger_get_dir(&b, RL_LEDGER_TOUCHED, RL_DIR_TX), 3);
+	assert_int_equal(rl_ledger_get_dir(&b, RL_LEDGER_DRIVER_COPIED, RL_DIR_RX), 64);
+	assert_int_equal(a.rx[RL_LEDGER_TOUCHED], 10); /* src unchanged */
+	rl_ledger_reset(&b);
+	for (int f = 0; f < RL_LEDGER_FIELDS; f++) {
+		assert_int_equal(b.rx[f], 0);
+		assert_int_equal(rl_ledger_get(&b, (enum rl_ledger_field)f), 0);
+	}
+}
+
 static const struct CMUnitTest ledger_tests[] = {
     cmocka_unit_test(ledger_adds_and_names),
     cmocka_unit_test(ledger_get_reads_each_field),
     cmocka_unit_test(ledger_reset_keeps_how_and_why),
     cmocka_unit_test(ledger_how_names),
+    cmocka_unit_test(ledger_count_splits_by_direction),
+    cmocka_unit_test(ledger_add_and_reset_carry_the_receive_part),
 };
 
 RL_UNIT_MAIN(ledger_tests)

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 
 #include "ringlab/engine.h"
+#include "ringlab/reader.h"
 #include "ringlab/region.h"
+#include "ringlab/segment.h"
 #include "sim.h"
 #include "unit.h"
 
@@ -400,6 +402,105 @@ static void sim_copy_mode_ledger_counts_kernel_copies(void **state)
 	assert_ptr_equal(sim()->get_region(a)->ledger, sim()->ledger(a));
 	sim()->close(a);
 	sim()->close(b);
+}
+
+/* The part of field f of e's ledger on path dir. */
+static uint64_t part(struct rl_engine *e, enum rl_ledger_field f, enum rl_dir dir)
+{
+	struct rl_stats st = stats(e);
+
+	return rl_ledger_get_dir(&st.ledger, f, dir);
+}
+
+/* A pair in copy mode: B's kernel copies are all receive, A's all send. */
+static void sim_copy_mode_ledger_knows_the_direction(void **state)
+{
+	struct rl_engine *a, *b;
+
+	(void)state;
+	send_three("copy", &a, &b);
+	assert_int_equal(part(a, RL_LEDGER_KERNEL_COPIED, RL_DIR_TX), 1300);
+	assert_int_equal(part(a, RL_LEDGER_KERNEL_COPIED, RL_DIR_RX), 0);
+	assert_int_equal(part(b, RL_LEDGER_KERNEL_COPIED, RL_DIR_TX), 0);
+	assert_int_equal(part(b, RL_LEDGER_KERNEL_COPIED, RL_DIR_RX), 1300);
+	assert_int_equal(sim()->ledger(b)->rx[RL_LEDGER_KERNEL_COPIED], 1300);
+	sim()->close(a);
+	sim()->close(b);
+}
+
+/* One UDP packet of 100 payload bytes, segmented with strategy copy on a
+ * copy-mode loopback, sent, received and read out with a reader: every
+ * byte on its path. */
+static void sim_loopback_ledger_parts_are_exact(void **state)
+{
+	static const uint8_t data[100] = "the ledger knows where each byte went";
+	struct rl_engine *e = open_sim(NULL, 0, NULL);
+	struct rl_region *r = make_region(e, 32);
+	struct rl_seg_params p = {.strategy = RL_SEG_COPY, .proto = RL_IPPROTO_UDP,
+	                          .mss = 1400,
+	                          .flow = {.src_mac = {2, 0, 0, 0, 0, 1},
+	                                   .dst_mac = {2, 0, 0, 0, 0, 2},
+	                                   .src_ip = 0xc6120001, /* 198.18.0.1 */
+	                                   .dst_ip = 0xc6120002,
+	                                   .src_port = 9000,
+	                                   .dst_port = 9999}};
+	struct rl_segs s;
+	struct rl_desc out[4];
+	struct rl_reader *rd;
+	struct rl_err err;
+	uint8_t back[100];
+	uint32_t plen;
+	uint64_t touched_tx;
+	const struct rl_ledger *l = sim()->ledger(e);
+
+	(void)state;
+	fill(e, 8);
+	if (rl_segment(&s, r, data, sizeof(data), &p, NULL, &err))
+		fail_msg("segment failed: %s", err.msg);
+	assert_int_equal(s.nsegs, 1);
+	plen = s.hdr_len + (uint32_t)sizeof(data);
+	assert_int_equal(s.hdr_len, 42);
+	/* segmenting: the payload copied in, the headers written - sent */
+	assert_int_equal(part(e, RL_LEDGER_COPIED, RL_DIR_TX), 100);
+	assert_int_equal(part(e, RL_LEDGER_HEADERS, RL_DIR_TX), 42);
+	touched_tx = part(e, RL_LEDGER_TOUCHED, RL_DIR_TX); /* the UDP checksum */
+	assert_int_equal(touched_tx, 100);
+	for (int f = 0; f < RL_LEDGER_FIELDS; f++)
+		assert_int_equal(l->rx[f], 0);
+
+	assert_int_equal(tx(e, s.descs, s.ndescs), 1);
+	sim()->kick(e, NULL);
+	assert_int_equal(sim()->complete(e, NULL, 4, NULL), 1);
+	rl_segs_free(&s);
+	assert_int_equal(sim()->rx(e, out, 4, NULL), 1);
+	assert_int_equal(out[0].len, plen);
+	/* the kernel stand-in copied the frame out on send and in on receive */
+	assert_int_equal(part(e, RL_LEDGER_KERNEL_COPIED, RL_DIR_TX), plen);
+	assert_int_equal(part(e, RL_LEDGER_KERNEL_COPIED, RL_DIR_RX), plen);
+	assert_int_equal(l->kernel_copied, 2 * plen);
+	/* headers only on the send path */
+	assert_int_equal(part(e, RL_LEDGER_HEADERS, RL_DIR_RX), 0);
+
+	/* the received payload read out: its checksum check touched it and
+	 * the copy out is a copy on the receive path */
+	assert_int_equal(rl_reader_new(&rd, r, NULL, NULL), 0);
+	assert_int_equal(rl_reader_push_packet(rd, out, 1, NULL, &err), 0);
+	assert_int_equal(part(e, RL_LEDGER_TOUCHED, RL_DIR_RX), 100);
+	assert_int_equal(rl_reader_copy(rd, back, sizeof(back), &err), 0);
+	assert_memory_equal(back, data, sizeof(data));
+	assert_int_equal(part(e, RL_LEDGER_COPIED, RL_DIR_RX), 100);
+	assert_int_equal(part(e, RL_LEDGER_COPIED, RL_DIR_TX), 100);
+	assert_int_equal(l->copied, 200);
+	/* nothing else moved on either path */
+	assert_int_equal(part(e, RL_LEDGER_TOUCHED, RL_DIR_TX), touched_tx);
+	assert_int_equal(part(e, RL_LEDGER_HEADERS, RL_DIR_TX), 42);
+	for (int dir = RL_DIR_TX; dir <= RL_DIR_RX; dir++) {
+		assert_int_equal(part(e, RL_LEDGER_REFERENCED, (enum rl_dir)dir), 0);
+		assert_int_equal(part(e, RL_LEDGER_DRIVER_COPIED, (enum rl_dir)dir), 0);
+	}
+	rl_reader_free(rd);
+	assert_conserved(e);
+	sim()->close(e);
 }
 
 static void sim_zerocopy_ledger_counts_no_kernel_copy(void **state)
@@ -984,6 +1085,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(sim_exchanges_10000_packets_back_to_back),
     cmocka_unit_test(sim_copy_mode_ledger_counts_kernel_copies),
     cmocka_unit_test(sim_zerocopy_ledger_counts_no_kernel_copy),
+    cmocka_unit_test(sim_copy_mode_ledger_knows_the_direction),
+    cmocka_unit_test(sim_loopback_ledger_parts_are_exact),
     cmocka_unit_test(sim_drops_when_fill_ring_empty),
     cmocka_unit_test(sim_drop_step_says_why),
     cmocka_unit_test(sim_rejects_bad_options),
