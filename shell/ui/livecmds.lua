@@ -100,7 +100,7 @@ function M.install(C, def, current)
   def("lessons", "lessons", "list the lessons (scripts/lessons): run one with lesson N",
     function()
       for _, l in ipairs(require("ringlab.lesson").lessons()) do
-        print(string.format("%2d  %s\n      %s", l.n, l.title, l.line))
+        C.say("%2d  %s\n      %s", l.n, l.title, l.line) -- cut between words on a narrow terminal
       end
       print("run one: lesson N [sim|afxdp|dpdk] - it pauses between parts on a terminal")
     end)

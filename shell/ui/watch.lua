@@ -477,7 +477,20 @@ function W.pause(what)
   if live then live_draw() end
   if term.isatty(0) and term.isatty(1) then
     local st = live
-    io.write(paint("7", " " .. what .. (st and st.keys and " - press Enter (q Enter stops) " or " - press Enter ")), " ")
+    -- cut between words when it is wider than the screen (a lesson's
+    -- "next, part 2: ..." ran past 80 columns and broke mid-word)
+    local text = " " .. what .. (st and st.keys and " - press Enter (q Enter stops) " or " - press Enter ")
+    local width, lines, line = math.max(40, term.width() - 1), {}, ""
+    for word in text:gmatch("%S+") do
+      if #line > 0 and #line + 1 + #word > width - 1 then
+        lines[#lines + 1] = paint("7", " " .. line .. " ")
+        line = word
+      else
+        line = #line > 0 and (line .. " " .. word) or word
+      end
+    end
+    lines[#lines + 1] = paint("7", " " .. line .. " ")
+    io.write(table.concat(lines, "\n"), " ")
     io.stdout:flush()
     if st and st.keys then term.raw(false) end -- a line, echoed
     local line = io.read("l")

@@ -9,6 +9,8 @@
 --                       line naming both and what to open instead
 --   null_invented_hex   dpdk net_null's invented packet in show packet N hex:
 --                       labelled invented, no Ethernet header made up
+--   lesson_pause_80     lessons and lesson 1's pause line at 80x24: cut
+--                       between words
 --   compare_copy_sg     two sim pairs, send tcp 64k with copy and with sg:
 --                       compare shows copied 65536 against 0
 -- usage: ringlab newcomer_readme.lua RINGLAB CASE
@@ -149,6 +151,25 @@ function cases.null_invented_hex()
     "no Ethernet header made up:\n" .. out)
 end
 
-local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "help_fits_80|engines_available|host_up_sim|peer_taken|compare_copy_sg|null_invented_hex")
+-- lesson 1 at 80x24: its pause line ("next, part 2: ... - press Enter")
+-- is cut between words, not broken mid-word by the terminal; lessons too.
+function cases.lesson_pause_80()
+  local X = require "tmux"
+  X.skip_without_tmux()
+  local t = X.start(ringlab, 80, 24)
+  t.wait("the prompt", X.has("ringlab>"))
+  t.keys("lessons", "Enter") -- longer than the screen: wait for its last line
+  local s = t.wait("the lessons", X.has("run one: lesson N"))
+  T.check(s:find("one hardware action at a\n        time\n", 1, true), "lessons cut between words:\n" .. s)
+  t.keys("lesson 1", "Enter")
+  s = t.wait("lesson 1's first pause", X.has("(q Enter stops)"))
+  T.check(s:find(" next, part 2: the fill ring: lend 8 empty frames to the NIC for receiving -\n"
+    .. " press Enter (q Enter stops)", 1, true), "the pause cut between words:\n" .. s)
+  t.keys("q", "Enter")
+  t.wait("the lesson stopped", X.has("stopped with q"))
+  t.finish()
+end
+
+local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "help_fits_80|engines_available|host_up_sim|peer_taken|compare_copy_sg|null_invented_hex|lesson_pause_80")
 f()
 T.done("newcomer_readme " .. case)
