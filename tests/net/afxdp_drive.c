@@ -339,6 +339,22 @@ static void print_stats(void)
 	if (!strcmp(s.mode, "copy") && s.tx_bytes && s.ledger.kernel_copied < s.tx_bytes)
 		fail("copy mode but kernel_copied %llu < tx_bytes %llu",
 		     (unsigned long long)s.ledger.kernel_copied, (unsigned long long)s.tx_bytes);
+	/* each direction on its own: in copy mode the kernel copied every byte
+	 * sent out of the UMEM and every byte received into it; in zerocopy
+	 * none either way */
+	{
+		bool copy = !strcmp(s.mode, "copy");
+		uint64_t tx = rl_ledger_get_dir(&s.ledger, RL_LEDGER_KERNEL_COPIED, RL_DIR_TX);
+		uint64_t rx = rl_ledger_get_dir(&s.ledger, RL_LEDGER_KERNEL_COPIED, RL_DIR_RX);
+
+		printf("ledger kernel_copied tx=%llu rx=%llu\n", (unsigned long long)tx,
+		       (unsigned long long)rx);
+		if (tx != (copy ? s.tx_bytes : 0) || rx != (copy ? s.rx_bytes : 0))
+			fail("kernel_copied by direction tx %llu rx %llu, want %llu and %llu",
+			     (unsigned long long)tx, (unsigned long long)rx,
+			     (unsigned long long)(copy ? s.tx_bytes : 0),
+			     (unsigned long long)(copy ? s.rx_bytes : 0));
+	}
 }
 
 static void close_engine(void)
