@@ -3,7 +3,9 @@
 -- are sent with send-keys and the screen is read with capture-pane.
 -- usage: ringlab watch_in_tmux.lua RINGLAB CASE
 --   dashboard_numbers  the numbers on the `watch` screen are the ones
---                      e:rings(), e:stats() and e:owners() report
+--                      e:rings(), e:stats() and e:owners() report; the
+--                      per-packet line divides each path's part of the
+--                      ledger by that path's packets
 --   q_restores         q leaves: the prompt is back, no alternate screen,
 --                      the cursor visible, and the shell still works
 --   live_script        ringlab --watch script.lua: the dashboard is redrawn
@@ -103,6 +105,20 @@ f:close()
     T.eq(tonumber(v), want.stats.ledger[k], "ledger " .. k .. " on screen")
   end
   T.check(want.stats.ledger.kernel_copied > 0, "the copy-mode sim counted kernel copies")
+  -- per packet, each path on its own: every packet is 42 header bytes and
+  -- "packet-N" (50 bytes a frame). Three were built (126 header bytes, all
+  -- on the send path) and the NIC took two in five steps, so 63 header
+  -- bytes per packet sent and none per packet received; the kernel copied
+  -- each frame once out and once in; the sim has no driver
+  local per = s:match("B/pkt sent/recv:[^\n]*")
+  T.check(per, "the per-packet line is on the screen:\n" .. s)
+  T.eq(want.stats.tx_pkts .. " " .. want.stats.rx_pkts, "2 1", "the NIC sent two and one arrived in 5 steps")
+  T.eq(want.stats.ledger.tx.headers .. " " .. want.stats.ledger.rx.headers, "126 0", "headers: 3 x 42, sent")
+  T.check(per:find("hdrs 63/0 ", 1, true), "headers 126 / 2 sent, 0 / 1 received: " .. per)
+  T.check(per:find("kern 50/50 ", 1, true), "kernel copies 50 per sent, 50 per received: " .. per)
+  T.eq(want.stats.ledger.tx.kernel_copied, 50 * want.stats.tx_pkts, "kernel copies out: one frame a packet sent")
+  T.eq(want.stats.ledger.rx.kernel_copied, 50 * want.stats.rx_pkts, "kernel copies in: one frame a packet received")
+  T.check(not per:find("drv", 1, true), "no driver layer, no driver figure: " .. per)
   local o = want.owners
   T.check(s:find(string.format("fill %d  nic %d  rx %d  tx %d  comp %d  = %d", o.fill, o.nic, o.rx, o.tx, o.comp,
     o.frames), 1, true), "owner counts on screen:\n" .. s)
