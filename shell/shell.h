@@ -123,6 +123,9 @@ void lab_ext_engine_closed(lua_State *L, struct lab_engine *eng);
 int lab_open_engine(lua_State *L); /* lab.open */
 struct lab_engine *lab_check_engine(lua_State *L, int idx);
 struct lab_engine *lab_test_engine(lua_State *L, int idx); /* or NULL */
+/* eng, or "what: its engine was closed - ..." when it is: after any Lua ran
+ * (a metamethod, a finalizer set off by an allocation) check it again. */
+struct lab_engine *lab_check_open(lua_State *L, struct lab_engine *eng, const char *what);
 struct rl_region *lab_engine_region(lua_State *L, struct lab_engine *eng,
                                     const char *what);
 struct rl_ledger *lab_engine_ledger(struct lab_engine *eng);

@@ -279,10 +279,7 @@ int lab_wire_addresses(lua_State *L, int eidx, const char *what, uint32_t dst_ip
 	lua_pushstring(L, what);
 	lua_call(L, 3, 3); /* src ip, src mac, dst mac (raises when unresolved) */
 	/* Lua ran: the engine may have been closed meanwhile */
-	if (!eng->e)
-		luaL_error(
-		    L, "%s: its engine was closed - open a new engine with lab.open()",
-		    what);
+	lab_check_open(L, eng, what);
 	s = lua_tostring(L, -3);
 	if (s)
 		snprintf(w->src_ip, sizeof(w->src_ip), "%s", s);

@@ -200,6 +200,14 @@ static int build_copy(lua_State *L, const struct build *b, int eidx, const char 
 		                  b->what, (int)nseg, (int)r->nfree);
 	v = lua_newuserdatauv(L, nseg * sizeof(*v), 0);
 	p = lab_new_packet(L, eidx, nseg);
+	/* the allocations may have run a finalizer: the engine may be closed
+	 * (its region freed) or the frames taken */
+	r = lab_engine_region(L, lab_check_open(L, eng, b->what), b->what);
+	if (r->nfree < nseg)
+		return luaL_error(L, "%s: the packet needs %d free frames, the region has %d "
+		                     "now - complete sent packets (e:complete()), release "
+		                     "received ones, or make a bigger region",
+		                  b->what, (int)nseg, (int)r->nfree);
 	for (uint32_t i = 0; i < nseg; i++) {
 		uint64_t frame, addr;
 		size_t room = i == 0 ? (size_t)cap1 : capn,
@@ -250,6 +258,11 @@ static int build_born(lua_State *L, const struct build *b, int eidx, int bidx,
 	if (write_headers(b, rl_region_ptr(r, start), &v, 1, &touched, &err) < 0)
 		return lab_raise(L, b->what, &err);
 	p = lab_new_packet(L, eidx, nseg);
+	/* the allocation may have run a finalizer: engine closed, buffer freed */
+	r = lab_engine_region(L, lab_check_open(L, eng, b->what), b->what);
+	if (buf->freed)
+		return luaL_error(L, "%s: the payload buffer was freed - allocate a new one",
+		                  b->what);
 	lua_pushvalue(L, bidx);
 	lua_setiuservalue(L, -2, 2);
 	pos = start;
@@ -340,10 +353,7 @@ static int build(lua_State *L, struct build *b)
 	if (buf && buf->freed)
 		return luaL_error(
 		    L, "%s: the payload buffer was freed - allocate a new one", b->what);
-	if (!((struct lab_engine *)lua_touserdata(L, eidx))->e)
-		return luaL_error(
-		    L, "%s: its engine was closed - open a new engine with lab.open()",
-		    b->what);
+	lab_check_open(L, lua_touserdata(L, eidx), b->what);
 	if (buf)
 		return build_born(L, b, eidx, bidx, buf);
 	return build_copy(L, b, eidx, pl, plen);

@@ -49,6 +49,15 @@ struct lab_engine *lab_check_engine(lua_State *L, int idx)
 	return eng;
 }
 
+struct lab_engine *lab_check_open(lua_State *L, struct lab_engine *eng, const char *what)
+{
+	if (!eng->e)
+		luaL_error(
+		    L, "%s: its engine was closed - open a new engine with lab.open()",
+		    what);
+	return eng;
+}
+
 struct lab_engine *lab_handle_engine(lua_State *L, int idx, const char *what)
 {
 	struct lab_engine *eng;
@@ -58,11 +67,7 @@ struct lab_engine *lab_handle_engine(lua_State *L, int idx, const char *what)
 	if (!eng)
 		luaL_error(L, "%s: this handle has no engine - this is a bug in ringlab",
 		           what);
-	if (!eng->e)
-		luaL_error(
-		    L, "%s: its engine was closed - open a new engine with lab.open()",
-		    what);
-	return eng;
+	return lab_check_open(L, eng, what);
 }
 
 struct lab_engine *lab_handle_engine_if_open(lua_State *L, int idx)
@@ -143,9 +148,11 @@ static const char *opt_string(lua_State *L, const char *key, int vidx)
 }
 
 /* Fill args from the opts table at index 2; strings are anchored in the
- * table at `keep`. */
+ * table at `keep`, and so is peer= (keep.peer). An option's __len or
+ * __index may run Lua that closes the peer, so its engine is read last. */
 static void open_args(lua_State *L, struct rl_open_args *args, int keep)
 {
+	struct lab_engine *peer_eng = NULL;
 	struct rl_kv *kv;
 	unsigned n = 0, cap = 0;
 
@@ -179,8 +186,9 @@ static void open_args(lua_State *L, struct rl_open_args *args, int keep)
 			if (!peer->e)
 				luaL_error(L, "open: the peer engine is closed - open it "
 				              "again first");
-			args->peer = peer->e;
-			args->peer_ops = peer->ops;
+			lua_pushvalue(L, -1);
+			lua_setfield(L, keep, "peer");
+			peer_eng = peer;
 			continue;
 		}
 		kv[n].key = key;
@@ -190,6 +198,12 @@ static void open_args(lua_State *L, struct rl_open_args *args, int keep)
 	}
 	args->kv = kv;
 	args->nkv = n;
+	if (peer_eng && !peer_eng->e) /* closed by an option's metamethod */
+		luaL_error(L, "open: the peer engine is closed - open it again first");
+	if (peer_eng) {
+		args->peer = peer_eng->e;
+		args->peer_ops = peer_eng->ops;
+	}
 }
 
 static void cannot_open(lua_State *L, const struct lab_engine_entry *ent)
@@ -324,6 +338,7 @@ int lab_get(lua_State *L)
 static void open_name(lua_State *L, char out[LAB_NAME_MAX])
 {
 	const char *s;
+	size_t len;
 	struct lab_engine *other;
 
 	out[0] = '\0';
@@ -337,7 +352,9 @@ static void open_name(lua_State *L, char out[LAB_NAME_MAX])
 	if (lua_type(L, -1) != LUA_TSTRING)
 		luaL_error(L, "open: name= must be a word, not a %s - e.g. open sim name=copy",
 		           luaL_typename(L, -1));
-	s = lua_tostring(L, -1);
+	s = lua_tolstring(L, -1, &len);
+	if (len != strlen(s))
+		luaL_error(L, "open: name= has a zero byte in it - give a word, e.g. name=copy");
 	if (!name_ok(s))
 		luaL_error(L,
 		           "open: '%s' cannot name an engine - start with a letter, then "
@@ -379,12 +396,26 @@ int lab_open_engine(lua_State *L)
 	lua_newtable(L);
 	keep = lua_gettop(L);
 	open_args(L, &args, keep);
+	/* The handle first: allocating may run a finalizer (Lua that could
+	 * open an engine by this name or close the peer); from the name check
+	 * to remember_engine nothing runs Lua. */
+	eng = lua_newuserdatauv(L, sizeof(*eng), 2);
+	memset(eng, 0, sizeof(*eng));
 	open_name(L, lname); /* after open_args: its Lua could open one */
+	if (args.peer) { /* a finalizer may have closed it: read it again */
+		struct lab_engine *peer;
+
+		lua_getfield(L, keep, "peer");
+		peer = lua_touserdata(L, -1);
+		lua_pop(L, 1);
+		if (!peer->e)
+			return luaL_error(L, "open: the peer engine is closed - open "
+			                     "it again first");
+		args.peer = peer->e;
+	}
 	rl_err_clear(&err);
 	if (ent.ops->open(&e, &args, &err) < 0)
 		return lab_raise(L, "open", &err);
-	eng = lua_newuserdatauv(L, sizeof(*eng), 2);
-	memset(eng, 0, sizeof(*eng));
 	eng->ops = ent.ops;
 	eng->e = e;
 	eng->id = next_id++;
@@ -394,7 +425,7 @@ int lab_open_engine(lua_State *L)
 		snprintf(eng->name, sizeof(eng->name), "%.12s#%d", ent.ops->name, eng->id);
 	lab_engine_note_ifname(eng, &args);
 	if (args.peer) {
-		lua_getfield(L, 2, "peer");
+		lua_getfield(L, keep, "peer"); /* the handle checked, not opts.peer now */
 		lua_setiuservalue(L, -2, 1);
 	}
 	luaL_setmetatable(L, LAB_ENGINE_MT);

@@ -160,11 +160,40 @@ static void seg_params(lua_State *L, int t, struct rl_seg_params *p)
 	p->csum = lab_field_csum(L, t, "segment") ? RL_CSUM_SOFTWARE : RL_CSUM_PARTIAL;
 }
 
-/* The data at index 1 as a pointer and length; *bidx: its buffer or 0. */
-static const void *seg_data(lua_State *L, struct rl_region *r, uint64_t *len, int bidx)
+/* The span of the buffer at bidx to send: {buffer, off, len} at index 1,
+ * else all of it; checked inside the buffer. Reads the table with lua_geti
+ * (an __index may run Lua): nothing of the engine is held across it. */
+static void seg_span(lua_State *L, int bidx, lua_Integer *off, lua_Integer *n)
 {
-	struct lab_buffer *b;
-	lua_Integer off = 0, n;
+	const struct lab_buffer *b;
+
+	*off = 0;
+	*n = 0;
+	if (!bidx)
+		return;
+	b = lua_touserdata(L, bidx); /* anchored on the stack */
+	*n = (lua_Integer)b->len;
+	if (!lua_istable(L, 1))
+		return;
+	lua_geti(L, 1, 2);
+	*off = luaL_optinteger(L, -1, 0);
+	lua_geti(L, 1, 3);
+	*n = luaL_optinteger(L, -1, (lua_Integer)b->len - *off);
+	lua_pop(L, 2);
+	if (*off < 0 || *n < 0 || (uint64_t)*off > b->len ||
+	    (uint64_t)*n > b->len - (uint64_t)*off)
+		luaL_error(L,
+		           "segment: {buffer, %I, %I} runs past the end of the "
+		           "%I-byte buffer - stay inside it",
+		           *off, *n, (lua_Integer)b->len);
+}
+
+/* The data at index 1 as a pointer and length (a buffer's span from
+ * seg_span); runs no Lua, so r stays valid for the caller. */
+static const void *seg_data(lua_State *L, struct rl_region *r, uint64_t *len, int bidx,
+                            lua_Integer off, lua_Integer n)
+{
+	const struct lab_buffer *b;
 
 	if (lua_type(L, 1) == LUA_TSTRING) {
 		size_t sl;
@@ -182,20 +211,6 @@ static const void *seg_data(lua_State *L, struct rl_region *r, uint64_t *len, in
 	b = lua_touserdata(L, bidx);
 	if (b->freed)
 		luaL_error(L, "segment: the buffer was freed - allocate a new one");
-	n = (lua_Integer)b->len;
-	if (lua_istable(L, 1)) {
-		lua_geti(L, 1, 2);
-		off = luaL_optinteger(L, -1, 0);
-		lua_geti(L, 1, 3);
-		n = luaL_optinteger(L, -1, (lua_Integer)b->len - off);
-		lua_pop(L, 2);
-		if (off < 0 || n < 0 || (uint64_t)off > b->len ||
-		    (uint64_t)n > b->len - (uint64_t)off)
-			luaL_error(L,
-			           "segment: {buffer, %I, %I} runs past the end of the "
-			           "%I-byte buffer - stay inside it",
-			           off, n, (lua_Integer)b->len);
-	}
 	*len = (uint64_t)n;
 	return rl_region_ptr(r, b->addr + (uint64_t)off);
 }
@@ -274,6 +289,7 @@ static int lab_segment(lua_State *L)
 	const void *data;
 	uint64_t len;
 	struct rl_err err;
+	lua_Integer off, n;
 	int bidx, eidx;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
@@ -285,15 +301,18 @@ static int lab_segment(lua_State *L)
 		born_from_string(L, &p);
 	eng = seg_engine(L, 2, bidx);
 	eidx = lua_gettop(L);
-	seg_flow(L, 2, &p, eidx); /* may run Lua: the engine is checked again */
-	r = lab_engine_region(L, eng, "segment");
-	engine_can(L, eng, &p);
-	data = seg_data(L, r, &len, bidx);
-	sg = lua_newuserdatauv(L, sizeof(*sg), 3);
+	seg_flow(L, 2, &p, eidx); /* may run Lua (neighbour resolution) */
+	seg_span(L, bidx, &off, &n); /* may run Lua ({buffer, off, n}'s __index) */
+	sg = lua_newuserdatauv(L, sizeof(*sg), 3); /* may run a finalizer */
 	memset(sg, 0, sizeof(*sg));
 	luaL_setmetatable(L, SEGS_MT); /* from here on __gc frees what it holds */
 	lua_pushvalue(L, eidx);
 	lua_setiuservalue(L, -2, 1);
+	/* Lua may have run above: what was read before is read again here,
+	 * and from here to rl_segment nothing runs Lua */
+	r = lab_engine_region(L, lab_check_open(L, eng, "segment"), "segment");
+	engine_can(L, eng, &p);
+	data = seg_data(L, r, &len, bidx, off, n);
 	rl_err_clear(&err);
 	if (rl_segment(&sg->s, r, data, len, &p, &sg->ledger, &err) < 0)
 		return lab_raise(L, "segment", &err);
