@@ -222,6 +222,15 @@ local function complete_lua(text)
   return out
 end
 
+-- The key= words of open KIND (as the README lists them), for Tab.
+local OPEN_KEYS = {
+  sim = { "name=", "mode=", "step=", "peer=", "need_wakeup=", "ring_size=", "fill_size=", "comp_size=",
+    "rx_size=", "tx_size=", "wire_capacity=", "loss=", "reorder=" },
+  afxdp = { "name=", "ifname=", "queue=", "mode=", "sg=", "need_wakeup=", "steer=", "xdp=", "fill_size=",
+    "comp_size=", "rx_size=", "tx_size=" },
+  dpdk = { "name=", "vdev=", "port=", "peer=", "rx_desc=", "tx_desc=", "mem=", "lcores=", "log=", "layout=" },
+}
+
 function R.complete(text, line, start)
   local words = {}
   for w in line:sub(1, start):gmatch("%S+") do words[#words + 1] = w end
@@ -235,6 +244,20 @@ function R.complete(text, line, start)
     local names = {}
     for _, en in ipairs(lab.engines()) do names[#names + 1] = en.name end
     return starting(names, text)
+  end
+  if first == "open" or first == "region" then
+    -- after peer=: the open engines; else the key= words (README, Engines).
+    -- readline breaks words at "=": after "peer=" the text is what follows
+    local key = #words > 1 and words[#words]:match("^([%a_]+)=$")
+    if key then text = key .. "=" .. text end
+    if key == "peer" and first == "open" then
+      local names = {}
+      for _, e in ipairs(lab.opened()) do names[#names + 1] = e:info().name end
+      return starting(names, text:sub(6))
+    end
+    if key then return {} end -- a value: nothing to offer
+    return starting(first == "region" and { "frames=", "size=", "headroom=" } or OPEN_KEYS[words[2]] or { "name=" },
+      text)
   end
   if first == "use" or first == "close" or first == "compare" or (first == "watch" and words[2] ~= "run") then
     local names = first == "close" and { "all" } or first == "watch" and #words == 1 and { "run" } or {}

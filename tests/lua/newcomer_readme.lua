@@ -11,6 +11,8 @@
 --                       labelled invented, no Ethernet header made up
 --   lesson_pause_80     lessons and lesson 1's pause line at 80x24: cut
 --                       between words
+--   complete_open       Tab after open KIND, peer= and region: their key=
+--                       words, the open engines (no peer=peer=)
 --   compare_copy_sg     two sim pairs, send tcp 64k with copy and with sg:
 --                       compare shows copied 65536 against 0
 -- usage: ringlab newcomer_readme.lua RINGLAB CASE
@@ -170,6 +172,34 @@ function cases.lesson_pause_80()
   t.finish()
 end
 
-local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "help_fits_80|engines_available|host_up_sim|peer_taken|compare_copy_sg|null_invented_hex|lesson_pause_80")
+-- Tab after open KIND offers that engine's key= words, after peer= the open
+-- engines (not peer=peer=), after region its three; each key is one open
+-- accepts (an unknown one would be refused).
+function cases.complete_open()
+  local R = require "ringlab.repl"
+  local C = require "ringlab.commands"
+  local function tab(line, text) return table.concat(R.complete(text, line, #line - #text), " ") end
+  T.eq(tab("open sim pe", "pe"), "peer=", "open sim pe<Tab>")
+  T.check((" " .. tab("open sim ", "") .. " "):find(" name= .* step= ", 1) ~= nil, "open sim <Tab>: name= ... step=")
+  T.eq(tab("open dpdk v", "v"), "vdev=", "open dpdk v<Tab>")
+  T.eq(tab("region ", ""), "frames= headroom= size=", "region <Tab>")
+  T.eq(tab("open sim mode=", ""), "", "a value: nothing offered")
+  C.run("open sim name=copy")
+  C.run("open sim name=zc")
+  T.eq(tab("open sim peer=", ""), "copy zc", "open sim peer=<Tab>: the open engines")
+  T.eq(tab("open sim peer=c", "c"), "copy", "open sim peer=c<Tab>")
+  -- every key= offered for sim is an option the simulator takes
+  for _, k in ipairs(R.complete("", "open sim ", 9)) do
+    local v = ({ name = "x1", mode = "copy", step = "false", peer = "zc", need_wakeup = "true",
+      ring_size = "64", fill_size = "64", comp_size = "64", rx_size = "64", tx_size = "64",
+      wire_capacity = "64", loss = "0", reorder = "0" })[k:sub(1, -2)]
+    T.check(v, "a value to try for " .. k)
+    local ok, err = pcall(C.run, "open sim " .. k .. v)
+    T.check(ok, "open sim " .. k .. v .. ": " .. tostring(err))
+    C.run("close")
+  end
+end
+
+local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "help_fits_80|engines_available|host_up_sim|peer_taken|compare_copy_sg|null_invented_hex|lesson_pause_80|complete_open")
 f()
 T.done("newcomer_readme " .. case)
