@@ -116,7 +116,7 @@ function shows.packet(_, n, args)
   return { dissect = d, segments = segs }, views.packet(d, segs)
 end
 
-def("show", "show rings|owners|stats|ledger|caps|arp|tcp|engines|packet N [hex] [json]", "draw the rings, the owner of every frame, counters, the ledger, what the engine can do, the host's ARP table, TCP connections, the open engines or a packet",
+def("show", "show rings|owners|stats|ledger|caps|arp|tcp|engines [json] | show packet N [hex] [json]", "draw the rings, the owner of every frame, counters, the ledger, what the engine can do, the host's ARP table, TCP connections, the open engines or a packet",
   function(args)
     local topic = args[1]
     if not shows[topic or ""] then

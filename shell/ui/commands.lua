@@ -12,7 +12,7 @@ local def = C.def
 
 C.topics = require "ringlab.topics"
 
-def("help", "help [topic]", "list the commands, or explain one (topics: rings owners ledger step modes lua strategies mtu gso tso wire)",
+def("help", "help [COMMAND|topic|all]", "list the commands on one screen; help COMMAND explains one, help all explains each, a topic explains an idea (rings owners ledger step modes lua strategies mtu gso tso wire)",
   function(args) print(C.help(args[1])) end)
 
 require "ringlab.cmd_engine"
@@ -43,6 +43,52 @@ local function usage_lines(usage, indent, width)
   return lines
 end
 
+-- help alone: every command's usage, grouped by what it is for, on one
+-- screen (80x24); help COMMAND explains one, help all every one. A command
+-- in no group is listed under "other", so none is ever left out.
+local GROUPS = {
+  { "engines", { "open", "use", "close", "engines", "compare" } },
+  { "memory", { "region", "fill", "release" } },
+  { "packets", { "send", "recv", "kick", "complete", "step" } },
+  { "look", { "show", "watch" } },
+  { "host", { "host", "serve" } },
+  { "learn", { "lessons", "lesson", "help" } },
+}
+
+function C.help_short()
+  local width = math.max(60, require("ringlab.term").width() - 1)
+  local out = { "commands - help COMMAND explains one, help all explains each; Tab completes" }
+  local seen = {}
+  local function group(label, names)
+    local line = string.format(" %-8s ", label)
+    local fresh = true
+    for _, n in ipairs(names) do
+      local c = C.byname[n]
+      if c and not seen[n] then
+        seen[n] = true
+        for form in (c.usage .. " | "):gmatch("(.-) | ") do
+          if not fresh and #line + 3 + #form > width then
+            out[#out + 1] = line
+            line, fresh = string.rep(" ", 10), true
+          end
+          line = line .. (fresh and "" or "   ") .. form
+          fresh = false
+        end
+      end
+    end
+    if not fresh then out[#out + 1] = line end
+  end
+  for _, g in ipairs(GROUPS) do group(g[1], g[2]) end
+  local rest = {}
+  for _, c in ipairs(C.list) do
+    if not seen[c.name] then rest[#rest + 1] = c.name end
+  end
+  group("other", rest)
+  out[#out + 1] = "topics: help rings | owners | ledger | step | modes | lua | strategies | mtu"
+  out[#out + 1] = "        | gso | tso | wire. Anything else is Lua."
+  return table.concat(out, "\n")
+end
+
 function C.help(topic)
   if topic and C.topics[topic] then return C.topics[topic] end
   if topic and C.byname[topic] then
@@ -60,7 +106,8 @@ function C.help(topic)
     lines[#lines + 1] = line
     return table.concat(lines, "\n") .. extra
   end
-  if topic then return C.no_help(topic) end
+  if topic and topic ~= "all" then return C.no_help(topic) end
+  if not topic then return C.help_short() end
   local out = {}
   local width = math.max(40, require("ringlab.term").width() - 1)
   for _, c in ipairs(C.list) do

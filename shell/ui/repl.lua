@@ -271,7 +271,7 @@ function R.complete(text, line, start)
   if first == "show" then return starting({ "json" }, text) end
   if first == "send" then return require("ringlab.cmd_send").complete(words, text) end
   if first == "help" and #words == 1 then
-    local names = {}
+    local names = { "all" }
     for k in pairs(commands.topics) do names[#names + 1] = k end
     for _, c in ipairs(commands.list) do names[#names + 1] = c.name end
     return starting(names, text)

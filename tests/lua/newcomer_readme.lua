@@ -1,6 +1,7 @@
 -- What a newcomer meets following the README, checked where it went wrong:
---   help_fits_80        help and help show: every line within 80 columns,
---                       show's two forms on lines of their own
+--   help_fits_80        help: every command on one 80x24 screen; help all
+--                       and help show within 80 columns, show's forms on
+--                       lines of their own
 --   engines_available   engines available: every line within 80 columns
 --   host_up_sim         host up on a simulator (no interface, no mac=): up
 --                       with a made-up MAC, and in an 80x24 terminal (tmux)
@@ -41,15 +42,28 @@ end
 local cases = {}
 
 function cases.help_fits_80()
-  local all = run("help")
-  fits(all, "help")
-  T.check(all:find("\n  show rings|owners|stats|ledger|caps|arp|tcp|engines|packet N [hex] [json]\n"
-    .. "  show ledger --svg FILE\n", 1, true), "help: show's forms one a line:\n" .. all)
-  T.check(all:find("\n  use NAME|#N\n", 1, true) and all:find("\n  compare [NAME...]\n", 1, true),
-    "help lists use and compare")
+  -- help alone: every command on one 80x24 screen, grouped
+  local short = run("help")
+  fits(short, "help")
+  local n = select(2, short:gsub("\n", ""))
+  T.check(n <= 23, "help fits 24 rows, not " .. n .. ":\n" .. short)
+  local C = require "ringlab.commands"
+  for _, c in ipairs(C.list) do
+    T.check(short:find("[ \n]" .. c.name:gsub("%p", "%%%0") .. "[ \n]"), "help lists " .. c.name .. ":\n" .. short)
+  end
+  T.check(short:find("\n look     show rings|owners|stats|ledger|caps|arp|tcp|engines [json]\n"
+    .. "          show packet N [hex] [json]   show ledger --svg FILE\n", 1, true), "help: show's forms:\n" .. short)
+  T.check(short:find("help COMMAND explains one, help all explains each", 1, true), "says how to get more")
+  -- help all: each command explained, within 80 columns
+  local all = run("help all")
+  fits(all, "help all")
+  T.check(all:find("\n  show rings|owners|stats|ledger|caps|arp|tcp|engines [json]\n  show packet N [hex] [json]\n"
+    .. "  show ledger --svg FILE\n", 1, true), "help all: show's forms one a line:\n" .. all)
+  T.check(all:find("\n  use NAME|#N\n      make another open engine", 1, true)
+    and all:find("\n  compare [NAME...]\n", 1, true), "help all explains use and compare")
   local show = run("help show")
   fits(show, "help show")
-  T.check(show:find("^show rings|[^\n]*packet N %[hex%] %[json%]\nshow ledger %-%-svg FILE\n  draw the rings"),
+  T.check(show:find("^show rings|[^\n]*engines %[json%]\nshow packet N %[hex%] %[json%]\nshow ledger %-%-svg FILE\n  draw the rings"),
     "help show:\n" .. show)
 end
 
