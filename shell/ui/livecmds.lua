@@ -93,6 +93,9 @@ function M.install(C, def, current)
         return
       end
       local list, opts = watch_args(args)
+      if not list and #lab.opened() == 0 then
+        fail("watch: no engine is open - open one first: open sim (or watch run SCRIPT)")
+      end
       opts.tick = C.idle
       W.watch(list, opts)
     end)

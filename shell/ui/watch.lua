@@ -328,7 +328,7 @@ local function plain(list, opts)
   for i = 1, opts.count or 3 do
     if opts.tick then opts.tick() end
     local engines = engines_of(list)
-    if #engines == 0 then print("watch: no engine is open - open one: open sim") end
+    if #engines == 0 then return print("watch: no engine is open - open one: open sim") end -- once
     for _, e in ipairs(engines) do print(plain_line(sample(e))) end
     io.stdout:flush()
     if i < (opts.count or 3) and (opts.interval or 1) > 0 then lab.sleep(opts.interval or 1) end

@@ -14,6 +14,7 @@
 --                       between words
 --   complete_open       Tab after open KIND, peer= and region: their key=
 --                       words, the open engines (no peer=peer=)
+--   watch_none          watch with no engine open: one line, at once
 --   compare_copy_sg     two sim pairs, send tcp 64k with copy and with sg:
 --                       compare shows copied 65536 against 0
 -- usage: ringlab newcomer_readme.lua RINGLAB CASE
@@ -214,6 +215,20 @@ function cases.complete_open()
   end
 end
 
-local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "help_fits_80|engines_available|host_up_sim|peer_taken|compare_copy_sg|null_invented_hex|lesson_pause_80|complete_open")
+-- watch with no engine open: one line saying what to open, at once (it
+-- drew an empty dashboard on a terminal; without one printed the line
+-- three times over two seconds)
+function cases.watch_none()
+  local t0 = lab.now()
+  local out, st = run("watch")
+  T.eq(st, 1, "refused")
+  T.eq(out, "ringlab: watch: no engine is open - open one first: open sim (or watch run SCRIPT)\n", "one line")
+  local p = assert(io.popen(string.format("%s -e 'lab.watch(nil, {count=3, interval=0.5})' 2>&1", q(ringlab))))
+  T.eq(p:read("a"), "watch: no engine is open - open one: open sim\n", "lab.watch: once")
+  p:close()
+  T.check(lab.now() - t0 < 1, "at once, not after the intervals")
+end
+
+local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "help_fits_80|engines_available|host_up_sim|peer_taken|compare_copy_sg|null_invented_hex|lesson_pause_80|complete_open|watch_none")
 f()
 T.done("newcomer_readme " .. case)
