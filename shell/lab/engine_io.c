@@ -158,6 +158,9 @@ static int push_x_packet(lua_State *L, struct lab_engine *eng, struct rl_region 
 		nseg += x[i].options & RL_DESC_EXT ? frames_for(r, x[i].len) : 1;
 	p = lab_new_packet(L, 1, nseg);
 	p->received = true;
+	/* the allocation may have run a finalizer that closed the engine (and
+	 * freed r); the segments were the engine's, gone with it */
+	lab_check_open(L, eng, "rx");
 	nseg = 0;
 	for (int i = 0; i < n; i++) {
 		if (x[i].options & RL_DESC_EXT) {
@@ -189,6 +192,7 @@ static int rx_x_loop(lua_State *L, struct lab_engine *eng, struct rl_region *r, 
 		struct rl_err err;
 		int n;
 
+		lab_check_open(L, eng, "rx"); /* the last allocation ran Lua? */
 		rl_err_clear(&err);
 		n = eng->ops->rx_x(eng->e, x, RX_X_MAX, gro && got == 0 ? RL_RX_GRO : 0, &err);
 		if (n < 0)
@@ -235,10 +239,14 @@ static int engine_rx(lua_State *L)
 	lua_createtable(L, 0, 0);
 	t = lua_gettop(L);
 	if (gro) {
+		r = lab_engine_region(L, lab_check_open(L, eng, "rx"), "rx");
 		rx_x_loop(L, eng, r, t, &k, max, true);
 		return 1;
 	}
 	while (got < max) {
+		/* rx_gro_opt's getfield and every allocation may run Lua (an
+		 * __index, a finalizer) that closes the engine */
+		r = lab_engine_region(L, lab_check_open(L, eng, "rx"), "rx");
 		rl_err_clear(&err);
 		n = eng->ops->rx(eng->e, d, max - got, &err);
 		if (n == -EXDEV && eng->ops->rx_x) { /* a packet not all in frames */
@@ -295,13 +303,13 @@ static struct lab_packet *tx_item(lua_State *L, struct lab_engine *eng, int list
 		           "this engine's region",
 		           i);
 	lua_pop(L, 1);
-	if (lua_rawget(L, seen) == LUA_TNIL) {
-		lua_pop(L, 1);
-	} else {
+	/* the item is read once (an __index may give another each time) and
+	 * kept alive as a key of seen */
+	lua_pushvalue(L, -1);
+	if (lua_rawget(L, seen) != LUA_TNIL)
 		luaL_error(L, "tx: the same packet is in the list twice - build one "
 		              "packet per send");
-	}
-	lua_geti(L, list, i);
+	lua_pop(L, 1);
 	lua_pushboolean(L, 1);
 	lua_rawset(L, seen);
 	return p;
@@ -334,6 +342,14 @@ static int engine_tx(lua_State *L)
 		return 1;
 	}
 	d = lua_newuserdatauv(L, nd * sizeof(*d), 0);
+	/* the list's __len/__index and the allocations may have run Lua: the
+	 * engine closed, a packet read earlier sent or released since */
+	lab_check_open(L, eng, "tx");
+	for (int i = 0; i < n; i++)
+		if (pk[i]->state != PKT_HELD)
+			return luaL_error(L, "tx: packet %d was sent or released while the "
+			                     "list was read - build a new one",
+			                  i + 1);
 	nd = 0;
 	for (int i = 0; i < n; i++)
 		for (unsigned s = 0; s < pk[i]->nseg; s++)

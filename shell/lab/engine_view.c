@@ -65,13 +65,16 @@ static int engine_owners(lua_State *L)
 {
 	struct lab_engine *eng = lab_check_engine(L, 1);
 	struct rl_region *r = lab_engine_region(L, eng, "owners");
+	uint32_t count[RL_OWN_COUNT], frames = r->frames, nfree = r->nfree;
 
 	check_conserved(L, r);
+	/* read before Lua allocates: a finalizer may close the engine then */
+	memcpy(count, r->count, sizeof(count));
 	lua_createtable(L, 0, RL_OWN_COUNT + 2);
 	for (int o = 0; o < RL_OWN_COUNT; o++)
-		set_int(L, rl_owner_name((enum rl_owner)o), r->count[o]);
-	set_int(L, "frames", r->frames);
-	set_int(L, "free", r->nfree);
+		set_int(L, rl_owner_name((enum rl_owner)o), count[o]);
+	set_int(L, "frames", frames);
+	set_int(L, "free", nfree);
 	return 1;
 }
 
@@ -84,6 +87,8 @@ static int engine_owner_map(lua_State *L)
 	luaL_Buffer b;
 	char *out = luaL_buffinitsize(L, &b, r->frames);
 
+	/* the allocation may have run a finalizer that closed the engine */
+	r = lab_engine_region(L, lab_check_open(L, eng, "owner_map"), "owner_map");
 	for (uint32_t f = 0; f < r->frames; f++) {
 		enum rl_owner o = rl_region_owner(r, f);
 

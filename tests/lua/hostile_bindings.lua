@@ -124,6 +124,7 @@ local function finalizer_rounds(what, body, rounds)
       closed_n = closed_n + 1
     end
     if not e:info().closed then T.conserved(e, what .. " round " .. round) end
+    if body.cleanup then body.cleanup(ctx) end
     e:close()
   end
   collectgarbage("generational")
@@ -163,6 +164,75 @@ function cases.finalizer_batch_and_hexdump()
       local p = lab.packet.udp { dst = "198.18.0.2:9", region = r, payload = string.rep("z", 3000) }
       for _ = 1, 5 do p:hexdump() end
     end })
+end
+
+-- The receiver's engine closed by a finalizer while e:rx wraps what it
+-- took, while e:owners() and e:owner_map() read the region (before: rx
+-- went on calling the closed engine; owners read the freed counts).
+function cases.finalizer_rx_owners()
+  finalizer_rounds("finalizer_rx_owners", {
+    setup = function(e)
+      local s = lab.open("sim", { peer = e })
+      local sr = s:region { frames = 64 }
+      e:fill(32)
+      for _ = 1, 8 do s:tx(lab.packet.udp { dst = "198.18.0.2:9", region = sr, payload = "hello" }) end
+      s:kick()
+      return { s = s }
+    end,
+    call = function(e)
+      for _, p in ipairs(e:rx(16)) do p:release() end
+      for _ = 1, 10 do e:owners(); e:owner_map() end
+    end,
+    cleanup = function(c) c.s:close() end })
+end
+
+-- e:rx(max, opts) whose opts.__index closes the engine: the rx ring was
+-- read from the closed engine (a NULL dereference in sim_rx).
+function cases.rx_option_closes_engine()
+  local a = lab.open("sim")
+  a:region { frames = 64 }
+  local b = lab.open("sim", { peer = a })
+  local r = b:region { frames = 64 }
+  a:fill(16)
+  for _ = 1, 4 do b:tx(lab.packet.udp { dst = "198.18.0.2:9", region = r, payload = "hi" }) end
+  b:kick()
+  local ok, err = pcall(a.rx, a, 16, setmetatable({}, { __index = function() a:close() end }))
+  T.check(not ok, "received on a closed engine")
+  one_line_closed(err, "rx")
+  b:close()
+  T.done("rx_option_closes_engine")
+end
+
+-- e:tx(list) whose __index releases a packet it gave before, closes the
+-- engine, or gives a new packet each time: the list is read once, and
+-- what was read is checked again before anything is sent.
+function cases.tx_list_hostile()
+  local a = lab.open("sim")
+  a:region { frames = 64 }
+  local b = lab.open("sim", { peer = a })
+  local r = b:region { frames = 64 }
+  a:fill(16)
+  local p1 = lab.packet.udp { dst = "198.18.0.2:9", region = r, payload = "one" }
+  local p2 = lab.packet.udp { dst = "198.18.0.2:9", region = r, payload = "two" }
+  local ok, err = pcall(b.tx, b, setmetatable({}, { __len = function() return 2 end,
+    __index = function(_, i) if i == 2 then p1:release() return p2 end return p1 end }))
+  T.check(not ok and err:find("sent or released while the list was read", 1, true) and not err:find("\n"),
+    "a packet released by the list's __index is not sent: " .. tostring(err))
+  T.owners(b, { free = 63 }, "p2 still held, p1 back in the pool")
+  local fresh = setmetatable({}, { __len = function() return 1 end,
+    __index = function() return lab.packet.udp { dst = "198.18.0.2:9", region = r, payload = "x" } end })
+  T.eq(b:tx(fresh), 1, "a packet the list makes as it is read is sent")
+  b:kick()
+  b:complete()
+  p2:release()
+  collectgarbage()
+  T.owners(b, { free = 64 }, "after the sends")
+  ok, err = pcall(b.tx, b, setmetatable({}, { __len = function() return 1 end,
+    __index = function() b:close() return lab.packet.udp { dst = "198.18.0.2:9", region = r } end }))
+  T.check(not ok, "sent on a closed engine")
+  one_line_closed(err, "tx")
+  a:close()
+  T.done("tx_list_hostile")
 end
 
 local name = arg[1]
