@@ -60,7 +60,8 @@ function shows.caps(e)
   for _, c in ipairs(CAP_MEANING) do
     lines[#lines + 1] = string.format("  %-8s %-3s  %s", c[1], i.caps[c[1]] and "yes" or "no", c[2])
   end
-  if i.caps_why ~= "" then lines[#lines + 1] = "why: " .. i.caps_why end
+  -- the engine cannot know the name the lab gave it: put it in
+  if i.caps_why ~= "" then lines[#lines + 1] = "why: " .. i.caps_why:gsub("THIS_ENGINE", i.name) end
   local strategies = require("ringlab.cmd_send").strategies(e, "tcp")
   lines[#lines + 1] = "strategies it can send with (help strategies): " .. table.concat(strategies, ", ")
   return { caps = i.caps, why = i.caps_why, strategies = strategies }, table.concat(lines, "\n")
@@ -126,7 +127,9 @@ def("show", "show rings|owners|stats|ledger|caps|arp|tcp|engines [json] | show p
     end
     local as_json = args[#args] == "json"
     local data, text = shows[topic](topic ~= "engines" and current() or nil, args[2] ~= "json" and args[2] or nil, args)
-    print(as_json and json.encode(data) or text)
+    -- JSON stays one line; a text line wider than the terminal (show caps'
+    -- why) is cut between words, as every command's answer is (C.say)
+    if as_json then print(json.encode(data)) else C.say("%s", text) end
   end)
 
 -- lab.compare(e | name, ...) / compare NAME...: the ledgers side by side

@@ -9,7 +9,8 @@
 --   peer_taken          open sim peer=X when X already has its peer: one
 --                       line naming both and what to open instead
 --   null_invented_hex   dpdk net_null's invented packet in show packet N hex:
---                       labelled invented, no Ethernet header made up
+--                       labelled invented, no Ethernet header made up; show
+--                       caps of net_ring alone says peer=ITS_NAME
 --   lesson_pause_80     lessons and lesson 1's pause line at 80x24: cut
 --                       between words
 --   complete_open       Tab after open KIND, peer= and region: their key=
@@ -166,6 +167,10 @@ function cases.null_invented_hex()
   T.check(out:find("\nbytes   0000  ", 1, true), "the first row labelled bytes:\n" .. out)
   T.check(not out:find("ethernet type", 1, true) and not out:find("\neth ", 1, true),
     "no Ethernet header made up:\n" .. out)
+  -- show caps on net_ring alone names the engine to wire to by its name
+  out, st = run("open dpdk name=ring vdev=net_ring0", "show caps")
+  T.eq(st, 0, out)
+  T.check(out:find("wire a second port to this one: open dpdk peer=ring\n", 1, true), "peer=NAME:\n" .. out)
 end
 
 -- lesson 1 at 80x24: its pause line ("next, part 2: ... - press Enter")
