@@ -125,11 +125,14 @@ static int appmem_fill(lua_State *L)
 		if (plen == 0)
 			return luaL_error(L, "fill: the pattern is empty - give a byte or a "
 			                     "non-empty string");
-	} else if (lua_type(L, 2) == LUA_TNUMBER && lua_isinteger(L, 2)) {
-		b = lua_tointeger(L, 2);
-		if (b < 0 || b > 255)
+	} else if (lua_type(L, 2) == LUA_TNUMBER) {
+		int whole;
+
+		b = lua_tointegerx(L, 2, &whole); /* 65 or 65.0 */
+		if (!whole || b < 0 || b > 255)
 			return luaL_error(
-			    L, "fill: %I is not a byte - give 0 .. 255 or a pattern string", b);
+			    L, "fill: %s is not a byte - give 0 .. 255 or a pattern string",
+			    lua_tostring(L, 2));
 	} else {
 		return luaL_error(L, "fill: give a byte (0 .. 255) or a pattern string, not "
 		                     "a %s - m:fill(\"x\") or m:fill(0x78)",

@@ -84,8 +84,8 @@ def("open", "open ENGINE [name=NAME] [key=value...]", "open an engine (sim, afxd
     local name = args[1] or fail("open: which engine? - e.g. open sim (list them with: engines)")
     local opts = keyvalues("open", args, 2)
     if opts.peer then
-      local peer = lab.get(opts.peer) or _G[opts.peer]
-      if not is_engine(peer) then
+      local peer = C.find_engine(opts.peer)
+      if not peer then
         fail("open: peer=%s is not an open engine - open ones: %s (or a Lua variable holding one)",
           opts.peer, C.open_names())
       end

@@ -44,17 +44,16 @@ function M.strategies(e, proto)
   return out
 end
 
--- "sim#1", or the name it was opened with (e:info().kind is then its
--- engine; before engines had names, info.name was the engine).
+-- "copy", or "sim#1" for an engine opened without name=.
 local function engine_name(e)
-  local i = e:info()
-  return i.kind and i.name or (i.name .. "#" .. i.id)
+  return e:info().name
 end
 
 -- size=64k, 1m, 65536 -> bytes.
 function M.size(s)
   local n, unit = tostring(s):lower():match("^(%d+)([km]?)i?b?$")
-  n = n and math.tointeger(tonumber(n))
+  n = n and n:gsub("^0+", "")
+  n = n and #n <= 12 and math.tointeger(tonumber(n)) -- 12 digits: n * 1 MiB cannot wrap
   if not n or n <= 0 then
     return nil
   end
@@ -93,21 +92,12 @@ local function crc32(s, times)
 end
 M.crc32 = crc32
 
--- An engine by name: lab.get (named engines) when there is one, a global
--- holding an engine, or "sim#2" as the engines print themselves.
+-- The engine to=NAME names (C.find_engine), or one line naming the open ones.
 local function find_engine(name, proto)
-  if type(lab.get) == "function" then
-    local ok, e = pcall(lab.get, name)
-    if ok and C.is_engine(e) and not e:info().closed then return e end
-  end
-  if C.is_engine(_G[name]) and not _G[name]:info().closed then return _G[name] end
-  for _, e in ipairs(lab.opened()) do
-    if engine_name(e) == name then return e end
-  end
-  local open = {}
-  for _, e in ipairs(lab.opened()) do open[#open + 1] = engine_name(e) end
-  fail("send %s: to=%s is not an open engine - %s", proto, name, #open > 0 and
-    ("name one of: " .. table.concat(open, ", ")) or "open a second one: a = lab.open(\"sim\"), open sim peer=a")
+  local e = C.find_engine(name)
+  if e then return e end
+  fail("send %s: to=%s is not an open engine - %s", proto, name, #lab.opened() > 0 and
+    ("name one of: " .. C.open_names()) or "open two wired to each other: open sim name=b, open sim peer=b")
 end
 
 -- The engine wired to e with peer= at the prompt (either way), if open.

@@ -67,10 +67,21 @@ function C.open_names()
   return #names > 0 and table.concat(names, ", ") or "none is open"
 end
 
--- The open engine called name ("copy", "sim#1", "#1"), or one line saying
--- which are open.
-function C.engine_named(what, name)
+-- The open engine called name: its lab name ("copy", "sim#1", "#1"), or a
+-- Lua global holding one (a = lab.open("sim") then watch a); else nil.
+-- The one lookup of use, close, compare, open peer=, watch and send to=.
+function C.find_engine(name)
+  if type(name) ~= "string" then return nil end
   local e = lab.get(name)
+  if e then return e end
+  local v = rawget(_G, name)
+  if is_engine(v) then return lab.get(v) end
+end
+
+-- The open engine called name (C.find_engine), or one line saying which
+-- are open.
+function C.engine_named(what, name)
+  local e = C.find_engine(name)
   if e then return e end
   if #lab.opened() == 0 then
     fail("%s: no engine is called '%s' - none is open: open sim name=%s", what, name,
@@ -170,7 +181,8 @@ local function keyvalues(what, args, first)
   return kv
 end
 
--- Edit distance (insert, delete, change, swap two neighbours) of a and b.
+-- Edit distance (insert, delete, change, swap two neighbours) of a and b:
+-- what "did you mean" measures (C.nearest here, help WORD in commands.lua).
 local function distance(a, b)
   local d = {}
   for i = 0, #a do d[i] = { [0] = i } end
@@ -186,6 +198,7 @@ local function distance(a, b)
   end
   return d[#a][#b]
 end
+C.distance = distance
 
 -- The line for a word that is not a command: the nearest command (at most
 -- two edits away, one for short words), or where the list is.

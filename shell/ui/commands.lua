@@ -127,22 +127,7 @@ function C.help(topic)
   return table.concat(out, "\n")
 end
 
--- Edit distance (insert, delete, replace one letter; swapping two is one).
-local function distance(a, b)
-  local d = {}
-  for i = 0, #a do d[i] = { [0] = i } end
-  for j = 0, #b do d[0][j] = j end
-  for i = 1, #a do
-    for j = 1, #b do
-      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
-      d[i][j] = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-      if i > 1 and j > 1 and a:sub(i, i) == b:sub(j - 1, j - 1) and a:sub(i - 1, i - 1) == b:sub(j, j) then
-        d[i][j] = math.min(d[i][j], d[i - 2][j - 2] + 1)
-      end
-    end
-  end
-  return d[#a][#b]
-end
+local distance = C.distance -- the one of "did you mean" (cmdkit.lua)
 
 -- Words people try that are not topics, and where they are explained.
 local ALSO = {

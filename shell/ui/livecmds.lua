@@ -11,11 +11,6 @@ local M = {}
 
 local function fail(fmt, ...) error(string.format(fmt, ...), 0) end
 
-local function is_engine(v)
-  local mt = getmetatable(v)
-  return type(v) == "userdata" and type(mt) == "table" and mt.__name == "ringlab.engine"
-end
-
 -- `watch copy zc interval=0.5`: engines by their names (or Lua
 -- variables holding one); none: all.
 local function watch_args(args)
@@ -24,15 +19,8 @@ local function watch_args(args)
     local k, v = w:match("^(%a+)=(.*)$")
     if k then
       opts[k] = tonumber(v) or fail("watch: %s=%s is not a number - e.g. watch interval=0.5", k, v)
-    elseif lab.get(w) then
-      list[#list + 1] = lab.get(w)
-    elseif is_engine(_G[w]) then
-      list[#list + 1] = _G[w]
     else
-      local names = {}
-      for _, e in ipairs(lab.opened()) do names[#names + 1] = e:info().name end
-      fail("watch: no open engine is called '%s' - open ones: %s (or give none for all)", w,
-        #names > 0 and table.concat(names, ", ") or "none")
+      list[#list + 1] = require("ringlab.cmdkit").engine_named("watch", w)
     end
   end
   return #list > 0 and list or nil, opts
@@ -85,7 +73,9 @@ function M.install(C, def, current)
     function(args)
       if args[1] == "run" then
         local path = args[2] or fail("watch run: which script? - watch run scripts/lessons/01-umem.lua")
-        if not io.open(path) then fail("watch run: cannot read %s - give the path of a Lua script", path) end
+        local f = io.open(path)
+        if not f then fail("watch run: cannot read %s - give the path of a Lua script", path) end
+        f:close()
         local before = last_id()
         local ok, err = pcall(W.live, path, { what = "running " .. path }, table.unpack(args, 3))
         close_after(before)
