@@ -549,6 +549,8 @@ end
 function W.step_view(before, after, s, w)
   colour = term.colour()
   w = w or 16
+  -- on a terminal, within its width; elsewhere (pipes, tests) lines stay whole
+  local width = term.isatty(1) and math.max(60, term.width() - 1) or math.huge
   local out = {}
   if s.kind == "idle" then return s.what end
   out[1] = string.format("%s %s: %s -> %s%s", s.kind:upper(),
@@ -563,10 +565,23 @@ function W.step_view(before, after, s, w)
       local mark = (name == s.from and b.cons) or (name == s.to and b.prod) or nil
       local bch = name == s.from and "@" or "o"
       local ach = name == s.from and "o" or "@"
-      out[#out + 1] = string.format("  %-5s %s c%-4d p%-4d  %s c%-4d p%-4d%s", name,
-        slot_row(b, first, w, mark, bch), b.cons, b.prod, slot_row(a, first, w, mark, ach), a.cons, a.prod,
-        mark and string.format("  <- slot %s[%d] %s frame %d", name, mark % b.size,
-          name == s.from and "gave up" or "now holds", s.frame) or "")
+      local row = string.format("  %-5s %s c%-4d p%-4d  %s c%-4d p%-4d", name,
+        slot_row(b, first, w, mark, bch), b.cons, b.prod, slot_row(a, first, w, mark, ach), a.cons, a.prod)
+      local said = mark and string.format("slot %s[%d] %s frame %d", name, mark % b.size,
+        name == s.from and "gave up" or "now holds", s.frame)
+      local visible = row:gsub("\27%[[%d;]*m", "")
+      local shown = #visible
+      if not said then
+        out[#out + 1] = row
+      elseif shown + 5 + #said <= width then
+        out[#out + 1] = row .. "  <- " .. said
+      else
+        -- too narrow for it beside the row: a caret under the slot in "after"
+        local after = visible:find("[", visible:find("]", 1, true), true) -- the "after" row's "["
+        local at = after + (mark - first)
+        out[#out + 1] = row
+        out[#out + 1] = string.rep(" ", at) .. "^ " .. said
+      end
     end
   end
   if s.from == "nic" or s.to == "wire" or s.to == "dropped" then
@@ -579,7 +594,16 @@ function W.step_view(before, after, s, w)
     end
   end
   out[#out + 1] = "  # entry waiting   . empty   @ the moved descriptor   o where it was / will be"
-  out[#out + 1] = s.what
+  -- what happened, cut between words within the width
+  local line = ""
+  for word in s.what:gmatch("%S+") do
+    if #line > 2 and #line + 1 + #word > width then
+      out[#out + 1] = line
+      line = " "
+    end
+    line = line .. (#line > 0 and " " or "") .. word
+  end
+  out[#out + 1] = line
   return table.concat(out, "\n")
 end
 

@@ -16,6 +16,8 @@
 --   complete_open       Tab after open KIND, peer= and region: their key=
 --                       words, the open engines (no peer=peer=)
 --   watch_none          watch with no engine open: one line, at once
+--   step_80             step at 80x24: the slot note under the row, the
+--                       sentence cut between words (beside it at 160x48)
 --   compare_copy_sg     two sim pairs, send tcp 64k with copy and with sg:
 --                       compare shows copied 65536 against 0
 -- usage: ringlab newcomer_readme.lua RINGLAB CASE
@@ -234,6 +236,31 @@ function cases.watch_none()
   T.check(lab.now() - t0 < 1, "at once, not after the intervals")
 end
 
-local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "help_fits_80|engines_available|host_up_sim|peer_taken|compare_copy_sg|null_invented_hex|lesson_pause_80|complete_open|watch_none")
+-- step at 80x24 (the tour): the moved slot's note goes under the row
+-- ("^ slot tx[0] gave up frame 4") when it does not fit beside it, and
+-- the sentence after is cut between words; at 160 columns it stays beside
+function cases.step_80()
+  local X = require "tmux"
+  X.skip_without_tmux()
+  for _, size in ipairs({ { 80, 24 }, { 160, 48 } }) do
+    local t = X.start(ringlab, size[1], size[2])
+    t.wait("the prompt", X.has("ringlab>"))
+    for _, l in ipairs({ "open sim step=true", "region frames=64 size=2048", "fill 4",
+      "send udp 198.18.0.2:9999 hello" }) do
+      t.command(l)
+    end
+    local s = t.command("step")
+    if size[1] == 80 then
+      T.check(s:find("\n  tx    %[@%.+%] c0    p1     %[o%.+%] c1    p1 *\n"
+        .. "                                         %^ slot tx%[0%] gave up frame 4\n"), "the caret:\n" .. s)
+      T.check(s:find("and put the packet on the\n  wire; frame 4 is now owned", 1, true), "cut between words:\n" .. s)
+    else
+      T.check(s:find("c1    p1     <- slot tx[0] gave up frame 4\n", 1, true), "beside at 160:\n" .. s)
+    end
+    t.finish()
+  end
+end
+
+local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "help_fits_80|engines_available|host_up_sim|peer_taken|compare_copy_sg|null_invented_hex|lesson_pause_80|complete_open|watch_none|step_80")
 f()
 T.done("newcomer_readme " .. case)
