@@ -223,7 +223,19 @@ local function counter_lines(st, width, out, compact)
 end
 
 -- compact: no owner map (its counts stay), no engine counters.
+local engine_lines_of
+
 local function engine_lines(s, width, map_rows, out, compact)
+  local from = #out + 1
+  engine_lines_of(s, width, map_rows, out, compact)
+  -- a line wider than the screen loses its double spaces before clip()
+  -- cuts it (owners' "= 4096", the conservation, fell off at 80 columns)
+  for i = from, #out do
+    if #out[i]:gsub("\27%[[%d;?]*%a", "") > width then out[i] = out[i]:gsub("(%S)  +", "%1 ") end
+  end
+end
+
+function engine_lines_of(s, width, map_rows, out, compact)
   local title = string.format("-- %s%s  mode %s", s.label,
     s.label:find("#", 1, true) and "" or (" (" .. (s.info.kind or "?") .. ")"), s.stats and s.stats.mode or "?")
   if s.region then

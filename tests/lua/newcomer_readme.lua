@@ -16,6 +16,7 @@
 --   complete_open       Tab after open KIND, peer= and region: their key=
 --                       words, the open engines (no peer=peer=)
 --   watch_none          watch with no engine open: one line, at once
+--   watch_one_80        watch NAME at 80x24: the owners line keeps "= 4096"
 --   step_80             step at 80x24: the slot note under the row, the
 --                       sentence cut between words (beside it at 160x48)
 --   compare_copy_sg     two sim pairs, send tcp 64k with copy and with sg:
@@ -261,6 +262,27 @@ function cases.step_80()
   end
 end
 
-local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "help_fits_80|engines_available|host_up_sim|peer_taken|compare_copy_sg|null_invented_hex|lesson_pause_80|complete_open|watch_none|step_80")
+-- watch NAME at 80x24 after a 64 KiB send: the owners line keeps its sum
+-- ("= 4096", the conservation) on screen instead of losing it to the edge
+function cases.watch_one_80()
+  local X = require "tmux"
+  X.skip_without_tmux()
+  local t = X.start(ringlab, 80, 24)
+  t.wait("the prompt", X.has("ringlab>"))
+  for _, l in ipairs({ "open sim name=rx1", "open sim name=copy peer=rx1",
+    "send tcp 198.18.0.2:8080 size=64k strategy=copy" }) do
+    t.command(l)
+  end
+  t.keys("watch copy", "Enter")
+  local s = t.wait("the dashboard", X.has("-- copy (sim)"))
+  s = t.wait("the owners line", X.has(" owners: app "))
+  T.check(s:find("\n owners: app 2048 %(held 0, free 2048%) fill 2048 nic 0 rx 0 tx 0 comp 0 = 4096\n"),
+    "the owners line whole:\n" .. s)
+  t.keys("q")
+  t.wait("the prompt again", function(x) return x:find("ringlab%[copy%]>%s*$") ~= nil end)
+  t.finish()
+end
+
+local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "help_fits_80|engines_available|host_up_sim|peer_taken|compare_copy_sg|null_invented_hex|lesson_pause_80|complete_open|watch_none|step_80|watch_one_80")
 f()
 T.done("newcomer_readme " .. case)
