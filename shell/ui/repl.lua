@@ -93,7 +93,10 @@ local handler = ok_errors and errors.handler or strip
 
 local function report(text)
   text = tostring(text)
-  if text ~= "interrupted" then print("error: " .. text); return end
+  if text ~= "interrupted" then -- one line; on a terminal cut between words
+    require("ringlab.cmdkit").say("%s", "error: " .. text)
+    return
+  end
   -- on a terminal, over the ^C it echoed (and what was on that line)
   local tty = require("ringlab.term").isatty(1)
   print((tty and "\r" or "") .. text .. (tty and "\27[K" or ""))

@@ -17,6 +17,11 @@
 #             net_af_packet gives 4096-byte frames and a datagram reaches a
 #             kernel socket in the peer namespace (dpdk part skipped
 #             without a usable dpdk engine)
+#   tmux80    at 80x24 in tmux, `send tcp` with nothing listening: the
+#             error's one line is cut between words on the screen (no word
+#             broken, nothing past column 80) and names this testbed's peer
+#             namespace and scripts/tcp_sink.py; a second tcp_sink.py on the
+#             same port says so in one line (no traceback)
 # The testbed is always taken down, then nothing of it may be left: no
 # namespace, no link, no XDP program. Needs root (else exit 77).
 # Environment (set by CMake): RINGLAB TESTBED_LUA PLUGIN_DIR PYTHON
@@ -119,7 +124,43 @@ case_noregion() {
 	[ $prc = 0 ] || { echo "FAIL: the peer's socket did not get the datagram"; return 1; }
 }
 
+case_tmux80() {
+	command -v tmux >/dev/null || { echo "SKIP: needs tmux"; exit 77; }
+	sink=$HERE/../../scripts/tcp_sink.py
+	sock=$TMP/tmux.sock
+	tmux -S "$sock" new-session -d -x 80 -y 24 "$RINGLAB --netns $LAB" || return 1
+	tmux -S "$sock" send-keys "open afxdp ifname=$IF" Enter
+	tmux -S "$sock" send-keys "region frames=256" Enter
+	tmux -S "$sock" send-keys "send tcp 198.18.0.2:8080 size=64k" Enter
+	for _ in $(seq 80); do
+		tmux -S "$sock" capture-pane -p | grep -q "^error: " && break
+		sleep 0.1
+	done
+	sleep 0.3
+	tmux -S "$sock" capture-pane -p >"$TMP/screen"
+	tmux -S "$sock" kill-server
+	cat "$TMP/screen"
+	sed -n '/^error: /,/^ringlab/p' "$TMP/screen" | sed '$d' >"$TMP/error"
+	[ -s "$TMP/error" ] || { echo "FAIL: no error on the screen"; return 1; }
+	awk 'length($0) >= 80 { bad = 1 } END { exit bad }' "$TMP/error" ||
+		{ echo "FAIL: a line reaches column 80 (cut mid-word by the terminal)"; return 1; }
+	joined=$(tr '\n' ' ' <"$TMP/error" | tr -s ' ')
+	echo "the error, joined: $joined"
+	case $joined in
+	*"nothing listens there - start a listener: ip netns exec $PEER python3 "*"/tcp_sink.py 198.18.0.2 8080 ") ;;
+	*) echo "FAIL: not the listener hint for $PEER"; return 1 ;;
+	esac
+	ip netns exec "$PEER" "$PYTHON" "$sink" 198.18.0.2 8080 >"$TMP/sink1" 2>&1 &
+	BG=$!
+	for _ in $(seq 50); do grep -q listening "$TMP/sink1" && break; sleep 0.1; done
+	ip netns exec "$PEER" "$PYTHON" "$sink" 198.18.0.2 8080 >"$TMP/sink2" 2>&1 &&
+		{ echo "FAIL: a second sink on the same port started"; return 1; }
+	cat "$TMP/sink2"
+	one_line "$TMP/sink2" "tcp_sink.py: cannot listen on 198.18.0.2:8080: Address already in use - is a sink already running?"
+}
+
 case $CASE in
+tmux80) case_tmux80 ;;
 hostup) case_hostup ;;
 noregion) case_noregion ;;
 *) echo "unknown case $CASE"; exit 2 ;;
