@@ -13,7 +13,7 @@ local def = C.def
 C.topics = require "ringlab.topics"
 
 def("help", "help [COMMAND|topic|all]", "list the commands on one screen; help COMMAND explains one, help all explains each, a topic explains an idea (rings owners ledger step modes lua strategies mtu gso tso wire)",
-  function(args) print(C.help(args[1])) end)
+  function(args) C.say("%s", C.help(args[1])) end) -- a line wider than the terminal: cut between words
 
 require "ringlab.cmd_engine"
 require "ringlab.cmd_io"

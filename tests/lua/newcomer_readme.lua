@@ -11,8 +11,8 @@
 --   null_invented_hex   dpdk net_null's invented packet in show packet N hex:
 --                       labelled invented, no Ethernet header made up; show
 --                       caps of net_ring alone says peer=ITS_NAME
---   lesson_pause_80     lessons and lesson 1's pause line at 80x24: cut
---                       between words
+--   lesson_pause_80     help WORD, lessons and lesson 1's pause line at
+--                       80x24: cut between words
 --   complete_open       Tab after open KIND, peer= and region: their key=
 --                       words, the open engines (no peer=peer=)
 --   watch_none          watch with no engine open: one line, at once
@@ -183,6 +183,10 @@ function cases.lesson_pause_80()
   X.skip_without_tmux()
   local t = X.start(ringlab, 80, 24)
   t.wait("the prompt", X.has("ringlab>"))
+  -- help for a word it does not know: its one line cut between words
+  local h = t.command("help xyzzy")
+  T.check(h:find("no help on 'xyzzy' - topics: gso ledger lua modes mtu owners rings step\n  strategies tso wire;", 1,
+    true), "help xyzzy cut between words:\n" .. h)
   t.keys("lessons", "Enter") -- longer than the screen: wait for its last line
   local s = t.wait("the lessons", X.has("run one: lesson N"))
   T.check(s:find("one hardware action at a\n        time\n", 1, true), "lessons cut between words:\n" .. s)
