@@ -37,7 +37,7 @@ local function close_after(id)
     end
   end
   if #names > 0 then
-    print(string.format("watch run: closed the engines the script opened: %s", table.concat(names, ", ")))
+    require("ringlab.cmdkit").say("watch run: closed the engines the script opened: %s", table.concat(names, ", "))
   end
 end
 
@@ -108,8 +108,8 @@ function M.install(C, def, current)
       local left = {}
       for _, e in ipairs(engines_after(before)()) do left[#left + 1] = e:info().name end
       if #left > 0 then
-        print(string.format("the lesson left %s open: use %s, then show owners; close all closes %s",
-          table.concat(left, ", "), left[1], #left > 1 and "them" or "it"))
+        C.say("the lesson left %s open: use %s, then show owners; close all closes %s",
+          table.concat(left, ", "), left[1], #left > 1 and "them" or "it")
       end
     end)
 
@@ -133,7 +133,7 @@ function M.install(C, def, current)
     if args[1] == "ledger" and args[2] == "--svg" then
       local file = args[3] or fail("show ledger --svg: which file? - show ledger --svg ledger.svg")
       require("ringlab.plot").plot { file = file }
-      print(string.format("wrote %s: the ledger of every open engine (bars) and their rates over time", file))
+      C.say("wrote %s: the ledger of every open engine (bars) and their rates over time", file)
       return
     end
     return show_fn(args, rest)
