@@ -188,7 +188,7 @@ def("serve", "serve ping [SECONDS]", "answer ARP and ping for SECONDS (default 1
     local e = current()
     if args[1] ~= "ping" then fail("serve: say what to serve - serve ping 10") end
     local h = host_up(e, {})
-    local secs = number("serve", args[2], 10)
+    local secs = number("serve ping", args[2], 10)
     local log = h.log
     h.log = function(line)
       local rg = e:rings()

@@ -89,6 +89,9 @@ function cases.host_up_sim()
     "host up says how to ping it from the lab:\n" .. out)
   T.check(out:find("host 198.18.0.1 (02:00:00:00:00:01)", 1, true), "a made-up MAC:\n" .. out)
   T.check(not out:find("netns", 1, true), "no namespace on a sim:\n" .. out)
+  out, st = run("open sim", "serve ping x")
+  T.eq(st, 1, "serve ping x refused")
+  T.check(out:find("\nringlab: serve ping: 'x' is not a whole number - e.g. serve ping 64\n$"), "its example:\n" .. out)
 
   local X = require "tmux"
   X.skip_without_tmux()
