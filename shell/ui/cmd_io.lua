@@ -36,7 +36,7 @@ local function cut_by_strategy(args)
   return false
 end
 
-def("send", "send udp|icmp|arp DST [PAYLOAD...] | send tcp|udp DST size=N [...]",
+def("send", "send udp|icmp|arp DST [PAYLOAD...] | send tcp|udp DST size=N [strategy=S] [mss=N] [count=N] [to=NAME]",
   "build a packet in the region, queue it on tx and kick the NIC; with size= (64k, 1m) cut that many bytes "
   .. "into packets and send them (tcp: a real connection) - strategy=copy|reuse|born|sg|tso|extbuf|gso "
   .. "(help strategies), mss=1448, count=N, to=NAME (a lab engine that receives and checks)",
