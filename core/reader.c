@@ -354,7 +354,8 @@ int rl_reader_release(struct rl_reader *rd)
 	done = p.i; /* pieces wholly behind the position */
 	for (uint32_t i = 0; i < done; i++)
 		give_back(rd, &rd->p[i]);
-	memmove(rd->p, rd->p + done, (rd->n - done) * sizeof(*rd->p));
+	if (rd->n > done) /* rd->p is NULL while the reader holds nothing */
+		memmove(rd->p, rd->p + done, (rd->n - done) * sizeof(*rd->p));
 	rd->n -= done;
 	rd->cur = p.i - done;
 	rd->off = p.off;

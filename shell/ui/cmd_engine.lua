@@ -86,6 +86,10 @@ def("open", "open ENGINE [name=NAME] [key=value...]", "open an engine (sim, afxd
     if opts.peer then
       local peer = C.find_engine(opts.peer)
       if not peer then
+        if #lab.opened() == 0 then
+          fail("open: no engine is open to be peer=%s - open it first: open %s name=%s",
+            opts.peer, name, opts.peer:match("^%a[%w_.-]*$") and opts.peer or "left")
+        end
         fail("open: peer=%s is not an open engine - open ones: %s (or a Lua variable holding one)",
           opts.peer, C.open_names())
       end

@@ -119,6 +119,9 @@ function cases.odd_names()
   T.eq(lab.get("#"), nil, "#")
   T.eq(lab.get("#99999999999999999999"), nil, "a huge #ID")
   T.eq(#lab.opened(), 0, "nothing was opened")
+  _, errs = run("open sim peer=ra")
+  T.eq(errs[1] and errs[1]:gsub("^.-: open:", "open:"), "open: no engine is open to be peer=ra - open it first: "
+    .. "open sim name=ra", "peer= with none open says what to open (was 'open ones: none is open')")
   T.done("odd_names")
 end
 

@@ -308,7 +308,30 @@ static void reader_refuses_bad_pieces_and_loses_nothing(void **state)
 	rl_region_fini(&r);
 }
 
+/* A reader that holds nothing (no piece array yet, or every piece given
+ * back) releases nothing - no memmove of a NULL array (UBSan: reader.c). */
+static void reader_release_when_empty_moves_nothing(void **state)
+{
+	struct rl_region r;
+	struct rl_reader *rd;
+
+	(void)state;
+	region_up(&r, 4);
+	assert_int_equal(rl_reader_new(&rd, &r, NULL, NULL), 0);
+	assert_int_equal(rl_reader_release(rd), 0); /* nothing pushed yet */
+	assert_int_equal(rl_reader_push(rd, frame_with(&r, "abcd"), 4, true, NULL), 0);
+	assert_int_equal(rl_reader_copy(rd, (char[4]){0}, 4, NULL), 0);
+	assert_int_equal(rl_reader_release(rd), 1);
+	assert_int_equal(rl_reader_release(rd), 0); /* all given back */
+	assert_int_equal(rl_reader_frames(rd), 0);
+	rl_reader_free(rd);
+	assert_int_equal(r.nfree, 4);
+	assert_conserved(&r);
+	rl_region_fini(&r);
+}
+
 static const struct CMUnitTest reader_tests[] = {
+    cmocka_unit_test(reader_release_when_empty_moves_nothing),
     cmocka_unit_test(reader_reads_across_piece_boundaries),
     cmocka_unit_test(reader_peek_does_not_consume),
     cmocka_unit_test(reader_finds_across_piece_boundaries),
