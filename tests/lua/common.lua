@@ -61,4 +61,43 @@ function T.done(name)
   print("ok - " .. name)
 end
 
+-- Prompt lines run in this process as the prompt runs them (C.run), with
+-- what they print captured: the text, and the first error (the lines
+-- after it are not run).
+function T.prompt(...)
+  local C = require "ringlab.commands"
+  local out, real = {}, print
+  print = function(...)
+    local t = {}
+    for i = 1, select("#", ...) do t[i] = tostring(select(i, ...)) end
+    out[#out + 1] = table.concat(t, "\t")
+  end
+  local err
+  for _, line in ipairs({ ... }) do
+    local ok, e = pcall(C.run, line)
+    if not ok then err = tostring(e); break end
+  end
+  print = real
+  return table.concat(out, "\n"), err
+end
+
+-- The ringlab program at path, its stdin these lines (a file from
+-- os.tmpname, mkstemp), env words such as {"NO_COLOR=1", "COLUMNS=80"}
+-- in front; its stdout and stderr, then "exit=N".
+function T.ringlab_stdin(path, lines, env)
+  local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+  local input = os.tmpname()
+  local f = assert(io.open(input, "w"))
+  f:write(table.concat(lines, "\n"), "\n")
+  f:close()
+  local words = {}
+  for _, w in ipairs(env or {}) do words[#words + 1] = q(w) end
+  local p = assert(io.popen(string.format("env %s %s < %s 2>&1; echo \"exit=$?\"",
+    table.concat(words, " "), q(path), q(input))))
+  local out = p:read("a")
+  p:close()
+  os.remove(input)
+  return out
+end
+
 return T

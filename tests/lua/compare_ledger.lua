@@ -8,24 +8,9 @@
 -- and the receiver's on the receive path; frames stay conserved.
 -- usage: ringlab compare_ledger.lua CASE
 local T = require "common"
-local C = require "ringlab.commands"
 local views = require "ringlab.views"
 
-local function run(...)
-  local out, real = {}, print
-  print = function(...)
-    local t = {}
-    for i = 1, select("#", ...) do t[i] = tostring(select(i, ...)) end
-    out[#out + 1] = table.concat(t, "\t")
-  end
-  local err
-  for _, line in ipairs({ ... }) do
-    local ok, e = pcall(C.run, line)
-    if not ok then err = tostring(e); break end
-  end
-  print = real
-  return table.concat(out, "\n"), err
-end
+local run = T.prompt
 
 local function line_of(text, start)
   for l in text:gmatch("[^\n]+") do

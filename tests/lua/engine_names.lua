@@ -7,21 +7,7 @@ local C = require "ringlab.commands"
 
 -- Run prompt commands as the prompt does; return what they printed (and
 -- the error line, if one failed).
-local function run(...)
-  local out, real = {}, print
-  print = function(...)
-    local t = {}
-    for i = 1, select("#", ...) do t[i] = tostring(select(i, ...)) end
-    out[#out + 1] = table.concat(t, "\t")
-  end
-  local err
-  for _, line in ipairs({ ... }) do
-    local ok, e = pcall(C.run, line)
-    if not ok then err = tostring(e); break end
-  end
-  print = real
-  return table.concat(out, "\n"), err
-end
+local run = T.prompt
 
 local function has(text, want, what)
   T.check(text:find(want, 1, true), string.format("%s: '%s' not in:\n%s", what, want, text))

@@ -6,19 +6,15 @@
 local T = require "common"
 local C = require "ringlab.commands"
 
--- Run prompt lines as the prompt does; what they printed, and each error.
+-- Run prompt lines as the prompt does (T.prompt), each even after an
+-- error; what they printed, and every error.
 local function run(...)
-  local out, errs, real = {}, {}, print
-  print = function(...)
-    local t = {}
-    for i = 1, select("#", ...) do t[i] = tostring(select(i, ...)) end
-    out[#out + 1] = table.concat(t, "\t")
-  end
+  local out, errs = {}, {}
   for _, line in ipairs({ ... }) do
-    local ok, e = pcall(C.run, line)
-    if not ok then errs[#errs + 1] = tostring(e) end
+    local text, err = T.prompt(line)
+    out[#out + 1] = text
+    errs[#errs + 1] = err
   end
-  print = real
   return table.concat(out, "\n"), errs
 end
 

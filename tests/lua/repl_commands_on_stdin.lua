@@ -25,14 +25,7 @@ local input = {
   "quit",
   "print('after quit')",
 }
-local path = os.tmpname()
-local f = assert(io.open(path, "w"))
-f:write(table.concat(input, "\n"), "\n")
-f:close()
-local p = assert(io.popen(string.format("NO_COLOR=1 '%s' < '%s' 2>&1; echo \"exit=$?\"", ringlab, path)))
-local out = p:read("a")
-p:close()
-os.remove(path)
+local out = T.ringlab_stdin(ringlab, input, { "NO_COLOR=1" })
 
 local function has(text, what)
   if not out:find(text, 1, true) then

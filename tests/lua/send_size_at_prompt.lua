@@ -52,14 +52,7 @@ local input = {
   "print('small owners', lab.get('small'):owners().frames, lab.get('tiny'):owners().frames)",
   "quit",
 }
-local path = os.tmpname()
-local f = assert(io.open(path, "w"))
-f:write(table.concat(input, "\n"), "\n")
-f:close()
-local p = assert(io.popen(string.format("NO_COLOR=1 COLUMNS=80 '%s' < '%s' 2>&1; echo \"exit=$?\"", ringlab, path)))
-local out = p:read("a")
-p:close()
-os.remove(path)
+local out = T.ringlab_stdin(ringlab, input, { "NO_COLOR=1", "COLUMNS=80" })
 print(out)
 
 local function has(text, what)
