@@ -137,6 +137,8 @@ local ALSO = {
   extbuf = { "strategies" }, sg = { "strategies" }, born = { "strategies" }, reuse = { "strategies" },
   caps = { "show", "strategies" }, frame = { "owners", "mtu" }, ring = { "rings" },
   mac = { "wire", "host" }, arp = { "wire", "host" }, neighbour = { "wire" }, address = { "wire" },
+  testbed = { "wire" }, netns = { "wire" }, namespace = { "wire" }, veth = { "wire" },
+  xdp = { "wire", "modes" }, ping = { "host", "serve" }, peer = { "wire", "host" },
 }
 
 -- help WORD for a word that is neither a topic nor a command: the nearest

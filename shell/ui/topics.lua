@@ -115,6 +115,13 @@ leave out is filled in:
 When nobody answers within 1 s: "no MAC for ... - try host up, or
 dst_mac=". In Lua, src=, src_mac= and dst_mac= always win. The
 simulator keeps its made-up MACs 02:00:00:00:00:01 and :02.
-Try: open afxdp ifname=rl0 / region / send udp 198.18.0.2:9999 hi]],
+The testbed is a wire that touches none of the machine's interfaces:
+from a shell, as root, `ringlab testbed up` makes namespaces rl-lab
+(rl0 198.18.0.1) and rl-peer (rl1 198.18.0.2, the Linux stack) joined
+by a veth pair; `ringlab --netns rl-lab` starts the prompt on its lab
+side; `ringlab testbed down` removes it all (name=X for X-lab, X-peer).
+Try: open afxdp ifname=rl0 / region / send udp 198.18.0.2:9999 hi,
+then host up and ping it from the peer: ip netns exec rl-peer ping
+198.18.0.1 (host up says the command for the testbed you are in).]],
 }
 

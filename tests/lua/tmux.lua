@@ -1,5 +1,5 @@
 -- tmux.lua - drive ringlab in a real terminal for the Lua tests: a private
--- tmux server (-L, named after this process) with one detached session of
+-- tmux server (-L, named after this process and the start) with one detached session of
 -- a fixed size; keys go in with send-keys, the screen comes back with
 -- capture-pane. T.skip_without_tmux() exits 77 (ctest: skipped).
 local M = {}
@@ -20,10 +20,15 @@ end
 
 local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
--- A session running cmd in a cols x rows terminal.
+-- A session running cmd in a cols x rows terminal. Each start has a server
+-- of its own: a killed server lives on until ringlab, which closes its
+-- engines on SIGHUP, has exited, and a client that reaches it meanwhile
+-- fails ("server exited unexpectedly").
+local starts = 0
 function M.start(cmd, cols, rows)
   local pid = io.open("/proc/self/stat"):read("l"):match("^(%d+)")
-  local t = { sock = "ringlab-test-" .. pid, sess = "s" .. pid }
+  starts = starts + 1
+  local t = { sock = "ringlab-test-" .. pid .. "-" .. starts, sess = "s" .. pid }
   function t.tmux(args) return sh("tmux -L " .. t.sock .. " " .. args) end
   function t.keys(...)
     local k = {}

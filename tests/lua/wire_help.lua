@@ -1,0 +1,58 @@
+-- wire_help.lua - what the prompt says about the real wire without one
+-- (reviewer R2; the namespace side is tests/net/wire_case.sh):
+--   help_testbed   help testbed / netns / ping point at help wire and help
+--                  host; help wire says how to make the testbed and start
+--                  ringlab in it, within 80 columns and one 24-row screen
+--   no_testbed     outside a testbed's lab namespace lab.netns names no
+--                  X-lab, so nothing made up names rl-peer: the region hint
+--                  of an engine with no wire and sim's host up say no netns
+-- usage: ringlab wire_help.lua RINGLAB CASE
+local T = require "common"
+
+local ringlab, case = arg[1], arg[2]
+
+local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+local function run(...)
+  local cmd = { "NO_COLOR=1", q(ringlab) }
+  for _, c in ipairs({ ... }) do cmd[#cmd + 1] = "-c " .. q(c) end
+  local p = assert(io.popen(table.concat(cmd, " ") .. " 2>&1"))
+  local out = p:read("a")
+  local _, _, status = p:close()
+  return out, status
+end
+
+local cases = {}
+
+function cases.help_testbed()
+  T.eq(run("help testbed"), "no help on 'testbed' - did you mean: help wire?\n", "help testbed")
+  T.eq(run("help netns"), "no help on 'netns' - did you mean: help wire?\n", "help netns")
+  T.eq(run("help ping"), "no help on 'ping' - did you mean: help host, help serve?\n", "help ping")
+  local out = run("help wire")
+  local n = 0
+  for line in out:gmatch("([^\n]*)\n") do
+    n = n + 1
+    T.check(#line < 80, "help wire within 80 columns: " .. line)
+  end
+  T.check(n <= 23, "help wire on one 80x24 screen with its prompt: " .. n .. " lines")
+  for _, want in ipairs({ "`ringlab testbed up`", "`ringlab --netns rl-lab`", "`ringlab testbed down`",
+    "touches none of the machine's interfaces", "host up says the command" }) do
+    T.check(out:find(want, 1, true), "help wire says " .. want .. ":\n" .. out)
+  end
+end
+
+function cases.no_testbed()
+  local out = run("lua print('netns', lab.netns)")
+  local ns = out:match("^netns\t(%S+)")
+  T.check(ns == "nil" or not ns:find("%-lab$"), "this test runs in no testbed's lab namespace: " .. out)
+  out = run("open sim", "host up")
+  T.check(out:find("from an engine wired to it: send icmp 198.18.0.1", 1, true), "sim's host up:\n" .. out)
+  T.check(not out:find("rl-peer", 1, true), "no made-up peer namespace:\n" .. out)
+  out = run("open sim", "send udp 198.18.0.2:9999 hi")
+  T.check(out:find("send udp: sim#1 has no region - make one: region frames=4096 size=2048\n", 1, true),
+    "send udp without a region names the region to make:\n" .. out)
+end
+
+T.check(cases[case], "no case " .. tostring(case))
+cases[case]()
+print("wire_help " .. case .. ": ok")
