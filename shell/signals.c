@@ -6,7 +6,8 @@
  * next open on it would be refused. So ringlab catches SIGINT, and the
  * signals that end it - SIGTERM, SIGHUP (its terminal or tmux window was
  * closed), SIGQUIT (Ctrl-\: no core dump, the engines are closed instead)
- * and SIGPIPE (its output went to a pipe nobody reads any more) - and
+ * and SIGPIPE (its output went to a pipe nobody reads any more; both stay
+ * ignored when ringlab was started ignoring them, as under nohup) - and
  * turns them into ordinary Lua errors, the
  * way the `lua` interpreter does (lua.c, laction/lstop): the handler only
  * sets a hook with lua_sethook(), and the hook, which runs at the next Lua
@@ -87,9 +88,17 @@ void signals_install(lua_State *L)
 	sa.sa_flags = 0; /* no SA_RESTART: select(), sleeps and reads see EINTR */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
+	/* Started ignoring a hangup (nohup) or a closed pipe: keep ignoring it,
+	 * as the one who started ringlab asked. */
+	for (int i = 0; i < 2; i++) {
+		int sig = i ? SIGPIPE : SIGHUP;
+		struct sigaction old;
+
+		if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(sig, &sa, NULL);
+	}
 }
 
 void signals_enter_lua(void)

@@ -19,6 +19,8 @@
 #            left and the next open of the interface must work
 #   sigpipe  a script printing on afxdp into `head -n 2`: the closed pipe
 #            stops it through close (141), no XDP program left
+#   nohup    under nohup a SIGHUP is ignored (the script keeps its engine
+#            and XDP program); SIGTERM then closes it (143), none left
 #   netns    `ringlab --netns` shows the namespace's own /sys/class/net
 # The testbed is always taken down, then nothing of it may be left: no
 # namespace, no link, no XDP program. Needs root (else exit 77).
@@ -159,6 +161,25 @@ case_sigpipe() {
 	no_xdp && lab_empty 10 && reopen
 }
 
+case_nohup() {
+	nohup "$RINGLAB" --netns "$LAB" "$HERE/loop_until_signal.lua" "$IF" "$TMP/ready" \
+		>"$TMP/nohup.log" 2>&1 &
+	BG=$!
+	wait_for "$TMP/ready" 100 || return 1
+	kill -HUP "$BG"
+	sleep 0.5
+	kill -0 "$BG" 2>/dev/null || { echo "FAIL: a SIGHUP under nohup stopped ringlab"; cat "$TMP/nohup.log"; return 1; }
+	ip -n "$LAB" -o link show dev "$IF" | grep -q prog/xdp ||
+		{ echo "FAIL: the XDP program went away under nohup"; return 1; }
+	echo "under nohup, SIGHUP ignored: still running, XDP program attached"
+	kill -TERM "$BG"
+	wait "$BG"; rc=$?; BG=
+	cat "$TMP/nohup.log"
+	echo "ringlab exited with $rc after SIGTERM"
+	[ "$rc" = 143 ] || { echo "FAIL: want exit status 143"; return 1; }
+	no_xdp && lab_empty 10
+}
+
 case_netns() {
 	got=$("$RINGLAB" --netns "$LAB" -e "io.write(io.open('/sys/class/net/$IF/address'):read('a'))") ||
 		return 1
@@ -178,6 +199,7 @@ sighup) case_signal HUP 129 && reopen ;;
 sigquit) case_signal QUIT 131 && reopen ;;
 sighup_tmux) case_sighup_tmux ;;
 sigpipe) case_sigpipe ;;
+nohup) case_nohup ;;
 netns) case_netns ;;
 *) echo "unknown case $CASE"; exit 2 ;;
 esac
