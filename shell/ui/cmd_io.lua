@@ -195,7 +195,9 @@ def("serve", "serve ping [SECONDS]", "answer ARP and ping for SECONDS (default 1
       local function idx(n) local x = rg[n] return x and string.format("%s %d/%d", n, x.prod, x.cons) or "" end
       say("%s\n    rings (prod/cons): %s  %s  %s  %s", line, idx("fill"), idx("rx"), idx("tx"), idx("comp"))
     end
-    say("answering ARP and ping for %s for %d s (Ctrl-C stops)", h.ip, secs)
+    say("answering ARP and ping for %s for %d s (Ctrl-C stops)%s", h.ip, secs,
+      e:info().caps.wire and "" or " - on no wire, only what the lab sends it arrives: send icmp "
+        .. h.ip .. " from an engine wired to it first")
     local ok, err = pcall(h.serve, h, secs)
     h.log = log
     if not ok then error(err, 0) end

@@ -5,7 +5,8 @@
 --                  ringlab in it, within 80 columns and one 24-row screen
 --   no_testbed     outside a testbed's lab namespace lab.netns names no
 --                  X-lab, so nothing made up names rl-peer: the region hint
---                  of an engine with no wire and sim's host up say no netns
+--                  of an engine with no wire and sim's host up say no netns;
+--                  serve ping on a simulator says where a ping comes from
 -- usage: ringlab wire_help.lua RINGLAB CASE
 local T = require "common"
 
@@ -48,6 +49,11 @@ function cases.no_testbed()
   out = run("open sim", "host up")
   T.check(out:find("from an engine wired to it: send icmp 198.18.0.1", 1, true), "sim's host up:\n" .. out)
   T.check(not out:find("rl-peer", 1, true), "no made-up peer namespace:\n" .. out)
+  out = run("open sim", "serve ping 1")
+  T.check(out:find("answering ARP and ping for 198.18.0.1 for 1 s (Ctrl-C stops) - on no wire, only what "
+    .. "the lab sends it arrives: send icmp 198.18.0.1 from an engine wired to it first", 1, true),
+    "serve ping on a simulator says where a ping can come from:
+" .. out)
   out = run("open sim", "send udp 198.18.0.2:9999 hi")
   T.check(out:find("send udp: sim#1 has no region - make one: region frames=4096 size=2048\n", 1, true),
     "send udp without a region names the region to make:\n" .. out)
