@@ -52,8 +52,7 @@ function cases.no_testbed()
   out = run("open sim", "serve ping 1")
   T.check(out:find("answering ARP and ping for 198.18.0.1 for 1 s (Ctrl-C stops) - on no wire, only what "
     .. "the lab sends it arrives: send icmp 198.18.0.1 from an engine wired to it first", 1, true),
-    "serve ping on a simulator says where a ping can come from:
-" .. out)
+    "serve ping on a simulator says where a ping can come from:\n" .. out)
   out = run("open sim", "send udp 198.18.0.2:9999 hi")
   T.check(out:find("send udp: sim#1 has no region - make one: region frames=4096 size=2048\n", 1, true),
     "send udp without a region names the region to make:\n" .. out)
