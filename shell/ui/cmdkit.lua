@@ -123,6 +123,11 @@ end
 
 local function current()
   C.refresh()
+  if not C.cur and #lab.opened() > 0 then
+    -- open (by a lesson, a script, lab.open in Lua) but none made current
+    fail("no engine is the current one - pick one: use %s (open ones: %s)", lab.opened()[1]:info().name,
+      C.open_names())
+  end
   if not C.cur then fail("no engine is open - open one first: open sim") end
   return C.cur
 end

@@ -16,6 +16,8 @@
 --   complete_open       Tab after open KIND, peer= and region: their key=
 --                       words, the open engines (no peer=peer=)
 --   watch_none          watch with no engine open: one line, at once
+--   none_current        engines open (a lesson's, lab.open's) but none current:
+--                       a command says use NAME, not "no engine is open"
 --   watch_one_80        watch NAME at 80x24: the owners line keeps "= 4096"
 --   step_80             step at 80x24: the slot note under the row, the
 --                       sentence cut between words (beside it at 160x48)
@@ -291,6 +293,23 @@ function cases.watch_one_80()
   t.finish()
 end
 
-local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "help_fits_80|engines_available|host_up_sim|peer_taken|compare_copy_sg|null_invented_hex|lesson_pause_80|complete_open|watch_none|step_80|watch_one_80")
+-- engines open but none current (a lesson leaves its engines open; Lua's
+-- lab.open does not make one current): a command says to pick one with
+-- use, not that no engine is open
+function cases.none_current()
+  local out, st = run("lesson 2", "show owners")
+  T.eq(st, 1, "refused")
+  T.check(out:find("the lesson left sim#1, sim#2 open", 1, true), "the lesson says what it left:\n" .. out)
+  T.check(out:find("ringlab: no engine is the current one - pick one: use sim#1 (open ones: sim#1, sim#2)\n", 1,
+    true), "pick one:\n" .. out)
+  out, st = run("lua x = lab.open('sim', {name='lua1'})", "fill 1")
+  T.check(out:find("ringlab: no engine is the current one - pick one: use lua1 (open ones: lua1)\n", 1, true),
+    "after lab.open:\n" .. out)
+  out, st = run("lua x = lab.open('sim', {name='lua1'})", "use lua1", "region frames=8", "fill 1")
+  T.eq(st, 0, "use makes it current: " .. out)
+  T.check(out:find("offered 1 frames", 1, true) or out:find("offered 1 frame", 1, true), out)
+end
+
+local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "help_fits_80|engines_available|host_up_sim|peer_taken|compare_copy_sg|null_invented_hex|lesson_pause_80|complete_open|watch_none|step_80|watch_one_80|none_current")
 f()
 T.done("newcomer_readme " .. case)
