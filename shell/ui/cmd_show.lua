@@ -19,7 +19,10 @@ function shows.owners(e)
   j.map = map
   return j, views.owners(o, map)
 end
-function shows.engines() return C.engines_view() end -- the open engines (also: engines)
+function shows.engines() -- the open engines (also: engines); json: a list, [] when none
+  local rows, text = C.engines_view()
+  return setmetatable(rows, json.array), text
+end
 function shows.stats(e) local t = e:stats(); return t, views.stats(t) end
 function shows.ledger(e)
   local st = e:stats()

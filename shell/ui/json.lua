@@ -22,7 +22,12 @@ local function number_(n)
   return string.format("%.14g", n)
 end
 
+-- setmetatable(t, M.array): t is a list even when empty ([] not {})
+M.array = { __json = "array" }
+
 local function is_array(t)
+  local mt = getmetatable(t)
+  if mt == M.array then return true end
   local n = #t
   if n == 0 then return false end
   local count = 0

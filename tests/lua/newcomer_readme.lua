@@ -2,7 +2,8 @@
 --   help_fits_80        help: every command on one 80x24 screen; help all
 --                       and help show within 80 columns, show's forms on
 --                       lines of their own
---   engines_available   engines available: every line within 80 columns
+--   engines_available   engines available: every line within 80 columns;
+--                       show engines json a list, [] with none open
 --   host_up_sim         host up on a simulator (no interface, no mac=): up
 --                       with a made-up MAC, and in an 80x24 terminal (tmux)
 --                       it answers a ping sent from the engine wired to it
@@ -75,6 +76,9 @@ function cases.help_fits_80()
 end
 
 function cases.engines_available()
+  -- show engines json is a list: [] with nothing open (it was {})
+  T.eq(run("show engines json"), "[]\n", "no engine open: an empty list")
+  T.check(run("open sim name=a", "show engines json"):find('\n%[{"current":true,"id":1,"kind":"sim"'), "one engine")
   local out = run("engines available")
   fits(out, "engines available")
   T.check(out:find("^sim      available     software NIC"), "sim first:\n" .. out)
