@@ -27,6 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <linux/if_link.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -133,12 +136,51 @@ static int try_attach(struct rl_engine *e, enum xdp_attach_mode m, struct rl_err
 	return 0;
 }
 
+/* The name `ip netns` gives the namespace we run in ("" if none): an ip
+ * command for another terminal needs it (ip -n NAME ...). */
+static void netns_name(char *out, size_t len)
+{
+	struct stat self, st;
+	struct dirent *d;
+	DIR *dir;
+
+	out[0] = '\0';
+	if (stat("/proc/self/ns/net", &self) < 0 || !(dir = opendir("/var/run/netns")))
+		return;
+	while ((d = readdir(dir))) {
+		char path[300];
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/var/run/netns/%s", d->d_name);
+		if (stat(path, &st) == 0 && st.st_ino == self.st_ino &&
+		    st.st_dev == self.st_dev) {
+			snprintf(out, len, "%s", d->d_name);
+			break;
+		}
+	}
+	closedir(dir);
+}
+
 static int attach_error(struct rl_engine *e, int rc, struct rl_err *err)
 {
-	if (rc == -EEXIST || rc == -EBUSY)
+	if (rc == -EEXIST || rc == -EBUSY) {
+		/* A program a killed ringlab left stays until someone takes it
+		 * off: say the ip command, for the mode it is attached in. */
+		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+		char ns[256], where[300] = "";
+
+		netns_name(ns, sizeof(ns));
+		if (ns[0])
+			snprintf(where, sizeof(where), "-n %s ", ns);
+		if (bpf_xdp_query(e->ifindex, 0, &q) < 0)
+			q.attach_mode = XDP_ATTACHED_NONE;
 		return rl_err_set(err, -rc, "%s already has an XDP program (another "
-				  "ringlab, or one left behind) - close it, or `ringlab testbed "
-				  "down` then `up` to start clean", e->o.ifname);
+				  "ringlab's, or one a killed ringlab left) - quit that "
+				  "ringlab, or take it off: ip %slink set dev %s %s off",
+				  e->o.ifname, where, e->o.ifname,
+				  q.attach_mode == XDP_ATTACHED_SKB ? "xdpgeneric" : "xdp");
+	}
 	return rl_err_set(err, -rc, "cannot attach the XDP program to %s: %s - %s",
 			  e->o.ifname, strerror(-rc), afxdp_lib_msg());
 }

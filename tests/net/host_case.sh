@@ -19,6 +19,9 @@
 #            left and the next open of the interface must work
 #   sigpipe  a script printing on afxdp into `head -n 2`: the closed pipe
 #            stops it through close (141), no XDP program left
+#   kill9 / kill9_skb   SIGKILL leaves the XDP program (native / generic);
+#            the next open is refused in one line that says how to take it
+#            off - the command it names is run as given, then the open works
 #   nohup    under nohup a SIGHUP is ignored (the script keeps its engine
 #            and XDP program); SIGTERM then closes it (143), none left
 #   netns    `ringlab --netns` shows the namespace's own /sys/class/net
@@ -180,6 +183,34 @@ case_nohup() {
 	no_xdp && lab_empty 10
 }
 
+case_kill9() { # ENGINE_OPTION (xdp=native|skb)
+	cat >"$TMP/hold.lua" <<-EOF
+	local e = lab.open("afxdp", { ifname = "$IF", $1 })
+	e:region { frames = 64 }
+	io.open("$TMP/ready", "w"):close()
+	lab.sleep(60)
+	EOF
+	"$RINGLAB" --netns "$LAB" "$TMP/hold.lua" >"$TMP/hold.log" 2>&1 &
+	BG=$!
+	wait_for "$TMP/ready" 100 || return 1
+	kill -KILL "$BG"; wait "$BG" 2>/dev/null; BG=
+	ip -n "$LAB" -o link show dev "$IF" | grep -q prog/xdp ||
+		{ echo "FAIL: SIGKILL left no XDP program (nothing to test)"; return 1; }
+	"$RINGLAB" --netns "$LAB" -c "open afxdp ifname=$IF" -c "region frames=64" \
+		>"$TMP/out" 2>"$TMP/err" && { echo "FAIL: the open was not refused"; return 1; }
+	cat "$TMP/err"
+	[ "$(wc -l <"$TMP/err")" = 1 ] || { echo "FAIL: want one line"; return 1; }
+	fix=$(sed -n 's/.* - quit that ringlab, or take it off: \(ip .*\)$/\1/p' "$TMP/err")
+	case $fix in
+	"ip -n $LAB link set dev $IF "*" off") ;;
+	*) echo "FAIL: no 'ip -n $LAB link set dev $IF ... off' to run: '$fix'"; return 1 ;;
+	esac
+	echo "running what it says: $fix"
+	# shellcheck disable=SC2086 # the words of the command, as a user types them
+	$fix || { echo "FAIL: its command failed"; return 1; }
+	reopen
+}
+
 case_netns() {
 	got=$("$RINGLAB" --netns "$LAB" -e "io.write(io.open('/sys/class/net/$IF/address'):read('a'))") ||
 		return 1
@@ -200,6 +231,8 @@ sigquit) case_signal QUIT 131 && reopen ;;
 sighup_tmux) case_sighup_tmux ;;
 sigpipe) case_sigpipe ;;
 nohup) case_nohup ;;
+kill9) case_kill9 'xdp = "native"' ;;
+kill9_skb) case_kill9 'xdp = "skb"' ;;
 netns) case_netns ;;
 *) echo "unknown case $CASE"; exit 2 ;;
 esac
