@@ -71,18 +71,30 @@ function M.connections()
 	return out
 end
 
-function M.show()
-	local lines = { string.format("%-22s %-22s %-11s %6s %9s %9s %7s %5s %5s %5s",
+-- width: the screen's columns; narrower than the table (110), each
+-- connection is one line of labelled figures instead (a terminal of 80
+-- cuts it between words, the labels keep the figures readable).
+function M.show(width)
+	local narrow = width and width < 110
+	local lines = { narrow and "connections (sent, received: payload bytes; rtx retransmitted, ooo held "
+		.. "out of order, dup duplicate segments)" or string.format("%-22s %-22s %-11s %6s %9s %9s %7s %5s %5s %5s",
 		"local", "remote", "state", "mss", "sent", "received", "in-flt", "rtx", "ooo", "dup") }
 	for _, c in ipairs(M.connections()) do
 		local s = c:stats()
-		lines[#lines + 1] = string.format("%-22s %-22s %-11s %6d %9d %9d %7d %5d %5d %5d",
-			c.st.ip .. ":" .. c.lport, c.rip .. ":" .. c.rport, c.state, c.mss, s.bytes_out,
-			s.bytes_in, s.in_flight, s.retransmits, s.ooo_held, s.dup_segs)
+		if narrow then
+			lines[#lines + 1] = string.format("%s > %s  %s  mss %d  sent %d  received %d  in-flight %d  "
+				.. "rtx %d  ooo %d  dup %d", c.st.ip .. ":" .. c.lport, c.rip .. ":" .. c.rport, c.state, c.mss,
+				s.bytes_out, s.bytes_in, s.in_flight, s.retransmits, s.ooo_held, s.dup_segs)
+		else
+			lines[#lines + 1] = string.format("%-22s %-22s %-11s %6d %9d %9d %7d %5d %5d %5d",
+				c.st.ip .. ":" .. c.lport, c.rip .. ":" .. c.rport, c.state, c.mss, s.bytes_out,
+				s.bytes_in, s.in_flight, s.retransmits, s.ooo_held, s.dup_segs)
+		end
 	end
 	for _, st in ipairs(M.stacks) do
 		for port in pairs(st.listeners) do
-			lines[#lines + 1] = string.format("%-22s %-22s %-11s", st.ip .. ":" .. port, "*", "LISTEN")
+			lines[#lines + 1] = narrow and string.format("%s  LISTEN", st.ip .. ":" .. port)
+				or string.format("%-22s %-22s %-11s", st.ip .. ":" .. port, "*", "LISTEN")
 		end
 	end
 	if #lines == 1 then lines[#lines + 1] = "(no connections - tcp.connect(e, \"198.18.0.2:8080\") or tcp.listen(e, 8080))" end

@@ -44,7 +44,8 @@ function shows.tcp(_)
   if not tcp then return {}, "no TCP yet - lab.tcp.connect(e, \"198.18.0.2:8080\") or lab.tcp.listen(e, 8080)" end
   local rows = {}
   for _, c in ipairs(tcp.connections()) do rows[#rows + 1] = c:stats() end
-  return rows, tcp.show()
+  local term = require "ringlab.term"
+  return rows, tcp.show(term.isatty(1) and term.width() or nil)
 end
 local CAP_MEANING = {
   { "zerocopy", "packets move without a copy (as it is bound now)" },

@@ -19,6 +19,8 @@
 --   watch_none          watch with no engine open: one line, at once
 --   none_current        engines open (a lesson's, lab.open's) but none current:
 --                       a command says use NAME, not "no engine is open"
+--   show_tcp_80         show tcp at 80x24: labelled figures, not a 110-column
+--                       table; a pipe still gets the table
 --   watch_one_80        watch NAME at 80x24: the owners line keeps "= 4096"
 --   step_80             step at 80x24: the slot note under the row, the
 --                       sentence cut between words (beside it at 160x48)
@@ -314,6 +316,24 @@ function cases.none_current()
   T.check(out:find("offered 1 frames", 1, true) or out:find("offered 1 frame", 1, true), out)
 end
 
-local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "help_fits_80|engines_available|host_up_sim|peer_taken|compare_copy_sg|null_invented_hex|lesson_pause_80|complete_open|watch_none|step_80|watch_one_80|none_current")
+-- show tcp at 80x24: each connection's figures labelled (the 110-column
+-- table lost its alignment when cut to 80); without a terminal the table
+function cases.show_tcp_80()
+  local out = run("open sim name=rx", "open sim name=tx peer=rx", "send tcp 198.18.0.2:8080 size=8k", "show tcp")
+  T.check(out:find("\nlocal%s+remote%s+state%s+mss%s+sent%s+received"), "a pipe gets the table:\n" .. out)
+  local X = require "tmux"
+  X.skip_without_tmux()
+  local t = X.start(ringlab, 80, 24)
+  t.wait("the prompt", X.has("ringlab>"))
+  for _, l in ipairs({ "open sim name=rx", "open sim name=tx peer=rx", "send tcp 198.18.0.2:8080 size=8k" }) do
+    t.command(l)
+  end
+  local s = t.command("show tcp")
+  T.check(s:find("\n198%.18%.0%.1:%d+ > 198%.18%.0%.2:8080 TIME_WAIT mss 1460 sent 8192 received 0\n"
+    .. "  in%-flight 0 rtx 0 ooo 0 dup 0\n198%.18%.0%.2:8080  LISTEN\n"), "labelled, cut between words:\n" .. s)
+  t.finish()
+end
+
+local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "help_fits_80|engines_available|host_up_sim|peer_taken|compare_copy_sg|null_invented_hex|lesson_pause_80|complete_open|watch_none|step_80|watch_one_80|none_current|show_tcp_80")
 f()
 T.done("newcomer_readme " .. case)
