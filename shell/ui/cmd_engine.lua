@@ -18,8 +18,14 @@ end
 function C.engines_view()
   local list, rows = lab.opened(), {}
   if #list == 0 then return rows, "no engine is open - open one: open sim (or open sim name=copy)" end
-  local out = { string.format("  %-10s %-5s %-8s %-9s %6s %6s %7s %7s %7s", "name", "kind", "mode", "region",
-    "sent", "recv", "copied", "refd", "headers") }
+  -- the name column as wide as the longest name, up to 14 (80 columns);
+  -- a longer name is cut with ~, as compare cuts its columns
+  local nw = 10
+  for _, e in ipairs(list) do nw = math.max(nw, #e:info().name) end
+  nw = math.min(nw, 14)
+  local function cut(name) return #name > nw and (name:sub(1, nw - 1) .. "~") or name end
+  local out = { string.format("  %-" .. nw .. "s %-5s %-8s %-9s %6s %6s %7s %7s %7s", "name", "kind", "mode",
+    "region", "sent", "recv", "copied", "refd", "headers") }
   for _, e in ipairs(list) do
     local i, st = e:info(), e:stats()
     local l = st.ledger
@@ -31,8 +37,8 @@ function C.engines_view()
       row.frames, row.frame_size = r.frames, r.frame_size
     end
     rows[#rows + 1] = row
-    out[#out + 1] = string.format("%s %-10s %-5s %-8s %-9s %6s %6s %7s %7s %7s", e == C.cur and "*" or " ",
-      i.name, i.kind, st.mode, region, human(st.tx_pkts), human(st.rx_pkts), human(l.copied),
+    out[#out + 1] = string.format("%s %-" .. nw .. "s %-5s %-8s %-9s %6s %6s %7s %7s %7s", e == C.cur and "*" or " ",
+      cut(i.name), i.kind, st.mode, region, human(st.tx_pkts), human(st.rx_pkts), human(l.copied),
       human(l.referenced), human(l.headers))
   end
   out[#out + 1] = "  (* current; sent/recv in packets, the ledger in bytes; more: compare)"
