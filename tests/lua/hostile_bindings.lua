@@ -92,7 +92,7 @@ function cases.segment_span_index_closes()
 end
 
 -- A finalizer closes the engine at the k-th finalizer call inside the
--- call, for k = 1 .. 120 (each finalizer makes the next garbage, so the
+-- call, for k = 1 .. 300 (each finalizer makes the next garbage, so the
 -- collector always has one to run; a step at almost every allocation).
 -- Before, lab.packet.udp with a string payload and lab.segment of a
 -- buffer read the freed region (heap-use-after-free under ASan).
@@ -113,7 +113,7 @@ local function finalizer_rounds(what, body, rounds)
     local e = lab.open("sim")
     local r = e:region { frames = 64 }
     local ctx = body.setup and body.setup(e, r) or {}
-    target, k, count = e, round % 120 + 1, 0
+    target, k, count = e, round % 300 + 1, 0
     armed = true
     local ok, err = pcall(body.call, e, r, ctx)
     armed = false
@@ -183,7 +183,7 @@ function cases.finalizer_rx_owners()
       for _, p in ipairs(e:rx(16)) do p:release() end
       for _ = 1, 10 do e:owners(); e:owner_map() end
     end,
-    cleanup = function(c) c.s:close() end })
+    cleanup = function(c) c.s:close() end }, 360) -- a pair a round: fewer rounds (ASan: ~15 s)
 end
 
 -- e:rx(max, opts) whose opts.__index closes the engine: the rx ring was
