@@ -22,6 +22,12 @@
 #             broken, nothing past column 80) and names this testbed's peer
 #             namespace and scripts/tcp_sink.py; a second tcp_sink.py on the
 #             same port says so in one line (no traceback)
+#   tcp_arp   no static neighbours (neigh=false): `send tcp 198.18.0.2:8080
+#             size=64k` (sg) with no MAC given reaches scripts/tcp_sink.py in
+#             the peer namespace, whose CRC-32 of the 65536 bytes equals
+#             ours; the peer learned the lab's MAC by ARP (no PERMANENT
+#             entry; the lab found the peer's by ARP too, there being no
+#             entry to read); no frame left held (show owners)
 # The testbed is always taken down, then nothing of it may be left: no
 # namespace, no link, no XDP program. Needs root (else exit 77).
 # Environment (set by CMake): RINGLAB TESTBED_LUA PLUGIN_DIR PYTHON
@@ -159,7 +165,33 @@ case_tmux80() {
 	one_line "$TMP/sink2" "tcp_sink.py: cannot listen on 198.18.0.2:8080: Address already in use - is a sink already running?"
 }
 
+case_tcp_arp() {
+	sink=$HERE/../../scripts/tcp_sink.py
+	ip -n "$PEER" neigh show | grep -q PERMANENT && { echo "FAIL: the peer has static entries"; return 1; }
+	ip netns exec "$PEER" "$PYTHON" "$sink" 198.18.0.2 8080 >"$TMP/sink" 2>&1 &
+	BG=$!
+	for _ in $(seq 50); do grep -q listening "$TMP/sink" && break; sleep 0.1; done
+	printf '%s\n' "open afxdp ifname=$IF sg=true" "region" "send tcp 198.18.0.2:8080 size=64k" \
+		"show owners" >"$TMP/in"
+	"$RINGLAB" --netns "$LAB" <"$TMP/in" >"$TMP/out" 2>&1 || { cat "$TMP/out"; return 1; }
+	grep -v '^ *[0-9]\+  ' "$TMP/out"
+	kill "$BG"; wait "$BG" 2>/dev/null; BG=
+	cat "$TMP/sink"
+	want "$TMP/out" "strategy sg, from afxdp#1" || return 1
+	crc=$(sed -n 's/.* sent 65536 bytes crc32 \([0-9a-f]*\)$/\1/p' "$TMP/sink")
+	[ -n "$crc" ] || { echo "FAIL: the sink got no 65536-byte body"; return 1; }
+	want "$TMP/out" "receiver: 65536 bytes arrived intact (the peer's crc32 $crc is ours)" || return 1
+	want "$TMP/out" "(held 0 + free" || return 1
+	want "$TMP/out" "(conserved)" || return 1
+	grep -q "^ringlab:\|^error" "$TMP/out" && { echo "FAIL: an error above"; return 1; }
+	ip -n "$PEER" neigh show 198.18.0.1 | tee "$TMP/neigh"
+	want "$TMP/neigh" "lladdr $LAB_MAC" || return 1
+	grep -q PERMANENT "$TMP/neigh" && { echo "FAIL: a static entry on the peer"; return 1; }
+	return 0
+}
+
 case $CASE in
+tcp_arp) case_tcp_arp ;;
 tmux80) case_tmux80 ;;
 hostup) case_hostup ;;
 noregion) case_noregion ;;
