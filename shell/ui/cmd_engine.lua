@@ -112,7 +112,14 @@ def("open", "open ENGINE [name=NAME] [key=value...]", "open an engine (sim, afxd
         end
       end
     end
-    local e = lab.open(name, opts)
+    local ok, e = pcall(lab.open, name, opts)
+    if not ok then
+      -- the engines give their examples in Lua (lab.open("afxdp",
+      -- {ifname="rl0"}), vdev="net_ring0"); at the prompt, say them as typed here
+      local msg = tostring(e):gsub('lab%.open%("([%w_]+)", {([%w_]+)="([^"]*)"}%)', "open %1 %2=%3")
+        :gsub('e%.g%. vdev="([^"]*)", "([^"]*)" or "([^"]*)"', "e.g. open dpdk vdev=%1 (or vdev=%2, vdev=%3)")
+      error(msg, 0)
+    end
     C.opened[e] = opts
     C.use(e)
     say("%s is now the current engine (cur, e)\n  next: %s", tostring(e), C.region_hint(e))

@@ -19,6 +19,7 @@
 --   watch_none          watch with no engine open: one line, at once
 --   none_current        engines open (a lesson's, lab.open's) but none current:
 --                       a command says use NAME, not "no engine is open"
+--   open_hints          open's refusals say their examples as prompt commands
 --   show_tcp_80         show tcp at 80x24: labelled figures, not a 110-column
 --                       table; a pipe still gets the table
 --   watch_one_80        watch NAME at 80x24: the owners line keeps "= 4096"
@@ -339,6 +340,20 @@ function cases.show_tcp_80()
   t.finish()
 end
 
-local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "help_fits_80|engines_available|host_up_sim|peer_taken|compare_copy_sg|null_invented_hex|lesson_pause_80|complete_open|watch_none|step_80|watch_one_80|none_current|show_tcp_80")
+-- open's refusals give their examples as typed at the prompt (the engines
+-- say lab.open("afxdp", {ifname="rl0"}) and vdev="net_ring0"); Lua keeps Lua
+function cases.open_hints()
+  local out, st = run("open afxdp")
+  T.eq(st, 1, "refused")
+  T.check(out:find("e.g. open afxdp ifname=rl0 - ", 1, true), "afxdp:\n" .. out)
+  out = run("open dpdk")
+  T.check(out:find("e.g. open dpdk vdev=net_ring0 (or vdev=net_null0, vdev=net_af_packet0,iface=veth0)", 1, true),
+    "dpdk:\n" .. out)
+  T.eq(select(2, out:gsub("\n", "")), 1, "one line")
+  local ok, err = pcall(lab.open, "dpdk")
+  T.check(not ok and tostring(err):find('vdev="net_ring0"', 1, true), "Lua keeps Lua: " .. tostring(err))
+end
+
+local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "help_fits_80|engines_available|host_up_sim|peer_taken|compare_copy_sg|null_invented_hex|lesson_pause_80|complete_open|watch_none|step_80|watch_one_80|none_current|show_tcp_80|open_hints")
 f()
 T.done("newcomer_readme " .. case)
