@@ -16,41 +16,16 @@
 local T = require "common"
 
 local ringlab, case = arg[1], arg[2]
-if os.execute("command -v tmux >/dev/null 2>&1") ~= true then
-  print("SKIP: needs tmux")
-  os.exit(77)
-end
-local pid = io.open("/proc/self/stat"):read("l"):match("^(%d+)")
-local sock, sess = "ringlab-err-" .. pid, "e" .. pid
-
+local X = require "tmux"
+X.skip_without_tmux()
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-local function tmux(args)
-  local p = io.popen("tmux -L " .. sock .. " " .. args .. " 2>&1")
-  local out = p:read("a")
-  p:close()
-  return out
-end
-local function keys(...)
-  local t = {}
-  for i, k in ipairs({ ... }) do t[i] = q(k) end
-  tmux("send-keys -t " .. sess .. " " .. table.concat(t, " "))
-end
-local function screen() return tmux("capture-pane -p -t " .. sess) end
-
-local function wait(what, ok, secs)
-  local deadline, s = lab.now() + (secs or 10), ""
-  repeat
-    s = screen()
-    if ok(s) then return s end
-    lab.sleep(0.1)
-  until lab.now() > deadline
-  error("timed out waiting for " .. what .. "; the screen was:\n" .. s, 2)
-end
-local function has(p) return function(s) return s:find(p, 1, true) ~= nil end end
-
-local function start(cmd)
-  tmux(string.format("new-session -d -s %s -x 80 -y 24 %s", sess, q(cmd)))
-end
+local S -- the session of tmux.lua; start() makes one
+local function start(cmd) S = X.start(cmd, 80, 24) end
+local function tmux(args) return S.tmux(args) end
+local function keys(...) return S.keys(...) end
+local function screen() return S.screen() end
+local function wait(what, ok, secs) return S.wait(what, ok, secs) end
+local has = X.has
 
 local function lines_of(s)
   local t = {}
@@ -168,7 +143,7 @@ while true do n = n + 1 end
   local s = wait("the exit", has("rc="))
   T.check(line_with(s, "stopped with q"), "says it stopped with q: " .. s)
   T.check(line_with(s, "rc=0"), "q is a normal end: " .. s)
-  tmux("kill-session -t " .. sess)
+  tmux("kill-session -t " .. S.sess)
   -- Ctrl-C under --watch: interrupted, 130
   start("bash -c " .. q(q(ringlab) .. " --watch " .. q(loop) .. "; echo \"rc=$?\"; sleep 60"))
   wait("the loop again", has("script is looping"))
@@ -177,7 +152,7 @@ while true do n = n + 1 end
   T.check(line_with(s, "interrupted"), "interrupted: " .. s)
   T.check(line_with(s, "rc=130"), "Ctrl-C exits 130: " .. s)
   T.check(not s:find("traceback", 1, true), "no traceback: " .. s)
-  tmux("kill-session -t " .. sess)
+  tmux("kill-session -t " .. S.sess)
   -- watch run at the prompt: q brings the prompt back, the engines stay usable
   at_prompt()
   keys("watch run " .. loop, "Enter")

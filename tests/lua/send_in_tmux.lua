@@ -7,40 +7,11 @@
 local T = require "common"
 
 local ringlab = arg[1] or error("usage: ringlab send_in_tmux.lua RINGLAB")
-if os.execute("command -v tmux >/dev/null 2>&1") ~= true then
-  print("SKIP: needs tmux")
-  os.exit(77)
-end
-local pid = io.open("/proc/self/stat"):read("l"):match("^(%d+)")
-local sock, sess = "ringlab-send-" .. pid, "s" .. pid
-
-local function sh(cmd)
-  local p = io.popen(cmd .. " 2>&1")
-  local out = p:read("a")
-  p:close()
-  return out
-end
+local X = require "tmux"
+X.skip_without_tmux()
 local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-local function tmux(args) return sh("tmux -L " .. sock .. " " .. args) end
-local function keys(...)
-  local t = {}
-  for i, k in ipairs({ ... }) do t[i] = q(k) end
-  tmux("send-keys -t " .. sess .. " " .. table.concat(t, " "))
-end
-local function screen() return tmux("capture-pane -p -J -t " .. sess) end
-local function wait(what, ok, secs)
-  local deadline, s = lab.now() + (secs or 15), ""
-  repeat
-    s = screen()
-    if ok(s) then return s end
-    lab.sleep(0.1)
-  until lab.now() > deadline
-  tmux("kill-server")
-  error("timed out waiting for " .. what .. "; the screen was:\n" .. s, 2)
-end
-local function has(p) return function(s) return s:find(p, 1, true) ~= nil end end
-
-tmux(string.format("new-session -d -s %s -x 80 -y 24 %s", sess, q("NO_COLOR=1 " .. q(ringlab))))
+local S = X.start("NO_COLOR=1 " .. q(ringlab), 80, 24, { join = true, secs = 15 })
+local keys, wait, tmux, has = S.keys, S.wait, S.tmux, X.has
 wait("the prompt", has("ringlab"))
 keys("a = lab.open('sim')", "Enter", "open sim peer=a", "Enter")
 keys("send tcp 198.18.0.2:8080 size=64k strategy=sg to=a", "Enter")

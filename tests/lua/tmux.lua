@@ -24,8 +24,12 @@ local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 -- of its own: a killed server lives on until ringlab, which closes its
 -- engines on SIGHUP, has exited, and a client that reaches it meanwhile
 -- fails ("server exited unexpectedly").
+-- opts: join=true reads the screen with wrapped rows joined (capture-pane
+-- -J: a line wider than the terminal comes back as one line), secs= how
+-- long wait() waits by default (10).
 local starts = 0
-function M.start(cmd, cols, rows)
+function M.start(cmd, cols, rows, opts)
+  opts = opts or {}
   local pid = io.open("/proc/self/stat"):read("l"):match("^(%d+)")
   starts = starts + 1
   local t = { sock = "ringlab-test-" .. pid .. "-" .. starts, sess = "s" .. pid }
@@ -35,10 +39,10 @@ function M.start(cmd, cols, rows)
     for i, s in ipairs({ ... }) do k[i] = q(s) end
     t.tmux("send-keys -t " .. t.sess .. " " .. table.concat(k, " "))
   end
-  function t.screen() return t.tmux("capture-pane -p -t " .. t.sess) end
+  function t.screen() return t.tmux("capture-pane -p " .. (opts.join and "-J " or "") .. "-t " .. t.sess) end
   -- poll the screen until ok(screen), for up to secs seconds
   function t.wait(what, ok, secs)
-    local deadline, s = lab.now() + (secs or 10), ""
+    local deadline, s = lab.now() + (secs or opts.secs or 10), ""
     repeat
       s = t.screen()
       if ok(s) then return s end
