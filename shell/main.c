@@ -23,13 +23,11 @@
  * and exits with 128 + the signal number.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +36,7 @@
 
 #include <lualib.h>
 
+#include "ringlab/netns.h"
 #include "shell.h"
 
 struct options {
@@ -196,28 +195,14 @@ static void enter_netns(const char *name)
  * (X-lab -> X-peer) instead of guessing. */
 static void set_netns_name(lua_State *L)
 {
-	struct stat self, st;
-	struct dirent *d;
-	DIR *dir;
+	char name[256];
 
-	if (stat("/proc/self/ns/net", &self) < 0 || !(dir = opendir("/var/run/netns")))
+	if (!rl_netns_name(name, sizeof(name)))
 		return;
-	while ((d = readdir(dir))) {
-		char path[300];
-
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/var/run/netns/%s", d->d_name);
-		if (stat(path, &st) == 0 && st.st_ino == self.st_ino &&
-		    st.st_dev == self.st_dev) {
-			lua_getglobal(L, "lab");
-			lua_pushstring(L, d->d_name);
-			lua_setfield(L, -2, "netns");
-			lua_pop(L, 1);
-			break;
-		}
-	}
-	closedir(dir);
+	lua_getglobal(L, "lab");
+	lua_pushstring(L, name);
+	lua_setfield(L, -2, "netns");
+	lua_pop(L, 1);
 }
 
 static void add_dir(luaL_Buffer *b, const char *dir)

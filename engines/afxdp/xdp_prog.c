@@ -27,14 +27,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <dirent.h>
-#include <sys/stat.h>
 #include <linux/if_link.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "afxdp.h"
+#include "ringlab/netns.h"
 
 #define PROG_FILE "xdp_steer.bpf.o"
 #define PROG_FILE_FRAGS "xdp_steer_frags.bpf.o"
@@ -136,32 +135,6 @@ static int try_attach(struct rl_engine *e, enum xdp_attach_mode m, struct rl_err
 	return 0;
 }
 
-/* The name `ip netns` gives the namespace we run in ("" if none): an ip
- * command for another terminal needs it (ip -n NAME ...). */
-static void netns_name(char *out, size_t len)
-{
-	struct stat self, st;
-	struct dirent *d;
-	DIR *dir;
-
-	out[0] = '\0';
-	if (stat("/proc/self/ns/net", &self) < 0 || !(dir = opendir("/var/run/netns")))
-		return;
-	while ((d = readdir(dir))) {
-		char path[300];
-
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/var/run/netns/%s", d->d_name);
-		if (stat(path, &st) == 0 && st.st_ino == self.st_ino &&
-		    st.st_dev == self.st_dev) {
-			snprintf(out, len, "%s", d->d_name);
-			break;
-		}
-	}
-	closedir(dir);
-}
-
 static int attach_error(struct rl_engine *e, int rc, struct rl_err *err)
 {
 	if (rc == -EEXIST || rc == -EBUSY) {
@@ -170,7 +143,7 @@ static int attach_error(struct rl_engine *e, int rc, struct rl_err *err)
 		LIBBPF_OPTS(bpf_xdp_query_opts, q);
 		char ns[256], where[300] = "";
 
-		netns_name(ns, sizeof(ns));
+		rl_netns_name(ns, sizeof(ns));
 		if (ns[0])
 			snprintf(where, sizeof(where), "-n %s ", ns);
 		if (bpf_xdp_query(e->ifindex, 0, &q) < 0)
