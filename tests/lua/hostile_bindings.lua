@@ -186,14 +186,20 @@ function cases.finalizer_rx_owners()
     cleanup = function(c) c.s:close() end }, 360) -- a pair a round: fewer rounds (ASan: ~15 s)
 end
 
--- e:rx(max, opts) whose opts.__index closes the engine: the rx ring was
--- read from the closed engine (a NULL dereference in sim_rx).
-function cases.rx_option_closes_engine()
+-- a receives, b sends from region r (a sim pair, 16 frames on a's fill).
+local function sim_pair()
   local a = lab.open("sim")
   a:region { frames = 64 }
   local b = lab.open("sim", { peer = a })
   local r = b:region { frames = 64 }
   a:fill(16)
+  return a, b, r
+end
+
+-- e:rx(max, opts) whose opts.__index closes the engine: the rx ring was
+-- read from the closed engine (a NULL dereference in sim_rx).
+function cases.rx_option_closes_engine()
+  local a, b, r = sim_pair()
   for _ = 1, 4 do b:tx(lab.packet.udp { dst = "198.18.0.2:9", region = r, payload = "hi" }) end
   b:kick()
   local ok, err = pcall(a.rx, a, 16, setmetatable({}, { __index = function() a:close() end }))
@@ -207,11 +213,7 @@ end
 -- engine, or gives a new packet each time: the list is read once, and
 -- what was read is checked again before anything is sent.
 function cases.tx_list_hostile()
-  local a = lab.open("sim")
-  a:region { frames = 64 }
-  local b = lab.open("sim", { peer = a })
-  local r = b:region { frames = 64 }
-  a:fill(16)
+  local a, b, r = sim_pair()
   local p1 = lab.packet.udp { dst = "198.18.0.2:9", region = r, payload = "one" }
   local p2 = lab.packet.udp { dst = "198.18.0.2:9", region = r, payload = "two" }
   local ok, err = pcall(b.tx, b, setmetatable({}, { __len = function() return 2 end,
