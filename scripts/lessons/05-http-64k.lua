@@ -148,17 +148,8 @@ if lab.segment then
   end
 end
 L.part("the picture")
--- a path of this user's own: another user's picture may already be there
-local file = os.getenv("RINGLAB_PLOT") or string.format("%s/ringlab-lesson5-%s.svg",
-  os.getenv("TMPDIR") or "/tmp", os.getenv("USER") or os.getenv("LOGNAME") or "me")
-local probe = io.open(file, "a")
-if probe then
-  probe:close()
-else
-  local t = os.tmpname()
-  os.remove(t)
-  file = t .. ".svg"
-end
+-- a directory of this run's own (mkdtemp): no fixed name in /tmp to race for
+local file = os.getenv("RINGLAB_PLOT") or (lab.tempdir() .. "/lesson5-ledger.svg")
 lab.plot { file = file, series = ledgers, title = "64 KiB to 3 clients: copy, reuse, born, sg" }
 print("   wrote " .. file)
 L.done("5")

@@ -8,6 +8,9 @@
  * packet) once, then builds the table. The handles' methods live in the
  * lua_*.c file named after each.
  */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "shell.h"
@@ -88,11 +91,32 @@ static int lab_index(lua_State *L)
 	return 1;
 }
 
+/* lab.tempdir() -> path: a fresh directory of this user's own (mkdtemp,
+ * mode 0700) under $TMPDIR or /tmp, for files a script writes (a lesson's
+ * picture) without racing anyone for a fixed name. */
+static int lab_tempdir(lua_State *L)
+{
+	const char *base = getenv("TMPDIR");
+	char path[4096];
+
+	if (!base || !*base)
+		base = "/tmp";
+	if (snprintf(path, sizeof(path), "%s/ringlab-XXXXXX", base) >= (int)sizeof(path))
+		return luaL_error(L, "tempdir: TMPDIR is too long - set a shorter TMPDIR");
+	if (!mkdtemp(path))
+		return luaL_error(L, "tempdir: cannot make a directory in %s (%s) - set TMPDIR "
+		                     "to a writable directory",
+		                  base, strerror(errno));
+	lua_pushstring(L, path);
+	return 1;
+}
+
 static const luaL_Reg lab_funcs[] = {
     {"engines", lab_engines},
     {"open", lab_open_engine},
     {"opened", lab_opened},
     {"get", lab_get},
+    {"tempdir", lab_tempdir},
     {"dissect", lab_dissect_string},
     {NULL, NULL},
 };
