@@ -6,11 +6,15 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 secs=${2:-2}
-"$build/bench/bench_sim_pps" "$secs" 64 | tee /tmp/ringlab-bench-c.$$
+# The figures go to files in a directory of our own (mktemp -d), never to a
+# predictable name in /tmp.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$build/bench/bench_sim_pps" "$secs" 64 | tee "$tmp/c"
 for mode in copy zerocopy; do
 	for style in batch packets; do
 		"$build/shell/ringlab" "$here/sim_pps.lua" "$secs" 64 $mode $style |
-			tee -a /tmp/ringlab-bench-lua.$$
+			tee -a "$tmp/lua"
 	done
 done
 awk '
@@ -27,5 +31,4 @@ awk '
 		printf "  ratio lua batch/C:       copy %.3f  zerocopy %.3f\n", l_copy / c_copy, l_zc / c_zc
 		printf "  ratio lua batch/memcpy:  copy %.3f  zerocopy %.3f\n", l_copy / m5, l_zc / m3
 		printf "  ratio lua packets/C:     copy %.3f  zerocopy %.3f\n", p_copy / c_copy, p_zc / c_zc
-	}' /tmp/ringlab-bench-c.$$ /tmp/ringlab-bench-lua.$$
-rm -f /tmp/ringlab-bench-c.$$ /tmp/ringlab-bench-lua.$$
+	}' "$tmp/c" "$tmp/lua"
