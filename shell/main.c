@@ -142,11 +142,20 @@ static int open_netns(const char *name)
 		    name, NULL);
 	snprintf(path, sizeof(path), "/var/run/netns/%s", name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
-		die(2,
-		    "--netns %s: there is no such network namespace (%s does not exist) "
-		    "- create it with `ringlab testbed up`",
-		    name, path);
+	if (fd < 0 && errno == ENOENT) {
+		/* a testbed's lab side X-lab: the command that makes it */
+		size_t n = strlen(name);
+		char up[300];
+
+		if (n > 4 && !strcmp(name + n - 4, "-lab"))
+			snprintf(up, sizeof(up), "make it with `ringlab testbed up%s%.*s`",
+			         strcmp(name, "rl-lab") ? " name=" : "",
+			         strcmp(name, "rl-lab") ? (int)(n - 4) : 0, name);
+		else
+			snprintf(up, sizeof(up), "give one `ip netns list` shows, or make "
+			         "the testbed with `ringlab testbed up` (its lab side is rl-lab)");
+		die(2, "--netns %s: there is no such network namespace - %s", name, up);
+	}
 	if (fd < 0)
 		die(2, "--netns %s: cannot open it (%s) - run as root", name,
 		    strerror(errno));

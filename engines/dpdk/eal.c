@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <fcntl.h>
@@ -317,8 +318,29 @@ static int port_of_device(const char *name, unsigned index)
 	return -1;
 }
 
+/* The iface= of a PMD over a kernel interface (net_af_packet, net_af_xdp)
+ * when no interface of that name is in this network namespace: the usual
+ * slip is running outside the testbed's lab namespace. (net_tap's iface=
+ * names the tap it makes.) */
+static bool iface_missing(const char *name, const char *spec, char *ifname, size_t len)
+{
+	const char *at = strstr(spec, "iface=");
+	size_t n;
+
+	if (!at || (strncmp(name, "net_af_packet", 13) && strncmp(name, "net_af_xdp", 10)))
+		return false;
+	at += 6;
+	n = strcspn(at, ",;");
+	if (n == 0 || n >= len || n >= IF_NAMESIZE)
+		return false;
+	memcpy(ifname, at, n);
+	ifname[n] = '\0';
+	return if_nametoindex(ifname) == 0;
+}
+
 static int plug_one(struct rl_engine *e, const char *spec, struct rl_err *err)
 {
+	char ifname[IF_NAMESIZE];
 	const char *said;
 	uint64_t mark;
 	char name[64];
@@ -330,6 +352,10 @@ static int plug_one(struct rl_engine *e, const char *spec, struct rl_err *err)
 				  e->o.vdev);
 	if (port_of_device(name, 0) >= 0)
 		return 0; /* already plugged, by an earlier open */
+	if (iface_missing(name, spec, ifname, sizeof(ifname)))
+		return rl_err_set(err, ENODEV, "vdev \"%s\": no interface named %s in this "
+				  "network namespace - run ringlab where it is (`ringlab "
+				  "testbed up`, then `ringlab --netns rl-lab`)", spec, ifname);
 	mark = dpdk_log_mark();
 	rc = rte_dev_probe(spec);
 	said = dpdk_log_said(mark);

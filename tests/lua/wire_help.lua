@@ -7,6 +7,9 @@
 --                  X-lab, so nothing made up names rl-peer: the region hint
 --                  of an engine with no wire and sim's host up say no netns;
 --                  serve ping on a simulator says where a ping comes from
+--   outside        --netns X-lab of a testbed not up names `testbed up
+--                  name=X`; dpdk net_af_packet/net_af_xdp iface= of an
+--                  interface not here says to run in the lab namespace
 -- usage: ringlab wire_help.lua RINGLAB CASE
 local T = require "common"
 
@@ -56,6 +59,30 @@ function cases.no_testbed()
   out = run("open sim", "send udp 198.18.0.2:9999 hi")
   T.check(out:find("send udp: sim#1 has no region - make one: region frames=4096 size=2048\n", 1, true),
     "send udp without a region names the region to make:\n" .. out)
+end
+
+-- Outside the testbed: --netns of one that is not there, and a DPDK port
+-- over a kernel interface that is not here, say in one line what to run.
+function cases.outside()
+  local p = assert(io.popen("NO_COLOR=1 " .. q(ringlab) .. " --netns rlR2none-lab -c 'open sim' 2>&1"))
+  local out = p:read("a")
+  local _, _, status = p:close()
+  T.eq(status, 2, "--netns of a testbed not up")
+  T.eq(out, "ringlab: --netns rlR2none-lab: there is no such network namespace - make it with "
+    .. "`ringlab testbed up name=rlR2none`\n", "the command that makes it")
+  p = assert(io.popen("NO_COLOR=1 " .. q(ringlab) .. " --netns rlR2/x -c 'open sim' 2>&1"))
+  out = p:read("a")
+  p:close()
+  T.check(out:find("^ringlab: %-%-netns rlR2/x: [^\n]*\n$"), "a bad name: one line: " .. out)
+  local dpdk = false
+  for _, x in ipairs(lab.engines()) do if x.name == "dpdk" and x.available then dpdk = true end end
+  if not dpdk then print("no usable dpdk engine: its part is skipped") return end
+  for _, drv in ipairs({ "net_af_packet0", "net_af_xdp0" }) do
+    out = run("open dpdk vdev=" .. drv .. ",iface=rlR2none0")
+    T.eq(out, "ringlab: open: vdev \"" .. drv .. ",iface=rlR2none0\": no interface named rlR2none0 in this "
+      .. "network namespace - run ringlab where it is (`ringlab testbed up`, then `ringlab --netns "
+      .. "rl-lab`)\n", drv .. " over an interface that is not here")
+  end
 end
 
 T.check(cases[case], "no case " .. tostring(case))
