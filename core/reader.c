@@ -116,7 +116,7 @@ static int check_piece(const struct rl_reader *rd, uint64_t addr, uint32_t len, 
 		return rl_err_set(err, EPERM,
 		                  "frame %" PRIu32
 		                  " is %s, not held by the program - give "
-		                  "the reader frames you received (e:rx())",
+		                  "the reader frames you received (recv, or e:rx())",
 		                  f,
 		                  rl_region_is_free(rd->r, f)
 		                      ? "free in the pool"

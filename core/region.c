@@ -238,7 +238,7 @@ int rl_region__move_refused(const struct rl_region *r, uint32_t frame,
 		return rl_err_set(err, EPERM,
 		                  "frame %" PRIu32
 		                  " is owned by %s, not %s - wait for its completion "
-		                  "(e:complete()) before reusing it",
+		                  "(complete, or e:complete()) before reusing it",
 		                  frame, rl_owner_name(real), rl_owner_name(from));
 	return rl_err_set(err, EPERM,
 	                  "frame %" PRIu32 " is free in the pool; take it first", frame);
@@ -267,7 +267,7 @@ int rl_region__release_refused(const struct rl_region *r, uint32_t frame,
 		return rl_err_set(err, EPERM,
 		                  "frame %" PRIu32
 		                  " is owned by %s, not app - wait for its completion "
-		                  "(e:complete()) before releasing it",
+		                  "(complete, or e:complete()) before releasing it",
 		                  frame, rl_owner_name((enum rl_owner)r->owner[frame]));
 	return rl_err_set(err, EPERM,
 	                  "frame %" PRIu32

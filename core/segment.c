@@ -569,7 +569,7 @@ static int check_resend(const struct rl_segs *s, struct rl_err *err)
 			return rl_err_set(
 			    err, EBUSY,
 			    "staged frame %" PRIu32 " is still owned by %s - wait "
-			    "for its completion (e:complete()) before sending "
+			    "for its completion (complete, or e:complete()) before sending "
 			    "again",
 			    f, rl_owner_name(rl_region_owner(s->region, f)));
 	}

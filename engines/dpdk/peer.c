@@ -48,7 +48,7 @@ static int quiet(struct rl_engine *a, struct rl_err *err)
 	r = rte_ring_lookup(name);
 	if ((r && rte_ring_count(r) > 0) || a->txq.tail != a->txq.head)
 		return rl_err_set(err, EBUSY, "peer=: %s has packets in flight (%u in its "
-				  "ring) - receive them first (e:rx()), then wire it",
+				  "ring) - receive them first (recv, or e:rx()), then wire it",
 				  a->port_name, r ? rte_ring_count(r) : 0);
 	return 0;
 }

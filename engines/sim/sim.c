@@ -195,7 +195,7 @@ static int sim_fill(struct rl_engine *s, uint32_t n, struct rl_err *err)
 	if (!rl_ring_prod__reserve(&s->fill, n, &idx))
 		return rl_err_set(
 		    err, ENOSPC,
-		    "the fill ring has room for %u entries, not %u - receive (e:rx()) "
+		    "the fill ring has room for %u entries, not %u - receive (recv, or e:rx()) "
 		    "or fill fewer",
 		    rl_ring__free(&s->fill), n);
 	if (s->region.nfree < n)
@@ -315,7 +315,7 @@ static int sim_tx(struct rl_engine *s, const struct rl_desc *d, uint32_t n,
 		return rl_err_set(
 		    err, ENOSPC,
 		    "the tx ring is full (%u entries pending) - kick the NIC (e:kick()) "
-		    "and collect completions (e:complete())",
+		    "and collect completions (complete, or e:complete())",
 		    rl_ring__pending(&s->tx));
 	if ((rc = tx_claim_frames(s, d, fit, err)))
 		return rc;
@@ -442,7 +442,7 @@ static int sim_step(struct rl_engine *s, struct rl_step *out, struct rl_err *err
 	    st->what, sizeof(st->what), "IDLE: %s",
 	    rl_ring__pending(&s->sent)
 	        ? "the NIC waits: the comp ring is full, so sent frames cannot complete "
-	          "until the program takes completions (e:complete())"
+	          "until the program takes completions (complete, or e:complete())"
 	        : "nothing to do - no sent frame to complete, no packet on the wire, "
 	          "and the tx ring is empty");
 	return 0;

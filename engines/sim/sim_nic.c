@@ -213,7 +213,7 @@ bool sim_nic_rx(struct rl_engine *s, struct rl_step *st)
 	if (rl_ring__free(&s->rx) < need) {
 		s->c.rx_ring_full++;
 		rx_drop(s, st, len, need,
-		        "the rx ring is full (take packets with e:rx())");
+		        "the rx ring is full (take packets with recv, or e:rx())");
 		return true;
 	}
 	s->fill_starved = false;

@@ -220,7 +220,7 @@ static void region_rejects_move_from_wrong_owner(void **state)
 	assert_int_equal(err.code, EPERM);
 	assert_string_equal(err.msg,
 	                    "frame 7 is owned by tx, not app - wait for its completion "
-	                    "(e:complete()) before reusing it");
+	                    "(complete, or e:complete()) before reusing it");
 	assert_int_equal(rl_region_move(&r, 7, RL_OWN_COMP, RL_OWN_APP, &err), -EPERM);
 	assert_contains(err.msg, "owned by tx, not comp");
 	assert_int_equal(rl_region_move(&r, 6, RL_OWN_RX, RL_OWN_APP, &err), -EPERM);

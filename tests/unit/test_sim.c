@@ -728,7 +728,7 @@ static void sim_full_tx_ring_returns_enospc(void **state)
 	assert_int_equal(err.code, ENOSPC);
 	assert_string_equal(err.msg,
 	                    "the tx ring is full (4 entries pending) - kick the NIC "
-	                    "(e:kick()) and collect completions (e:complete())");
+	                    "(e:kick()) and collect completions (complete, or e:complete())");
 	assert_owners(r, 12, 0, 0, 0, 4, 0);
 	assert_conserved(e);
 
@@ -772,7 +772,7 @@ static void sim_fill_is_all_or_nothing(void **state)
 	assert_int_equal(fill(e, 4), 4);
 	assert_int_equal(sim()->fill(e, 100, &err), -ENOSPC);
 	assert_string_equal(err.msg, "the fill ring has room for 12 entries, not 100 - "
-	                             "receive (e:rx()) or fill fewer");
+	                             "receive (recv, or e:rx()) or fill fewer");
 	assert_int_equal(sim()->fill(e, 5, &err), -ENOBUFS);
 	assert_string_equal(err.msg,
 	                    "only 4 frames are free in the region, not 5 - release "
