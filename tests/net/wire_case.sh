@@ -28,6 +28,10 @@
 #             ours; the peer learned the lab's MAC by ARP (no PERMANENT
 #             entry; the lab found the peer's by ARP too, there being no
 #             entry to read); no frame left held (show owners)
+#   udp_arp   no static neighbours: `send udp 198.18.0.2:9999 size=64k`
+#             (sg) reaches a kernel UDP socket in the peer namespace as 46
+#             datagrams of at most 1448 bytes whose 65536 bytes, in order,
+#             are the lab's pattern (each 16 bytes name their offset)
 # The testbed is always taken down, then nothing of it may be left: no
 # namespace, no link, no XDP program. Needs root (else exit 77).
 # Environment (set by CMake): RINGLAB TESTBED_LUA PLUGIN_DIR PYTHON
@@ -190,7 +194,44 @@ case_tcp_arp() {
 	return 0
 }
 
+case_udp_arp() {
+	rm -f "$TMP/ready"
+	ip netns exec "$PEER" "$PYTHON" -c "
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+s.bind(('198.18.0.2', 9999))
+s.settimeout(10)
+open('$TMP/ready', 'w').close()
+got = []
+while sum(map(len, got)) < 65536:
+    d, src = s.recvfrom(65536)
+    if src != ('198.18.0.1', 9000):
+        sys.exit('from %s:%d, not the lab' % src)
+    got.append(d)
+blob = b''.join(got)
+want = b''.join(b'%015x\\n' % (i * 16) for i in range(4096))
+print('peer kernel socket: %d datagrams, %d bytes, largest %d, equal to the pattern: %s'
+      % (len(got), len(blob), max(map(len, got)), blob == want))
+sys.exit(0 if blob == want and len(got) == 46 and max(map(len, got)) <= 1448 else 1)
+" >"$TMP/peer.log" 2>&1 &
+	BG=$!
+	wait_for "$TMP/ready" 50 || return 1
+	printf '%s\n' "open afxdp ifname=$IF sg=true" "region" "send udp 198.18.0.2:9999 size=64k" \
+		"show owners" >"$TMP/in"
+	"$RINGLAB" --netns "$LAB" <"$TMP/in" >"$TMP/out" 2>&1 || { cat "$TMP/out"; return 1; }
+	grep -v '^ *[0-9]\+  ' "$TMP/out"
+	wait "$BG"; prc=$?; BG=
+	cat "$TMP/peer.log"
+	[ $prc = 0 ] || { echo "FAIL: the peer's socket did not get the 64 KiB as sent"; return 1; }
+	want "$TMP/out" "46 datagrams in " || return 1
+	want "$TMP/out" "(conserved)" || return 1
+	grep -q "^ringlab:\|^error" "$TMP/out" && { echo "FAIL: an error above"; return 1; }
+	return 0
+}
+
 case $CASE in
+udp_arp) case_udp_arp ;;
 tcp_arp) case_tcp_arp ;;
 tmux80) case_tmux80 ;;
 hostup) case_hostup ;;
