@@ -29,6 +29,7 @@ a kernel interface, e:info().ifname):
   host.addresses(e, dst_ip, what) -> src_ip, src_mac, dst_mac
   host.neighbour(e, ip, opts)     -> the MAC of ip, or an error saying what to do
   host.of(e)                      -- the host running on e, if any
+  host.resolved(e)                -> {ip -> mac}: the neighbours resolved so far
 
 The source is the engine's host (ip=, mac=) when one runs, else the
 interface's own address and MAC. The neighbour comes from, in order: what
@@ -312,6 +313,13 @@ function M.neighbour(e, ip, opts)
 	end
 	known[ip] = mac
 	return mac
+end
+
+-- A copy of what M.neighbour resolved for engine e so far: {ip -> mac}.
+function M.resolved(e)
+	local t = {}
+	for ip, mac in pairs(neighbours[e] or {}) do t[ip] = mac end
+	return t
 end
 
 -- What a packet built on engine e leaves out: our IP and MAC (the host's,

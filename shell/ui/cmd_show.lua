@@ -29,6 +29,15 @@ function shows.ledger(e)
   return st.ledger, views.ledger(st.ledger, st.tx_pkts, st.rx_pkts)
 end
 function shows.arp(e)
+  if not C.hosts[e] then -- no host: what this engine's packets were sent to
+    local r, ips = require("ringlab.host").resolved(e), {}
+    for ip in pairs(r) do ips[#ips + 1] = ip end
+    if #ips == 0 then C.host_of(e, "show arp") end -- says to start one
+    table.sort(ips)
+    local lines = { "neighbours this engine sent to (ip, mac; no host runs: host up answers ARP):" }
+    for _, ip in ipairs(ips) do lines[#lines + 1] = string.format("  %-15s %s", ip, r[ip]) end
+    return r, table.concat(lines, "\n")
+  end
   local t = C.host_of(e, "show arp"):arp_table()
   local lines, ips = { "neighbours the host learned from ARP (ip, mac, seconds since seen):" }, {}
   for ip in pairs(t) do ips[#ips + 1] = ip end
@@ -36,7 +45,9 @@ function shows.arp(e)
   for _, ip in ipairs(ips) do
     lines[#lines + 1] = string.format("  %-15s %s  %.1f s", ip, t[ip].mac, t[ip].age)
   end
-  if #ips == 0 then lines[#lines + 1] = "  (none yet - the peer pings, or h:resolve(\"198.18.0.2\"))" end
+  if #ips == 0 then
+    lines[#lines + 1] = "  (none yet - ping from the peer, or send udp 198.18.0.2:9999 hi)"
+  end
   return t, table.concat(lines, "\n")
 end
 function shows.tcp(_)

@@ -31,7 +31,8 @@
 #   udp_arp   no static neighbours: `send udp 198.18.0.2:9999 size=64k`
 #             (sg) reaches a kernel UDP socket in the peer namespace as 46
 #             datagrams of at most 1448 bytes whose 65536 bytes, in order,
-#             are the lab's pattern (each 16 bytes name their offset)
+#             are the lab's pattern (each 16 bytes name their offset);
+#             show arp then lists the peer's MAC the send found by ARP
 # The testbed is always taken down, then nothing of it may be left: no
 # namespace, no link, no XDP program. Needs root (else exit 77).
 # Environment (set by CMake): RINGLAB TESTBED_LUA PLUGIN_DIR PYTHON
@@ -218,13 +219,16 @@ sys.exit(0 if blob == want and len(got) == 46 and max(map(len, got)) <= 1448 els
 	BG=$!
 	wait_for "$TMP/ready" 50 || return 1
 	printf '%s\n' "open afxdp ifname=$IF sg=true" "region" "send udp 198.18.0.2:9999 size=64k" \
-		"show owners" >"$TMP/in"
+		"show owners" "show arp" >"$TMP/in"
 	"$RINGLAB" --netns "$LAB" <"$TMP/in" >"$TMP/out" 2>&1 || { cat "$TMP/out"; return 1; }
 	grep -v '^ *[0-9]\+  ' "$TMP/out"
 	wait "$BG"; prc=$?; BG=
 	cat "$TMP/peer.log"
 	[ $prc = 0 ] || { echo "FAIL: the peer's socket did not get the 64 KiB as sent"; return 1; }
 	want "$TMP/out" "46 datagrams in " || return 1
+	peer_mac=$(ip -n "$PEER" -o link show dev "$PIF" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+	want "$TMP/out" "neighbours this engine sent to (ip, mac; no host runs: host up answers ARP):" || return 1
+	want "$TMP/out" "  198.18.0.2      $peer_mac" || return 1
 	want "$TMP/out" "(conserved)" || return 1
 	grep -q "^ringlab:\|^error" "$TMP/out" && { echo "FAIL: an error above"; return 1; }
 	return 0
