@@ -415,6 +415,9 @@ local function tcp_send(e, o)
     if err:find("refused", 1, true) then
       fail("send tcp: %s refused the connection (RST): nothing listens there - start a listener: %s",
         o.dst, b and "(the lab's own should have)" or peer_hint(e, o))
+    elseif err:find("ARP", 1, true) and not b then -- nobody on the wire has that address
+      fail("send tcp: no ARP reply for %s through %s - nothing on this wire has that address "
+        .. "(the testbed's peer is 198.18.0.2: ringlab testbed status)", o.ip, engine_name(e))
     elseif err:find("ARP", 1, true) or err:find("timed out", 1, true) then
       fail("send tcp: no answer from %s through %s - %s", o.ip, engine_name(e),
         b and ("is " .. engine_name(b) .. " wired to it? (open sim peer=...)")

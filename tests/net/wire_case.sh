@@ -27,7 +27,8 @@
 #             the peer namespace, whose CRC-32 of the 65536 bytes equals
 #             ours; the peer learned the lab's MAC by ARP (no PERMANENT
 #             entry; the lab found the peer's by ARP too, there being no
-#             entry to read); no frame left held (show owners)
+#             entry to read); no frame left held (show owners); to
+#             198.18.0.9, which nobody has, one line says no ARP reply
 #   udp_arp   no static neighbours: `send udp 198.18.0.2:9999 size=64k`
 #             (sg) reaches a kernel UDP socket in the peer namespace as 46
 #             datagrams of at most 1448 bytes whose 65536 bytes, in order,
@@ -192,7 +193,11 @@ case_tcp_arp() {
 	ip -n "$PEER" neigh show 198.18.0.1 | tee "$TMP/neigh"
 	want "$TMP/neigh" "lladdr $LAB_MAC" || return 1
 	grep -q PERMANENT "$TMP/neigh" && { echo "FAIL: a static entry on the peer"; return 1; }
-	return 0
+	# an address nobody on the wire has: one line saying so
+	"$RINGLAB" --netns "$LAB" -c "open afxdp ifname=$IF" -c "region frames=256" \
+		-c "send tcp 198.18.0.9:8080 size=64k" >"$TMP/out" 2>"$TMP/err" &&
+		{ echo "FAIL: a send to 198.18.0.9 went through"; return 1; }
+	one_line "$TMP/err" "ringlab: send tcp: no ARP reply for 198.18.0.9 through afxdp#1 - nothing on this wire has that address"
 }
 
 case_udp_arp() {
