@@ -1,5 +1,6 @@
 -- tmux.lua - drive ringlab in a real terminal for the Lua tests: a private
--- tmux server (-L, named after this process and the start) with one detached session of
+-- tmux server (-S, a socket in a lab.tempdir() directory of its own, both
+-- removed when the server is killed) with one detached session of
 -- a fixed size; keys go in with send-keys, the screen comes back with
 -- capture-pane. T.skip_without_tmux() exits 77 (ctest: skipped).
 local M = {}
@@ -32,8 +33,16 @@ function M.start(cmd, cols, rows, opts)
   opts = opts or {}
   local pid = io.open("/proc/self/stat"):read("l"):match("^(%d+)")
   starts = starts + 1
-  local t = { sock = "ringlab-test-" .. pid .. "-" .. starts, sess = "s" .. pid }
-  function t.tmux(args) return sh("tmux -L " .. t.sock .. " " .. args) end
+  local dir = lab.tempdir()
+  local t = { sock = dir .. "/tmux", sess = "s" .. pid }
+  function t.tmux(args)
+    local out = sh("tmux -S " .. q(t.sock) .. " " .. args)
+    if args == "kill-server" or args:match("^kill%-session") then -- one session a server
+      os.remove(t.sock)
+      os.remove(dir)
+    end
+    return out
+  end
   function t.keys(...)
     local k = {}
     for i, s in ipairs({ ... }) do k[i] = q(s) end

@@ -19,10 +19,9 @@ if os.execute("command -v tmux >/dev/null 2>&1") ~= true then
   os.exit(77)
 end
 local pid = io.open("/proc/self/stat"):read("l"):match("^(%d+)")
-local sock, sess = "ringlab-test-" .. pid, "w" .. pid
-local dir = os.tmpname()
-os.remove(dir)
-os.execute("mkdir -p " .. dir)
+-- a directory of this run's own (mkdtemp): the tmux socket and the files
+local dir = lab.tempdir()
+local sock, sess = dir .. "/tmux", "w" .. pid
 
 local function sh(cmd)
   local p = io.popen(cmd .. " 2>&1")
@@ -30,7 +29,7 @@ local function sh(cmd)
   p:close()
   return out
 end
-local function tmux(args) return sh("tmux -L " .. sock .. " " .. args) end
+local function tmux(args) return sh("tmux -S " .. sock .. " " .. args) end
 local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 local function keys(...)
   local t = {}
