@@ -94,7 +94,7 @@ struct rl_region *lab_engine_region(lua_State *L, struct lab_engine *eng,
 
 	if (!r)
 		luaL_error(L,
-		           "%s: this engine has no region yet - make one with e:region{}",
+		           "%s: no region yet - make one first: region (Lua: e:region{})",
 		           what);
 	return r;
 }

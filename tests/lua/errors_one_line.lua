@@ -71,7 +71,7 @@ function cases.c_error_one_line()
   T.eq(code, 1, "exit status of a failed -c")
   T.check(out:find("now the current engine", 1, true), "the first -c ran: " .. out)
   one_line(err, "stderr")
-  T.eq(err, "ringlab: fill: this engine has no region yet - make one with e:region{}\n", "the line")
+  T.eq(err, "ringlab: fill: no region yet - make one first: region (Lua: e:region{})\n", "the line")
   code, out, err = run({ "-c", "open sim", "-c", "region frames=8", "-c", "send udp 300.1.1.1:9 x" })
   T.eq(code, 1, "exit status of a bad send")
   one_line(err, "a bad address")
@@ -104,7 +104,7 @@ function cases.debug_traceback()
     local code, _, err = run(words, { env = how.env })
     local label = how.words and "--debug" or "RINGLAB_DEBUG=1"
     T.eq(code, 1, label .. ": exit status")
-    T.check(err:find("^ringlab: [^\n]*fill: this engine has no region yet"), label .. ": the message first: " .. err)
+    T.check(err:find("^ringlab: [^\n]*fill: no region yet"), label .. ": the message first: " .. err)
     T.check(err:find("\nstack traceback:\n", 1, true), label .. ": a traceback: " .. err)
     T.check(#lines(err) > 2, label .. ": more than one line")
   end
@@ -187,7 +187,7 @@ function cases.prompt_lines()
     "nil (nothing received yet - recv)",
     "42",
     "2048",
-    "error: fill: this engine has no region yet - make one with e:region{}",
+    "error: fill: no region yet - make one first: region (Lua: e:region{})",
     "error: show: there is no 'packt' to show - did you mean show packet?",
     "error: boom",
   }
