@@ -97,15 +97,19 @@ static uint32_t pkt_len(const struct lab_batch *b, uint32_t p, uint32_t *nseg)
 	return len;
 }
 
-/* Packet i (1-based, checked) as pieces for the dissector. */
+/* Packet i (1-based, checked) as pieces for the dissector. The region is
+ * taken after the allocation, which may run a finalizer that closes eng. */
 static struct rl_iov *pkt_pieces(lua_State *L, const struct lab_batch *b,
-                                 const struct rl_region *r, uint32_t p, unsigned *n)
+                                 struct lab_engine *eng, uint32_t p, unsigned *n,
+                                 const char *what)
 {
+	const struct rl_region *r;
 	uint32_t nseg;
 	struct rl_iov *v;
 
 	pkt_len(b, p, &nseg);
 	v = lua_newuserdatauv(L, nseg * sizeof(*v), 0);
+	r = lab_engine_region(L, lab_check_open(L, eng, what), what);
 	for (uint32_t i = 0; i < nseg; i++) {
 		const struct rl_desc *d = &b->d[b->start[p] + i];
 
@@ -419,8 +423,9 @@ static int batch_dissect(lua_State *L)
 	uint32_t p = check_index(L, b, 2, "dissect");
 	struct rl_dissect d;
 	unsigned nseg;
-	struct rl_iov *v = pkt_pieces(L, b, r, p, &nseg);
+	struct rl_iov *v = pkt_pieces(L, b, eng, p, &nseg, "dissect");
 
+	(void)r;
 	rl_dissect(v, nseg, &d);
 	if ((d.layers & (RL_L_ICMP | RL_L_TCP)) || ((d.layers & RL_L_UDP) && d.udp_csum))
 		lab_count(eng, NULL, RL_LEDGER_TOUCHED, d.payload_len, pkt_dir(b, p));
@@ -439,13 +444,18 @@ static int batch_payload(lua_State *L)
 	struct rl_dissect d;
 	unsigned nseg;
 	luaL_Buffer lb;
-	size_t off, left, pos = 0;
+	size_t off, left, pos = 0, len;
+	char *out;
 
-	v = pkt_pieces(L, b, r, p, &nseg);
+	(void)r;
+	v = pkt_pieces(L, b, eng, p, &nseg, "payload");
 	rl_dissect(v, nseg, &d);
 	off = d.payload_off;
-	left = d.payload_len;
-	luaL_buffinit(L, &lb);
+	left = len = d.payload_len;
+	/* the room first: allocating may run a finalizer that closes the
+	 * engine, and nothing allocates while region bytes are copied */
+	out = luaL_buffinitsize(L, &lb, len);
+	lab_check_open(L, eng, "payload");
 	for (unsigned i = 0; i < nseg && left; pos += v[i].len, i++) {
 		size_t skip, take;
 
@@ -453,11 +463,11 @@ static int batch_payload(lua_State *L)
 			continue;
 		skip = off > pos ? off - pos : 0;
 		take = v[i].len - skip < left ? v[i].len - skip : left;
-		luaL_addlstring(&lb, (const char *)v[i].base + skip, take);
+		memcpy(out + (len - left), (const char *)v[i].base + skip, take);
 		off += take;
 		left -= take;
 	}
-	luaL_pushresult(&lb);
+	luaL_pushresultsize(&lb, len - left);
 	lab_count(eng, NULL, RL_LEDGER_COPIED, lua_rawlen(L, -1), pkt_dir(b, p));
 	return 1;
 }

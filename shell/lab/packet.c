@@ -64,7 +64,9 @@ void lab_packet_release_frames(struct lab_packet *p, struct rl_region *r)
 	p->state = PKT_RELEASED;
 }
 
-/* A held packet whose bytes may be read: its engine and region. */
+/* A held packet whose bytes may be read: its engine and region. Called
+ * again after an allocation (a finalizer may close the engine or release
+ * the packet meanwhile). */
 static struct lab_packet *held(lua_State *L, const char *what, struct lab_engine **eng,
                                struct rl_region **r)
 {
@@ -89,11 +91,15 @@ static struct lab_packet *held(lua_State *L, const char *what, struct lab_engine
 	return p;
 }
 
-static struct rl_iov *pieces(lua_State *L, const struct lab_packet *p,
-                             const struct rl_region *r)
+/* The packet at 1 as pieces for the dissector; the region is taken after
+ * the allocation (held() again). */
+static struct rl_iov *pieces(lua_State *L, const struct lab_packet *p, const char *what)
 {
 	struct rl_iov *v = lua_newuserdatauv(L, (p->nseg ? p->nseg : 1) * sizeof(*v), 0);
+	struct lab_engine *eng;
+	struct rl_region *r;
 
+	held(L, what, &eng, &r);
 	for (unsigned i = 0; i < p->nseg; i++) {
 		v[i].base = rl_region_ptr(r, p->seg[i].d.addr);
 		v[i].len = p->seg[i].d.len;
@@ -101,14 +107,18 @@ static struct rl_iov *pieces(lua_State *L, const struct lab_packet *p,
 	return v;
 }
 
-/* Bytes off..off+len of the packet, as a new string (a copy, counted). */
-static void push_range(lua_State *L, struct lab_engine *eng, struct lab_packet *p,
-                       const struct rl_region *r, uint32_t off, uint32_t len)
+/* Bytes off..off+len of the packet, as a new string (a copy, counted). The
+ * room is made first: nothing allocates while region bytes are copied. */
+static void push_range(lua_State *L, struct lab_packet *p, uint32_t off, uint32_t len,
+                       const char *what)
 {
 	luaL_Buffer b;
-	uint32_t pos = 0;
+	uint32_t pos = 0, want = len;
+	char *out = luaL_buffinitsize(L, &b, len);
+	struct lab_engine *eng;
+	struct rl_region *r;
 
-	luaL_buffinit(L, &b);
+	held(L, what, &eng, &r); /* the allocation may have run Lua */
 	for (unsigned i = 0; i < p->nseg && len; i++) {
 		uint32_t sl = p->seg[i].d.len, skip, take;
 
@@ -118,13 +128,12 @@ static void push_range(lua_State *L, struct lab_engine *eng, struct lab_packet *
 		}
 		skip = off > pos ? off - pos : 0;
 		take = sl - skip < len ? sl - skip : len;
-		luaL_addlstring(
-		    &b, (const char *)rl_region_ptr(r, p->seg[i].d.addr + skip), take);
+		memcpy(out + (want - len), rl_region_ptr(r, p->seg[i].d.addr + skip), take);
 		off += take;
 		len -= take;
 		pos += sl;
 	}
-	luaL_pushresult(&b);
+	luaL_pushresultsize(&b, want - len);
 	/* a received packet's bytes read out: a copy on the receive path */
 	lab_count(eng, p, RL_LEDGER_COPIED, lua_rawlen(L, -1), lab_dir(p));
 }
@@ -144,6 +153,8 @@ static int packet_segments(lua_State *L)
 	lua_createtable(L, (int)p->nseg, 0);
 	for (unsigned i = 0; i < p->nseg; i++) {
 		lua_createtable(L, 0, 4);
+		/* the allocations may have run a finalizer that closed it */
+		r = lab_engine_region(L, lab_check_open(L, eng, "segments"), "segments");
 		lua_pushinteger(L, (lua_Integer)p->seg[i].d.addr);
 		lua_setfield(L, -2, "addr");
 		lua_pushinteger(L, p->seg[i].d.len);
@@ -164,7 +175,8 @@ static int packet_dissect(lua_State *L)
 	struct lab_packet *p = held(L, "dissect", &eng, &r);
 	struct rl_dissect d;
 
-	rl_dissect(pieces(L, p, r), p->nseg, &d);
+	(void)r;
+	rl_dissect(pieces(L, p, "dissect"), p->nseg, &d);
 	if ((d.layers & (RL_L_ICMP | RL_L_TCP)) || ((d.layers & RL_L_UDP) && d.udp_csum))
 		lab_count(eng, p, RL_LEDGER_TOUCHED, d.payload_len, lab_dir(p));
 	lab_push_dissect(L, &d, p->nseg);
@@ -178,8 +190,10 @@ static int packet_payload(lua_State *L)
 	struct lab_packet *p = held(L, "payload", &eng, &r);
 	struct rl_dissect d;
 
-	rl_dissect(pieces(L, p, r), p->nseg, &d);
-	push_range(L, eng, p, r, d.payload_off, d.payload_len);
+	(void)r;
+	(void)eng;
+	rl_dissect(pieces(L, p, "payload"), p->nseg, &d);
+	push_range(L, p, d.payload_off, d.payload_len, "payload");
 	return 1;
 }
 
@@ -188,13 +202,13 @@ static int packet_payload_equals(lua_State *L)
 {
 	struct lab_engine *eng;
 	struct rl_region *r;
-	struct lab_packet *p = held(L, "payload_equals", &eng, &r);
 	size_t slen, pos = 0, at = 0;
-	const char *s = luaL_checklstring(L, 2, &slen);
+	const char *s = luaL_checklstring(L, 2, &slen); /* may allocate: first */
+	struct lab_packet *p = held(L, "payload_equals", &eng, &r);
 	struct rl_dissect d;
 	bool eq;
 
-	rl_dissect(pieces(L, p, r), p->nseg, &d);
+	rl_dissect(pieces(L, p, "payload_equals"), p->nseg, &d);
 	eq = d.payload_len == slen;
 	for (unsigned i = 0; eq && i < p->nseg && at < slen; i++) {
 		size_t sl = p->seg[i].d.len, skip, take;
@@ -220,7 +234,9 @@ static int packet_bytes(lua_State *L)
 	struct rl_region *r;
 	struct lab_packet *p = held(L, "bytes", &eng, &r);
 
-	push_range(L, eng, p, r, 0, p->len);
+	(void)eng;
+	(void)r;
+	push_range(L, p, 0, p->len, "bytes");
 	return 1;
 }
 
@@ -412,7 +428,8 @@ static int packet_tostring(lua_State *L)
 {
 	static const char *const names[] = {"held", "sent", "released", "consumed"};
 	struct lab_packet *p = lab_check_packet(L, 1);
-	struct rl_region *r = lab_handle_region_if_open(L, 1);
+	struct rl_iov *v = lua_newuserdatauv(L, (p->nseg ? p->nseg : 1) * sizeof(*v), 0);
+	struct rl_region *r = lab_handle_region_if_open(L, 1); /* after: see pieces() */
 	struct rl_dissect d;
 	char line[200];
 
@@ -422,7 +439,9 @@ static int packet_tostring(lua_State *L)
 		                r ? names[p->state] : "engine closed");
 		return 1;
 	}
-	rl_dissect(pieces(L, p, r), p->nseg, &d);
+	for (unsigned i = 0; i < p->nseg; i++)
+		v[i] = (struct rl_iov){rl_region_ptr(r, p->seg[i].d.addr), p->seg[i].d.len};
+	rl_dissect(v, p->nseg, &d);
 	lab_packet_summary(&d, p->len, p->nseg, line, sizeof(line));
 	lua_pushstring(L, line);
 	return 1;

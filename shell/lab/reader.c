@@ -53,6 +53,8 @@ static int lab_reader_new(lua_State *L)
 	memset(lr, 0, sizeof(*lr));
 	lr->copy = mode == 1;
 	luaL_setmetatable(L, READER_MT);
+	/* mode='s __index and the allocation may have run Lua that closed it */
+	r = lab_engine_region(L, lab_check_open(L, eng, "reader"), "reader");
 	rl_err_clear(&err);
 	if (rl_reader_new(&lr->rd, r, lab_engine_ledger(eng), &err) < 0)
 		return lab_raise(L, "reader", &err);
@@ -147,8 +149,11 @@ static uint64_t want_bytes(lua_State *L, int idx, const struct lab_reader *lr)
 	return (uint64_t)n < avail ? (uint64_t)n : avail;
 }
 
-/* A view of the next n bytes, pushed; consume: read (referenced) not peek. */
-static void push_view(lua_State *L, struct lab_reader *lr, uint64_t n, bool consume)
+/* A view of the next n bytes, pushed; consume: read (referenced) not peek.
+ * Each allocation may run a finalizer that closes eng (and frees the
+ * region the reader points into): checked again after each. */
+static void push_view(lua_State *L, struct lab_reader *lr, struct lab_engine *eng,
+                      uint64_t n, bool consume, const char *what)
 {
 	unsigned max = 16;
 	struct rl_iov *tmp;
@@ -158,6 +163,7 @@ static void push_view(lua_State *L, struct lab_reader *lr, uint64_t n, bool cons
 
 	for (;;) {
 		tmp = lua_newuserdatauv(L, max * sizeof(*tmp), 0);
+		lab_check_open(L, eng, what);
 		k = rl_reader_peek(lr->rd, n, tmp, max, &got);
 		if (got == n || (unsigned)k < max)
 			break;
@@ -165,6 +171,8 @@ static void push_view(lua_State *L, struct lab_reader *lr, uint64_t n, bool cons
 		max *= 4;
 	}
 	v = lua_newuserdatauv(L, sizeof(*v) + (size_t)(k ? k : 1) * sizeof(v->v[0]), 1);
+	memset(v, 0, sizeof(*v));
+	lab_check_open(L, eng, what);
 	v->gen = lr->gen;
 	v->n = (uint32_t)k;
 	v->len = got;
@@ -179,12 +187,14 @@ static void push_view(lua_State *L, struct lab_reader *lr, uint64_t n, bool cons
 }
 
 /* n bytes copied out into a new string, pushed (copied). */
-static void push_copy(lua_State *L, struct lab_reader *lr, uint64_t n)
+static void push_copy(lua_State *L, struct lab_reader *lr, struct lab_engine *eng,
+                      uint64_t n, const char *what)
 {
 	luaL_Buffer b;
 	struct rl_err err;
 	char *dst = luaL_buffinitsize(L, &b, (size_t)n);
 
+	lab_check_open(L, eng, what); /* the allocation may have run Lua */
 	rl_err_clear(&err);
 	if (rl_reader_copy(lr->rd, dst, n, &err) < 0)
 		lab_raise(L, "copy", &err);
@@ -195,37 +205,41 @@ static void push_copy(lua_State *L, struct lab_reader *lr, uint64_t n)
 
 static int reader_read(lua_State *L)
 {
-	struct lab_reader *lr = check_reader(L, 1, "read", NULL);
+	struct lab_engine *eng;
+	struct lab_reader *lr = check_reader(L, 1, "read", &eng);
 	uint64_t n = want_bytes(L, 2, lr);
 
 	if (lr->copy)
-		push_copy(L, lr, n);
+		push_copy(L, lr, eng, n, "read");
 	else
-		push_view(L, lr, n, true);
+		push_view(L, lr, eng, n, true, "read");
 	return 1;
 }
 
 static int reader_peek(lua_State *L)
 {
-	struct lab_reader *lr = check_reader(L, 1, "peek", NULL);
+	struct lab_engine *eng;
+	struct lab_reader *lr = check_reader(L, 1, "peek", &eng);
 
-	push_view(L, lr, want_bytes(L, 2, lr), false);
+	push_view(L, lr, eng, want_bytes(L, 2, lr), false, "peek");
 	return 1;
 }
 
 static int reader_copy(lua_State *L)
 {
-	struct lab_reader *lr = check_reader(L, 1, "copy", NULL);
+	struct lab_engine *eng;
+	struct lab_reader *lr = check_reader(L, 1, "copy", &eng);
 
-	push_copy(L, lr, want_bytes(L, 2, lr));
+	push_copy(L, lr, eng, want_bytes(L, 2, lr), "copy");
 	return 1;
 }
 
 static int reader_find(lua_State *L)
 {
-	struct lab_reader *lr = check_reader(L, 1, "find", NULL);
 	size_t plen;
+	/* first: a number turned into a string allocates (a finalizer may run) */
 	const char *pat = luaL_checklstring(L, 2, &plen);
+	struct lab_reader *lr = check_reader(L, 1, "find", NULL);
 	int64_t at;
 
 	if (plen == 0)
@@ -308,11 +322,17 @@ static int view_string(lua_State *L)
 	struct lab_engine *eng;
 	struct lab_view *v = check_view(L, "string", &eng);
 	luaL_Buffer b;
+	char *out = luaL_buffinitsize(L, &b, (size_t)v->len);
+	size_t at = 0;
 
-	luaL_buffinit(L, &b);
-	for (uint32_t i = 0; i < v->n; i++)
-		luaL_addlstring(&b, v->v[i].base, v->v[i].len);
-	luaL_pushresult(&b);
+	/* the room first: the allocation may run a finalizer that closes the
+	 * engine, and nothing allocates while the region is read */
+	check_view(L, "string", &eng);
+	for (uint32_t i = 0; i < v->n; i++) {
+		memcpy(out + at, v->v[i].base, v->v[i].len);
+		at += v->v[i].len;
+	}
+	luaL_pushresultsize(&b, at);
 	lab_count(eng, NULL, RL_LEDGER_COPIED, v->len, RL_DIR_RX); /* a received stream */
 	return 1;
 }
@@ -320,9 +340,9 @@ static int view_string(lua_State *L)
 static int view_equals(lua_State *L)
 {
 	struct lab_engine *eng;
-	struct lab_view *v = check_view(L, "equals", &eng);
 	size_t slen, at = 0;
-	const char *s = luaL_checklstring(L, 2, &slen);
+	const char *s = luaL_checklstring(L, 2, &slen); /* may allocate: first */
+	struct lab_view *v = check_view(L, "equals", &eng);
 	bool eq = slen == v->len;
 
 	for (uint32_t i = 0; eq && i < v->n; i++) {
@@ -342,9 +362,11 @@ static int view_pieces(lua_State *L)
 
 	lua_createtable(L, (int)v->n, 0);
 	for (uint32_t i = 0; i < v->n; i++) {
-		uint64_t addr = (uint64_t)((const uint8_t *)v->v[i].base - r->base);
+		uint64_t addr;
 
 		lua_createtable(L, 0, 3);
+		check_view(L, "pieces", &eng); /* the allocations may have run Lua */
+		addr = (uint64_t)((const uint8_t *)v->v[i].base - r->base);
 		lua_pushinteger(L, (lua_Integer)addr);
 		lua_setfield(L, -2, "addr");
 		lua_pushinteger(L, (lua_Integer)v->v[i].len);

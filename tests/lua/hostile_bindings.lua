@@ -96,7 +96,7 @@ end
 -- collector always has one to run; a step at almost every allocation).
 -- Before, lab.packet.udp with a string payload and lab.segment of a
 -- buffer read the freed region (heap-use-after-free under ASan).
-local function finalizer_rounds(what, body, rounds)
+local function finalizer_rounds(what, body, rounds, kmax)
   local armed, count, k, target = false, 0, 0, nil
   local fin
   fin = function()
@@ -113,7 +113,7 @@ local function finalizer_rounds(what, body, rounds)
     local e = lab.open("sim")
     local r = e:region { frames = 64 }
     local ctx = body.setup and body.setup(e, r) or {}
-    target, k, count = e, round % 300 + 1, 0
+    target, k, count = e, round * 7 % (kmax or 300) + 1, 0
     armed = true
     local ok, err = pcall(body.call, e, r, ctx)
     armed = false
@@ -164,6 +164,52 @@ function cases.finalizer_batch_and_hexdump()
       local p = lab.packet.udp { dst = "198.18.0.2:9", region = r, payload = string.rep("z", 3000) }
       for _ = 1, 5 do p:hexdump() end
     end })
+end
+
+-- e receives 7 datagrams of a 9000-byte UDP send from a sim wired to it.
+local function receiving(e)
+  local s = lab.open("sim", { peer = e })
+  local sr = s:region { frames = 64 }
+  e:fill(32)
+  lab.segment(string.rep("R", 9000), { dst = "198.18.0.2:9", region = sr, strategy = "copy",
+    proto = "udp" }):send(s)
+  return { s = s }
+end
+
+-- A received packet read while a finalizer closes its engine: p:dissect,
+-- p:payload, p:bytes, p:payload_equals(number), p:segments, tostring
+-- (before: the pieces and the copies read the freed region).
+function cases.finalizer_packet_read()
+  finalizer_rounds("finalizer_packet_read", { setup = receiving,
+    call = function(e)
+      for _, p in ipairs(e:rx(16)) do
+        p:dissect(); p:payload(); p:bytes(); p:payload_equals(12345); p:segments(); tostring(p)
+        p:release()
+      end
+    end,
+    cleanup = function(c) c.s:close() end }, 500, 3000)
+end
+
+-- The in-place reader and a batch's received packets, the same way
+-- (before: lab.reader, rd:read/peek/copy, view:string/pieces,
+-- bt:dissect/payload read the freed region).
+function cases.finalizer_reader_batch()
+  finalizer_rounds("finalizer_reader_batch", { setup = function(e)
+      local c = receiving(e)
+      c.bt = lab.batch(e, 16)
+      return c
+    end,
+    call = function(e, _, c)
+      local rd = lab.reader(e)
+      for _, p in ipairs(e:rx(3)) do rd:push(p) end
+      local v = rd:peek(100)
+      v:string(); v:equals(1234); v:pieces()
+      rd:read(50):string(); rd:copy(50); rd:find(777); rd:release(); rd:close()
+      c.bt:rx(e)
+      for i = 1, c.bt:count() do c.bt:dissect(i); c.bt:payload(i) end
+      c.bt:release()
+    end,
+    cleanup = function(c) c.s:close() end }, 500, 3000)
 end
 
 -- The receiver's engine closed by a finalizer while e:rx wraps what it
