@@ -60,15 +60,8 @@ local function available(long)
   -- the summary and the why wrapped under their column, within the screen
   local width = math.max(60, require("ringlab.term").width() - 1)
   local function column(first, text)
-    local line = first
-    for word in text:gmatch("%S+") do
-      if #line > 23 and #line + 1 + #word > width then
-        say("%s", line)
-        line = string.rep(" ", 23)
-      end
-      line = line .. (#line > 23 and " " or "") .. word
-    end
-    say("%s", line)
+    local lines = require("ringlab.views").wrap(text, width, first, string.rep(" ", #first))
+    say("%s", #lines > 0 and table.concat(lines, "\n") or first)
   end
   for _, en in ipairs(lab.engines()) do
     column(string.format("%-8s %-13s ", en.name, en.available and "available" or "not here"), en.summary)
@@ -94,7 +87,7 @@ def("open", "open ENGINE [name=NAME] [key=value...]", "open an engine (sim, afxd
       if not peer then
         if #lab.opened() == 0 then
           fail("open: no engine is open to be peer=%s - open it first: open %s name=%s",
-            opts.peer, name, opts.peer:match("^%a[%w_.-]*$") and opts.peer or "left")
+            opts.peer, name, opts.peer:match("^%a[%w_.-]*$") and #opts.peer <= 23 and opts.peer or "left")
         end
         fail("open: peer=%s is not an open engine - open ones: %s (or a Lua variable holding one)",
           opts.peer, C.open_names())

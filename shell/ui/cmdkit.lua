@@ -45,16 +45,9 @@ local function say(fmt, ...)
       out[#out + 1] = line
     else
       local indent = line:match("^%s*")
-      local cont = indent .. "  "
-      local cur = indent
-      for word in line:gmatch("%S+") do
-        if #cur > #indent and #cur + 1 + #word >= width then
-          out[#out + 1] = cur
-          cur = cont
-        end
-        cur = cur .. ((cur == indent or cur == cont) and "" or " ") .. word
+      for _, l in ipairs(require("ringlab.views").wrap(line, width - 1, indent, indent .. "  ")) do
+        out[#out + 1] = l
       end
-      out[#out + 1] = cur
     end
   end
   print(table.concat(out, "\n"))
@@ -85,7 +78,7 @@ function C.engine_named(what, name)
   if e then return e end
   if #lab.opened() == 0 then
     fail("%s: no engine is called '%s' - none is open: open sim name=%s", what, name,
-      name:match("^%a[%w_.-]*$") and name or "copy")
+      name:match("^%a[%w_.-]*$") and #name <= 23 and name or "copy")
   end
   fail("%s: no open engine is called '%s' - open ones: %s", what, name, C.open_names())
 end

@@ -95,15 +95,8 @@ function C.help(topic)
     local c = C.byname[topic]
     local extra = C.topics[topic] and ("\n" .. C.topics[topic]) or ""
     local width = math.max(40, require("ringlab.term").width() - 1)
-    local lines, line = usage_lines(c.usage, "", width), " "
-    for word in c.line:gmatch("%S+") do
-      if #line + #word + 1 > width and #line > 2 then
-        lines[#lines + 1] = line
-        line = " "
-      end
-      line = line .. " " .. word
-    end
-    lines[#lines + 1] = line
+    local lines = usage_lines(c.usage, "", width)
+    for _, l in ipairs(require("ringlab.views").wrap(c.line, width, "  ")) do lines[#lines + 1] = l end
     return table.concat(lines, "\n") .. extra
   end
   if topic and topic ~= "all" then return C.no_help(topic) end
@@ -112,15 +105,7 @@ function C.help(topic)
   local width = math.max(40, require("ringlab.term").width() - 1)
   for _, c in ipairs(C.list) do
     for _, u in ipairs(usage_lines(c.usage, "  ", width)) do out[#out + 1] = u end
-    local line = "      "
-    for word in c.line:gmatch("%S+") do
-      if #line + #word + 1 > width and #line > 6 then
-        out[#out + 1] = line
-        line = "      "
-      end
-      line = line .. (#line > 6 and " " or "") .. word
-    end
-    out[#out + 1] = line
+    for _, l in ipairs(require("ringlab.views").wrap(c.line, width, "      ")) do out[#out + 1] = l end
   end
   out[#out + 1] = "topics: help rings | owners | ledger | step | modes | lua | strategies | mtu"
   out[#out + 1] = "        | gso | tso | wire. Anything else is Lua."

@@ -75,19 +75,25 @@ end
 
 V.RING_LEGEND = "# waiting  . empty  c next to take (cons)  p next to fill (prod)  | both"
 
--- text cut into lines of at most width, each after indent
-local function wrap(text, width, indent)
-  local out, line = {}, indent
+-- text cut between words into lines of at most width (a longer word has
+-- a line of its own): the first line after `first`, the others after
+-- `cont` (default: first). No words: no lines. The one word wrapper of the
+-- prompt (C.say, help, engines available, a lesson's pause, step).
+function V.wrap(text, width, first, cont)
+  first = first or ""
+  cont = cont or first
+  local out, prefix, line = {}, first, first
   for word in text:gmatch("%S+") do
-    if #line > #indent and #line + 1 + #word > width then
+    if #line > #prefix and #line + 1 + #word > width then
       out[#out + 1] = line
-      line = indent
+      prefix, line = cont, cont
     end
-    line = line .. (#line > #indent and " " or "") .. word
+    line = line .. (#line > #prefix and " " or "") .. word
   end
-  if #line > #indent then out[#out + 1] = line end
+  if #line > #prefix then out[#out + 1] = line end
   return out
 end
+local wrap = V.wrap
 
 -- Ring views in the engine's order: a header, one row per ring (its
 -- numbers and its slots, V.ring_bar), the engine's note under it.

@@ -492,16 +492,8 @@ function W.pause(what)
     -- cut between words when it is wider than the screen (a lesson's
     -- "next, part 2: ..." ran past 80 columns and broke mid-word)
     local text = " " .. what .. (st and st.keys and " - press Enter (q Enter stops) " or " - press Enter ")
-    local width, lines, line = math.max(40, term.width() - 1), {}, ""
-    for word in text:gmatch("%S+") do
-      if #line > 0 and #line + 1 + #word > width - 1 then
-        lines[#lines + 1] = paint("7", " " .. line .. " ")
-        line = word
-      else
-        line = #line > 0 and (line .. " " .. word) or word
-      end
-    end
-    lines[#lines + 1] = paint("7", " " .. line .. " ")
+    local lines = views.wrap(text, math.max(40, term.width() - 1) - 1)
+    for i, l in ipairs(lines) do lines[i] = paint("7", " " .. l .. " ") end
     io.write(table.concat(lines, "\n"), " ")
     io.stdout:flush()
     if st and st.keys then term.raw(false) end -- a line, echoed
@@ -607,15 +599,7 @@ function W.step_view(before, after, s, w)
   end
   out[#out + 1] = "  # entry waiting   . empty   @ the moved descriptor   o where it was / will be"
   -- what happened, cut between words within the width
-  local line = ""
-  for word in s.what:gmatch("%S+") do
-    if #line > 2 and #line + 1 + #word > width then
-      out[#out + 1] = line
-      line = " "
-    end
-    line = line .. (#line > 0 and " " or "") .. word
-  end
-  out[#out + 1] = line
+  for _, l in ipairs(views.wrap(s.what, width, "", "  ")) do out[#out + 1] = l end
   return table.concat(out, "\n")
 end
 

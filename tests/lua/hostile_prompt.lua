@@ -131,6 +131,26 @@ function cases.appmem_fill_whole_float()
   T.done("appmem_fill_whole_float")
 end
 
+-- The one word wrapper (views.wrap) that C.say, help, engines available,
+-- a lesson's pause and the drawn step use: lines within the width, cut
+-- between words, the first after `first`, the rest after `cont`.
+function cases.wrap_one_helper()
+  local wrap = require("ringlab.views").wrap
+  local function same(got, want, what)
+    T.eq(table.concat(got, "|"), table.concat(want, "|"), what)
+  end
+  same(wrap("a bb ccc dddd", 6), { "a bb", "ccc", "dddd" }, "plain")
+  same(wrap("a bb ccc dddd", 7, "> ", "  "), { "> a bb", "  ccc", "  dddd" }, "first and cont")
+  same(wrap("averyveryverylongword x", 5), { "averyveryverylongword", "x" }, "a long word alone")
+  same(wrap("   ", 10, "x "), {}, "no words")
+  for _, width in ipairs({ 20, 40, 80 }) do
+    for _, l in ipairs(wrap(string.rep("word ", 50), width, "      ")) do
+      T.check(#l <= width, "within " .. width .. ": " .. l)
+    end
+  end
+  T.done("wrap_one_helper")
+end
+
 local name = arg[1]
 T.check(cases[name], "unknown case " .. tostring(name))
 cases[name]()
