@@ -24,26 +24,32 @@ function cases.open_peer_closed_by_option()
     "step", "wire_capacity", "loss", "reorder" }
   local vals = { mode = "copy", need_wakeup = "false", step = "false" }
   local after = 0
-  -- the first n options, each closing a when lab.open reads it: the
-  -- table's order (random per run) puts some after peer= for some n
-  for n = 1, #keys do
-    local a = lab.open("sim")
-    local opts = { peer = a }
-    for i = 1, n do
-      local k = keys[i]
-      opts[k] = setmetatable({}, {
-        __len = function() a:close() collectgarbage() return 1 end,
-        __index = function() return vals[k] or "64" end })
+  -- n options, each closing a when lab.open reads it: the table's order
+  -- (its string hashes are seeded anew each run) puts some after peer= for
+  -- some n, some rotation of the keys and some place of peer= among them
+  for try = 0, 2 * #keys - 1 do
+    local rot, peer_last = try % #keys, try >= #keys
+    for n = 1, #keys do
+      local a = lab.open("sim")
+      local opts = {}
+      if not peer_last then opts.peer = a end
+      for i = 1, n do
+        local k = keys[(i + rot - 1) % #keys + 1]
+        opts[k] = setmetatable({}, {
+          __len = function() a:close() collectgarbage() return 1 end,
+          __index = function() return vals[k] or "64" end })
+      end
+      if peer_last then opts.peer = a end
+      local seen_peer = false
+      for key in next, opts do -- lab.open reads them in this order
+        if seen_peer then after = after + 1 break end
+        seen_peer = key == "peer"
+      end
+      local ok, err = pcall(lab.open, "sim", opts)
+      T.check(not ok, n .. " options: opened against a closed peer")
+      one_line_closed(err, n .. " options")
+      T.check(err:find("peer engine is closed", 1, true), n .. " options: says the peer: " .. err)
     end
-    local seen_peer = false
-    for key in next, opts do -- lab.open reads them in this order
-      if seen_peer then after = after + 1 break end
-      seen_peer = key == "peer"
-    end
-    local ok, err = pcall(lab.open, "sim", opts)
-    T.check(not ok, n .. " options: opened against a closed peer")
-    one_line_closed(err, n .. " options")
-    T.check(err:find("peer engine is closed", 1, true), n .. " options: says the peer: " .. err)
   end
   T.check(after > 0, "no option came after peer= in the table's order: the case was not tried")
   -- a peer that stays open still wires
