@@ -40,11 +40,21 @@ function V.ring_bar(r, w)
     local last = (start + w - 1) % size
     caption = string.format("slots %d-%d", start, last)
   else
+    -- more wait than fit one a cell: cells of k slots, the smallest k that
+    -- puts c and p in different cells of a window from c's cell; when that
+    -- window would be the whole ring, the whole ring in cells
     local k = 1
-    while k * 2 <= w do k = k * 2 end
-    if size % k == 0 then w = k end
-    per = size / w
-    caption = size % w == 0 and string.format("cell=%d", per) or string.format("cell~%d", math.floor(per + 0.5))
+    while k * w < size and (c % k + pending) // k + 1 > w - 1 do k = k * 2 end
+    if k * w < size then
+      per, start = k, c - c % k
+      caption = string.format("slots %d-%d cell=%d", start, (start + k * w - 1) % size, k)
+    else
+      k = 1
+      while k * 2 <= w do k = k * 2 end
+      if size % k == 0 then w = k end
+      per = size / w
+      caption = size % w == 0 and string.format("cell=%d", per) or string.format("cell~%d", math.floor(per + 0.5))
+    end
   end
   for i = 0, w - 1 do
     local ch
@@ -55,15 +65,16 @@ function V.ring_bar(r, w)
       elseif slot == c then ch = paint("1;33", "c")
       elseif slot == p then ch = paint("1;36", "p") end
     else
-      local a, b = math.floor(i * per), math.floor((i + 1) * per)
-      local waits = false
+      -- slots [a, b) of the window, counted on from start without wrapping
+      local a, b = start + math.floor(i * per), start + math.floor((i + 1) * per)
+      local waits, e = false, c + pending -- the waiting slots are [c, e)
       if pending >= size then waits = true
       elseif pending > 0 then
-        local e = c + pending -- the waiting slots are [c, e), maybe past size
         waits = (a < e and b > c) or (e > size and a < e - size)
       end
       ch = waits and paint("32", "#") or "."
-      local has_c, has_p = c >= a and c < b, p >= a and p < b
+      local has_c = c >= a and c < b
+      local has_p = (e >= a and e < b) or (e >= size and e - size >= a and e - size < b)
       if has_c and has_p then ch = paint("1", "|")
       elseif has_c then ch = paint("1;33", "c")
       elseif has_p then ch = paint("1;36", "p") end

@@ -71,6 +71,17 @@ function cases.rings_scaled()
   local bar, caption = views.ring_bar(r, 22)
   T.eq(caption, "cell=128", "a full 2048-slot ring in 16 cells of 128 slots")
   T.eq(bar, "[|###############]", "every cell waits; c and p on slot 0 (full)")
+  -- more wait than fit, but far from full: cells small enough that c and p
+  -- fall in different cells (before: [|.......] cell=128 hid 64 entries)
+  local e2 <close> = lab.open("sim", {})
+  e2:region { frames = 4096, frame_size = 2048 }
+  e2:fill(64)
+  bar, caption = views.ring_bar(e2:rings().fill, 29)
+  T.eq(caption, "slots 0-115 cell=4", "64 of 2048 waiting: cells of 4 slots from c's")
+  T.eq(bar, "[c###############p............]", "c, 15 cells waiting, p in the 17th: " .. bar)
+  bar, caption = views.ring_bar({ size = 2048, cons = 2040, prod = 2104, pending = 64 }, 29)
+  T.eq(caption, "slots 2040-107 cell=4", "a window that runs past the ring's end")
+  T.eq(bar, "[c###############p............]", "and draws the wrapped entries")
   local small <close> = lab.open("sim", { ring_size = 16, step = true })
   local sr = small:region { frames = 64, frame_size = 2048 }
   small:fill(6)
