@@ -45,15 +45,31 @@ local function clip(s, w)
   return table.concat(out)
 end
 
+-- An engine, or the open engine of that name ("copy", "sim#1"), as at the
+-- prompt's `watch NAME`.
+local function named(x)
+  if type(x) ~= "string" then return x end
+  local e = lab.get(x)
+  if not e then
+    local names = {}
+    for _, o in ipairs(lab.opened()) do names[#names + 1] = o:info().name end
+    error(string.format("watch: no open engine is called '%s' - open ones: %s", x,
+      #names > 0 and table.concat(names, ", ") or "none (open one first: open sim)"), 0)
+  end
+  return e
+end
+
 local function engines_of(list)
   if list == nil then return lab.opened() end
   if type(list) == "function" then return list() end
-  if type(list) == "userdata" then return { list } end
+  if type(list) == "userdata" or type(list) == "string" then return { named(list) } end
   if type(list) ~= "table" then
-    error("watch: give an engine, a list of engines or nothing (all open engines), not a "
+    error("watch: give an engine or its name, a list of them or nothing (all open engines), not a "
       .. type(list), 3)
   end
-  return list
+  local out = {}
+  for i, x in ipairs(list) do out[i] = named(x) end
+  return out
 end
 
 ---------------------------------------------------------------------------
@@ -374,7 +390,10 @@ end
 -- lab.watch(e | {e...} | nil, {interval=, count=, tick=}).
 function W.watch(list, opts)
   opts = opts or {}
-  engines_of(list) -- check the argument before touching the terminal
+  -- check the argument before touching the terminal; names are looked up
+  -- once, so an engine closed while watched shows as closed
+  local got = engines_of(list)
+  if type(list) == "string" or type(list) == "table" then list = got end
   if not (term.isatty(1) and term.isatty(0)) or opts.plain then
     return plain(list, opts)
   end

@@ -35,6 +35,22 @@ T.check(line:find(string.format("rx %d pkts", st.rx_pkts), 1, true), "rx_pkts in
 T.check(line:find(string.format("fill %d/%d", rg.fill.pending, rg.fill.size), 1, true), "fill ring in: " .. line)
 T.check(line:find(string.format("kernel_copied %d", st.ledger.kernel_copied), 1, true), "ledger in: " .. line)
 
+-- lab.watch by name, as `watch NAME` at the prompt; an unknown name says
+-- which are open
+local named = lab.open("sim", { name = "named" })
+out = {}
+print = function(s) out[#out + 1] = s end -- luacheck: ignore
+lab.watch("named", { count = 1, interval = 0 })
+lab.watch({ "named", e:info().name }, { count = 1, interval = 0 })
+print = print0 -- luacheck: ignore
+T.eq(#out, 3, "one line for the name, two for the list")
+T.check(out[1]:find("^named ") and out[2]:find("^named ") and out[3]:find("^" .. e:info().name .. " "),
+  "the lines name the engines: " .. table.concat(out, "\n"))
+local ok, err = pcall(lab.watch, "nosuch", { count = 1 })
+T.check(not ok and err:find("watch: no open engine is called 'nosuch' - open ones: ", 1, true)
+  and err:find("named", 1, true), "an unknown name: " .. tostring(err))
+named:close()
+
 -- lab.plot
 local base = os.tmpname()
 local svg = base .. ".svg"
