@@ -93,14 +93,16 @@ case_walk() {
 	"$RINGLAB" --netns "$LAB" "$HERE/walk_one_packet.lua" "$IF" "$PEER" "$PEER_MAC"
 }
 
-case_signal() { # SIGNAL EXPECTED_STATUS
-	"$RINGLAB" --netns "$LAB" "$HERE/loop_until_signal.lua" "$IF" "$TMP/ready" &
+case_signal() { # SIGNAL EXPECTED_STATUS [HOW (loop_until_signal.lua) [twice]]
+	"$RINGLAB" --netns "$LAB" "$HERE/loop_until_signal.lua" "$IF" "$TMP/ready" ${3:-main} &
 	BG=$!
 	wait_for "$TMP/ready" 100 || return 1
 	sleep 0.3
 	ip -n "$LAB" -o link show dev "$IF" | grep -q prog/xdp ||
 		{ echo "FAIL: no XDP program while the script runs"; return 1; }
 	kill -"$1" "$BG"
+	# a second signal at once: it must still close the engine
+	[ "${4:-}" = twice ] && { sleep 0.05; kill -"$1" "$BG" 2>/dev/null; }
 	wait "$BG"; rc=$?; BG=
 	echo "ringlab exited with $rc after SIG$1"
 	[ "$rc" = "$2" ] || { echo "FAIL: want exit status $2"; return 1; }
@@ -226,6 +228,10 @@ udp) case_udp ;;
 walk) case_walk ;;
 sigint) case_signal INT 130 ;;
 sigterm) case_signal TERM 143 ;;
+sigint_task) case_signal INT 130 task ;;
+sigterm_pcall) case_signal TERM 143 pcall ;;
+sigint_twice_pcall) case_signal INT 130 pcall twice ;;
+sigterm_twice_task) case_signal TERM 143 task twice ;;
 sighup) case_signal HUP 129 && reopen ;;
 sigquit) case_signal QUIT 131 && reopen ;;
 sighup_tmux) case_sighup_tmux ;;
