@@ -46,7 +46,45 @@ local M = {}
 local Host = {}
 Host.__index = Host
 
-local INBOX_MAX = 256
+-- The inbox holds what nobody asked for (not ARP, not a ping, not TCP for
+-- a stack): at most this many packets, and never more than an eighth of
+-- the region, so that a flood of such packets cannot take the frames the
+-- fill ring, ARP and TCP need. The oldest is dropped (its frames go back
+-- at once) and counted: counts.inbox_dropped.
+M.INBOX_MAX = 256
+
+---------------------------------------------------------------------------
+-- Checks of what a caller gives, made before anything is created (a call
+-- that fails leaves no state behind). Each returns the value or raises one
+-- line saying what was wrong and what to write.
+
+function M.check_ip(ip, what)
+	local a, b, c, d = tostring(ip):match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+	if type(ip) ~= "string" or not a or tonumber(a) > 255 or tonumber(b) > 255
+		or tonumber(c) > 255 or tonumber(d) > 255 or #a > 3 or #b > 3 or #c > 3 or #d > 3 then
+		error(string.format("%s: ip=%s is not an IPv4 address - write four numbers 0-255, "
+			.. "like ip=198.18.0.1", what, tostring(ip)), 0)
+	end
+	return ip
+end
+
+function M.check_mac(mac, what, key)
+	if type(mac) ~= "string" or not mac:match("^%x%x:%x%x:%x%x:%x%x:%x%x:%x%x$") then
+		error(string.format("%s: %s=%s is not a MAC address - write six hex pairs, like "
+			.. "%s=02:00:00:00:00:01", what, key or "mac", tostring(mac), key or "mac"), 0)
+	end
+	return mac:lower()
+end
+
+-- An integer port 1-65535 (a number, or a string of digits).
+function M.check_port(port, what, key)
+	local n = math.tointeger(type(port) == "string" and port:match("^%d+$") and tonumber(port) or port)
+	if not n or n < 1 or n > 65535 then
+		error(string.format("%s: %s=%s is not a port - write a whole number 1-65535, like %s=8080",
+			what, key or "port", tostring(port), key or "port"), 0)
+	end
+	return n
+end
 
 -- Monotonic seconds: lab.now() when the shell has it, else CPU time
 -- (equal to wall time while we busy-poll).
@@ -88,6 +126,12 @@ end
 
 function M.new(e, opts)
 	opts = opts or {}
+	if opts.ip ~= nil then M.check_ip(opts.ip, "host") end
+	if opts.mac ~= nil then opts.mac = M.check_mac(opts.mac, "host") end
+	if opts.fill ~= nil and (math.type(opts.fill) ~= "integer" or opts.fill < 0) then
+		error("host: fill=" .. tostring(opts.fill) .. " is not a number of frames - write a whole "
+			.. "number, like fill=64", 0)
+	end
 	if not e:info().has_region then
 		e:region { frames = opts.frames or 1024, frame_size = 2048, headroom = 256 }
 	end
@@ -107,8 +151,9 @@ function M.new(e, opts)
 		e = e, r = e:region(), ip = ip or "198.18.0.1", mac = mac,
 		arp = {}, inbox = {}, on_packet = opts.on_packet, log = opts.log,
 		counts = { arp_replies = 0, arp_learned = 0, echo_replies = 0, other = 0,
-			dropped = 0, tx_full = 0 },
+			dropped = 0, inbox_dropped = 0, handler_dropped = 0, tx_full = 0 },
 	}, Host)
+	h.inbox_max = math.max(8, math.min(M.INBOX_MAX, h.r.frames // 8))
 	h.target = fill_target(e, opts)
 	h:stock()
 	if not opts.passing and not running[e] then running[e] = h end
@@ -181,32 +226,69 @@ function Host:deliver(pkt, d)
 		if not self.on_packet(pkt, d) then pkt:release() end
 		return
 	end
+	self:keep(pkt)
+end
+
+-- Put pkt in the inbox; when it is full, the oldest packet there is
+-- released at once and counted (counts.inbox_dropped; counts.dropped too,
+-- its older name).
+function Host:keep(pkt)
 	self.inbox[#self.inbox + 1] = pkt
-	if #self.inbox > INBOX_MAX then
-		table.remove(self.inbox, 1):release()
+	while #self.inbox > self.inbox_max do
+		local old = table.remove(self.inbox, 1)
+		if old:state() == "held" then old:release() end
+		self.counts.inbox_dropped = self.counts.inbox_dropped + 1
 		self.counts.dropped = self.counts.dropped + 1
 	end
 end
 
 -- One received packet: ARP and pings for us are answered here.
 function Host:handle(pkt)
+	self.own = true -- a packet whose handling raises is released while own
 	local d = pkt:dissect()
 	if d.arp then
 		self:on_arp(d)
 	elseif d.icmp and d.icmp.type == 8 and d.ip.dst == self.ip and d.icmp.csum_ok then
 		self:on_echo(pkt, d)
 	else
+		self.own = false -- the callback's now (it may keep it, then raise)
 		return self:deliver(pkt, d)
 	end
 	pkt:release()
 end
 
--- Do everything pending; returns the number of packets received.
+local function handle_all(h, pkts)
+	for i, pkt in ipairs(pkts) do
+		h.at = i
+		h:handle(pkt)
+	end
+end
+
+-- Do everything pending; returns the number of packets received. When a
+-- handler (on_packet, or answering ARP or a ping) raises in the middle of
+-- a batch, the packets after it are released at once and counted
+-- (counts.handler_dropped), and the error goes on to the caller. The
+-- packet being handled is released too unless it was on_packet's (which
+-- may have kept it before raising).
 function Host:poll(max)
 	local e = self.e
 	e:complete()
 	local pkts = e:rx(max or 64)
-	for _, pkt in ipairs(pkts) do self:handle(pkt) end
+	self.at = 0
+	local ok, err = pcall(handle_all, self, pkts)
+	if not ok then
+		if not e:info().closed then
+			local first = self.at + 1
+			if self.own and pkts[self.at] then first = self.at end
+			for i = first, #pkts do
+				if pkts[i]:state() == "held" then pkts[i]:release() end
+				self.counts.handler_dropped = self.counts.handler_dropped + 1
+			end
+			e:kick()
+			self:stock()
+		end
+		error(err, 0)
+	end
 	if #pkts > 0 then e:kick() end
 	e:complete()
 	self:stock()

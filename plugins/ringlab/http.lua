@@ -42,6 +42,7 @@ figures per client and in all.
 
 local lab = require "ringlab"
 local tcp = require "ringlab.tcp"
+local TI = require "ringlab.tcp.base"
 
 local M = {}
 
@@ -244,9 +245,13 @@ end
 -- timeout= (seconds to wait for each client), and what tcp.listen takes.
 function M.serve(e, opts)
 	opts = opts or {}
+	-- everything checked before anything is made (a stack, a buffer, a listener)
+	local port = TI.check_port(opts.port or 8080, "http.serve")
+	TI.check_opts(opts, "http.serve")
 	local st = tcp.stack(e, opts)
+	if st.listeners[port] then error("http.serve: port " .. port .. " is taken already - give another port=", 2) end
 	local srv = {
-		e = e, r = st.r, opts = opts, port = opts.port or 8080,
+		e = e, r = st.r, opts = opts, port = port,
 		strategy = opts.strategy or "reuse", served = 0, stagings = 0,
 		clients = {}, ledger = { copied = 0, referenced = 0, headers = 0 },
 	}

@@ -92,12 +92,24 @@ function M.show(width)
 		end
 	end
 	for _, st in ipairs(M.stacks) do
-		for port in pairs(st.listeners) do
-			lines[#lines + 1] = narrow and string.format("%s  LISTEN", st.ip .. ":" .. port)
-				or string.format("%-22s %-22s %-11s", st.ip .. ":" .. port, "*", "LISTEN")
+		for port, l in pairs(st.listeners) do
+			-- backlog: in the handshake or waiting for accept, of the most taken
+			local bl = string.format("backlog %d/%d  refused %d", #l.queue + l.pending, l.backlog,
+				l.counts.refused)
+			lines[#lines + 1] = narrow and string.format("%s  LISTEN  %s", st.ip .. ":" .. port, bl)
+				or string.format("%-22s %-22s %-11s %s", st.ip .. ":" .. port, "*", "LISTEN", bl)
 		end
 	end
 	if #lines == 1 then lines[#lines + 1] = "(no connections - tcp.connect(e, \"198.18.0.2:8080\") or tcp.listen(e, 8080))" end
+	-- Per stack: listeners' backlogs, and what its host put aside (packets
+	-- that are not TCP wait in a bounded inbox; the excess is dropped).
+	for _, st in ipairs(M.stacks) do
+		local hc = st.host.counts
+		lines[#lines + 1] = string.format("stack %s: not TCP %d (inbox %d/%d, dropped %d%s)",
+			st.ip, st.counts.not_ours, #st.host.inbox, st.host.inbox_max, hc.inbox_dropped,
+			hc.handler_dropped > 0 and string.format(", %d after a handler's error",
+				hc.handler_dropped) or "")
+	end
 	return table.concat(lines, "\n")
 end
 

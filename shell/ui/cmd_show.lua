@@ -23,7 +23,20 @@ function shows.engines() -- the open engines (also: engines); json: a list, [] w
   local rows, text = C.engines_view()
   return setmetatable(rows, json.array), text
 end
-function shows.stats(e) local t = e:stats(); return t, views.stats(t) end
+function shows.stats(e)
+  local t = e:stats()
+  local text = views.stats(t)
+  -- the host on this engine (host up, or a TCP stack's): what it dropped
+  local h = C.hosts[e] or require("ringlab.host").of(e)
+  if h then
+    local c = h.counts
+    t.host = { inbox = #h.inbox, inbox_max = h.inbox_max, inbox_dropped = c.inbox_dropped,
+      handler_dropped = c.handler_dropped }
+    text = text .. string.format("\nhost %s: inbox %d/%d; dropped: %d inbox full, %d after a handler error",
+      h.ip, #h.inbox, h.inbox_max, c.inbox_dropped, c.handler_dropped)
+  end
+  return t, text
+end
 function shows.ledger(e)
   local st = e:stats()
   return st.ledger, views.ledger(st.ledger, st.tx_pkts, st.rx_pkts)

@@ -31,18 +31,36 @@ end
 function M.connect(e, addr, opts)
 	opts = opts or {}
 	local rip, rport = parse_addr(addr, "tcp.connect")
+	I.check_opts(opts, "tcp.connect") -- everything, before anything is made
+	local lport = opts.port and I.check_port(opts.port, "tcp.connect")
 	local st = M.stack(e, opts)
-	local rmac = opts.dst_mac or st:resolve(rip, opts.timeout)
-	local lport = opts.port
+	if lport and st.conns[key(rip, rport, lport)] then
+		error(string.format("tcp.connect: %s:%d to %s is open already - give another port= or none",
+			st.ip, lport, addr), 2)
+	end
+	local rmac = opts.dst_mac and opts.dst_mac:lower() or st:resolve(rip, opts.timeout)
 	if not lport then
 		repeat lport = math.random(40000, 60999) until not st.conns[key(rip, rport, lport)]
 	end
 	local c = new_conn(st, rip, rport, lport, rmac, opts)
-	c:set_state("SYN_SENT")
-	c.snd_wnd = 1 -- room for the SYN
-	c:queue({ ctl = "S", len = 1 })
-	c:output()
-	M.wait(established(c), opt(opts, "timeout"), "tcp.connect to " .. addr)
+	-- From here a failure (no answer, an error sending, Ctrl-C) takes the
+	-- half-made connection away again: nothing of it is left to poison the
+	-- next call.
+	local ok, err = pcall(function()
+		c:set_state("SYN_SENT")
+		c.snd_wnd = 1 -- room for the SYN
+		c:queue({ ctl = "S", len = 1 })
+		c:output()
+		M.wait(established(c), opt(opts, "timeout"), "tcp.connect to " .. addr)
+	end)
+	if not ok then
+		pcall(function()
+			c:set_state("CLOSED")
+			c:forget()
+			c.reader:release()
+		end)
+		error(err, 0)
+	end
 	c:check()
 	return c
 end
@@ -76,7 +94,19 @@ function Conn:send(data, opts)
 		local strategy = opts.strategy
 			or (type(data) == "string" and "copy" or (self.opts.strategy or M.defaults.strategy))
 		if type(data) == "string" and #data == 0 then return { copied = 0, referenced = 0 } end
-		src = self:source(data, strategy, self.snd_end)
+		local ok, made = pcall(self.source, self, data, strategy, self.snd_end)
+		if not ok then
+			local why = tostring(made)
+			local cut = why:match("segment: (.-segments, more than the region's.*)$")
+			if not cut then error(made, 0) end
+			-- Never more segments than the region holds: say so, in the
+			-- connection's terms (the peer's MSS may have been clamped).
+			local asked = self.peer_mss_asked
+			error(string.format("%s: send: %s%s", tostring(self), cut, asked and asked ~= self.peer_mss
+				and string.format(" (the peer asked for MSS %d, taken as %d as Linux does)", asked,
+					self.peer_mss) or ""), 2)
+		end
+		src = made
 		ledger = src:ledger()
 	end
 	local list = src:list()
@@ -258,6 +288,7 @@ function Conn:stats()
 	local s = {}
 	for k, v in pairs(self.s) do s[k] = v end
 	s.state, s.mss, s.snd_wscale, s.rcv_wscale = self.state, self.mss, self.snd_wscale, self.rcv_wscale
+	s.peer_mss = self.peer_mss
 	s.snd_una, s.snd_nxt, s.snd_wnd, s.rcv_nxt = self.snd_una, self.snd_nxt, self.snd_wnd, self.rcv_nxt
 	s.rto, s.srtt = self.rto, self.srtt
 	s.ooo_now, s.unread = self.ooo_n, self.reader:avail()

@@ -41,7 +41,8 @@ local function new_conn(st, rip, rport, lport, rmac, opts)
 		s = { segs_out = 0, bytes_out = 0, retransmits = 0, fast_retransmits = 0,
 			timeouts = 0, dupacks_in = 0, segs_in = 0, bytes_in = 0, ooo_held = 0,
 			ooo_dropped = 0, dup_segs = 0, trimmed = 0, acks_out = 0, window_probes = 0,
-			zero_windows = 0, window_stalls = 0, rtt_samples = 0, beyond_window = 0 },
+			zero_windows = 0, window_stalls = 0, rtt_samples = 0, beyond_window = 0,
+			mss_clamped = 0 },
 	}, Conn)
 	c.snd_una, c.snd_nxt, c.snd_end = c.iss, c.iss, c.iss
 	local mode = opt(opts, "reader")
@@ -289,6 +290,7 @@ end
 -- Leave the stack's table; give back every frame this connection holds.
 function Conn:forget()
 	self.timer = nil
+	if self.listener then self.listener:gone(self) end
 	self:drop_queue()
 	for _, h in pairs(self.ooo) do h.pkt:release() end
 	self.ooo, self.ooo_n = {}, 0

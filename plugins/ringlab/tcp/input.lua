@@ -21,6 +21,7 @@ local sdiff = I.sdiff
 local slt = I.slt
 local sle = I.sle
 local opt = I.opt
+local M = I.M
 
 function Conn:on_ack(t, d)
 	local ack = t.ack
@@ -248,7 +249,21 @@ end
 function Conn:synchronize(t)
 	self.irs = t.seq
 	self.rcv_nxt = sadd(t.seq, 1)
-	self.peer_mss = t.mss or 536
+	-- The peer's MSS as Linux takes it: an MSS option of 0 is ignored
+	-- (tcp_parse_options keeps a received MSS only when it is not zero), so
+	-- the default of RFC 9293 applies, 536 (TCP_MSS_DEFAULT); a smaller one
+	-- than net.ipv4.tcp_min_snd_mss (default 48, TCP_MIN_SND_MSS: 40 bytes of
+	-- options and 8 of data; added for CVE-2019-11479) is raised to it -
+	-- "silently capped", ip-sysctl.rst says; here it is counted
+	-- (mss_clamped) and shown by c:stats().peer_mss.
+	local mss = t.mss
+	self.peer_mss_asked = mss
+	if not mss or mss == 0 then mss = M.defaults.mss_default end
+	if mss < M.defaults.min_snd_mss then
+		mss = M.defaults.min_snd_mss
+		self.s.mss_clamped = self.s.mss_clamped + 1
+	end
+	self.peer_mss = mss
 	self.mss = math.min(self.our_mss, self.peer_mss)
 	self.peer_wscale = t.wscale
 	if t.wscale then

@@ -39,6 +39,7 @@ function M.stack(e, opts)
 	local st = by_engine[e]
 	if st then return st end
 	opts = opts or {}
+	I.check_stack_opts(opts, "tcp")
 	local info = e:info()
 	if not info.has_region then
 		e:region { frames = opts.frames or 4096, frame_size = 2048, headroom = 256 }
@@ -61,7 +62,7 @@ function M.stack(e, opts)
 		local kept = st:input(pkt, d)
 		if kept ~= nil then return kept end
 		if previous then return previous(pkt, d) end
-		h.inbox[#h.inbox + 1] = pkt
+		h:keep(pkt) -- bounded: a flood of UDP must not take the fill ring's frames
 		return true
 	end
 	st.host, st.ip, st.mac = h, h.ip, h.mac
@@ -157,10 +158,18 @@ end
 -- accepted connection) and backlog= (default 16).
 function M.listen(e, port, opts)
 	opts = opts or {}
+	port = I.check_port(port, "tcp.listen")
+	I.check_opts(opts, "tcp.listen")
+	local backlog = opts.backlog or 16
+	if math.type(backlog) ~= "integer" or backlog < 1 then
+		error("tcp.listen: backlog=" .. tostring(backlog) .. " is not a number of connections - "
+			.. "write a whole number 1 or more, like backlog=16", 2)
+	end
+	local known = by_engine[e]
+	if known and known.listeners[port] then error("tcp.listen: port " .. port .. " is taken already", 2) end
 	local st = M.stack(e, opts)
-	if st.listeners[port] then error("tcp.listen: port " .. port .. " is taken already", 2) end
 	local l = setmetatable({ st = st, port = port, opts = opts, queue = {},
-		backlog = opts.backlog or 16, pending = 0, counts = { syns = 0, refused = 0, accepted = 0 } },
+		backlog = backlog, pending = 0, counts = { syns = 0, refused = 0, accepted = 0, half_open_gone = 0 } },
 		Listener)
 	st.listeners[port] = l
 	return l
@@ -175,6 +184,7 @@ function Listener:on_syn(d)
 	end
 	local c = new_conn(self.st, d.ip.src, t.src_port, self.port, d.eth.src, self.opts)
 	c.listener = self
+	c.half_open = true -- counted in pending until ready, reset or timed out (Conn:forget)
 	c:synchronize(t)
 	c.snd_wnd, c.wl1, c.wl2 = 1, t.seq, c.iss
 	c:set_state("SYN_RCVD")
@@ -185,8 +195,21 @@ function Listener:on_syn(d)
 end
 
 function Listener:ready(c)
-	self.pending = self.pending - 1
+	if c.half_open then
+		c.half_open = false
+		self.pending = self.pending - 1
+	end
 	self.queue[#self.queue + 1] = c
+end
+
+-- A half-open connection (SYN_RCVD) was reset, timed out or aborted: it
+-- no longer takes a place in the backlog.
+function Listener:gone(c)
+	if c.half_open then
+		c.half_open = false
+		self.pending = self.pending - 1
+		self.counts.half_open_gone = self.counts.half_open_gone + 1
+	end
 end
 
 -- The next established connection (waits up to timeout seconds).
