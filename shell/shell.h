@@ -228,6 +228,8 @@ void signals_leave_lua(void);     /* at the prompt: a signal only sets a flag */
 bool signals_take_interrupt(void); /* a SIGINT arrived (and clear it) */
 int signals_caught(void);          /* the last signal number seen, or 0 */
 bool signals_terminate(void);      /* SIGTERM arrived: leave */
+/* paths.c: io.open, loadfile ... refuse a path with a zero byte in it. */
+void paths_guard_install(lua_State *L);
 
 /* lab/lessons.c: lab.bench_mmap(), and lab.watch,
  * lab.plot, lab.pause, lab.progress (doors into ringlab.watch/.plot), on the

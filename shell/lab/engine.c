@@ -116,9 +116,18 @@ static const char *opt_string(lua_State *L, const char *key, int vidx)
 		if (lua_isinteger(L, vidx))
 			return lua_pushfstring(L, "%I", lua_tointeger(L, vidx));
 		return lua_pushfstring(L, "%f", lua_tonumber(L, vidx));
-	case LUA_TSTRING:
+	case LUA_TSTRING: {
+		size_t len;
+		const char *v = lua_tolstring(L, vidx, &len);
+
+		if (strlen(v) != len) /* the engine would see it cut short */
+			luaL_error(L,
+			           "open: option '%s' has a zero byte in it (\"%s\\0...\") - "
+			           "give the value without one",
+			           key, v);
 		lua_pushvalue(L, vidx);
 		return lua_tostring(L, -1);
+	}
 	case LUA_TTABLE: {
 		luaL_Buffer b;
 		lua_Integer n = luaL_len(L, vidx);
@@ -378,7 +387,8 @@ static void open_name(lua_State *L, char out[LAB_NAME_MAX])
 int lab_open_engine(lua_State *L)
 {
 	char lname[LAB_NAME_MAX];
-	const char *name = luaL_checkstring(L, 1);
+	size_t name_len;
+	const char *name = luaL_checklstring(L, 1, &name_len);
 	struct lab_engine_entry ent;
 	struct rl_open_args args;
 	struct rl_engine *e = NULL;
@@ -386,6 +396,11 @@ int lab_open_engine(lua_State *L)
 	struct rl_err err;
 	int keep;
 
+	if (strlen(name) != name_len) /* "sim\0x" is not sim */
+		return luaL_error(L,
+		                  "open: the engine name \"%s\\0...\" has a zero byte in it - "
+		                  "give the name alone, e.g. lab.open(\"sim\")",
+		                  name);
 	if (loader_find(name, &ent) < 0)
 		return luaL_error(
 		    L, "open: there is no engine called '%s' - known engines: %s", name,

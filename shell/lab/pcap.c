@@ -123,8 +123,20 @@ void lab_pcap_detach(lua_State *L, struct lab_engine *eng)
 static int lab_pcap_open(lua_State *L)
 {
 	struct lab_engine *eng = lab_check_engine(L, 1);
-	const char *path = luaL_checkstring(L, 2);
+	size_t path_len;
+	const char *path = luaL_checklstring(L, 2, &path_len);
 	struct lab_pcap *c;
+
+	if (strlen(path) != path_len)
+		return luaL_error(L,
+		                  "pcap: the path \"%s\\0...\" has a zero byte in it - "
+		                  "give a path without one",
+		                  path);
+	/* libpcap would take "-" as standard output, where print() writes too:
+	 * the capture and the text would be mixed in one stream */
+	if (!strcmp(path, "-"))
+		return luaL_error(L, "pcap: \"-\" is not written to standard output - "
+		                  "give a file path, e.g. lab.pcap(e, \"capture.pcap\")");
 
 	if (eng->pcap)
 		return luaL_error(L,
