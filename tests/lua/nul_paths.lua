@@ -17,7 +17,12 @@ end
 local before = #lab.opened()
 one_line(T.raises({ "engine name", "zero byte", 'lab.open("sim")' }, lab.open, "sim\0x"))
 one_line(T.raises({ "option 'mode'", "zero byte" }, lab.open, "sim", { mode = "copy\0x" }))
-one_line(T.raises({ "option 'ifname'", "zero byte" }, lab.open, "afxdp", { ifname = "lo\0;x" }))
+-- afxdp where it is built (and this user may open it): its ifname= too
+local ok, err = pcall(lab.open, "afxdp", { ifname = "lo\0;x" })
+T.check(not ok, "afxdp with ifname=lo\\0;x is refused")
+if not tostring(err):find("no engine called", 1, true) then
+  one_line(T.raises({ "option 'ifname'", "zero byte" }, lab.open, "afxdp", { ifname = "lo\0;x" }))
+end
 T.eq(#lab.opened(), before, "nothing was opened")
 
 -- captures: a NUL in the path; "-" (standard output)
