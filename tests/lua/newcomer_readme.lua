@@ -336,7 +336,7 @@ function cases.show_tcp_80()
   end
   local s = t.command("show tcp")
   T.check(s:find("\n198%.18%.0%.1:%d+ > 198%.18%.0%.2:8080 TIME_WAIT mss 1460 sent 8192 received 0\n"
-    .. "  in%-flight 0 rtx 0 ooo 0 dup 0\n198%.18%.0%.2:8080  LISTEN\n"), "labelled, cut between words:\n" .. s)
+    .. "  in%-flight 0 rtx 0 ooo 0 dup 0\n198%.18%.0%.2:8080  LISTEN  backlog 0/16  refused 0\n"), "labelled, cut between words:\n" .. s)
   t.finish()
 end
 
