@@ -265,6 +265,7 @@ void signals_install(lua_State *L)
 	sig_L = L;
 	run_L = L;
 	guard_protected_calls(L);
+	paths_guard_install(L); /* not a signal: Lua's library as ringlab has it */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
