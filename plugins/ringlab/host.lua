@@ -190,7 +190,12 @@ end
 
 -- Queue one built packet and let the kernel send it.
 function Host:send(p)
-	if self.e:tx(p) == 0 then
+	local ok, n = pcall(self.e.tx, self.e, p)
+	if not ok then -- the interface went away, the engine closed...: p's frame goes back now
+		pcall(p.release, p)
+		error(n, 0)
+	end
+	if n == 0 then
 		p:release()
 		self.counts.tx_full = self.counts.tx_full + 1
 		return false
