@@ -22,8 +22,10 @@
  * thread's CPU affinity back afterwards: the shell is not a datapath.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +170,43 @@ static void runtime_dir_remove(void)
 	rmdir(rte_eal_get_runtime_dir());
 }
 
+/* A ringlab killed with SIGKILL (no atexit) leaves its empty runtime
+ * directory, ringlab-<pid> in DPDK's runtime base (/var/run/dpdk as root,
+ * else $XDG_RUNTIME_DIR/dpdk or /tmp/dpdk). Before starting, remove those
+ * whose process is gone: only empty directories (rmdir), only ringlab-<n>
+ * names, and never one whose pid is alive (kill(pid, 0) says so). */
+static void stale_runtime_dirs_remove(void)
+{
+	const char *base = "/var/run", *x = getenv("XDG_RUNTIME_DIR");
+	char dir[512], path[1024];
+	struct dirent *de;
+	DIR *d;
+
+	if (geteuid() != 0)
+		base = x && *x ? x : "/tmp";
+	snprintf(dir, sizeof(dir), "%s/dpdk", base);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, "ringlab-", 8) != 0)
+			continue;
+		errno = 0;
+		pid = strtol(de->d_name + 8, &end, 10);
+		if (errno || *end || end == de->d_name + 8 || pid <= 0 || pid > INT32_MAX ||
+		    pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		rmdir(path);
+	}
+	closedir(d);
+}
+
 static int eal_init(const struct dpdk_opts *o)
 {
 	char *argv[16];
@@ -177,6 +216,7 @@ static int eal_init(const struct dpdk_opts *o)
 	int rc, out, null;
 
 	have_cpus = pthread_getaffinity_np(pthread_self(), sizeof(cpus), &cpus) == 0;
+	stale_runtime_dirs_remove();
 	register_pool_ops();
 	dlog_open(o->log_echo);
 	fflush(stdout);
