@@ -254,6 +254,11 @@ elseif CASE == "mss" then
   print(err)
   T.check(not err:find("\n"), "one line")
   T.eq(s1:stats().in_flight, 1000, "nothing of the refused send queued")
+  -- fewer segments than the region, more than its free frames: said too
+  err = T.raises({ "send: 40000 bytes in 834 segments need 834 free frames" }, s1.send, s1,
+    string.rep("y", 40000))
+  print(err)
+  T.check(err:find("^tcp 198%.18%.0%.2:8080 > 198%.18%.0%.1:5001"), "names the connection: " .. err)
   s1:abort() s0:abort()
   settle(a, b)
 elseif CASE == "handler" then

@@ -97,7 +97,9 @@ function Conn:send(data, opts)
 		local ok, made = pcall(self.source, self, data, strategy, self.snd_end)
 		if not ok then
 			local why = tostring(made)
-			local cut = why:match("segment: (.-segments, more than the region's.*)$")
+			-- lab.segment's "more than the region's N frames" or "need N
+			-- free frames but the region has M free"
+			local cut = why:match("segment: (.-segments.-frames.*)$")
 			if not cut then error(made, 0) end
 			-- Never more segments than the region holds: say so, in the
 			-- connection's terms (the peer's MSS may have been clamped).
