@@ -19,7 +19,11 @@ watched in the rings:
 
 Everything that is not ARP or a ping for us goes to opts.on_packet(pkt, d)
 (return true to keep the packet; otherwise it is released), or without a
-callback into h.inbox, which h:take(n) empties (the caller releases).
+callback into h.inbox, which h:take(n) empties (the caller releases). The
+inbox is bounded (h.inbox_max: an eighth of the region, at most 256); the
+oldest packet is released when it is full (counts.inbox_dropped). A handler
+that raises in the middle of a batch: the rest of it is released at once
+(counts.handler_dropped) and the error goes on to whoever polled.
 The host learns neighbours only from ARP, as Linux does.
 
 The same module finds the addresses a packet on a wire engine leaves out
