@@ -4,10 +4,21 @@
  * Built-in engines come first (the simulator is linked into the program).
  * Then every shared object called ringlab-engine-NAME.so found, in order,
  * in the directories of $RINGLAB_ENGINE_PATH (colon-separated), the build
- * tree's engine directory and the install directory; the first one found
- * for a name wins. Each is opened with dlopen(RTLD_NOW | RTLD_LOCAL), asked
- * for its ops table through RL_ENGINE_SYMBOL and checked for the ABI
- * version; then its probe() says whether it can open here (root, a NIC).
+ * tree's engine directory - only when this program is the one in that
+ * build tree (/proc/self/exe under it): an installed ringlab never looks
+ * into the directory it was built in - and the install directory; the
+ * first one found for a name wins.
+ *
+ * Loading a shared object runs its code (its constructors), so:
+ *   - a file (and its directory) must be owned by root or by the user
+ *     running ringlab and writable by no one else (group/other); anything
+ *     else is refused with one line saying why, and not loaded;
+ *   - listing (lab.engines(), `engines`) loads only the engines this
+ *     ringlab knows by name (KNOWN); another ringlab-engine-NAME.so is
+ *     listed by name and loaded only when lab.open("NAME") asks for it.
+ * A loaded one is opened with dlopen(RTLD_NOW | RTLD_LOCAL), asked for its
+ * ops table through RL_ENGINE_SYMBOL and checked for the ABI version; then
+ * its probe() says whether it can open here (root, a NIC).
  * Handles are never closed: engines may be in use until the program ends.
  */
 #include <dirent.h>
@@ -16,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "shell.h"
 #include "sim.h"
@@ -44,10 +57,53 @@ static void probe(struct lab_engine_entry *ent)
 	}
 }
 
-static void load(struct lab_engine_entry *ent)
+/* The engines built with ringlab: listing loads these, and only these. */
+static const char *const KNOWN[] = {"afxdp", "dpdk"};
+
+static bool is_known(const char *name)
 {
-	void *h = dlopen(ent->path, RTLD_NOW | RTLD_LOCAL);
+	for (size_t i = 0; i < sizeof(KNOWN) / sizeof(KNOWN[0]); i++)
+		if (!strcmp(KNOWN[i], name))
+			return true;
+	return false;
+}
+
+/* 0 when path may be loaded: owned by root or by us, writable by no one
+ * else; else -1 and why says what is wrong and what to do. */
+static int trusted(const char *path, const char *what, char *why, size_t n)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		snprintf(why, n, "cannot look at %s %s (%s)", what, path, strerror(errno));
+		return -1;
+	}
+	if (st.st_uid != 0 && st.st_uid != getuid()) {
+		snprintf(why, n,
+		         "refused: %s %s belongs to uid %u, neither root nor you - "
+		         "only load engines you or root installed",
+		         what, path, (unsigned)st.st_uid);
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, n,
+		         "refused: %s %s is writable by %s (mode %04o) - chmod go-w it",
+		         what, path, st.st_mode & S_IWOTH ? "everyone" : "its group",
+		         (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+static void load(struct lab_engine_entry *ent, const char *dir)
+{
+	void *h;
 	rl_engine_entry_fn fn;
+
+	if (trusted(dir, "the engine directory", ent->why, sizeof(ent->why)) < 0 ||
+	    trusted(ent->path, "the engine file", ent->why, sizeof(ent->why)) < 0)
+		return;
+	h = dlopen(ent->path, RTLD_NOW | RTLD_LOCAL);
 
 	if (!h) {
 		snprintf(ent->why, sizeof(ent->why),
@@ -100,7 +156,13 @@ static int scan_dir(const char *dir, struct lab_engine_entry *v, int n, int max,
 		memset(&v[n], 0, sizeof(v[n]));
 		snprintf(v[n].name, sizeof(v[n].name), "%s", name);
 		snprintf(v[n].path, sizeof(v[n].path), "%s/%s", dir, de->d_name);
-		load(&v[n]);
+		if (want || is_known(name))
+			load(&v[n], dir);
+		else /* listed by name: its code runs only if asked for */
+			snprintf(v[n].why, sizeof(v[n].why),
+			         "not loaded just to list it: an engine file this ringlab "
+			         "does not know - open %s (lab.open(\"%s\")) loads it",
+			         name, name);
 		n++;
 	}
 	closedir(d);
@@ -123,6 +185,28 @@ static int scan_path(const char *path, struct lab_engine_entry *v, int n, int ma
 	return n;
 }
 
+/* This program is the one built in the build tree (its engines beside
+ * it), not an installed copy: /proc/self/exe lies under the directory
+ * that holds RINGLAB_ENGINE_BUILD_DIR. */
+static bool in_build_tree(void)
+{
+	char exe[4096], root[sizeof(RINGLAB_ENGINE_BUILD_DIR)];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+	size_t rl;
+
+	if (len <= 0)
+		return false;
+	exe[len] = 0;
+	snprintf(root, sizeof(root), "%s", RINGLAB_ENGINE_BUILD_DIR);
+	slash = strrchr(root, '/');
+	if (!slash || slash == root)
+		return false;
+	*slash = 0; /* the build directory */
+	rl = strlen(root);
+	return strncmp(exe, root, rl) == 0 && exe[rl] == '/';
+}
+
 static int list(struct lab_engine_entry *v, int max, const char *want)
 {
 	int n = 0;
@@ -135,7 +219,8 @@ static int list(struct lab_engine_entry *v, int max, const char *want)
 	probe(&v[0]);
 	n = 1;
 	n = scan_path(getenv("RINGLAB_ENGINE_PATH"), v, n, max, want);
-	n = scan_dir(RINGLAB_ENGINE_BUILD_DIR, v, n, max, want);
+	if (in_build_tree())
+		n = scan_dir(RINGLAB_ENGINE_BUILD_DIR, v, n, max, want);
 	n = scan_dir(RINGLAB_ENGINE_INSTALL_DIR, v, n, max, want);
 	return n;
 }
