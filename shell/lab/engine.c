@@ -529,6 +529,8 @@ static int engine_region(lua_State *L)
 	}
 	luaL_checktype(L, 2, LUA_TTABLE);
 	region_params(L, &p);
+	/* the options' metamethods may have closed it (tests/fuzz/lua_api.lua) */
+	lab_check_open(L, eng, "region");
 	rl_err_clear(&err);
 	if (rl_region_params_check(&p, &err) < 0 ||
 	    eng->ops->region(eng->e, &p, &r, &err) < 0)
