@@ -61,7 +61,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	while (f.n && ops++ < 200) {
 		uint8_t op = fz_u8(&f);
-		uint32_t off = fz_u16(&f) % (FSIZE + 8), len = fz_u16(&f) % (FSIZE + 8);
+		/* off inside the frame (past it is another frame: a different case); len
+		 * may run past its end, which must be refused */
+		uint32_t off = fz_u16(&f) % FSIZE, len = fz_u16(&f) % (FSIZE + 8);
 		uint64_t addr;
 		bool took;
 		int rc;
