@@ -218,10 +218,15 @@ local function on_testbed(engine, tb)
 	local testbed = require "ringlab.testbed"
 	testbed.down { name = tb, force = true }
 	testbed.up { name = tb }
-	local dir = os.tmpname()
-	os.remove(dir)
-	assert(os.execute("mkdir -p " .. dir))
+	local dir = lab.tempdir() -- mkdtemp: no tmpname-then-mkdir race
 	local here = arg[0]:match("^(.*)/[^/]*$") or "."
+	-- the commands below are built from these paths: plain ones only
+	for _, path in ipairs({ dir, here, arg[0], ringlab_bin() }) do
+		if not path:match("^[%w_./+-]+$") then
+			error(string.format("strategies_by_engine: the path %q has characters a shell "
+				.. "would read - run it from a plain path", path), 0)
+		end
+	end
 	local rows
 	local ok, err = pcall(function()
 		-- The peer's kernel must send segments, not 64 KiB GSO super-packets.
@@ -244,7 +249,9 @@ local function on_testbed(engine, tb)
 	sh(string.format("ip netns pids %s-peer | xargs -r kill", tb))
 	lab.sleep(0.2)
 	testbed.down { name = tb, force = true }
-	os.execute("rm -rf " .. dir)
+	os.remove(dir .. "/ready")
+	os.remove(dir .. "/rows")
+	os.remove(dir)
 	if not ok then error(err, 0) end
 	return rows
 end

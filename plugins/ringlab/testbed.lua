@@ -314,12 +314,20 @@ function M.main(args)
 	elseif cmd == "status" or cmd == nil then
 		print(describe(M.status(opts)))
 	elseif cmd == "shell" then
+		-- the command line is built from these two: the program's path
+		-- (its own, or $RINGLAB_BIN) and the checked name; a path with
+		-- anything a shell would read is refused, not run
+		local bin = ringlab_bin()
+		if not bin:match("^[%w_./+-]+$") then
+			error("testbed shell: the ringlab program path " .. string.format("%q", bin)
+				.. " has characters a shell would read - give RINGLAB_BIN as a plain path", 0)
+		end
 		local s = M.status(opts)
 		if not s.up then
 			error("testbed " .. s.name .. " is not up - run `ringlab testbed up name="
 				.. s.name .. "` first", 0)
 		end
-		local ok, _, code = os.execute(string.format("%s --netns %s", ringlab_bin(), s.lab))
+		local ok, _, code = os.execute(string.format("%s --netns %s", bin, s.lab))
 		return ok and 0 or (code or 1)
 	else
 		error("testbed: unknown command " .. tostring(cmd) .. " - " .. USAGE, 0)

@@ -12,6 +12,8 @@
  * (lab.opened() lives with the engines in lab/engine.c, lab.crypto in
  * lab/crypto.c.)
  */
+#include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -110,6 +112,41 @@ static void door(lua_State *L, const char *name, const char *module, const char 
 	lua_setfield(L, -2, name);
 }
 
+/* lab.files(dir) -> the names in dir, sorted (no "." or ".."), or nil,
+ * message. No shell: the lesson list used to come from `ls`. */
+static int lab_files(lua_State *L)
+{
+	size_t len;
+	const char *dir = luaL_checklstring(L, 1, &len);
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	if (strlen(dir) != len)
+		return luaL_error(L, "files: the path \"%s\\0...\" has a zero byte in it - "
+		                  "give a path without one", dir);
+	d = opendir(dir);
+	if (!d) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "%s: %s", dir, strerror(errno));
+		return 2;
+	}
+	lua_newtable(L);
+	while ((de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		lua_pushstring(L, de->d_name); /* may raise (memory): d leaks, rare */
+		lua_rawseti(L, -2, ++n);
+	}
+	closedir(d);
+	lua_getglobal(L, "table");
+	lua_getfield(L, -1, "sort");
+	lua_remove(L, -2);
+	lua_pushvalue(L, -2);
+	lua_call(L, 1, 0);
+	return 1;
+}
+
 static void lessons_dir(lua_State *L)
 {
 	const char *env = getenv("RINGLAB_LESSON_PATH");
@@ -122,6 +159,8 @@ void lab_lessons_register(lua_State *L)
 {
 	lua_pushcfunction(L, lab_bench_mmap);
 	lua_setfield(L, -2, "bench_mmap");
+	lua_pushcfunction(L, lab_files);
+	lua_setfield(L, -2, "files");
 	door(L, "watch", "ringlab.watch", "watch");
 	door(L, "pause", "ringlab.watch", "pause");
 	door(L, "progress", "ringlab.watch", "progress");

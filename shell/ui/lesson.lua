@@ -83,8 +83,7 @@ end
 function L.lessons(dir)
   dir = dir or lab.lessons_dir
   local out = {}
-  local p = io.popen("ls -1 '" .. dir:gsub("'", "'\\''") .. "' 2>/dev/null")
-  for name in p:lines() do
+  for _, name in ipairs(lab.files(dir) or {}) do -- no shell (was `ls`)
     local n = name:match("^(%d+)%-[%w_%-]+%.lua$")
     if n then
       local f = io.open(dir .. "/" .. name)
@@ -95,7 +94,6 @@ function L.lessons(dir)
         title = title:gsub("^%-%-%s*", ""), line = line:gsub("^%-%-%s*", "") }
     end
   end
-  p:close()
   table.sort(out, function(a, b) return a.n < b.n end)
   return out
 end
