@@ -17,6 +17,33 @@
  * Regions, buffers and packets keep their engine alive through a uservalue
  * and check that it is still open before touching region memory, so a
  * handle that outlives e:close() raises an error instead of crashing.
+ *
+ * THE RULE FOR BINDINGS: Lua may run inside any binding. An __index or
+ * __len of an argument table, luaL_tolstring's __tostring, and any
+ * allocation (lua_newuserdatauv, lua_pushstring, luaL_Buffer, lua_createtable:
+ * a GC step runs __gc finalizers) can run Lua that closes the engine,
+ * releases a packet, frees a buffer or segs. So:
+ *
+ *   1. Register every binding with lab_setfuncs / lab_pushcfunction (or
+ *      lab_handle_mt), never luaL_setfuncs / lua_pushcfunction: it then runs
+ *      inside lab_call (lab/lab.c), and while any binding runs, a close only
+ *      marks the engine closed (eng->closed) and keeps it whole - eng->e,
+ *      its region - until the outermost binding returns or raises. A region,
+ *      frame or engine pointer read before Lua ran is never freed memory.
+ *      Test "open" with lab_is_open(eng), never eng->e.
+ *   2. Read and check every argument into C values first (lab_field_*,
+ *      lua_tointegerx; copy strings' bytes or anchor them on the stack),
+ *      then check the engine (lab_check_engine / lab_handle_engine), then
+ *      touch engine state.
+ *   3. After anything that may run Lua - an allocation included - look again:
+ *      lab_check_open(L, eng, "what") for the engine, and the state of every
+ *      packet, buffer or segs you hold (released? sent? freed?). Never act
+ *      on a handle's state read before that point.
+ *   4. A binding that makes a Lua string of region bytes allocates its room
+ *      first (luaL_buffinitsize), then checks, then copies.
+ *
+ * tests/lua/hostile_bindings.lua tries each binding with a metamethod and
+ * a finalizer that close the engine mid-call; add a case for a new one.
  */
 #ifndef RINGLAB_SHELL_H
 #define RINGLAB_SHELL_H
@@ -43,7 +70,10 @@ struct lab_pcap;
 
 struct lab_engine {
 	const struct rl_engine_ops *ops;
-	struct rl_engine *e;   /* NULL once closed */
+	struct rl_engine *e;   /* NULL once really closed (ops->close) */
+	bool closed;           /* closed for Lua (e:close, __gc): test with
+	                        * lab_is_open; e stays whole until the outermost
+	                        * binding returns (lab_call) */
 	int id;                /* 1, 2, ... in order of lab.open() */
 	struct lab_pcap *pcap; /* lab.pcap() capture, or NULL */
 	char ifname[16];       /* the kernel interface it is on, or "" (lab/addr.c) */
@@ -123,6 +153,11 @@ void lab_ext_engine_closed(lua_State *L, struct lab_engine *eng);
 int lab_open_engine(lua_State *L); /* lab.open */
 struct lab_engine *lab_check_engine(lua_State *L, int idx);
 struct lab_engine *lab_test_engine(lua_State *L, int idx); /* or NULL */
+/* Open for Lua: not closed, not waiting for its deferred close. */
+static inline bool lab_is_open(const struct lab_engine *eng)
+{
+	return eng->e && !eng->closed;
+}
 /* eng, or "what: its engine was closed - ..." when it is: after any Lua ran
  * (a metamethod, a finalizer set off by an allocation) check it again. */
 struct lab_engine *lab_check_open(lua_State *L, struct lab_engine *eng, const char *what);
@@ -217,6 +252,13 @@ int lab_wire_addresses(lua_State *L, int eidx, const char *what, uint32_t dst_ip
 
 /* lab/lab.c */
 int luaopen_ringlab(lua_State *L);
+/* Bindings: each function runs inside lab_call (see the rule at the top). */
+extern unsigned lab_depth; /* bindings running now */
+void lab_setfuncs(lua_State *L, const luaL_Reg *l); /* into the table at -1 */
+void lab_pushcfunction(lua_State *L, lua_CFunction f, const char *name);
+/* lab/engine.c: the closes asked for while bindings ran (lab_call, at
+ * depth 0). */
+void lab_close_deferred(lua_State *L);
 
 /* lab/time.c: lab.now(), lab.sleep() on the table at -1. */
 void lab_time_register(lua_State *L);

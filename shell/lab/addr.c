@@ -263,7 +263,7 @@ int lab_wire_addresses(lua_State *L, int eidx, const char *what, uint32_t dst_ip
 	const char *s;
 
 	memset(w, 0, sizeof(*w));
-	if (!eng || !eng->e || !eng->ifname[0])
+	if (!eng || !lab_is_open(eng) || !eng->ifname[0])
 		return 0;
 	lua_getglobal(L, "require");
 	lua_pushliteral(L, "ringlab.host");

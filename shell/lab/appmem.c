@@ -301,6 +301,6 @@ void lab_appmem_register(lua_State *L)
 	lab_handle_mt(L, APPMEM_MT, appmem_methods, appmem_gc, appmem_len, appmem_tostring);
 	lua_newtable(L);
 	lua_setfield(L, LUA_REGISTRYINDEX, PINS_KEY);
-	lua_pushcfunction(L, appmem_new);
+	lab_pushcfunction(L, appmem_new, "appmem");
 	lua_setfield(L, -2, "appmem");
 }

@@ -153,7 +153,7 @@ static int lab_batch_new(lua_State *L)
 		                  "batch: give an engine (or its region) and a size, "
 		                  "e.g. lab.batch(e, 64) - not a %s",
 		                  luaL_typename(L, 1));
-	if (!eng->e)
+	if (!lab_is_open(eng))
 		return luaL_error(L, "batch: this engine is closed - open a new one with "
 		                     "lab.open()");
 	r = lab_engine_region(L, eng, "batch");
@@ -519,6 +519,6 @@ static const luaL_Reg batch_methods[] = {
 void lab_batch_register(lua_State *L)
 {
 	lab_handle_mt(L, LAB_BATCH_MT, batch_methods, batch_gc, batch_count, batch_tostring);
-	lua_pushcfunction(L, lab_batch_new);
+	lab_pushcfunction(L, lab_batch_new, "batch");
 	lua_setfield(L, -2, "batch");
 }

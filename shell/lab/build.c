@@ -424,6 +424,7 @@ static const luaL_Reg packet_builders[] = {
 
 void lab_build_register(lua_State *L)
 {
-	luaL_newlib(L, packet_builders);
+	lua_newtable(L);
+	lab_setfuncs(L, packet_builders);
 	lua_setfield(L, -2, "packet");
 }

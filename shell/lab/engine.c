@@ -44,14 +44,14 @@ struct lab_engine *lab_check_engine(lua_State *L, int idx)
 {
 	struct lab_engine *eng = luaL_checkudata(L, idx, LAB_ENGINE_MT);
 
-	if (!eng->e)
+	if (!lab_is_open(eng))
 		luaL_error(L, "this engine is closed - open a new one with lab.open()");
 	return eng;
 }
 
 struct lab_engine *lab_check_open(lua_State *L, struct lab_engine *eng, const char *what)
 {
-	if (!eng->e)
+	if (!lab_is_open(eng))
 		luaL_error(
 		    L, "%s: its engine was closed - open a new engine with lab.open()",
 		    what);
@@ -77,7 +77,7 @@ struct lab_engine *lab_handle_engine_if_open(lua_State *L, int idx)
 	lua_getiuservalue(L, idx, 1);
 	eng = lab_test_engine(L, -1);
 	lua_pop(L, 1);
-	return eng && eng->e ? eng : NULL;
+	return eng && lab_is_open(eng) ? eng : NULL;
 }
 
 struct rl_region *lab_handle_region_if_open(lua_State *L, int idx)
@@ -101,7 +101,7 @@ struct rl_region *lab_engine_region(lua_State *L, struct lab_engine *eng,
 
 struct rl_ledger *lab_engine_ledger(struct lab_engine *eng)
 {
-	if (!eng->e || !eng->ops->ledger)
+	if (!lab_is_open(eng) || !eng->ops->ledger)
 		return NULL;
 	return eng->ops->ledger(eng->e);
 }
@@ -192,7 +192,7 @@ static void open_args(lua_State *L, struct rl_open_args *args, int keep)
 				           "open: peer= must be an engine from "
 				           "lab.open(), not a %s",
 				           luaL_typename(L, -1));
-			if (!peer->e)
+			if (!lab_is_open(peer))
 				luaL_error(L, "open: the peer engine is closed - open it "
 				              "again first");
 			lua_pushvalue(L, -1);
@@ -207,7 +207,7 @@ static void open_args(lua_State *L, struct rl_open_args *args, int keep)
 	}
 	args->kv = kv;
 	args->nkv = n;
-	if (peer_eng && !peer_eng->e) /* closed by an option's metamethod */
+	if (peer_eng && !lab_is_open(peer_eng)) /* closed by an option's metamethod */
 		luaL_error(L, "open: the peer engine is closed - open it again first");
 	if (peer_eng) {
 		args->peer = peer_eng->e;
@@ -260,7 +260,7 @@ int lab_opened(lua_State *L)
 	for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
 		struct lab_engine *eng = lua_touserdata(L, -1);
 
-		if (eng && eng->e && n < 256)
+		if (eng && lab_is_open(eng) && n < 256)
 			v[n++] = eng;
 	}
 	qsort(v, (size_t)n, sizeof(v[0]), by_id);
@@ -307,7 +307,7 @@ static struct lab_engine *find_open(lua_State *L, const char *name)
 	for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
 		struct lab_engine *eng = lua_touserdata(L, -1);
 
-		if (eng && eng->e && name_is(eng, name))
+		if (eng && lab_is_open(eng) && name_is(eng, name))
 			found = eng;
 	}
 	lua_pop(L, 1);
@@ -323,7 +323,7 @@ int lab_get(lua_State *L)
 	if (lab_test_engine(L, 1)) { /* an engine: itself, while open */
 		eng = lua_touserdata(L, 1);
 		lua_settop(L, 1);
-		if (!eng->e)
+		if (!lab_is_open(eng))
 			lua_pushnil(L);
 		return 1;
 	}
@@ -423,7 +423,7 @@ int lab_open_engine(lua_State *L)
 		lua_getfield(L, keep, "peer");
 		peer = lua_touserdata(L, -1);
 		lua_pop(L, 1);
-		if (!peer->e)
+		if (!lab_is_open(peer))
 			return luaL_error(L, "open: the peer engine is closed - open "
 			                     "it again first");
 		args.peer = peer->e;
@@ -448,15 +448,62 @@ int lab_open_engine(lua_State *L)
 	return 1;
 }
 
+/* The engines closed while a binding ran (lab_depth > 0), waiting for the
+ * outermost one to return: a registry table eng -> handle (which keeps a
+ * collected one's memory until then). */
+static const char closing_key;
+
+/* The real close: the engine and its region freed. */
+static void engine_free(lua_State *L, struct lab_engine *eng)
+{
+	struct rl_engine *e = eng->e;
+
+	eng->e = NULL;
+	eng->ops->close(e); /* a sim peer unplugs its cable here */
+	lab_ext_engine_closed(L, eng);
+}
+
+/* Close eng, at idx: for Lua at once (eng->closed); for real now, or when
+ * the outermost binding returns. */
+static void engine_shut(lua_State *L, struct lab_engine *eng, int idx)
+{
+	eng->closed = true;
+	if (lab_depth > 0) {
+		lua_rawgetp(L, LUA_REGISTRYINDEX, &closing_key);
+		lua_pushvalue(L, idx);
+		lua_rawsetp(L, -2, eng);
+		lua_pop(L, 1);
+		return;
+	}
+	engine_free(L, eng);
+}
+
+void lab_close_deferred(lua_State *L)
+{
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &closing_key);
+	for (;;) { /* one at a time: a close may run Lua that closes another */
+		struct lab_engine *eng;
+
+		lua_pushnil(L);
+		if (!lua_next(L, -2))
+			break;
+		eng = lua_touserdata(L, -1);
+		lua_pop(L, 1);
+		lua_pushnil(L);
+		lua_rawset(L, -3);
+		if (eng && eng->e)
+			engine_free(L, eng);
+	}
+	lua_pop(L, 1);
+}
+
 static int engine_close(lua_State *L)
 {
 	struct lab_engine *eng = luaL_checkudata(L, 1, LAB_ENGINE_MT);
 
-	if (eng->e) {
+	if (lab_is_open(eng)) {
 		lab_pcap_detach(L, eng);
-		eng->ops->close(eng->e); /* a sim peer unplugs its cable here */
-		eng->e = NULL;
-		lab_ext_engine_closed(L, eng);
+		engine_shut(L, eng, 1);
 	}
 	return 0;
 }
@@ -545,7 +592,7 @@ uint32_t lab_engine_caps(const struct lab_engine *eng, char *why, size_t len)
 {
 	if (why && len)
 		why[0] = '\0';
-	if (eng->e && eng->ops->caps_of)
+	if (lab_is_open(eng) && eng->ops->caps_of)
 		return eng->ops->caps_of(eng->e, why, len);
 	return eng->ops->caps;
 }
@@ -575,7 +622,7 @@ static int engine_info(lua_State *L)
 	lua_setfield(L, -2, "options");
 	lua_pushinteger(L, eng->id);
 	lua_setfield(L, -2, "id");
-	lua_pushboolean(L, eng->e == NULL);
+	lua_pushboolean(L, !lab_is_open(eng));
 	lua_setfield(L, -2, "closed");
 	lua_pushboolean(L,
 	                eng->e && eng->ops->get_region && eng->ops->get_region(eng->e));
@@ -609,7 +656,7 @@ static int engine_tostring(lua_State *L)
 
 	if (strchr(eng->name, '#') == NULL)
 		snprintf(kind, sizeof(kind), "%.12s#%d, ", eng->ops->name, eng->id);
-	if (!eng->e) {
+	if (!lab_is_open(eng)) {
 		lua_pushfstring(L, "engine %s (%sclosed)", eng->name, kind);
 		return 1;
 	}
@@ -629,7 +676,6 @@ static int engine_tostring(lua_State *L)
 
 static const luaL_Reg engine_methods[] = {
     {"region", engine_region},
-    {"close", engine_close},
     {"info", engine_info},
     {NULL, NULL},
 };
@@ -638,17 +684,21 @@ void lab_engine_register(lua_State *L)
 {
 	luaL_newmetatable(L, LAB_ENGINE_MT);
 	lua_newtable(L);
-	luaL_setfuncs(L, engine_methods, 0);
-	luaL_setfuncs(L, lab_engine_io_methods, 0);
-	luaL_setfuncs(L, lab_engine_view_methods, 0);
+	lab_setfuncs(L, engine_methods);
+	lab_setfuncs(L, lab_engine_io_methods);
+	lab_setfuncs(L, lab_engine_view_methods);
+	lua_pushcfunction(L, engine_close); /* not in lab_call: it defers inside one */
+	lua_setfield(L, -2, "close");
 	lua_setfield(L, -2, "__index");
 	lua_pushcfunction(L, engine_close);
 	lua_setfield(L, -2, "__gc");
 	lua_pushcfunction(L, engine_close);
 	lua_setfield(L, -2, "__close");
-	lua_pushcfunction(L, engine_tostring);
+	lab_pushcfunction(L, engine_tostring, "__tostring");
 	lua_setfield(L, -2, "__tostring");
 	lua_pop(L, 1);
+	lua_newtable(L);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &closing_key);
 	lua_newtable(L);
 	lua_createtable(L, 0, 1);
 	lua_pushliteral(L, "v");

@@ -44,6 +44,81 @@ static int lab_engines(lua_State *L)
 	return 1;
 }
 
+/* ---- every binding runs inside lab_call ------------------------------- *
+ *
+ * lab_depth counts the bindings running now (nested ones too: a binding
+ * whose argument's __index calls another). While it is not 0, e:close()
+ * and an engine's __gc only mark the engine closed (eng->closed, so every
+ * lab_is_open check says so) and keep it whole (eng->e, its region); the real
+ * close - ops->close, which frees the region - runs when the outermost
+ * binding returns or raises. So a binding holding a region or frame pointer
+ * read before some Lua ran never reads freed memory, whatever that Lua did.
+ * lab_call runs the binding under lua_pcall, so an error (luaL_error, an
+ * argument check, "interrupted") always comes back through here first:
+ * the count cannot be left high. See the rule in shell.h. */
+unsigned lab_depth;
+
+/* luaL_argerror inside a binding called from C names it '?' and counts
+ * self: say it the way a direct call would ("bad argument #1 to 'rx'"). */
+static void name_argerror(lua_State *L)
+{
+	const char *msg = lua_tostring(L, -1), *rest;
+	lua_Debug ar;
+	const char *name = lua_tostring(L, lua_upvalueindex(2));
+	int n;
+
+	if (!msg || lua_type(L, -1) != LUA_TSTRING || sscanf(msg, "bad argument #%d", &n) != 1)
+		return;
+	rest = strstr(msg, " to '?' ");
+	if (!rest)
+		return;
+	rest += strlen(" to '?' ");
+	if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar)) {
+		if (ar.name)
+			name = ar.name;
+		if (ar.namewhat && strcmp(ar.namewhat, "method") == 0 && --n == 0) {
+			lua_pushfstring(L, "calling '%s' on bad self %s", name, rest);
+			lua_replace(L, -2);
+			return;
+		}
+	}
+	lua_pushfstring(L, "bad argument #%d to '%s' %s", n, name, rest);
+	lua_replace(L, -2);
+}
+
+static int lab_call(lua_State *L)
+{
+	int n = lua_gettop(L), st;
+
+	lab_depth++;
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	st = lua_pcall(L, n, LUA_MULTRET, 0);
+	lab_depth--;
+	if (lab_depth == 0)
+		lab_close_deferred(L);
+	if (st != LUA_OK) {
+		name_argerror(L);
+		return lua_error(L);
+	}
+	return lua_gettop(L);
+}
+
+void lab_pushcfunction(lua_State *L, lua_CFunction f, const char *name)
+{
+	lua_pushcfunction(L, f);
+	lua_pushstring(L, name);
+	lua_pushcclosure(L, lab_call, 2);
+}
+
+void lab_setfuncs(lua_State *L, const luaL_Reg *l)
+{
+	for (; l->name; l++) {
+		lab_pushcfunction(L, l->func, l->name);
+		lua_setfield(L, -2, l->name);
+	}
+}
+
 /* The metatable of a handle type: methods as __index; gc (may be NULL) as
  * both __gc and __close, so `local x <close> = ...` releases at once; len
  * (may be NULL) as __len; tostring as __tostring. */
@@ -52,7 +127,7 @@ void lab_handle_mt(lua_State *L, const char *name, const luaL_Reg *methods,
 {
 	luaL_newmetatable(L, name);
 	lua_newtable(L);
-	luaL_setfuncs(L, methods, 0);
+	lab_setfuncs(L, methods);
 	lua_setfield(L, -2, "__index");
 	if (gc) {
 		lua_pushcfunction(L, gc);
@@ -61,10 +136,10 @@ void lab_handle_mt(lua_State *L, const char *name, const luaL_Reg *methods,
 		lua_setfield(L, -2, "__close");
 	}
 	if (len) {
-		lua_pushcfunction(L, len);
+		lab_pushcfunction(L, len, "__len");
 		lua_setfield(L, -2, "__len");
 	}
-	lua_pushcfunction(L, tostring);
+	lab_pushcfunction(L, tostring, "__tostring");
 	lua_setfield(L, -2, "__tostring");
 	lua_pop(L, 1);
 }
@@ -126,7 +201,8 @@ int luaopen_ringlab(lua_State *L)
 	lab_engine_register(L);
 	lab_region_register(L);
 	lab_packet_register(L);
-	luaL_newlib(L, lab_funcs);
+	lua_newtable(L);
+	lab_setfuncs(L, lab_funcs);
 	set_str(L, "version", RINGLAB_VERSION);
 	lab_build_register(L);
 	lab_segment_register(L);

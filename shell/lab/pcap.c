@@ -59,7 +59,7 @@ static struct lab_pcap *capturing(struct lab_engine *eng, struct rl_region **r,
 {
 	struct lab_pcap *c = eng->pcap;
 
-	if (!c || !c->dump || !eng->e || !eng->ops->get_region)
+	if (!c || !c->dump || !lab_is_open(eng) || !eng->ops->get_region)
 		return NULL;
 	*r = eng->ops->get_region(eng->e);
 	memset(h, 0, sizeof(*h));
@@ -212,6 +212,6 @@ static const luaL_Reg cap_methods[] = {
 void lab_pcap_register(lua_State *L)
 {
 	lab_handle_mt(L, PCAP_MT, cap_methods, cap_close, NULL, cap_tostring);
-	lua_pushcfunction(L, lab_pcap_open);
+	lab_pushcfunction(L, lab_pcap_open, "pcap");
 	lua_setfield(L, -2, "pcap");
 }

@@ -431,6 +431,6 @@ void lab_reader_register(lua_State *L)
 {
 	lab_handle_mt(L, READER_MT, reader_methods, reader_close, reader_avail, reader_tostring);
 	lab_handle_mt(L, VIEW_MT, view_methods, NULL, view_len, view_tostring);
-	lua_pushcfunction(L, lab_reader_new);
+	lab_pushcfunction(L, lab_reader_new, "reader");
 	lua_setfield(L, -2, "reader");
 }

@@ -366,11 +366,12 @@ static const luaL_Reg buffer_methods[] = {
 void lab_region_register(lua_State *L)
 {
 	luaL_newmetatable(L, LAB_REGION_MT);
-	luaL_newlib(L, region_methods);
+	lua_newtable(L);
+	lab_setfuncs(L, region_methods);
 	lua_setfield(L, -2, "methods");
-	lua_pushcfunction(L, region_index);
+	lab_pushcfunction(L, region_index, "__index");
 	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, region_tostring);
+	lab_pushcfunction(L, region_tostring, "__tostring");
 	lua_setfield(L, -2, "__tostring");
 	lua_pushcfunction(L, noop);
 	lua_setfield(L, -2, "__gc");

@@ -763,6 +763,9 @@ static int segs_resend(lua_State *L)
 	t.seq = (uint32_t)lab_field_int(L, 2, "resend", "seq", s->next_seq, UINT32_MAX);
 	t.ack = (uint32_t)lab_field_int(L, 2, "resend", "ack", t.ack, UINT32_MAX);
 	t.window = (uint16_t)lab_field_int(L, 2, "resend", "window", t.window, 65535);
+	/* the options' metamethods ran Lua: the segs freed, the engine closed? */
+	check_segs(L, "resend");
+	lab_check_open(L, eng, "resend");
 	rl_err_clear(&err);
 	if (rl_segs_resend(s, &f, s->params.proto == RL_IPPROTO_TCP ? &t : NULL, &led,
 	                   &err) < 0)
@@ -825,6 +828,6 @@ static const luaL_Reg segs_methods[] = {
 void lab_segment_register(lua_State *L)
 {
 	lab_handle_mt(L, SEGS_MT, segs_methods, segs_gc, segs_len, segs_tostring);
-	lua_pushcfunction(L, lab_segment);
+	lab_pushcfunction(L, lab_segment, "segment");
 	lua_setfield(L, -2, "segment");
 }
