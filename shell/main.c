@@ -42,8 +42,8 @@
 struct options {
 	const char *netns;
 	const char *script;
-	const char *exprs[32];
-	bool is_command[32]; /* -c: a prompt command, not Lua */
+	const char **exprs; /* -e and -c in order: as many as argv holds */
+	bool *is_command; /* -c: a prompt command, not Lua */
 	int nexprs;
 	bool interactive;
 	bool testbed;
@@ -91,6 +91,10 @@ static void parse(int argc, char **argv, struct options *o)
 	int i;
 
 	memset(o, 0, sizeof(*o));
+	o->exprs = calloc((size_t)argc, sizeof(*o->exprs)); /* no limit: never fewer than given */
+	o->is_command = calloc((size_t)argc, sizeof(*o->is_command));
+	if (!o->exprs || !o->is_command)
+		die(1, "out of memory reading the command line%s", "", NULL);
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		const char *a = argv[i];
 
@@ -112,7 +116,7 @@ static void parse(int argc, char **argv, struct options *o)
 				    NULL);
 			if (a[1] == '-') {
 				o->netns = argv[++i];
-			} else if (o->nexprs < 32) {
+			} else {
 				o->is_command[o->nexprs] = a[1] == 'c';
 				o->exprs[o->nexprs++] = argv[++i];
 			}

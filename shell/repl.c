@@ -114,13 +114,25 @@ static void setup_readline(void)
 
 static void remember(const char *line)
 {
+	int rc;
+
 	if (!*line || !isatty(STDIN_FILENO))
 		return;
 	add_history(line);
-	if (history_file[0] && append_history(1, history_file) != 0)
-		write_history(history_file); /* the file did not exist yet */
-	if (history_file[0])
-		history_truncate_file(history_file, 2000);
+	if (!history_file[0])
+		return;
+	rc = append_history(1, history_file);
+	if (rc != 0)
+		rc = write_history(history_file); /* the file did not exist yet */
+	if (rc == 0)
+		rc = history_truncate_file(history_file, 2000);
+	if (rc != 0) { /* said once; the session keeps its history in memory */
+		fprintf(stderr,
+		        "\nringlab: cannot save history to %s: %s - this session's lines are "
+		        "kept in memory only (make it writable or set HOME)\n",
+		        history_file, strerror(rc));
+		history_file[0] = '\0';
+	}
 }
 
 /* ---- reading --------------------------------------------------------------- */

@@ -200,6 +200,7 @@ void lab_build_register(lua_State *L); /* sets lab.packet on table at -1 */
 /* lab/fields.c: one key of the options table at t, checked (see there). */
 lua_Integer lab_field_int(lua_State *L, int t, const char *what, const char *key,
                           lua_Integer def, lua_Integer max);
+uint8_t lab_field_ttl(lua_State *L, int t, const char *what); /* 1..255, 64 */
 bool lab_field_has(lua_State *L, int t, const char *key);
 const char *lab_field_str(lua_State *L, int t, const char *what, const char *key,
                           const char *def);
@@ -226,7 +227,7 @@ uint32_t lab_engine_caps(const struct lab_engine *eng, char *why, size_t len);
 void lab_pcap_write(struct lab_engine *eng, const struct rl_desc *d, uint32_t n,
                     enum rl_dir dir);
 void lab_pcap_write_x(struct lab_engine *eng, const struct rl_xdesc *x, uint32_t n);
-void lab_pcap_detach(lua_State *L, struct lab_engine *eng); /* at e:close() */
+int lab_pcap_detach(lua_State *L, struct lab_engine *eng); /* at e:close(): 1 + message pushed when a write failed */
 void lab_batch_register(lua_State *L); /* lab/batch.c: lab.batch */
 
 /* lab/dissect.c */

@@ -29,7 +29,9 @@
  * What a PMD hides (how many of its descriptors are in use) is shown in
  * the ring views as far as it tells, with a note where it does not.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_ISSET */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +81,88 @@ static int parse_str(const char *key, const char *v, char *out, size_t cap,
 	return 0;
 }
 
+/* log=: what EAL's --log-level takes - a level (emergency .. debug, or
+ * 1 .. 8), optionally after a log type and ':' or ','. Checked here, as DPDK
+ * only warns about a bad one and then logs everything. */
+static int check_log(const char *v, struct rl_err *err)
+{
+	static const char *const names[] = {"emergency", "alert", "critical", "error",
+					    "warning",   "notice", "info",     "debug", NULL};
+	const char *lv = strrchr(v, ':') ? strrchr(v, ':') + 1 : v;
+	char *end;
+	long n;
+
+	if (lv == v && strrchr(v, ','))
+		lv = strrchr(v, ',') + 1;
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(lv, names[i]) && (lv == v || lv - 1 > v))
+			return 0;
+	n = strtol(lv, &end, 10);
+	if (*lv && !*end && n >= 1 && n <= 8 && (lv == v || lv - 1 > v))
+		return 0;
+	return rl_err_set(err, EINVAL,
+			  "log=\"%s\" is not a DPDK log level - give emergency, alert, "
+			  "critical, error, warning, notice, info or debug (or 1 .. 8), "
+			  "e.g. log=\"info\" or log=\"pmd.net.*:debug\"",
+			  v);
+}
+
+/* lcores=: CPU numbers as "0", "0-1" or "0,2", each one this process may
+ * run on - checked before rte_eal_init, which otherwise ends in "EAL:
+ * FATAL" and cannot be retried in the process. */
+static int check_lcores(const char *v, struct rl_err *err)
+{
+	cpu_set_t cpus;
+	const char *p = v;
+	char may[64] = "";
+
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0) {
+		size_t k = 0;
+
+		for (int c = 0; c < CPU_SETSIZE && k + 8 < sizeof(may); c++)
+			if (CPU_ISSET(c, &cpus))
+				k += (size_t)snprintf(may + k, sizeof(may) - k, "%s%d", k ? "," : "", c);
+	} else {
+		CPU_ZERO(&cpus);
+	}
+	if (!*v || strspn(v, "0123456789,-") != strlen(v))
+		return rl_err_set(err, EINVAL,
+				  "lcores=\"%s\": give CPU numbers such as \"0\", \"0-1\" or "
+				  "\"0,2\" (CPUs here: %s)", v, may[0] ? may : "?");
+	while (*p) {
+		char *end;
+		long a = strtol(p, &end, 10), b = a;
+
+		if (end == p)
+			break;
+		if (*end == '-') {
+			const char *q = end + 1;
+
+			b = strtol(q, &end, 10);
+			if (end == q)
+				break;
+		}
+		if (*end && *end != ',')
+			break;
+		for (long c = a; c <= b; c++)
+			if (c < 0 || c >= CPU_SETSIZE || !CPU_ISSET((int)c, &cpus))
+				return rl_err_set(err, EINVAL,
+						  "lcores=\"%s\": CPU %ld is not one this process "
+						  "may run on - use CPUs from %s, e.g. lcores=\"0\"",
+						  v, c, may[0] ? may : "?");
+		if (b < a)
+			break;
+		p = *end ? end + 1 : end;
+		if (!*p && end[0] == ',')
+			break;
+		if (!*p)
+			return 0;
+	}
+	return rl_err_set(err, EINVAL,
+			  "lcores=\"%s\": give CPU numbers such as \"0\", \"0-1\" or \"0,2\" "
+			  "(CPUs here: %s)", v, may[0] ? may : "?");
+}
+
 static int parse_kv(struct dpdk_opts *o, const struct rl_kv *kv, struct rl_err *err)
 {
 	const char *k = kv->key, *v = kv->val ? kv->val : "";
@@ -93,9 +177,16 @@ static int parse_kv(struct dpdk_opts *o, const struct rl_kv *kv, struct rl_err *
 		return parse_u32(k, v, 1, 32768, &o->tx_desc, err);
 	if (!strcmp(k, "mem"))
 		return parse_u32(k, v, 16, 1u << 20, &o->mem, err);
-	if (!strcmp(k, "lcores"))
-		return parse_str(k, v, o->lcores, sizeof(o->lcores), err);
+	if (!strcmp(k, "lcores")) {
+		int rc = check_lcores(v, err);
+
+		return rc < 0 ? rc : parse_str(k, v, o->lcores, sizeof(o->lcores), err);
+	}
 	if (!strcmp(k, "log")) {
+		int rc = check_log(v, err);
+
+		if (rc < 0)
+			return rc;
 		o->log_echo = true;
 		return parse_str(k, v, o->log, sizeof(o->log), err);
 	}

@@ -378,6 +378,41 @@ static bool iface_missing(const char *name, const char *spec, char *ifname, size
 	return if_nametoindex(ifname) == 0;
 }
 
+/* net_null reads its size=, copy= and no-rx= with strtoul and takes "abc"
+ * as 0 (size=0 then fails much later, as "TX queue ... Cannot allocate
+ * memory"): each must be a whole number, size= at least 1. */
+static int null_args_ok(const char *spec, struct rl_err *err)
+{
+	const char *p = strchr(spec, ',');
+
+	while (p && *p) {
+		const char *k = p + 1, *eq = strchr(k, '='), *end = strchr(k, ',');
+		size_t klen, vlen;
+
+		if (!end)
+			end = k + strlen(k);
+		if (!eq || eq > end) {
+			p = end;
+			continue;
+		}
+		klen = (size_t)(eq - k);
+		vlen = (size_t)(end - eq - 1);
+		if ((klen == 4 && !strncmp(k, "size", 4)) || (klen == 4 && !strncmp(k, "copy", 4)) ||
+		    (klen == 5 && !strncmp(k, "no-rx", 5))) {
+			bool digits = vlen > 0 && vlen < 10 && strspn(eq + 1, "0123456789") >= vlen;
+
+			if (!digits || (klen == 4 && k[0] == 's' && strtoul(eq + 1, NULL, 10) == 0))
+				return rl_err_set(err, EINVAL,
+						  "vdev \"%s\": %.*s=%.*s is not a %s - net_null "
+						  "takes size=BYTES (e.g. size=64), copy=0|1, no-rx=0|1",
+						  spec, (int)klen, k, (int)vlen, eq + 1,
+						  k[0] == 's' ? "packet size (1 or more)" : "number");
+		}
+		p = end;
+	}
+	return 0;
+}
+
 static int plug_one(struct rl_engine *e, const char *spec, struct rl_err *err)
 {
 	char ifname[IF_NAMESIZE];
@@ -392,6 +427,8 @@ static int plug_one(struct rl_engine *e, const char *spec, struct rl_err *err)
 				  e->o.vdev);
 	if (port_of_device(name, 0) >= 0)
 		return 0; /* already plugged, by an earlier open */
+	if (!strncmp(name, "net_null", 8) && null_args_ok(spec, err) < 0)
+		return -EINVAL;
 	if (iface_missing(name, spec, ifname, sizeof(ifname)))
 		return rl_err_set(err, ENODEV, "vdev \"%s\": no interface named %s in this "
 				  "network namespace - run ringlab where it is (`ringlab "

@@ -144,8 +144,10 @@ int dpdk_port_configure(struct rl_engine *e, struct rl_err *err)
 				    rte_eth_dev_socket_id(e->port), NULL);
 	if (rc < 0)
 		return rl_err_set(err, -rc, "%s: TX queue with %u descriptors failed (%s) - "
-				  "try another tx_desc=", e->port_name, e->o.tx_desc,
-				  dpdk_log_said(mark) ? dpdk_log_said(mark) : rte_strerror(-rc));
+				  "check the device's arguments (vdev=\"%s\") or try another "
+				  "tx_desc=", e->port_name, e->o.tx_desc,
+				  dpdk_log_said(mark) ? dpdk_log_said(mark) : rte_strerror(-rc),
+				  e->o.vdev);
 	e->configured = true;
 	return 0;
 }

@@ -83,7 +83,10 @@ static void span_args(lua_State *L, struct lab_appmem *m, int idx, const char *w
                       size_t *off, size_t *n)
 {
 	lua_Integer o = luaL_optinteger(L, idx, 0);
-	lua_Integer k = luaL_optinteger(L, idx + 1, (lua_Integer)m->len - o);
+	/* the rest by default; o outside is refused below (m->len - o would
+	 * overflow for a huge negative o) */
+	lua_Integer k = luaL_optinteger(
+	    L, idx + 1, o >= 0 && (size_t)o <= m->len ? (lua_Integer)(m->len - (size_t)o) : 0);
 
 	if (o < 0 || k < 0 || (size_t)o > m->len || (size_t)k > m->len - (size_t)o)
 		luaL_error(

@@ -233,7 +233,7 @@ static void make_udp_template(lua_State *L, struct lab_batch *b, struct lab_engi
 	              f.src_mac);
 	lab_field_mac(L, 2, "udp", "dst_mac", w.dst_mac[0] ? w.dst_mac : "02:00:00:00:00:02",
 	              f.dst_mac);
-	f.ttl = (uint8_t)lab_field_int(L, 2, "udp", "ttl", 64, 255);
+	f.ttl = lab_field_ttl(L, 2, "udp");
 	f.ip_id = (uint16_t)lab_field_int(L, 2, "udp", "id", 0, 65535);
 	csum = lab_field_csum(L, 2, "udp");
 	lua_getfield(L, 2, "payload");

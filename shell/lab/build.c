@@ -122,7 +122,7 @@ static void parse_fields(lua_State *L, struct build *b, int eidx)
 	          : b->kind == ARP ? "00:00:00:00:00:00"
 	                           : "02:00:00:00:00:02",
 	          f->dst_mac);
-	f->ttl = (uint8_t)opt_int(L, b, "ttl", 64, 255);
+	f->ttl = lab_field_ttl(L, 1, b->what);
 	f->ip_id = (uint16_t)opt_int(L, b, "id", 0, 65535);
 	b->csum = lab_field_csum(L, 1, b->what);
 }
@@ -385,11 +385,23 @@ static int packet_icmp(lua_State *L)
 
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_getfield(L, 1, "type");
-	type = luaL_optstring(L, -1, "request");
+	if (lua_type(L, -1) == LUA_TNUMBER) { /* the echo's numbers: 8 request, 0 reply */
+		lua_Integer t = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : -1;
+
+		if (t != 8 && t != 0)
+			return luaL_error(L,
+			                  "icmp: type=%s is not an echo - lab.packet.icmp builds "
+			                  "echoes: type=\"request\" (8) or \"reply\" (0)",
+			                  luaL_tolstring(L, -1, NULL));
+		type = t == 8 ? "request" : "reply";
+	} else {
+		type = luaL_optstring(L, -1, "request");
+	}
 	if (strcmp(type, "request") != 0 && strcmp(type, "reply") != 0)
-		return luaL_error(
-		    L, "icmp: type=%s is not an echo - use type=\"request\" or \"reply\"",
-		    type);
+		return luaL_error(L,
+		                  "icmp: type=%s is not an echo - lab.packet.icmp builds "
+		                  "echoes: type=\"request\" (8) or \"reply\" (0)",
+		                  type);
 	b.icmp_type = strcmp(type, "request") == 0 ? 8 : 0;
 	lua_pop(L, 1);
 	b.icmp_id = (uint16_t)opt_int(L, &b, "icmp_id", 1, 65535);

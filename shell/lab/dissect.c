@@ -65,12 +65,19 @@ void lab_packet_summary(const struct rl_dissect *d, uint32_t len, unsigned nseg,
 		         d->src_port, dst, d->dst_port, fl, d->tcp_seq, d->tcp_ack, len,
 		         segs);
 	}
-	else if (d->layers & RL_L_ICMP)
+	else if ((d->layers & RL_L_ICMP) && (d->icmp_type == 8 || d->icmp_type == 0))
 		snprintf(out, cap, "icmp %s %s > %s id %u seq %u len %u %s",
-		         d->icmp_type == 8   ? "echo request"
-		         : d->icmp_type == 0 ? "echo reply"
-		                             : "type",
-		         src, dst, d->icmp_id, d->icmp_seq, len, segs);
+		         d->icmp_type == 8 ? "echo request" : "echo reply", src, dst,
+		         d->icmp_id, d->icmp_seq, len, segs);
+	else if (d->layers & RL_L_ICMP) /* not an echo: no id or seq, its type told */
+		snprintf(out, cap, "icmp type %u code %u%s %s > %s len %u %s", d->icmp_type,
+		         d->icmp_code,
+		         d->icmp_type == 3    ? " (destination unreachable)"
+		         : d->icmp_type == 11 ? " (time exceeded)"
+		         : d->icmp_type == 5  ? " (redirect)"
+		         : d->icmp_type == 12 ? " (parameter problem)"
+		                              : "",
+		         src, dst, len, segs);
 	else if (d->layers & RL_L_IP4)
 		snprintf(out, cap, "ipv4 proto %u %s > %s len %u %s", d->proto, src, dst,
 		         len, segs);

@@ -253,14 +253,18 @@ static int by_id(const void *a, const void *b)
 /* lab.opened() -> {engine...}, open ones only, in the order of opening. */
 int lab_opened(lua_State *L)
 {
-	struct lab_engine *v[256];
-	int n = 0;
+	struct lab_engine **v;
+	int n = 0, room = 0;
 
 	lua_rawgetp(L, LUA_REGISTRYINDEX, &opened_key);
+	for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1))
+		room++; /* no Lua runs in between: light userdata keys, no metamethods */
+	v = lua_newuserdatauv(L, sizeof(*v) * (size_t)(room ? room : 1), 0);
+	lua_insert(L, -2); /* [v] [opened] */
 	for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
 		struct lab_engine *eng = lua_touserdata(L, -1);
 
-		if (eng && lab_is_open(eng) && n < 256)
+		if (eng && lab_is_open(eng) && n < room)
 			v[n++] = eng;
 	}
 	qsort(v, (size_t)n, sizeof(v[0]), by_id);
@@ -497,7 +501,21 @@ void lab_close_deferred(lua_State *L)
 	lua_pop(L, 1);
 }
 
+/* e:close() and <close>: a capture whose writes failed is reported (raised)
+ * once the engine is closed; when collected (__gc) nobody is told. */
 static int engine_close(lua_State *L)
+{
+	struct lab_engine *eng = luaL_checkudata(L, 1, LAB_ENGINE_MT);
+	int failed = 0;
+
+	if (lab_is_open(eng)) {
+		failed = lab_pcap_detach(L, eng);
+		engine_shut(L, eng, 1);
+	}
+	return failed ? lua_error(L) : 0;
+}
+
+static int engine_gc(lua_State *L)
 {
 	struct lab_engine *eng = luaL_checkudata(L, 1, LAB_ENGINE_MT);
 
@@ -527,10 +545,12 @@ static uint32_t opt_u32(lua_State *L, int t, const char *key, uint32_t def)
 	return (uint32_t)v;
 }
 
-static void region_params(lua_State *L, struct rl_region_params *p)
+/* Returns which keys were given: bit i of keys[] below. */
+static unsigned region_params(lua_State *L, struct rl_region_params *p)
 {
 	static const char *const keys[] = {"frames", "frame_size", "size", "headroom",
 	                                   NULL};
+	unsigned given = 0;
 
 	for (lua_pushnil(L); lua_next(L, 2); lua_pop(L, 1)) {
 		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
@@ -543,11 +563,13 @@ static void region_params(lua_State *L, struct rl_region_params *p)
 			           "region: unknown option '%s' - use frames=, "
 			           "frame_size= and headroom=",
 			           luaL_tolstring(L, -2, NULL));
+		given |= 1u << i;
 	}
 	p->frames = opt_u32(L, 2, "frames", 4096);
 	p->frame_size = opt_u32(L, 2, "size", 2048);
 	p->frame_size = opt_u32(L, 2, "frame_size", p->frame_size);
 	p->headroom = opt_u32(L, 2, "headroom", 256);
+	return given;
 }
 
 static int engine_region(lua_State *L)
@@ -556,6 +578,7 @@ static int engine_region(lua_State *L)
 	struct rl_region_params p;
 	struct rl_region *r = NULL;
 	struct rl_err err;
+	unsigned given;
 
 	lua_settop(L, 2);
 	if (lua_getiuservalue(L, 1, 2) != LUA_TNIL) {
@@ -575,13 +598,24 @@ static int engine_region(lua_State *L)
 		lua_replace(L, 2);
 	}
 	luaL_checktype(L, 2, LUA_TTABLE);
-	region_params(L, &p);
+	given = region_params(L, &p);
 	/* the options' metamethods may have closed it (tests/fuzz/lua_api.lua) */
 	lab_check_open(L, eng, "region");
 	rl_err_clear(&err);
 	if (rl_region_params_check(&p, &err) < 0 ||
 	    eng->ops->region(eng->e, &p, &r, &err) < 0)
 		return lab_raise(L, "region", &err);
+	/* An engine that shares its peer's region (dpdk peer=) hands that one
+	 * back: never silently one other than asked for. */
+	if (((given & 1u) && r->frames != p.frames) ||
+	    ((given & 6u) && r->frame_size != p.frame_size) ||
+	    ((given & 8u) && r->headroom != p.headroom))
+		return luaL_error(L,
+		                  "region: this engine shares its peer's region (%d frames of "
+		                  "%d bytes, headroom %d), not the one asked for - use "
+		                  "e:region() to get it, or open without peer= for a region "
+		                  "of its own",
+		                  (int)r->frames, (int)r->frame_size, (int)r->headroom);
 	lab_push_region(L, 1);
 	lua_pushvalue(L, -1);
 	lua_setiuservalue(L, 1, 2);
@@ -690,7 +724,7 @@ void lab_engine_register(lua_State *L)
 	lua_pushcfunction(L, engine_close); /* not in lab_call: it defers inside one */
 	lua_setfield(L, -2, "close");
 	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, engine_close);
+	lua_pushcfunction(L, engine_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_pushcfunction(L, engine_close);
 	lua_setfield(L, -2, "__close");

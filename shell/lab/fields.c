@@ -29,6 +29,28 @@ lua_Integer lab_field_int(lua_State *L, int t, const char *what, const char *key
 	return v;
 }
 
+/* ttl=: 1 .. 255, 64 when left out. 0 is refused, as Linux's IP_TTL
+ * refuses it (the core writes 64 for a flow's ttl of 0, so taking 0 would
+ * send 64 silently). */
+uint8_t lab_field_ttl(lua_State *L, int t, const char *what)
+{
+	lua_Integer v;
+	int ok;
+
+	if (lua_getfield(L, t, "ttl") == LUA_TNIL) {
+		lua_pop(L, 1);
+		return 64;
+	}
+	v = lua_tointegerx(L, -1, &ok);
+	if (!ok || v < 1 || v > 255)
+		luaL_error(L,
+		           "%s: ttl= must be a whole number 1 .. 255, not %s - leave it out "
+		           "for 64",
+		           what, luaL_tolstring(L, -1, NULL));
+	lua_pop(L, 1);
+	return (uint8_t)v;
+}
+
 bool lab_field_has(lua_State *L, int t, const char *key)
 {
 	bool has = lua_getfield(L, t, key) != LUA_TNIL;

@@ -14,6 +14,7 @@
 #include <pcap/pcap.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "shell.h"
 
@@ -25,7 +26,9 @@ struct lab_pcap {
 	pcap_dumper_t *dump; /* NULL once closed */
 	struct lab_engine *eng;
 	int ref; /* in the registry while attached */
+	int err; /* errno of the first failed write, 0 while all is well */
 	uint64_t count, bytes;
+	char path[200]; /* for messages */
 	uint8_t buf[SNAPLEN];
 };
 
@@ -46,7 +49,11 @@ static void record(struct lab_pcap *c, struct pcap_pkthdr *h, enum rl_dir dir)
 {
 	uint32_t len = h->caplen;
 
+	FILE *f = pcap_dump_file(c->dump);
+
 	pcap_dump((u_char *)c->dump, h, c->buf);
+	if (!c->err && f && ferror(f))
+		c->err = errno ? errno : EIO; /* reported at flush and close */
 	c->count++;
 	c->bytes += len;
 	lab_count(c->eng, NULL, RL_LEDGER_TOUCHED, len, dir); /* the path captured */
@@ -99,10 +106,20 @@ void lab_pcap_write_x(struct lab_engine *eng, const struct rl_xdesc *x, uint32_t
 	record(c, &h, RL_DIR_TX); /* tx_x: sent */
 }
 
-static void pcap_end(lua_State *L, struct lab_pcap *c)
+/* Ends the capture: flushes and closes the file. Returns the errno of
+ * the first write that failed (0 when every byte reached the file). */
+static int pcap_end(lua_State *L, struct lab_pcap *c)
 {
+	FILE *f;
+
 	if (!c->dump)
-		return;
+		return 0;
+	f = pcap_dump_file(c->dump);
+	if (f && (fflush(f) != 0 || ferror(f)) && !c->err)
+		c->err = errno ? errno : EIO;
+	if (f && !c->err && fsync(fileno(f)) != 0 && errno != EINVAL && errno != EROFS &&
+	    errno != ENOTSUP)
+		c->err = errno; /* a disk that fills at write-back (EINVAL: not a file) */
 	pcap_dump_close(c->dump);
 	pcap_close(c->pd);
 	c->dump = NULL;
@@ -112,12 +129,28 @@ static void pcap_end(lua_State *L, struct lab_pcap *c)
 	c->eng = NULL;
 	luaL_unref(L, LUA_REGISTRYINDEX, c->ref);
 	c->ref = LUA_NOREF;
+	return c->err;
 }
 
-void lab_pcap_detach(lua_State *L, struct lab_engine *eng)
+/* The one-line message of a failed capture. */
+static const char *pcap_failed(lua_State *L, const struct lab_pcap *c)
 {
-	if (eng->pcap)
-		pcap_end(L, eng->pcap);
+	return lua_pushfstring(L,
+	                       "pcap: writing %s failed: %s - the capture is incomplete "
+	                       "(%I packets given); free space or give another path",
+	                       c->path, strerror(c->err), (lua_Integer)c->count);
+}
+
+/* At e:close(): ends the capture; on a failed write pushes its message and
+ * returns 1 (the caller raises it once the engine is closed), else 0. */
+int lab_pcap_detach(lua_State *L, struct lab_engine *eng)
+{
+	struct lab_pcap *c = eng->pcap;
+
+	if (!c || pcap_end(L, c) == 0)
+		return 0;
+	pcap_failed(L, c);
+	return 1;
 }
 
 static int lab_pcap_open(lua_State *L)
@@ -157,6 +190,7 @@ static int lab_pcap_open(lua_State *L)
 		return luaL_error(L, "pcap: cannot write %s: %s - give a writable path",
 		                  path, lua_tostring(L, -1));
 	}
+	snprintf(c->path, sizeof(c->path), "%s", path);
 	c->eng = eng;
 	eng->pcap = c;
 	lua_pushvalue(L, 1);
@@ -166,15 +200,24 @@ static int lab_pcap_open(lua_State *L)
 	return 1;
 }
 
+/* cap:close() -> packets written; raises when a write failed. */
 static int cap_close(lua_State *L)
 {
 	struct lab_pcap *c = luaL_checkudata(L, 1, PCAP_MT);
 
-	if (c->dump)
-		pcap_dump_flush(c->dump);
-	pcap_end(L, c);
+	if (pcap_end(L, c) != 0) {
+		pcap_failed(L, c);
+		return lua_error(L);
+	}
 	lua_pushinteger(L, (lua_Integer)c->count);
 	return 1;
+}
+
+/* Collected: closes quietly (nobody is left to tell). */
+static int cap_gc(lua_State *L)
+{
+	pcap_end(L, luaL_checkudata(L, 1, PCAP_MT));
+	return 0;
 }
 
 static int cap_count(lua_State *L)
@@ -184,12 +227,17 @@ static int cap_count(lua_State *L)
 	return 1;
 }
 
+/* cap:flush(): the records so far into the file; raises when a write failed. */
 static int cap_flush(lua_State *L)
 {
 	struct lab_pcap *c = luaL_checkudata(L, 1, PCAP_MT);
 
-	if (c->dump)
-		pcap_dump_flush(c->dump);
+	if (c->dump && pcap_dump_flush(c->dump) != 0 && !c->err)
+		c->err = errno ? errno : EIO;
+	if (c->err) {
+		pcap_failed(L, c);
+		return lua_error(L);
+	}
 	return 0;
 }
 
@@ -211,7 +259,7 @@ static const luaL_Reg cap_methods[] = {
 
 void lab_pcap_register(lua_State *L)
 {
-	lab_handle_mt(L, PCAP_MT, cap_methods, cap_close, NULL, cap_tostring);
+	lab_handle_mt(L, PCAP_MT, cap_methods, cap_gc, NULL, cap_tostring);
 	lab_pushcfunction(L, lab_pcap_open, "pcap");
 	lua_setfield(L, -2, "pcap");
 }

@@ -292,7 +292,10 @@ static int buffer_read(lua_State *L)
 	struct lab_engine *eng;
 	struct lab_buffer *b = check_buffer(L, "read", &r, &eng);
 	lua_Integer off = luaL_optinteger(L, 2, 0);
-	lua_Integer len = luaL_optinteger(L, 3, (lua_Integer)b->len - off);
+	/* the rest by default; an off outside the buffer is refused below (no
+	 * b->len - off that overflows for a huge negative off) */
+	lua_Integer len = luaL_optinteger(
+	    L, 3, off >= 0 && (uint64_t)off <= b->len ? (lua_Integer)(b->len - (uint64_t)off) : 0);
 
 	check_range(L, "read", b, off, len);
 	lua_pushlstring(L, (const char *)rl_region_ptr(r, b->addr + (uint64_t)off),

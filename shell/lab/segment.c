@@ -131,7 +131,7 @@ static void seg_ip_fields(lua_State *L, int t, struct rl_seg_params *p)
 	struct rl_flow *f = &p->flow;
 
 	lab_field_addr(L, t, "segment", "dst", NULL, true, &f->dst_ip, &f->dst_port);
-	f->ttl = (uint8_t)lab_field_int(L, t, "segment", "ttl", 64, 255);
+	f->ttl = lab_field_ttl(L, t, "segment");
 	f->ip_id = (uint16_t)lab_field_int(L, t, "segment", "id", 0, 65535);
 }
 

@@ -139,7 +139,37 @@ function P.plot(opts)
   if type(opts) ~= "table" or type(opts.file) ~= "string" then
     error('plot: give a table with file= - e.g. lab.plot{file="ledger.svg"}', 2)
   end
+  -- every argument checked here, so a wrong one is named in one line
+  -- rather than failing deep inside the drawing
+  local function bad(what, fix) error("plot: " .. what .. " - " .. fix, 3) end
   local w = opts.width or 800
+  if type(w) ~= "number" or w ~= math.floor(w) or w < 300 or w > 10000 then
+    bad("width=" .. tostring(opts.width) .. " is not a width in pixels", "give a whole number 300 .. 10000, e.g. width=800")
+  end
+  if opts.title ~= nil and type(opts.title) ~= "string" then
+    bad("title= is a " .. type(opts.title) .. ", not a string", 'give title="..."')
+  end
+  if opts.series ~= nil then
+    if type(opts.series) ~= "table" then bad("series= is a " .. type(opts.series) .. ", not a list", 'give series={{label="copy", ledger=e:stats().ledger}, ...}') end
+    for i, s in ipairs(opts.series) do
+      if type(s) ~= "table" or type(s.ledger) ~= "table" then
+        bad("series[" .. i .. "] has no ledger= table", 'give {label="copy", ledger=e:stats().ledger}')
+      end
+      if s.label ~= nil and type(s.label) ~= "string" then bad("series[" .. i .. "].label is not a string", 'give label="copy"') end
+    end
+  end
+  if opts.engines ~= nil then
+    if type(opts.engines) ~= "table" then bad("engines= is a " .. type(opts.engines) .. ", not a list", "give engines={a, b} (engine handles)") end
+    for i, e in ipairs(opts.engines) do
+      local ok, info = pcall(function() return e:info() end)
+      if not ok or type(info) ~= "table" then
+        bad("engines[" .. i .. "] is not an open engine (" .. tostring(e) .. ")", "give engines={a, b} with handles from lab.open")
+      end
+    end
+  end
+  if opts.history ~= nil and type(opts.history) ~= "table" then
+    bad("history= is a " .. type(opts.history) .. ", not a list of samples", "leave it out (the live view's samples are used)")
+  end
   local series = opts.series or engine_series(opts.engines, opts.per_packet)
   local body = {}
   text(body, 10, 24, opts.title or "ringlab: where the bytes went", ' font-size="16" font-weight="bold"')
@@ -148,12 +178,19 @@ function P.plot(opts)
   y = rates(body, history, y + 40, 180, w)
   local f, err = io.open(opts.file, "w")
   if not f then error("plot: cannot write " .. opts.file .. ": " .. tostring(err) .. " - pick a writable path", 2) end
-  f:write('<?xml version="1.0" encoding="UTF-8"?>\n')
-  f:write(string.format('<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="%d" height="%d" font-family="sans-serif">\n',
-    w, math.floor(y + 20)))
-  f:write('<rect width="100%" height="100%" fill="#fff"/>\n')
-  f:write(table.concat(body, "\n"), "\n</svg>\n")
-  f:close()
+  -- every write and the close checked: a full disk is an error, not a
+  -- half-written picture reported as made
+  local ok, werr = f:write('<?xml version="1.0" encoding="UTF-8"?>\n',
+    string.format('<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="%d" height="%d" font-family="sans-serif">\n',
+      w, math.floor(y + 20)),
+    '<rect width="100%" height="100%" fill="#fff"/>\n',
+    table.concat(body, "\n"), "\n</svg>\n")
+  if ok then ok, werr = f:flush() end
+  local cok, cerr = f:close()
+  if not ok or not cok then
+    error("plot: writing " .. opts.file .. " failed: " .. tostring(werr or cerr) ..
+      " - the picture is incomplete; free space or pick another path", 2)
+  end
   return opts.file
 end
 

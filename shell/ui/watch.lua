@@ -504,7 +504,10 @@ end
 
 -- Wait for Enter, only when someone is there to press it.
 function W.pause(what)
-  what = what or "next"
+  if what ~= nil and type(what) ~= "string" and type(what) ~= "number" then
+    error("pause: the text is a " .. type(what) .. ' - give a string, e.g. lab.pause("next: send")', 2)
+  end
+  what = what and tostring(what) or "next"
   if live then live_draw() end
   if term.isatty(0) and term.isatty(1) then
     local st = live
@@ -532,6 +535,16 @@ local progress = {}
 -- lab.progress(label, done, total): a bar with the rate, redrawn at most
 -- ten times a second on a terminal; one line at the end otherwise.
 function W.progress(label, done, total)
+  if type(label) ~= "string" and type(label) ~= "number" then
+    error("progress: label is a " .. type(label) .. ' - give lab.progress("sent", done, total)', 2)
+  end
+  if type(done) ~= "number" or done ~= done or done < 0 then
+    error("progress: done=" .. tostring(done) .. ' is not a count - give lab.progress("sent", done, total) with done 0 or more', 2)
+  end
+  if total ~= nil and (type(total) ~= "number" or total ~= total or total < 0) then
+    error("progress: total=" .. tostring(total) .. " is not a count - give a number 0 or more, or leave it out", 2)
+  end
+  label = tostring(label)
   local now = lab.now()
   local p = progress[label]
   if not p or done < p.done then p = { start = now, shown = 0, done = 0 }; progress[label] = p end
