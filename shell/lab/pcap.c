@@ -137,8 +137,9 @@ static const char *pcap_failed(lua_State *L, const struct lab_pcap *c)
 {
 	return lua_pushfstring(L,
 	                       "pcap: writing %s failed: %s - the capture is incomplete "
-	                       "(%I packets given); free space or give another path",
-	                       c->path, strerror(c->err), (lua_Integer)c->count);
+	                       "(%I packet%s given); free space or give another path",
+	                       c->path, strerror(c->err), (lua_Integer)c->count,
+	                       c->count == 1 ? "" : "s");
 }
 
 /* At e:close(): ends the capture; on a failed write pushes its message and

@@ -74,7 +74,7 @@ function cases.pcap_dev_full()
   -- e:close() reports a capture that failed, and the engine is closed all the same
   local cap2 = lab.pcap(e, "/dev/full")
   e:tx(udp(e))
-  T.raises({ "pcap: writing /dev/full failed", "(1 packets given)" }, e.close, e)
+  T.raises({ "pcap: writing /dev/full failed", "(1 packet given)" }, e.close, e)
   T.eq(#lab.opened(), 0, "the engine closed even so")
   T.check(tostring(cap2):find("closed", 1, true), "its capture closed: " .. tostring(cap2))
   -- a good capture still reports its count, and no error
