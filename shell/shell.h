@@ -80,10 +80,20 @@ struct lab_engine {
 	char name[LAB_NAME_MAX]; /* its lab name: name= of lab.open, or KIND#ID */
 };
 
+/* A buffer (r:alloc) pins its frames until b:free() or the collector.
+ * Unsent packets built over it (lab.packet.*{payload=b}) and segs cut from
+ * it (lab.segment) point into those frames and count themselves in pkts /
+ * segs while they do: b:free() is refused then (a frame is never given to
+ * the pool while something still points into it). Should the collector
+ * take the buffer first, `deferred` keeps its pins until the last of them
+ * lets go (lab_buffer_unref). */
 struct lab_buffer {
 	uint64_t addr;
 	uint64_t len;
-	bool freed;
+	bool freed;    /* no longer usable: b:free(), the collector, or closed */
+	bool deferred; /* freed, its pins kept until pkts + segs reach 0 */
+	uint32_t pkts; /* unsent packets over its bytes */
+	uint32_t segs; /* segs handles over its bytes */
 };
 
 /* CONSUMED: a reader (lab.reader) took its frames. */
@@ -97,6 +107,9 @@ struct lab_seg {
 struct lab_packet {
 	enum lab_pkt_state state;
 	bool received;
+	/* a born packet: the buffer it points into (anchored as uservalue 2),
+	 * counted in buf->pkts until it is sent, released or collected */
+	struct lab_buffer *buf;
 	uint32_t len;
 	unsigned nseg;
 	struct rl_ledger ledger;
@@ -179,11 +192,19 @@ void lab_engine_register(lua_State *L);
 void lab_push_region(lua_State *L, int engine_idx);
 void lab_region_register(lua_State *L);
 struct lab_buffer *lab_test_buffer(lua_State *L, int idx);
+/* A packet (segs false) or a segs handle (true) no longer points into b;
+ * r is b's region, or NULL when its engine is closed. A buffer the
+ * collector took meanwhile drops its pins now. Raises nothing. */
+void lab_buffer_unref(struct lab_buffer *b, struct rl_region *r, bool segs);
 
 /* lab/packet.c */
 struct lab_packet *lab_new_packet(lua_State *L, int engine_idx, unsigned nseg);
 struct lab_packet *lab_check_packet(lua_State *L, int idx);
+/* Frames of a held packet back to the pool, its buffer let go: released.
+ * r NULL (engine closed): only the buffer is let go. */
 void lab_packet_release_frames(struct lab_packet *p, struct rl_region *r);
+/* The packet's buffer, if any, let go (it was sent). */
+void lab_packet_drop_buffer(struct lab_packet *p, struct rl_region *r);
 void lab_packet_register(lua_State *L);
 /* Count n bytes of f on path dir in the engine's ledger and, when p is not
  * NULL, in the packet's. A packet's own bytes go on its path: lab_dir(p). */

@@ -265,6 +265,9 @@ static int build_born(lua_State *L, const struct build *b, int eidx, int bidx,
 		                  b->what);
 	lua_pushvalue(L, bidx);
 	lua_setiuservalue(L, -2, 2);
+	/* it points into the buffer's frames: b:free() waits for it */
+	p->buf = (struct lab_buffer *)buf;
+	p->buf->pkts++;
 	pos = start;
 	for (uint32_t i = 0; i < nseg; i++) {
 		uint64_t fend = rl_region_frame_addr(r, first + i + 1);

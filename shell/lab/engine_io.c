@@ -320,6 +320,7 @@ static int engine_tx(lua_State *L)
 	struct lab_engine *eng = lab_check_engine(L, 1);
 	struct lab_packet **pk;
 	struct rl_desc *d;
+	struct rl_region *r;
 	struct rl_err err;
 	int n, list, seen, nd = 0, ret, sent = 0;
 
@@ -344,7 +345,7 @@ static int engine_tx(lua_State *L)
 	d = lua_newuserdatauv(L, nd * sizeof(*d), 0);
 	/* the list's __len/__index and the allocations may have run Lua: the
 	 * engine closed, a packet read earlier sent or released since */
-	lab_check_open(L, eng, "tx");
+	r = lab_engine_region(L, lab_check_open(L, eng, "tx"), "tx");
 	for (int i = 0; i < n; i++)
 		if (pk[i]->state != PKT_HELD)
 			return luaL_error(L, "tx: packet %d was sent or released while the "
@@ -362,6 +363,9 @@ static int engine_tx(lua_State *L)
 	for (int i = 0; i < n && ret >= (int)pk[i]->nseg; i++) {
 		ret -= (int)pk[i]->nseg;
 		pk[i]->state = PKT_SENT;
+		/* a born packet's frames are the engine's now; they come back
+		 * to its buffer (or, freed meanwhile, to the pool) on completion */
+		lab_packet_drop_buffer(pk[i], r);
 		sent++;
 	}
 	lua_pushinteger(L, sent);

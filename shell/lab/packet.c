@@ -6,7 +6,9 @@
  * the frames belong to the engine now) or released. Segments marked `own`
  * are frames the packet took or received; they go back to the pool on
  * pkt:release() or garbage collection. Segments over a buffer's bytes
- * (born payloads) belong to the buffer, which uservalue 2 keeps alive.
+ * (born payloads) belong to the buffer, which uservalue 2 keeps alive;
+ * until the packet is sent, released or collected it counts in the
+ * buffer's pkts, and b:free() is refused (lab/region.c).
  * Uservalue 1 is the engine: after e:close() every method raises and the
  * collector leaves the (already freed) region alone.
  *
@@ -56,11 +58,19 @@ struct lab_packet *lab_check_packet(lua_State *L, int idx)
 	return luaL_checkudata(L, idx, LAB_PACKET_MT);
 }
 
+void lab_packet_drop_buffer(struct lab_packet *p, struct rl_region *r)
+{
+	if (p->buf)
+		lab_buffer_unref(p->buf, r, false);
+	p->buf = NULL;
+}
+
 void lab_packet_release_frames(struct lab_packet *p, struct rl_region *r)
 {
-	for (unsigned i = 0; i < p->nseg; i++)
+	for (unsigned i = 0; r && i < p->nseg; i++)
 		if (p->seg[i].own)
 			rl_region_release(r, rl_region_frame(r, p->seg[i].d.addr), NULL);
+	lab_packet_drop_buffer(p, r);
 	p->state = PKT_RELEASED;
 }
 
@@ -399,14 +409,13 @@ static int packet_release(lua_State *L)
 }
 
 /* Collector and <close>: give back frames of a held packet, if the engine
- * is still open; never raise. */
+ * is still open, and let go of its buffer in any case; never raise. */
 static int packet_gc(lua_State *L)
 {
 	struct lab_packet *p = lab_check_packet(L, 1);
-	struct rl_region *r;
 
-	if (p->state == PKT_HELD && (r = lab_handle_region_if_open(L, 1)))
-		lab_packet_release_frames(p, r);
+	if (p->state == PKT_HELD)
+		lab_packet_release_frames(p, lab_handle_region_if_open(L, 1));
 	return 0;
 }
 

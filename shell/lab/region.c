@@ -7,9 +7,10 @@
  * addresses (checked against the region, to show what an address is).
  * A buffer is a span from rl_region_alloc(): contiguous bytes that start
  * `headroom` into their first frame, so headers can be written in front of
- * them. Its frames stay pinned until b:free() or garbage collection. Every
- * byte a script copies in or out is counted as `copied` in the engine's
- * ledger.
+ * them. Its frames stay pinned until b:free() or garbage collection; b:free()
+ * is refused while unsent packets or segs point into them (see struct
+ * lab_buffer in shell.h). Every byte a script copies in or out is counted
+ * as `copied` in the engine's ledger.
  */
 #include <string.h>
 
@@ -70,7 +71,8 @@ static int region_alloc(lua_State *L)
 	b = lua_newuserdatauv(L, sizeof(*b), 1);
 	b->addr = addr;
 	b->len = (uint64_t)len;
-	b->freed = false;
+	b->freed = b->deferred = false;
+	b->pkts = b->segs = 0;
 	lua_getiuservalue(L, 1, 1);
 	lua_setiuservalue(L, -2, 1);
 	luaL_setmetatable(L, LAB_BUFFER_MT);
@@ -306,24 +308,63 @@ static int buffer_read(lua_State *L)
 
 static void buffer_unpin(lua_State *L, struct lab_buffer *b)
 {
-	struct lab_engine *eng = lab_handle_engine_if_open(L, 1);
-	struct rl_region *r;
+	struct rl_region *r = lab_handle_region_if_open(L, 1);
 
 	if (b->freed)
 		return;
 	b->freed = true;
-	r = eng && eng->ops->get_region ? eng->ops->get_region(eng->e) : NULL;
-	if (r)
+	if (r && (b->pkts || b->segs))
+		b->deferred = true; /* the last packet or segs drops the pins */
+	else if (r)
 		rl_region_unpin(r, b->addr, b->len);
 }
 
+void lab_buffer_unref(struct lab_buffer *b, struct rl_region *r, bool segs)
+{
+	uint32_t *n = segs ? &b->segs : &b->pkts;
+
+	if (*n)
+		(*n)--;
+	if (b->deferred && !b->pkts && !b->segs) {
+		b->deferred = false;
+		if (r)
+			rl_region_unpin(r, b->addr, b->len);
+	}
+}
+
+/* b:free() while unsent packets or segs point into the buffer would give
+ * its frames to the next packet, and the first would send the second's
+ * bytes: refused, saying which let go first. Once the engine is closed
+ * there is nothing left to protect. */
 static int buffer_free(lua_State *L)
 {
 	struct lab_buffer *b = luaL_checkudata(L, 1, LAB_BUFFER_MT);
+	bool open = lab_handle_region_if_open(L, 1) != NULL;
+	int np = (int)b->pkts, ns = (int)b->segs;
 
 	if (b->freed)
 		return luaL_error(
 		    L, "free: this buffer was already freed - free each buffer once");
+	if (open && np && ns)
+		return luaL_error(L,
+		                  "free: %d unsent packet%s and %d segs handle%s (lab.segment"
+		                  ", a TCP send) still point into this buffer - send or "
+		                  "release the packets (e:tx(p), p:release()) and free the "
+		                  "segs (segs:free()) first",
+		                  np, np == 1 ? "" : "s", ns, ns == 1 ? "" : "s");
+	if (open && np)
+		return luaL_error(L,
+		                  "free: %d unsent packet%s still point%s into this buffer "
+		                  "- send %s (e:tx(p)) or release %s (p:release()) first",
+		                  np, np == 1 ? "" : "s", np == 1 ? "s" : "",
+		                  np == 1 ? "it" : "them", np == 1 ? "it" : "them");
+	if (open && ns)
+		return luaL_error(L,
+		                  "free: %d segs handle%s (lab.segment, or a TCP send not yet "
+		                  "ACKed) still point%s into this buffer - free %s first "
+		                  "(segs:free())",
+		                  ns, ns == 1 ? "" : "s", ns == 1 ? "s" : "",
+		                  ns == 1 ? "it" : "them");
 	buffer_unpin(L, b);
 	return 0;
 }
@@ -354,9 +395,16 @@ static int buffer_tostring(lua_State *L)
 {
 	struct lab_buffer *b = luaL_checkudata(L, 1, LAB_BUFFER_MT);
 
-	lua_pushfstring(L, "buffer of %I bytes at region address %I%s",
-	                (lua_Integer)b->len, (lua_Integer)b->addr,
-	                b->freed ? " (freed)" : "");
+	if (!b->freed && (b->pkts || b->segs))
+		lua_pushfstring(L,
+		                "buffer of %I bytes at region address %I (unsent "
+		                "packets %d, segs %d point into it)",
+		                (lua_Integer)b->len, (lua_Integer)b->addr, (int)b->pkts,
+		                (int)b->segs);
+	else
+		lua_pushfstring(L, "buffer of %I bytes at region address %I%s",
+		                (lua_Integer)b->len, (lua_Integer)b->addr,
+		                b->freed ? " (freed)" : "");
 	return 1;
 }
 

@@ -8,7 +8,9 @@
  * r:alloc() or {buffer, off, len} (born, sg, gso, ...). The segs handle
  * keeps its engine (uservalue 1), its buffer (uservalue 2: born and sg
  * descriptors point into the buffer's frames) and extbuf's data (uservalue
- * 3, registered with the engine, see lab/appmem.c) alive.
+ * 3, registered with the engine, see lab/appmem.c) alive. It counts in the
+ * buffer's segs until segs:free() or the collector: b:free() is refused
+ * meanwhile (lab/region.c).
  *
  * extbuf and gso packets go through the engine's tx_x (engine ABI 2), one
  * packet per call: extbuf's app-memory descriptors carry the data's pin as
@@ -37,6 +39,7 @@ struct lab_segs {
 	uint64_t sent; /* segments queued, over every send */
 	struct rl_ledger ledger;
 	struct lab_extpin *pin; /* extbuf: the data's pin */
+	struct lab_buffer *buf; /* the buffer (uservalue 2) it counts in, or NULL */
 };
 
 static const char *const seg_keys[] = {
@@ -326,6 +329,10 @@ static int lab_segment(lua_State *L)
 	if (bidx) {
 		lua_pushvalue(L, bidx);
 		lua_setiuservalue(L, -2, 2);
+		/* its descriptors point into the buffer: b:free() waits for
+		 * segs:free() (or the collector) */
+		sg->buf = lua_touserdata(L, bidx);
+		sg->buf->segs++;
 	}
 	return 1;
 }
@@ -786,6 +793,9 @@ static int segs_gc(lua_State *L)
 
 	if (!lab_handle_engine_if_open(L, 1))
 		sg->s.region = NULL;
+	if (sg->buf) /* before the frames it held go back (region still set) */
+		lab_buffer_unref(sg->buf, sg->s.region, true);
+	sg->buf = NULL;
 	if (sg->pin) {
 		lua_getiuservalue(L, 1, 3);
 		lab_extpin_drop(L, sg->pin, -1);

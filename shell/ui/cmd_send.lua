@@ -590,7 +590,7 @@ local function udp_send(e, o)
     end
   end
   local data = parts_of(chunk_for(mss, e))
-  local reuse
+  local reuse, live -- live: segs over the buffer, freed before it (b:free() waits for them)
   local ok, err = pcall(function()
     for i = 1, o.count do
       local sent, info = {}, { count = 0, descriptors = 0 }
@@ -603,6 +603,7 @@ local function udp_send(e, o)
         else
           sg = lab.segment(part, { proto = "udp", mss = mss, strategy = o.strategy, dst = o.dst,
             region = r, engine = e })
+          live = sg
           if o.strategy == "reuse" then reuse = sg end
         end
         send_all(sg)
@@ -626,6 +627,7 @@ local function udp_send(e, o)
     end
     if reuse then reuse:free() end
   end)
+  if live then pcall(live.free, live) end -- a send that failed half way
   free()
   if not ok then
     fail("send udp: %s", (tostring(err):gsub("\n.*", ""):gsub("^[^%s:]+%.lua:%d+: ", ""):gsub("^segment: ", "")))
