@@ -397,10 +397,10 @@ static int buffer_tostring(lua_State *L)
 
 	if (!b->freed && (b->pkts || b->segs))
 		lua_pushfstring(L,
-		                "buffer of %I bytes at region address %I (unsent "
-		                "packets %d, segs %d point into it)",
+		                "buffer of %I bytes at region address %I (%d unsent "
+		                "packet%s, %d segs use it)",
 		                (lua_Integer)b->len, (lua_Integer)b->addr, (int)b->pkts,
-		                (int)b->segs);
+		                b->pkts == 1 ? "" : "s", (int)b->segs);
 	else
 		lua_pushfstring(L, "buffer of %I bytes at region address %I%s",
 		                (lua_Integer)b->len, (lua_Integer)b->addr,
