@@ -423,7 +423,11 @@ static int docall(lua_State *L, int nargs, int nres)
 	if (rc != LUA_OK) {
 		const char *text = lua_tostring(L, -1);
 
-		if (text && !strcmp(text, "interrupted")) {
+		/* an error raised while an interruption unwound (a connection
+		 * reset as it was torn down) is the interruption's doing */
+		bool by_signal = signals_interrupting() && !debug_on(L);
+
+		if ((text && !strcmp(text, "interrupted")) || by_signal) {
 			if (!signals_terminate())
 				fprintf(stderr, "%sinterrupted%s\n",
 				        isatty(STDERR_FILENO) ? "\r" : "",

@@ -290,6 +290,7 @@ void signals_install(lua_State *L);
 void signals_enter_lua(void);     /* Lua runs: a signal raises "interrupted" */
 void signals_leave_lua(void);     /* at the prompt: a signal only sets a flag */
 bool signals_take_interrupt(void); /* a SIGINT arrived (and clear it) */
+bool signals_interrupting(void);   /* "interrupted" raised, C not back yet */
 int signals_caught(void);          /* the last signal number seen, or 0 */
 bool signals_terminate(void);      /* SIGTERM arrived: leave */
 /* paths.c: io.open, loadfile ... refuse a path with a zero byte in it. */

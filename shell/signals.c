@@ -311,6 +311,14 @@ bool signals_take_interrupt(void)
 	return was;
 }
 
+/* "interrupted" was raised in this chunk and C is not back yet: an error
+ * that ends the chunk now came from the unwinding (a peer reset as its
+ * connection was torn down), not from the script. */
+bool signals_interrupting(void)
+{
+	return pending;
+}
+
 int signals_caught(void)
 {
 	return last_sig;
