@@ -20,7 +20,8 @@ one_line(T.raises({ "option 'mode'", "zero byte" }, lab.open, "sim", { mode = "c
 -- afxdp where it is built (and this user may open it): its ifname= too
 local ok, err = pcall(lab.open, "afxdp", { ifname = "lo\0;x" })
 T.check(not ok, "afxdp with ifname=lo\\0;x is refused")
-if not tostring(err):find("no engine called", 1, true) then
+-- (not built, or refused to this user before its options are read: no root)
+if not tostring(err):find("no engine called", 1, true) and not tostring(err):find("cannot open here", 1, true) then
   one_line(T.raises({ "option 'ifname'", "zero byte" }, lab.open, "afxdp", { ifname = "lo\0;x" }))
 end
 T.eq(#lab.opened(), before, "nothing was opened")
