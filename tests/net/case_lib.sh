@@ -11,6 +11,10 @@
 #   leftovers [LINK...]  fails if a namespace, a link (IF, PIF, LINK...) or
 #                        an XDP program of the testbed is left anywhere
 #   wait_for FILE TENTHS waits for FILE to appear, up to TENTHS/10 s
+#   case_trap LABEL      on exit: stop the background job $BG (if any),
+#                        check no XDP program, take the testbed down, check
+#                        nothing is left, remove TMP, say LABEL NAME CASE:
+#                        PASS or FAIL; Ctrl-C/SIGTERM exit 130 through it
 
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: needs root"
@@ -49,4 +53,21 @@ leftovers() {
 wait_for() {
 	for _ in $(seq "$2"); do [ -e "$1" ] && return 0; sleep 0.1; done
 	echo "FAIL: $1 did not appear"; return 1
+}
+
+BG=
+case_finish() {
+	rc=$?
+	if [ -n "$BG" ]; then kill "$BG" 2>/dev/null; wait "$BG" 2>/dev/null; fi
+	no_xdp || rc=1
+	tb down name="$NAME" force=true >/dev/null || rc=1
+	leftovers || rc=1
+	rm -rf "$TMP"
+	[ $rc = 0 ] && echo "$CASE_LABEL $NAME ${CASE:-}: PASS" || echo "$CASE_LABEL $NAME ${CASE:-}: FAIL ($rc)"
+	exit $rc
+}
+case_trap() {
+	CASE_LABEL=$1
+	trap case_finish EXIT
+	trap 'exit 130' INT TERM
 }

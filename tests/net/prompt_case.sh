@@ -32,20 +32,7 @@ NAME=$1 CASE=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/case_lib.sh"
 PEER=$PEERNS
-BG=
-
-finish() {
-	rc=$?
-	if [ -n "$BG" ]; then kill "$BG" 2>/dev/null; wait "$BG" 2>/dev/null; fi
-	no_xdp || rc=1
-	tb down name="$NAME" force=true >/dev/null || rc=1
-	leftovers || rc=1
-	rm -rf "$TMP"
-	[ $rc = 0 ] && echo "prompt_case $NAME $CASE: PASS" || echo "prompt_case $NAME $CASE: FAIL ($rc)"
-	exit $rc
-}
-trap finish EXIT
-trap 'exit 130' INT TERM
+case_trap prompt_case
 
 case $CASE in dpdk_*) DPDK=1 ;; *) DPDK= ;; esac
 if [ -n "$DPDK" ] && ! "$RINGLAB" -e 'for _, x in ipairs(lab.engines()) do

@@ -14,20 +14,7 @@ set -u
 NAME=$1 CASE=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/case_lib.sh"
-BG=
-
-finish() {
-	rc=$?
-	if [ -n "$BG" ]; then kill "$BG" 2>/dev/null; wait "$BG" 2>/dev/null; fi
-	no_xdp || rc=1
-	tb down name="$NAME" force=true >/dev/null || rc=1
-	leftovers || rc=1
-	rm -rf "$TMP"
-	[ $rc = 0 ] && echo "send_case $NAME $CASE: PASS" || echo "send_case $NAME $CASE: FAIL ($rc)"
-	exit $rc
-}
-trap finish EXIT
-trap 'exit 130' INT TERM
+case_trap send_case
 
 tb down name="$NAME" force=true >/dev/null 2>&1
 tb up name="$NAME" >/dev/null || exit 1
