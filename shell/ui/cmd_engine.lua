@@ -66,7 +66,7 @@ local function available(long)
   for _, en in ipairs(lab.engines()) do
     column(string.format("%-8s %-13s ", en.name, en.available and "available" or "not here"), en.summary)
     if not en.available then column(string.format("%-8s %-13s ", "", ""), "why: " .. en.why) end
-    if en.path ~= "built in" then say("%-8s %-13s from %s", "", "", en.path) end
+    if en.path ~= "built in" then column(string.format("%-8s %-13s ", "", ""), "from " .. en.path) end
   end
 end
 

@@ -86,20 +86,47 @@ end
 
 V.RING_LEGEND = "# waiting  . empty  c next to take (cons)  p next to fill (prod)  | both"
 
--- text cut between words into lines of at most width (a longer word has
--- a line of its own): the first line after `first`, the others after
--- `cont` (default: first). No words: no lines. The one word wrapper of the
--- prompt (C.say, help, engines available, a lesson's pause, step).
+-- a word longer than `room` (a path, a URL) in pieces that fit: cut after
+-- a '/' where one lies in the second half of the piece, else at room
+local function pieces(word, room)
+  local out = {}
+  while #word > room do
+    local cut = room
+    for i = room, (room + 1) // 2, -1 do
+      if word:sub(i, i) == "/" then cut = i; break end
+    end
+    out[#out + 1] = word:sub(1, cut)
+    word = word:sub(cut + 1)
+  end
+  out[#out + 1] = word
+  return out
+end
+
+-- text cut between words into lines of at most width: the first line
+-- after `first`, the others after `cont` (default: first); a word too long
+-- for any line (a path in a deep build tree) is cut after its '/'s. No
+-- words: no lines. The one word wrapper of the prompt (C.say, help,
+-- engines available, a lesson's pause, step).
 function V.wrap(text, width, first, cont)
   first = first or ""
   cont = cont or first
   local out, prefix, line = {}, first, first
-  for word in text:gmatch("%S+") do
-    if #line > #prefix and #line + 1 + #word > width then
+  local function add(word, glue)
+    if #line > #prefix and #line + #glue + #word > width then
       out[#out + 1] = line
       prefix, line = cont, cont
+      glue = ""
     end
-    line = line .. (#line > #prefix and " " or "") .. word
+    line = line .. (#line > #prefix and glue or "") .. word
+  end
+  for word in text:gmatch("%S+") do
+    local room = math.max(4, width - #cont)
+    if #word <= room or width - #line > #word then
+      add(word, " ")
+    else
+      -- the pieces of a long word follow each other without a space
+      for i, p in ipairs(pieces(word, room)) do add(p, i == 1 and " " or "") end
+    end
   end
   if #line > #prefix then out[#out + 1] = line end
   return out

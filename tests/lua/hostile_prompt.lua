@@ -141,7 +141,11 @@ function cases.wrap_one_helper()
   end
   same(wrap("a bb ccc dddd", 6), { "a bb", "ccc", "dddd" }, "plain")
   same(wrap("a bb ccc dddd", 7, "> ", "  "), { "> a bb", "  ccc", "  dddd" }, "first and cont")
-  same(wrap("averyveryverylongword x", 5), { "averyveryverylongword", "x" }, "a long word alone")
+  same(wrap("averyveryverylongword x", 5), { "avery", "veryv", "erylo", "ngwor", "d x" }, "a long word in pieces")
+  -- a path too long for the line (a deep build tree) is cut after a '/'
+  same(wrap("from /check/work/main/build/engines/ringlab-engine-afxdp.so", 40, "      "),
+    { "      from", "      /check/work/main/build/engines/", "      ringlab-engine-afxdp.so" }, "a path")
+  same(wrap("from /a/b.so", 40, "  "), { "  from /a/b.so" }, "a short path stays")
   same(wrap("   ", 10, "x "), {}, "no words")
   for _, width in ipairs({ 20, 40, 80 }) do
     for _, l in ipairs(wrap(string.rep("word ", 50), width, "      ")) do
