@@ -7,7 +7,7 @@
 -- rings, checking after every move who owns each frame.
 -- Run: ringlab scripts/lessons/01-umem.lua [sim|afxdp|dpdk]   (or: lesson 1)
 local L = require "ringlab.lesson"
-local which = ...
+local which = L.args(...).engine
 
 L.title("Lesson 1: a UMEM and its four rings")
 local e = L.open(which, which == nil and { step = true } or nil)

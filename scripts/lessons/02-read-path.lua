@@ -9,7 +9,7 @@
 -- Run: ringlab scripts/lessons/02-read-path.lua   (or: lesson 2)
 local L = require "ringlab.lesson"
 local W = require "ringlab.watch"
-local which = ...
+local which = L.args(...).engine
 
 L.title("Lesson 2: the read path, step by step")
 if which and which ~= "sim" then

@@ -7,7 +7,7 @@
 -- purpose with a region of 8 frames.
 -- Run: ringlab scripts/lessons/03-write-path.lua [sim|afxdp|dpdk]   (or: lesson 3)
 local L = require "ringlab.lesson"
-local which = ...
+local which = L.args(...).engine
 
 L.title("Lesson 3: the write path and completions")
 local e = L.open(which, which == nil and { step = true } or nil)

@@ -7,9 +7,14 @@
 -- NIC, an IOMMU mapping). This lesson times both in the same run: per
 -- packet, mmap + copy in + munmap, against a memcpy into a frame that was
 -- registered once.
--- Run: ringlab scripts/lessons/04-mmap-per-packet.lua [packets]   (or: lesson 4)
+-- Run: ringlab scripts/lessons/04-mmap-per-packet.lua [packets=N]   (or: lesson 4)
 local L = require "ringlab.lesson"
-local n = math.tointeger(tonumber((...) or "")) or 5000
+local A = L.args(...)
+local n = 5000
+for _, kv in ipairs(A.extra) do
+  local v = kv:match("^packets=(.*)$")
+  if v then n = math.tointeger(tonumber(v)) or error("lesson 4: packets=" .. v .. "? - a whole number, e.g. packets=5000", 0) end
+end
 
 L.title("Lesson 4: why not mmap per packet")
 L.part(string.format("time %d packets of 1500 bytes both ways", n))

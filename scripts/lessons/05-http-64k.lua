@@ -16,6 +16,7 @@
 -- lab.segment(data, {strategy=...}) (core/segment.c), when it is built in.
 -- Run: ringlab scripts/lessons/05-http-64k.lua   (or: lesson 5)
 local L = require "ringlab.lesson"
+L.args(...)
 
 local BODY, MSS, CLIENTS = 65536, 1448, 3
 local body = ("HTTP/1.1 200 OK\r\n\r\n" .. string.rep("ringlab ", BODY)):sub(1, BODY)

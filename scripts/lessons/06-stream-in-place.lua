@@ -9,6 +9,7 @@
 -- of several packets read with lab.reader: views, find, release.
 -- Run: ringlab scripts/lessons/06-stream-in-place.lua   (or: lesson 6)
 local L = require "ringlab.lesson"
+L.args(...)
 
 L.title("Lesson 6: reading a stream in place")
 local sender = lab.open("sim", { mode = "zerocopy" })

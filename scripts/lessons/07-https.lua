@@ -9,6 +9,7 @@
 -- per client, and the ledger shows it.
 -- Run: ringlab scripts/lessons/07-https.lua   (or: lesson 7)
 local L = require "ringlab.lesson"
+L.args(...)
 
 L.title("Lesson 7: HTTPS and why it cannot be zero-copy")
 local BODY, CLIENTS = 1400, 3

@@ -10,7 +10,7 @@
 -- external buffers, and one large packet cut by DPDK's GSO.
 -- Run: ringlab scripts/lessons/08-dpdk-chains.lua dpdk   (or: lesson 8 dpdk)
 local L = require "ringlab.lesson"
-local which = ...
+local which = L.args(...).engine
 
 L.title("Lesson 8: DPDK chains, external buffers and GSO")
 if which ~= "dpdk" then

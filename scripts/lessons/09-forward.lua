@@ -9,7 +9,7 @@
 -- transmitted: zero copies. Both are run here, and the ledger is honest.
 -- Run: ringlab scripts/lessons/09-forward.lua [dpdk]   (or: lesson 9)
 local L = require "ringlab.lesson"
-local which = ...
+local which = L.args(...).engine
 local N = 20
 
 L.title("Lesson 9: forwarding between two ports without a copy")

@@ -1,12 +1,34 @@
 -- lesson.lua - what the lessons in scripts/lessons share (ringlab.lesson).
 --
--- A lesson is a commented Lua script that runs on the simulator unless its
--- first argument names another engine (`ringlab 01-umem.lua dpdk`, or
--- `lesson 1 dpdk` at the prompt). L.open() opens that engine, or prints
--- "SKIP: ..." and returns nil when it cannot open here, so the lesson can
--- stop politely. L.part() starts a part of the lesson: it prints a heading
--- and pauses (only on a terminal) so a class can look at the live view;
--- L.eq()/L.check() are the lesson's claims, checked every time it runs.
+-- A lesson is a Lua script that teaches on the screen, not in its comments:
+-- a student reads what it prints. Its shape:
+--
+--   local L = require "ringlab.lesson"
+--   local A = L.args(...)             -- engine, --check, part M, key=value
+--   L.title("Lesson 1: a UMEM and its four rings")
+--   local e = L.open(A, { name = "umem", step = true })
+--   if not e then return end          -- it said why (never falls back to sim)
+--   L.part("the fill ring", [[
+--     Two to six lines: what happens next, why, and what to look at on the
+--     dashboard.]])
+--   ... the action ...
+--   L.eq(e:owners().fill, 8, "owner fill")   -- a claim, checked every run
+--   L.result("8 frames lent to the NIC; the program owns the other 56")
+--   L.done()
+--
+-- Checks (L.eq, L.check, L.conserved) always run and a failed one ends the
+-- lesson with one line; their "ok:" lines print only in check mode
+-- (`lesson 1 --check`, `ringlab 01-umem.lua --check`, or the environment
+-- variable RINGLAB_LESSON_CHECK=1: the tests use it).
+--
+-- Parts are numbered from 1 in every lesson. `lesson N part M` (or part=M)
+-- starts at part M: the parts before it still run, so that the state they
+-- build is there, but silently and without pauses. On a terminal the
+-- lesson pauses before each part after the first shown, so that a class
+-- can look at the live view.
+--
+-- Output goes through L.say / L.print / L.result, which the quiet parts
+-- silence and which cut text between words at the terminal's width.
 -- L.lessons(dir) lists the lesson files with their title and one line.
 
 local term = require "ringlab.term"
@@ -20,9 +42,63 @@ L.defaults = {
   dpdk = { vdev = "net_ring0", log = "emergency" },
 }
 
--- which: "sim" (nil), "afxdp" or "dpdk"; opts: overrides (key=value
--- strings from the command line are accepted too, in extra).
+local state = { part = 0, start = 1, check = false, quiet = false }
+
+local function env_check()
+  local v = os.getenv("RINGLAB_LESSON_CHECK")
+  return v ~= nil and v ~= "" and v ~= "0"
+end
+
+-- The lesson's arguments (the script's `...`): an engine name (sim, afxdp,
+-- dpdk), --check, part M or part=M, and key=value options for the engine.
+-- Returns { engine=, check=, part=, extra={ "k=v", ... } } and sets the
+-- lesson's mode. A word it does not know ends the lesson with one line.
+function L.args(...)
+  local a = { check = env_check(), part = 1, extra = {} }
+  local list = table.pack(...)
+  local i = 1
+  while i <= list.n do
+    local w = list[i]
+    if w == nil then
+      -- nothing
+    elseif w == "--check" or w == "check" then
+      a.check = true
+    elseif w == "part" or w:match("^part=") then
+      local v = w == "part" and list[i + 1] or w:match("^part=(.*)$")
+      if w == "part" then i = i + 1 end
+      local m = math.tointeger(tonumber(v or ""))
+      if not m or m < 1 then
+        error(string.format("lesson: part %s? - give a part number, e.g. part 2", tostring(v)), 0)
+      end
+      a.part = m
+    elseif w:match("^[%w_]+=") then
+      a.extra[#a.extra + 1] = w
+    elseif L.defaults[w] then
+      if a.engine then
+        error(string.format("lesson: two engines, %s and %s - name one (sim, afxdp or dpdk)", a.engine, w), 0)
+      end
+      a.engine = w
+    else
+      error(string.format("lesson: '%s'? - the words a lesson takes: sim|afxdp|dpdk, part M, --check, key=value", w), 0)
+    end
+    i = i + 1
+  end
+  state.check, state.start, state.part, state.quiet = a.check, a.part, 0, a.part > 1
+  state.args = a
+  return a
+end
+
+-- The engine the lesson runs on. which: the table L.args returned, or an
+-- engine kind ("sim", "afxdp", "dpdk"; nil: sim); opts: the lesson's own
+-- options (name=, step=, ...), overridden by key=value words the user gave
+-- (extra). An engine that cannot open here: one line saying why and how to
+-- run the lesson instead, and nil - the lesson stops, it never falls back
+-- to another engine on its own.
 function L.open(which, opts, extra)
+  if type(which) == "table" then
+    extra = extra or which.extra
+    which = which.engine
+  end
   which = which or "sim"
   local o = {}
   for k, v in pairs(L.defaults[which] or {}) do o[k] = v end
@@ -34,48 +110,119 @@ function L.open(which, opts, extra)
   local ok, e = pcall(lab.open, which, o)
   if not ok then
     print(string.format("SKIP: the %s engine cannot open here (%s) - the lesson runs on the simulator: leave out the engine name",
-      which, tostring(e)))
+      which, tostring(e):gsub("^[^:]*:%d+: ", "")))
     return nil
   end
   return e
 end
 
-local part = 0
+-- The kind the lesson was asked to run on (nil: sim).
+function L.engine() return state.args and state.args.engine or nil end
+
+function L.checking() return state.check end
+function L.quiet() return state.quiet end
+
+local function width()
+  local w = term.width and term.width() or 80
+  if not w or w < 40 then w = 80 end
+  return math.min(w, 100) - 1
+end
+
+local function wrap(text, first, cont)
+  local ok, V = pcall(require, "ringlab.views")
+  if ok and V.wrap then return V.wrap(text, width(), first, cont) end
+  return { first .. text }
+end
+
+-- Print s (a paragraph, maybe written indented inside [[...]]): blank
+-- lines separate paragraphs, each cut between words at the screen width.
+function L.say(s, indent)
+  if state.quiet then return end
+  indent = indent or ""
+  s = tostring(s):gsub("^%s*\n", ""):gsub("%s+$", "")
+  local paras = {}
+  for para in (s .. "\n\n"):gmatch("(.-)\n%s*\n") do
+    if para:match("%S") then paras[#paras + 1] = para end
+  end
+  for _, para in ipairs(paras) do
+    -- a line that starts with two or more spaces after the common indent,
+    -- or a drawing (|, +, -), is printed as it is
+    if para:match("\n%s*[|+]") or para:match("^%s*[|+]") then
+      for line in para:gmatch("[^\n]+") do print(indent .. line:gsub("^%s%s", "")) end
+    else
+      for _, l in ipairs(wrap(para:gsub("%s+", " "):gsub("^ ", ""), indent, indent)) do print(l) end
+    end
+  end
+end
+
+-- print, silent in the parts before `part M`
+function L.print(...)
+  if state.quiet then return end
+  print(...)
+end
+
+-- printf-style, silent in the parts before `part M`
+function L.printf(fmt, ...)
+  if state.quiet then return end
+  print(string.format(fmt, ...))
+end
 
 function L.title(s)
+  state.part = 0
+  if state.start == nil then state.start = 1 end
   print(s)
   print(string.rep("=", #s))
 end
 
-function L.part(s)
-  part = part + 1
-  if part > 1 and term.isatty(0) and term.isatty(1) then
-    lab.pause(string.format("next, part %d: %s", part, s))
+-- A part of the lesson: its heading and its teaching (2-6 lines on what
+-- happens and why, and what to look at), printed before it acts. Returns
+-- the part's number.
+function L.part(s, teaching)
+  state.part = state.part + 1
+  local n = state.part
+  state.quiet = n < (state.start or 1)
+  if state.quiet then return n end
+  if n > (state.start or 1) and term.isatty(0) and term.isatty(1) then
+    lab.pause(string.format("next, part %d: %s", n, s))
   end
-  print(string.format("\n-- %d. %s", part, s))
+  print(string.format("\nPart %d. %s", n, s))
+  if teaching then L.say(teaching, "  ") end
+  return n
 end
 
--- Print a paragraph written with leading indentation in a [[...]] string.
-function L.say(s)
-  print((s:gsub("\n%s+", "\n"):gsub("^%s+", ""):gsub("%s+$", "")))
+-- The result of a part in words ("45 segments, 0 bytes copied: ...").
+function L.result(fmt, ...)
+  if state.quiet then return end
+  local s = select("#", ...) > 0 and string.format(fmt, ...) or fmt
+  for _, l in ipairs(wrap(s, "  => ", "     ")) do print(l) end
+end
+
+local function claim(what, shown)
+  if state.check and not state.quiet then print("   ok: " .. shown) end
 end
 
 function L.eq(got, want, what)
   if got ~= want then
     error(string.format("lesson check failed: %s: expected %s, got %s", what, tostring(want), tostring(got)), 2)
   end
-  print(string.format("   ok: %s = %s", what, tostring(got)))
+  claim(what, string.format("%s = %s", what, tostring(got)))
+  return got
 end
 
 function L.check(cond, what)
   if not cond then error("lesson check failed: " .. what, 2) end
-  print("   ok: " .. what)
+  claim(what, what)
+  return cond
 end
 
 -- The owners must sum to the frames; returns e:owners().
 function L.conserved(e)
   local o = e:owners()
-  L.eq(o.app + o.fill + o.nic + o.rx + o.tx + o.comp, o.frames, "owners sum to frames")
+  local sum = o.app + o.fill + o.nic + o.rx + o.tx + o.comp
+  if sum ~= o.frames then
+    error(string.format("lesson check failed: owners sum to %d, the region has %d frames", sum, o.frames), 2)
+  end
+  claim("owners", "owners sum to frames (" .. o.frames .. ")")
   return o
 end
 
@@ -98,8 +245,19 @@ function L.lessons(dir)
   return out
 end
 
-function L.done(name)
-  print(string.format("\nlesson %s: every check held", name))
+-- The end of the lesson. name: its number (optional); summary: one line.
+function L.done(name, summary)
+  state.quiet = false
+  if state.start and state.start > state.part and state.part > 0 then
+    print(string.format("lesson %s has %d parts: part %d does not exist", tostring(name or ""), state.part, state.start))
+    return
+  end
+  if summary then L.result(summary) end
+  if state.check then
+    print(string.format("\nlesson %s: every check held", tostring(name or "")))
+  else
+    print(string.format("\nend of lesson %s (lesson %s --check shows what it checked)", tostring(name or ""), tostring(name or "N")))
+  end
 end
 
 return L
