@@ -365,6 +365,7 @@ static int afxdp_stats(struct rl_engine *e, struct rl_stats *s)
 	rl_stats_extra(s, "need_wakeup", e->o.need_wakeup);
 	rl_stats_extra(s, "queue", e->o.queue);
 	rl_stats_extra(s, "tx_budget", e->tx_budget);
+	rl_stats_extra(s, "tx_ring_full", e->tx_ring_full); /* ringlab's count */
 	return 0;
 }
 

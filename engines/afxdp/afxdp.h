@@ -89,6 +89,7 @@ struct rl_engine {
 
 	struct rl_ledger ledger;
 	uint64_t tx_pkts, tx_bytes, rx_pkts, rx_bytes, kicks;
+	uint64_t tx_ring_full;   /* packets a tx() left with the program: no room */
 	uint64_t owner_mismatch; /* kernel handed back a frame we did not expect */
 
 	uint64_t link_ok_until; /* CLOCK_MONOTONIC ns: the link was there */

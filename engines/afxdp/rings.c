@@ -334,6 +334,8 @@ int afxdp_tx(struct rl_engine *e, const struct rl_desc *d, uint32_t n, struct rl
 	room = xsk_prod_nb_free(&e->tx, n);
 	for (; fit < n && (k = packet_descs(d + fit, n - fit)) <= room - fit; fit += k)
 		;
+	for (uint32_t i = fit; i < n; i++) /* packets that found no room */
+		e->tx_ring_full += !(d[i].options & RL_DESC_CONTD);
 	if (!fit && n)
 		return rl_err_set(err, ENOSPC, "tx: the tx ring has room for %u descriptors, "
 				  "the first packet needs %u - e:kick() to let the kernel send, "

@@ -451,6 +451,7 @@ static uint16_t tx_burst(struct rl_engine *e, struct rte_mbuf **pkts, uint16_t n
 	}
 	e->p->in_tx = false;
 	*takes = e->p->tx_takes - t0;
+	e->tx_burst_short += n - sent; /* the PMD's queue was full: they wait */
 	return sent;
 }
 
@@ -1001,6 +1002,9 @@ static int dpdk_tx(struct rl_engine *e, const struct rl_desc *d, uint32_t n,
 	dpdk_flush(e);
 	if (rc < 0 && done == 0)
 		return rc;
+	if (rc == 0)
+		for (uint32_t i = done; i < n; i++) /* no room in the staging queue */
+			e->tx_ring_full += !(d[i].options & RL_DESC_CONTD);
 	if (done == 0 && n > 0)
 		return rl_err_set(err, ENOSPC, "tx: %u packets wait for the PMD already - "
 				  "kick and complete first", DPDK_STAGE);

@@ -152,6 +152,10 @@ struct rl_engine {
 	struct rl_ledger ledger;
 	uint64_t tx_pkts, tx_bytes, rx_pkts, rx_bytes, drops, kicks;
 	uint64_t tx_burst_pkts;         /* packets the PMD accepted */
+	uint64_t tx_burst_short;        /* packets offered to tx_burst and not
+	                                 * taken (staged, offered again) */
+	uint64_t tx_ring_full;          /* packets a tx() left with the program:
+	                                 * the staging queue was full */
 	uint64_t rx_same, rx_fresh;     /* frames received at the address they
 	                                 * were sent from / from the fill pool */
 	uint64_t gro_in, gro_out;       /* packets into / out of GRO */

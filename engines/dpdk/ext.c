@@ -225,9 +225,11 @@ static int tx_room(struct rl_engine *e, uint32_t need, struct rl_err *err)
 {
 	if (DPDK_STAGE - (e->txq.tail - e->txq.head) < need)
 		dpdk_flush(e);
-	if (DPDK_STAGE - (e->txq.tail - e->txq.head) < need)
+	if (DPDK_STAGE - (e->txq.tail - e->txq.head) < need) {
+		e->tx_ring_full += need; /* they stay with the program */
 		return rl_err_set(err, ENOSPC, "tx_x: the tx queue has no room for %u packets "
 				  "- kick and complete first", need);
+	}
 	return 0;
 }
 

@@ -187,6 +187,8 @@ int dpdk_stats(struct rl_engine *e, struct rl_stats *s)
 	rl_stats_extra(s, "gro_in", e->gro_in);
 	rl_stats_extra(s, "gro_out", e->gro_out);
 	rl_stats_extra(s, "model_errors", e->p->model_errors);
+	rl_stats_extra(s, "tx_burst_short", e->tx_burst_short);
+	rl_stats_extra(s, "tx_ring_full", e->tx_ring_full);
 	/* net_null's RX makes packets up: a length, and whatever bytes the
 	 * pool's buffer held - nothing came from a wire */
 	if (!strcmp(e->driver, "net_null"))

@@ -264,6 +264,16 @@ static uint32_t tx_whole_packets(const struct rl_desc *d, uint32_t n, uint32_t r
 	return fit;
 }
 
+/* Whole packets in d[0..n): the descriptors without RL_DESC_CONTD. */
+static uint64_t tx_packets_in(const struct rl_desc *d, uint32_t n)
+{
+	uint64_t k = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		k += !(d[i].options & RL_DESC_CONTD);
+	return k;
+}
+
 /* Move the frames of d[0..n) app -> tx; on a refusal, move back the ones
  * already moved and fail. */
 static int tx_claim_frames(struct rl_engine *s, const struct rl_desc *d, uint32_t n,
@@ -311,14 +321,17 @@ static int sim_tx(struct rl_engine *s, const struct rl_desc *d, uint32_t n,
 		    "the first packet has %u descriptors but the tx ring has only %u "
 		    "slots - open the engine with a larger tx_size",
 		    first_pkt, s->tx.size);
-	if (fit == 0)
+	if (fit == 0) {
+		s->c.tx_ring_full += tx_packets_in(d, n); /* they stay with the program */
 		return rl_err_set(
 		    err, ENOSPC,
 		    "the tx ring is full (%u entries pending) - kick the NIC (e:kick()) "
 		    "and collect completions (complete, or e:complete())",
 		    rl_ring__pending(&s->tx));
+	}
 	if ((rc = tx_claim_frames(s, d, fit, err)))
 		return rc;
+	s->c.tx_ring_full += tx_packets_in(d + fit, n - fit); /* no room for these */
 	rl_ring_prod__reserve(&s->tx, fit, &idx);
 	for (uint32_t i = 0; i < fit; i++)
 		*rl_ring__desc(&s->tx, idx + i) = d[i];
@@ -525,6 +538,8 @@ static int sim_stats(struct rl_engine *s, struct rl_stats *o)
 	rl_stats_extra(o, "wire_lost", c->wire_lost);
 	rl_stats_extra(o, "wire_reordered", c->wire_reordered);
 	rl_stats_extra(o, "steps", c->steps);
+	rl_stats_extra(o, "tx_ring_full", c->tx_ring_full);
+	rl_stats_extra(o, "comp_ring_full", c->comp_ring_full);
 	return 0;
 }
 

@@ -79,6 +79,8 @@ struct sim_counters {
 	uint64_t rx_ring_full, rx_fill_ring_empty_descs, tx_ring_empty_descs;
 	uint64_t wire_pkts, wire_bytes, wire_drops, steps;
 	uint64_t wire_lost, wire_reordered; /* loss= and reorder= at work */
+	uint64_t tx_ring_full;   /* packets a tx() could not queue: ring full */
+	uint64_t comp_ring_full; /* times the NIC stopped: comp ring full */
 };
 
 /* One simulated NIC with its AF_XDP-style socket. */
@@ -95,6 +97,7 @@ struct rl_engine {
 	struct rl_region region;
 	bool has_region;
 	bool fill_starved; /* the NIC last found the fill ring empty */
+	bool comp_blocked; /* the NIC last found the comp ring full */
 	uint8_t *bounce;   /* copy mode: the kernel's buffer (an skb) */
 	/* reorder=: the packet held back on the wire (it arrives after the
 	 * next one, or when the receiver finds the wire otherwise empty). */

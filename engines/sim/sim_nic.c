@@ -68,8 +68,13 @@ bool sim_nic_complete(struct rl_engine *s, struct rl_step *st)
 
 	if (!rl_ring_cons__peek(&s->sent, 1, &idx))
 		return false;
-	if (!rl_ring_prod__reserve(&s->comp, 1, &slot))
+	if (!rl_ring_prod__reserve(&s->comp, 1, &slot)) {
+		if (!s->comp_blocked) /* count each stop once, not every retry */
+			s->c.comp_ring_full++;
+		s->comp_blocked = true;
 		return false; /* the program must take completions first */
+	}
+	s->comp_blocked = false;
 	addr = rl_ring__desc(&s->sent, idx)->addr;
 	frame = rl_region_frame(&s->region, addr);
 	move_frame(s, frame, RL_OWN_NIC, RL_OWN_COMP);

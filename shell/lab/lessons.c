@@ -167,5 +167,7 @@ void lab_lessons_register(lua_State *L)
 	door(L, "plot", "ringlab.plot", "plot");
 	door(L, "use", "ringlab.cmdkit", "use"); /* the prompt's current engine */
 	door(L, "compare", "ringlab.commands", "compare_text"); /* ledgers side by side */
+	door(L, "drops", "ringlab.drops", "rows");       /* drop counters, cause, remedy */
+	door(L, "explain", "ringlab.drops", "explain");  /* the same as text */
 	lessons_dir(L);
 }

@@ -94,6 +94,11 @@ function shows.caps(e)
   lines[#lines + 1] = "strategies it can send with (help strategies): " .. table.concat(strategies, ", ")
   return { caps = i.caps, why = i.caps_why, strategies = strategies }, table.concat(lines, "\n")
 end
+-- show drops: explain's rows (ringlab.drops): each drop counter, its cause and remedy
+function shows.drops(e)
+  local text, rows = require("ringlab.drops").text(e)
+  return setmetatable(rows, json.array), text
+end
 -- show packet N [hex]: a packet of the last recv, dissected, or its bytes
 -- (p:hexdump(): offsets, hex, ASCII, the headers marked, each descriptor's
 -- frame).
@@ -145,7 +150,7 @@ function shows.packet(_, n, args)
   return { dissect = d, segments = segs }, views.packet(d, segs)
 end
 
-def("show", "show rings|owners|stats|ledger|caps|arp|tcp|engines [json] | show packet N [hex] [json]", "draw the rings, the owner of every frame, counters, the ledger, what the engine can do, the host's ARP table, TCP connections, the open engines or a packet",
+def("show", "show rings|owners|stats|ledger|drops|caps|arp|tcp|engines [json] | show packet N [hex] [json]", "draw the rings, the owner of every frame, counters, the ledger, where packets were dropped (as explain), what the engine can do, the host's ARP table, TCP connections, the open engines or a packet",
   function(args)
     local topic = args[1]
     if not shows[topic or ""] then

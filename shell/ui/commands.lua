@@ -18,6 +18,7 @@ def("help", "help [COMMAND|topic|all]", "list the commands on one screen; help C
 require "ringlab.cmd_engine"
 require "ringlab.cmd_io"
 require "ringlab.cmd_show"
+require("ringlab.drops").install(C) -- explain
 
 def("clear", "clear", "clear the screen (also Ctrl-L)", function()
   if require("ringlab.term").isatty(1) then io.write("\27[H\27[2J\27[3J") io.flush() end
@@ -50,7 +51,7 @@ local GROUPS = {
   { "engines", { "open", "use", "close", "engines", "compare" } },
   { "memory", { "region", "fill", "release" } },
   { "packets", { "send", "recv", "kick", "complete", "step" } },
-  { "look", { "show", "watch" } },
+  { "look", { "show", "watch", "explain" } },
   { "host", { "host", "serve" } },
   { "learn", { "lessons", "lesson", "help" } },
 }
