@@ -256,15 +256,39 @@ local function on_testbed(engine, tb)
 	return rows
 end
 
-local function print_table(rows, n)
-	print(string.format("\n%d-byte HTTP POST body, sent with each strategy:\n", n))
-	print(string.format("%-24s %-8s %7s %6s %6s %8s %10s %8s  %s", "engine", "strategy",
-		"handed", "wire", "descs", "copied", "referenced", "headers", "intact"))
-	for _, r in ipairs(rows) do
-		if r.skipped then
-			print(string.format("%-24s %-8s  skipped: %s", r.engine, r.strategy, r.skipped))
+-- Within 80 columns: a heading per engine, then its rows; a skip's reason
+-- cut between words under the strategy's column.
+local function wrap(text, first, indent, width)
+	local lines, line = {}, first
+	for word in text:gmatch("%S+") do
+		if #line + 1 + #word > width and #line > #indent then
+			lines[#lines + 1] = line
+			line = indent .. word
 		else
-			print(string.format("%-24s %-8s %7d %6d %6d %8d %10d %8d  %s", r.engine, r.strategy,
+			line = line .. (line:match("%S$") and " " or "") .. word
+		end
+	end
+	lines[#lines + 1] = line
+	return table.concat(lines, "\n")
+end
+
+local function print_table(rows, n)
+	print(string.format("\n%d-byte HTTP POST body, sent with each strategy:", n))
+	local engine
+	for _, r in ipairs(rows) do
+		if r.engine ~= engine then
+			engine = r.engine
+			print("\n" .. engine)
+			if r.strategy ~= "-" then
+				print(string.format("  %-8s %7s %5s %6s %8s %11s %8s  %s", "strategy",
+					"handed", "wire", "descs", "copied", "referenced", "headers", "intact"))
+			end
+		end
+		if r.skipped then
+			local head = r.strategy == "-" and "  skipped:" or string.format("  %-8s  skipped:", r.strategy)
+			print(wrap(r.skipped, head, "            ", 79))
+		else
+			print(string.format("  %-8s %7d %5d %6d %8d %11d %8d  %s", r.strategy,
 				r.packets, r.wire, r.descs, r.copied, r.referenced, r.headers,
 				r.intact and "yes" or "NO"))
 		end

@@ -221,6 +221,11 @@ end
 
 -- A command line -> its words, and what follows the command's name.
 function C.run(line)
+  -- ` # ...` after a command is a comment, as in the docs' examples (`use #2`
+  -- is no comment: the # must stand alone); `lua CODE` keeps Lua's own #.
+  if not (line:match("^%s*lua%s") or line:match("^%s*lua$")) then
+    line = line:gsub("%s+#%s.*$", ""):gsub("%s+#$", "")
+  end
   local args = {}
   for w in line:gmatch("%S+") do args[#args + 1] = w end
   local name = table.remove(args, 1)
