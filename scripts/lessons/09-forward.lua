@@ -1,78 +1,127 @@
 -- Lesson 9: forwarding between two ports without a copy
 -- two regions need a copy per packet; one shared region forwards the frames
 --
--- A forwarder receives on one port and transmits on another. If the two
--- ports have separate packet memory (two simulators, two AF_XDP sockets
--- with their own UMEMs), each packet must be copied from one region to
--- the other. If they share one region (AF_XDP shared UMEM, one DPDK
--- mempool for both ports, XDP_TX), the received frame itself is
--- transmitted: zero copies. Both are run here, and the ledger is honest.
--- Run: ringlab scripts/lessons/09-forward.lua [dpdk]   (or: lesson 9)
+-- The teaching is on the screen (L.part); this header only says how to run.
+-- Engines on sim: "sender" -> "in" ... "out" -> "receiver" (two pairs wired
+-- back to back, each with its own region), then "forwarder" and its
+-- neighbour "host"; rings of 32. On dpdk: "in" (net_ring0), "out"
+-- (net_ring1) and "forwarder" (net_ring2), each port receiving what it
+-- sends; queues of 32 descriptors.
+-- Run: ringlab scripts/lessons/09-forward.lua [dpdk]   (or: lesson 9 [dpdk])
 local L = require "ringlab.lesson"
-local which = L.args(...).engine
+local A = L.args(...)
 local N = 20
 
 L.title("Lesson 9: forwarding between two ports without a copy")
+local kind = A.engine or "sim"
+if kind ~= "sim" and kind ~= "dpdk" then
+  L.say(kind .. ": lesson 9 runs on sim or dpdk (ports wired in memory) - run: lesson 9")
+  return
+end
+local dpdk = kind == "dpdk"
 
--- src -> in ... forwarder ... out -> dst (two back-to-back pairs)
-local src = lab.open("sim", { mode = "zerocopy" })
-local port_in = lab.open("sim", { mode = "zerocopy", peer = src })
-local port_out = lab.open("sim", { mode = "zerocopy" })
-local dst = lab.open("sim", { mode = "zerocopy", peer = port_out })
-local rsrc, rin, rout = src:region { frames = 64 }, port_in:region { frames = 64 }, port_out:region { frames = 64 }
-dst:region { frames = 64 }
-port_in:fill(32)
-dst:fill(32)
-
-local function send_from_src(n)
-  for i = 1, n do src:tx(lab.packet.udp { dst = "198.18.0.2:9999", payload = string.format("packet %03d", i), region = rsrc }) end
-  src:kick()
-  src:complete()
+-- A port of the lesson by its role. The user's key=value words go to the
+-- first one only (the others are wired to it or have devices of their own).
+local first = true
+local function port(name, sim_opts, vdev)
+  local o
+  if dpdk then
+    o = { name = name, vdev = vdev, rx_desc = 32, tx_desc = 32 }
+  else
+    o = { name = name, mode = "zerocopy", ring_size = 32 }
+    for k, v in pairs(sim_opts or {}) do o[k] = v end
+  end
+  local e = L.open(A, o, first and A.extra or {})
+  first = false
+  if not e then return nil end
+  e:region { frames = 64 }
+  if e:rings().fill then e:fill(32) end
+  return e
 end
 
-L.part("two ports, two regions: the forwarder must copy")
-send_from_src(N)
+local function payload(i) return string.format("packet %03d", i) end
+
+-- N small packets built in e's region and sent; they arrive at e's peer
+-- (sim) or back at e itself (dpdk's net_ring)
+local function send_from(e)
+  for i = 1, N do
+    e:tx(lab.packet.udp { dst = "198.18.0.2:9999", payload = payload(i), region = e:region() })
+  end
+  e:kick()
+  e:complete()
+end
+
+local src, port_in, port_out, dst
+if dpdk then
+  port_in = port("in", nil, "net_ring0")
+  if not port_in then return end
+  port_out = port("out", nil, "net_ring1")
+  if not port_out then return end
+  dst = port_out -- net_ring1 receives what it sends: the far end
+else
+  src = port("sender")
+  if not src then return end
+  port_in = port("in", { peer = src })
+  port_out = port("out")
+  dst = port("receiver", { peer = port_out })
+  if not (port_in and port_out and dst) then return end
+end
+
+L.part("two ports, two regions: the forwarder must copy", [[
+  A forwarder receives on one port ("in") and transmits on another
+  ("out"). Here each port has packet memory of its own (two AF_XDP
+  sockets with their own UMEMs, two DPDK mempools): "out" cannot send a
+  frame that lives in "in"'s region, so every packet is copied out of one
+  and into the other.
+
+  Dashboard: the copied column of "in" and "out".]])
+send_from(dpdk and port_in or src)
 local c0 = port_out:stats().ledger.copied + port_in:stats().ledger.copied
-local fwd = 0
+local fwd, refused, first_line = 0, 0, nil
 for _, p in ipairs(port_in:rx(64)) do
   local ok = pcall(port_out.tx, port_out, p)
-  L.check(not ok, "port_out refuses a packet that lives in port_in's region") 
-  local copy = lab.packet.udp { dst = "198.18.0.3:9999", payload = p:payload(), region = rout }
+  if not ok then refused = refused + 1 end
+  local bytes = p:payload() -- the copy out of in's frame
+  local copy = lab.packet.udp { dst = "198.18.0.3:9999", payload = bytes, region = port_out:region() }
+  if not first_line then
+    first_line = string.format("   %s: in's frame at %d -> 10 bytes copied -> out's frame at %d",
+      bytes, p:segments()[1].addr, copy:segments()[1].addr)
+  end
   port_out:tx(copy)
   p:release()
   fwd = fwd + 1
-  if fwd == 1 then print("   (the other packets the same way)") end
 end
+L.print(first_line)
+L.printf("   (and %d more packets the same way)", fwd - 1)
+L.eq(refused, N, "out refused every packet that lives in in's region")
 port_out:kick()
 port_out:complete()
 local got = dst:rx(64)
 L.eq(#got, N, "packets at the far end")
 local copied = port_out:stats().ledger.copied + port_in:stats().ledger.copied - c0
-print(string.format("   copied %d bytes: out of port_in's frame and into port_out's (%d per packet)", copied, copied // N))
 L.eq(copied, 2 * 10 * N, "copied (10-byte payloads, out and in)")
 for _, p in ipairs(got) do p:release() end
+L.result("%d packets forwarded, %d bytes copied: each payload out of in's frame and "
+  .. "into out's (%d per packet)", #got, copied, copied // N)
 
-L.part("one region for both directions: forward the received frames themselves")
-local fw, fwpeer
-if which == "dpdk" then
-  fw = L.open("dpdk")
+L.part("one region for both directions: forward the frames themselves", [[
+  When receiving and sending share one region (AF_XDP's shared UMEM or
+  XDP_TX, one DPDK mempool for both ports), the received frame itself is
+  queued for transmit: its descriptor moves from the rx ring to the tx
+  ring and no byte moves.
+
+  Dashboard: forwarder's copied stays 0 while its sent grows.]])
+local fw, host
+if dpdk then
+  fw = port("forwarder", nil, "net_ring2")
   if not fw then return end
-  fw:region { frames = 64 }
+  send_from(fw) -- net_ring2 gives them back: they arrive on fw
 else
-  fwpeer = lab.open("sim", { mode = "zerocopy" })
-  fw = lab.open("sim", { mode = "zerocopy", peer = fwpeer })
-  fwpeer:region { frames = 64 }
-  fw:region { frames = 64 }
-  fw:fill(32)
-  fwpeer:fill(32)
-end
-local rf = fw:region()
-if which == "dpdk" then
-  for i = 1, N do fw:tx(lab.packet.udp { dst = "198.18.0.2:9999", payload = string.format("packet %03d", i), region = rf }) end
-else
-  for i = 1, N do fwpeer:tx(lab.packet.udp { dst = "198.18.0.2:9999", payload = string.format("packet %03d", i), region = fwpeer:region() }) end
-  fwpeer:kick()
-  fwpeer:complete()
+  host = port("host")
+  if not host then return end
+  fw = port("forwarder", { peer = host })
+  if not fw then return end
+  send_from(host)
 end
 local c1 = fw:stats().ledger.copied
 local pkts = fw:rx(64)
@@ -82,16 +131,20 @@ for i, p in ipairs(pkts) do addrs[i] = p:segments()[1].addr end
 L.eq(fw:tx(pkts), N, "the same packets queued for transmit")
 fw:kick()
 L.eq(fw:stats().ledger.copied - c1, 0, "bytes copied to forward them")
-if which == "dpdk" then
-  local again = fw:rx(64) -- net_ring0 loops them back: the same frames again
-  L.eq(again[1] and again[1]:segments()[1].addr, addrs[1], "the forwarded frame is the received frame")
-  for _, p in ipairs(again) do p:release() end
+local far
+if dpdk then
+  far = fw:rx(64) -- net_ring loops them back: the same frames again
+  L.eq(far[1] and far[1]:segments()[1].addr, addrs[1], "the forwarded frame is the received frame")
 else
   fw:complete()
-  local far = fwpeer:rx(64)
-  L.eq(#far, N, "packets at the far end")
-  L.eq(far[1]:payload(), "packet 001", "first payload")
-  for _, p in ipairs(far) do p:release() end
+  far = host:rx(64)
 end
+L.eq(#far, N, "packets at the far end")
+L.eq(far[1]:payload(), payload(1), "first payload")
+L.printf("   %s: received in the forwarder's frame at %d, sent from that frame",
+  payload(1), addrs[1])
+for _, p in ipairs(far) do p:release() end
 L.conserved(fw)
+L.result("%d packets forwarded, 0 bytes copied: the frames that arrived are the "
+  .. "frames that left", #far)
 L.done("9")
