@@ -29,7 +29,7 @@ local RECV = "recv more often, or open with a bigger rx_size="
 local SPECS = {
   sim = {
     { "rx_fill_ring_empty_descs", "fill ring empty", "drop",
-      "packets arrived when the NIC had no frame to write into", FILL },
+      "packets arrived when the NIC had no frame (or too few) to write into", FILL },
     { "rx_ring_full", "rx ring full", "drop",
       "packets arrived with the rx ring full: the program had not taken the ones before", RECV },
     { "rx_dropped", "too big for the fill ring", "drop",
@@ -62,7 +62,7 @@ local SPECS = {
       "times the kernel looked for a frame on the fill ring and found none: packets arriving then were dropped",
       FILL },
     { "rx_dropped", "rx dropped", "drop",
-      "packets the kernel could not place in a frame: none on the fill ring, or longer than a frame without sg=true",
+      "packets the kernel could not place: too few frames on the fill ring, or longer than a frame without sg=true",
       "fill 16 and refill after every recv; for jumbo frames open with sg=true" },
     { "rx_ring_full", "rx ring full", "drop",
       "packets dropped because the rx ring was full: the program had not taken the ones before", RECV },
@@ -92,7 +92,7 @@ local SPECS = {
       "packets received with errors (a bad checksum, longer than the buffer)",
       "check the MTU against the frame size" },
     { "pmd_oerrors", "tx errors", "drop",
-      "packets the PMD failed to send (net_ring: its ring to the peer was full)",
+      "packets the PMD failed to send",
       "the receiver must recv; send fewer at once" },
     { "tx_burst_short", "tx burst short", "stall",
       "offers rte_eth_tx_burst did not take (its TX queue was full): ringlab keeps them and offers again",
