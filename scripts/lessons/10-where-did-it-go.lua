@@ -67,8 +67,8 @@ local function recv(refill)
   return #got
 end
 
+-- What `explain NAME` prints (its first line names the engine).
 local function explain(e)
-  L.print("> explain " .. e:info().name)
   L.print(lab.explain(e))
 end
 
@@ -81,34 +81,32 @@ end
 
 ---------------------------------------------------------------------------
 L.part("fill ring empty: RX has nowhere to write", [[
-  To receive, a program lends the NIC empty frames on the fill ring. A
-  packet that arrives while the fill ring is empty has nowhere to be
-  written: the NIC drops it and counts it (AF_XDP: rx_fill_ring_empty_descs
-  in XDP_STATISTICS). The receiver has lent nothing yet; 4 packets come.]])
+  A program lends the NIC empty frames on the fill ring to receive into. A
+  packet arriving while it is empty has nowhere to go: dropped, and counted
+  (AF_XDP: rx_fill_ring_empty_descs). The receiver lent nothing; 4 come.]])
 pair()
 send(4)
 local got = recv()
-L.printf("  receiver got %d of 4 packets", got)
+L.printf("  the receiver got %d of 4 packets; explain receiver:", got)
 explain(receiver)
 L.eq(count(receiver, "rx_fill_ring_empty_descs"), 4, "fill ring empty drops")
 receiver:fill(8)
 send(4)
 got = recv(true)
 L.eq(got, 4, "packets received after fill 8")
-L.result("4 packets dropped: the fill ring was empty. After `fill 8` the next 4 arrived")
+L.result("4 dropped on an empty fill ring; after fill 8, 4 of 4 arrived")
 
 ---------------------------------------------------------------------------
 L.part("rx ring full: the program did not take its packets", [[
-  A received packet waits on the rx ring until the program takes it
-  (recv). The rx ring has 8 slots. When 12 packets arrive between two
-  recvs, the last 4 find it full and are dropped - although the fill
-  ring still has frames for them (AF_XDP: rx_ring_full).]])
+  A packet waits on the rx ring (8 slots) until the program takes it. 12
+  arriving between two recvs: the last 4 find it full and are dropped,
+  though the fill ring has frames for them (AF_XDP: rx_ring_full).]])
 pair(nil, { fill_size = 16 })
 receiver:fill(16)
 send(8)
 send(4)
 got = recv(true)
-L.printf("  12 packets came, one recv took %d", got)
+L.printf("  12 packets came, one recv took %d; explain receiver:", got)
 explain(receiver)
 L.eq(count(receiver, "rx_ring_full"), 4, "rx ring full drops")
 send(8)
@@ -116,20 +114,18 @@ local got2 = recv(true)
 send(4)
 got2 = got2 + recv(true)
 L.eq(got2, 12, "packets received with a recv after every 8")
-L.result("4 of 12 dropped on a full rx ring; with a recv after every 8, 12 of 12 arrived")
+L.result("4 of 12 dropped on a full rx ring; a recv after every 8: 12 of 12")
 
 ---------------------------------------------------------------------------
 L.part("tx ring full: the send that did not fit", [[
-  A send puts descriptors on the tx ring; the NIC takes them off when it
-  is kicked. With 8 slots, a send of 12 packets queues 8 and hands the
-  other 4 back: e:tx() returns how many went. A program that ignores that
-  number loses the rest, and the kernel counts nothing - it never saw
-  them. ringlab counts them: tx_ring_full.]])
+  A send puts descriptors on the tx ring (8 slots): of 12 packets, 8 fit.
+  e:tx() returns how many went; a program that ignores it loses the rest,
+  and the kernel counts nothing. ringlab counts them: tx_ring_full.]])
 pair(nil, { fill_size = 16 })
 receiver:fill(16)
 local list = packets(12)
 local queued = sender:tx(list)
-L.printf("  sender:tx(12 packets) returned %d", queued)
+L.printf("  sender:tx(12 packets) returned %d; explain sender:", queued)
 explain(sender)
 L.eq(queued, 8, "packets queued of 12")
 L.eq(count(sender, "tx_ring_full"), 4, "tx ring full")
@@ -142,14 +138,13 @@ L.eq(sender:tx(rest), 4, "the other 4 queued after kick + complete")
 sender:kick()
 sender:complete()
 L.eq(got + recv(true), 12, "packets received")
-L.result("8 of 12 fitted the tx ring; after kick and complete the other 4 went: 12 of 12 arrived")
+L.result("8 of 12 fitted; after kick and complete the other 4 went: 12 of 12")
 
 ---------------------------------------------------------------------------
 L.part("completions not collected: the frames never come back", [[
-  A sent frame comes back on the completion ring, and only the program's
-  complete returns it to the pool. A program that never collects runs
-  dry: the comp ring fills, the NIC cannot post more and stops, and no
-  frame is left to build the next packet. Sender: 16 frames, comp ring 8.]])
+  Only the program's complete returns a sent frame to its pool. Never
+  collect, and the comp ring (8) fills, the NIC stops, and no frame is
+  left for the next packet. The sender has 16 frames; it sends 8 twice.]])
 pair(nil, { fill_size = 16 }, 16)
 receiver:fill(16)
 send(8, { nocomplete = true })
@@ -157,10 +152,9 @@ recv(true)
 send(8, { nocomplete = true })
 recv(true)
 local o = L.conserved(sender)
-L.printf("  sender's frames: %d on the comp ring, %d inside the NIC, %d free", o.comp, o.nic, o.free)
-local ok, err = pcall(packets, 1)
+local ok = pcall(packets, 1)
 L.check(not ok, "no frame left to build a packet")
-L.say("the next packet: " .. tostring(err):gsub("^[^:]*:%d+: ", ""), "  ")
+L.printf("  frames: %d on comp, %d in the NIC, %d free: the next packet is refused", o.comp, o.nic, o.free)
 explain(sender)
 L.eq(count(sender, "comp_ring_full"), 1, "times the NIC stopped on a full comp ring")
 local back = sender:complete() + sender:complete()
@@ -171,15 +165,14 @@ L.result("16 sent, 0 frames free until complete; two completes gave all 16 back"
 
 ---------------------------------------------------------------------------
 L.part("a forgotten wakeup: need_wakeup and no kick", [[
-  With need_wakeup (AF_XDP's default, and the simulator's) the NIC does
-  not watch the tx ring: it sets NEED_WAKEUP and sleeps until the program
-  kicks it (sendto). Queue packets and forget the kick, and nothing is
-  sent - no counter moves, the packets just wait on the tx ring.]])
+  With need_wakeup (AF_XDP's default) the NIC does not watch the tx ring:
+  it sets NEED_WAKEUP and sleeps until kicked (sendto). Queue packets and
+  forget the kick: nothing is sent, and no counter moves.]])
 pair()
 receiver:fill(8)
 send(4, { nokick = true })
 got = recv(true)
-L.printf("  receiver got %d of 4; sender's tx ring: %d waiting, NEED_WAKEUP %s", got,
+L.printf("  the receiver got %d of 4; the sender's tx ring holds %d (NEED_WAKEUP %s):", got,
   sender:rings().tx.pending, sender:rings().tx.need_wakeup and "set" or "clear")
 explain(sender)
 L.eq(got, 0, "packets received without a kick")
@@ -188,6 +181,6 @@ sender:complete()
 L.eq(recv(true), 4, "packets received after the kick")
 explain(receiver)
 L.check(#lab.drops(receiver) == 0 and #lab.drops(sender) == 0, "nothing dropped, nothing waiting")
-L.result("4 packets waited on the tx ring until the kick; then 4 of 4 arrived")
+L.result("4 waited on the tx ring until the kick; then 4 of 4 arrived")
 
 L.done("10", "fill before packets come, recv often, check what tx returns, complete after every kick, kick after every send")

@@ -68,14 +68,20 @@ local function jumbo()
   return lab.packet.udp { src = "198.18.0.1:9000", dst = "198.18.0.2:9999", payload = body, region = rs }
 end
 
--- One line per descriptor: the frames of one packet.
+-- The descriptors of one packet, in two columns (desc 1-3 left, 4-6
+-- right), so that a part fits the lesson's half of an 80x24 screen.
 local function descriptors(p)
   local segs = p:segments()
-  L.printf("  %-5s %5s %7s %5s  %s", "desc", "frame", "addr", "len", "options")
-  for i, s in ipairs(segs) do
-    L.printf("  %-5d %5d %7d %5d  %s", i, s.frame, s.addr, s.len,
-      s.contd and "XDP_PKT_CONTD (more follows)" or "0 (the packet ends here)")
+  local function cell(i)
+    local s = segs[i]
+    if not s then return "" end
+    return string.format("%-4d %5d %6d %5d  %-6s", i, s.frame, s.addr, s.len, s.contd and "CONTD" or "0 end")
   end
+  local head = string.format("%-4s %5s %6s %5s  %-6s", "desc", "frame", "addr", "len", "opts")
+  local rows = (#segs + 1) // 2
+  local function line(a, b) L.print((string.format("  %s | %s", a, b):gsub("%s+$", ""))) end
+  line(head, #segs > 1 and head or "")
+  for i = 1, rows do line(cell(i), cell(i + rows)) end
   return segs
 end
 
@@ -120,11 +126,10 @@ L.result("%d bytes / %d bytes per frame: one frame cannot hold it, %d frames can
 
 ---------------------------------------------------------------------------
 L.part("sending: one packet, a chain of descriptors", [[
-  With multi-buffer a packet is a chain: one descriptor per frame, in
-  order. Every descriptor but the last carries XDP_PKT_CONTD, "more of
-  this packet follows"; the last has it clear and ends the packet. The
-  kernel takes the chain whole or not at all. Here is the 9000-byte]]
-  .. (real and " echo request to the peer." or " datagram for the receiver."))
+  With multi-buffer a packet is a chain, one descriptor per frame. All but
+  the last carry XDP_PKT_CONTD (CONTD: "more of this packet follows"); the
+  last ends it. Here is the 9000-byte]]
+  .. (real and " echo request to the peer:" or " datagram for the receiver:"))
 local p = jumbo()
 local segs = descriptors(p)
 L.eq(#segs, need, "descriptors in the chain")
@@ -137,19 +142,16 @@ L.check(marked, "CONTD on every descriptor but the last")
 L.eq(p:len(), wire, "packet length")
 receiver:fill(RING) -- frames to receive into, before anything can arrive
 send(p)
-L.result("one %d-byte packet queued as %d descriptors: %d marked XDP_PKT_CONTD, the last not",
-  wire, #segs, contd)
+L.result("one %d-byte packet queued as %d descriptors, %d marked CONTD", wire, #segs, contd)
 
 ---------------------------------------------------------------------------
 L.part("receiving: the frames of one packet", string.format([[
-  On the way in the NIC does the same: it takes a frame from the fill ring
-  for each piece and posts one rx descriptor per frame, CONTD on all but
-  the last. e:rx() (recv) hands out whole packets only, never half a
-  chain. The receiver lent %d frames before the packet came (fill %d).]], RING, RING))
+  The receiver lent %d frames (fill %d). The NIC wrote a piece into each of
+  6 and posted 6 rx descriptors, CONTD on all but the last; e:rx() (recv)
+  hands out whole packets only, never half a chain.]], RING, RING))
 local got = receive()
 L.eq(#got, 1, "packets received")
 local q = got[1]
-L.printf("  %s", tostring(q))
 local rsegs = descriptors(q)
 L.eq(#rsegs, need, "rx descriptors")
 local rmarked = true
@@ -157,7 +159,7 @@ for i, s in ipairs(rsegs) do rmarked = rmarked and s.contd == (i < #rsegs) end
 L.check(rmarked, "CONTD on every rx descriptor but the last")
 L.eq(q:len(), wire, "received length")
 L.check(q:payload() == body, "the 8972 payload bytes arrived intact, in order")
-L.result("%d bytes arrived in %d frames, %d of them marked CONTD; the payload is intact", q:len(), #rsegs,
+L.result("%s: %d frames, %d CONTD; payload intact", real and "the echo reply" or "the datagram", #rsegs,
   #rsegs - 1)
 for _, x in ipairs(got) do x:release() end
 if real then receiver:fill(#rsegs) end
@@ -166,10 +168,9 @@ L.conserved(sender)
 
 ---------------------------------------------------------------------------
 L.part("a chain needs a frame for every piece", string.format([[
-  The NIC must have a frame for every piece before it writes the packet.
-  Lend too few and the packet has nowhere to go: dropped, and counted.
-  The receiver's fill ring is emptied, then only 4 frames are lent for a
-  %d-frame packet; `explain` says what happened, and more frames fix it.]], need))
+  The NIC needs a frame for every piece before it writes the packet. The
+  receiver starts afresh and lends only 4 for a %d-frame packet: dropped,
+  and counted. explain says so; more frames fix it.]], need))
 if real then
   -- take back what the fill ring holds: close and open the socket again
   sender:close()
@@ -188,7 +189,6 @@ receiver:fill(4)
 send(jumbo())
 got = receive(30) -- a reply takes well under 0.3 s on the testbed
 L.eq(#got, 0, "packets received with 4 frames lent")
-L.print("> explain " .. receiver:info().name)
 L.print(lab.explain(receiver))
 local dropped = 0
 for _, r in ipairs(lab.drops(receiver)) do
@@ -204,7 +204,7 @@ L.eq(#got, 1, "packets received with 16 frames lent")
 for _, x in ipairs(got) do x:release() end
 sender:complete()
 L.conserved(receiver)
-L.result("with 4 frames lent the %d-frame packet was dropped; with %d it arrived", need, RING)
+L.result("4 frames lent: the %d-frame packet dropped; %d lent: it arrived", need, RING)
 
 L.done("11", real and "9000 bytes over AF_XDP: sg=true, a chain of 6 frames, XDP_PKT_CONTD on all but the last"
   or "a jumbo packet is a chain of frames: CONTD on all but the last, and a frame for every piece")
