@@ -1,0 +1,74 @@
+-- The lessons as a class sees them: `lesson N` typed at the prompt of a
+-- ringlab in a real terminal (tests/lua/tmux.lua: a private tmux server),
+-- Enter pressed at each pause, every screen read back. Nothing is checked
+-- through the script's own output: only what was on the screen.
+-- usage: ringlab lessons_in_tmux.lua RINGLAB CASE
+--   lesson7_80   lesson 7 at 80x24: no line wider than 80 columns (wrapped
+--                rows joined), no "ok:" line, the body's and each client's
+--                digest line (first bytes, crc32), result lines (=>), the
+--                engines http and https on the dashboard, the end line
+-- Exits 77 (skipped) when tmux is not installed.
+local T = require "common"
+local X = require "tmux"
+
+local ringlab, case = arg[1], arg[2]
+X.skip_without_tmux()
+
+-- Run `lesson ARGS` at cols x rows; press Enter at each pause until the
+-- prompt is back. Returns every distinct screen seen, in order.
+local function run_lesson(args, cols, rows)
+  local t = X.start(ringlab, cols, rows, { join = true })
+  t.wait("the prompt", X.has("ringlab>"))
+  t.keys("lesson " .. args, "Enter")
+  local screens, last = {}, nil
+  local deadline = lab.now() + 30
+  while true do
+    local s = t.screen()
+    if s ~= last then screens[#screens + 1], last = s, s end
+    local tail = s:gsub("%s+$", "")
+    local ended = tail:find("end of lesson", 1, true) or tail:find("every check held", 1, true)
+    if ended and tail:match("\nringlab%S*>$") then break end
+    if tail:gsub("%s+", " "):match("%(q Enter stops%)$") then -- a pause (maybe cut)
+      t.keys("Enter")
+      -- wait for the screen to move on before looking again
+      t.wait("the next part", function(n) return n ~= s end)
+    else
+      lab.sleep(0.1)
+    end
+    if lab.now() > deadline then
+      t.finish()
+      error("lesson " .. args .. " did not end in 30 s; the screen was:\n" .. s)
+    end
+  end
+  t.finish()
+  return screens
+end
+
+local cases = {}
+
+function cases.lesson7_80()
+  local screens = run_lesson("7", 80, 24)
+  local all = table.concat(screens, "\n")
+  for _, s in ipairs(screens) do
+    for line in s:gmatch("[^\n]+") do
+      T.check(#line <= 80, "a line of " .. #line .. " columns: " .. line)
+      T.check(not line:match("^%s*ok:"), "an ok: line without --check: " .. line)
+    end
+  end
+  T.check(all:find("the body: 1400 bytes 'secret! secret! ...' crc32 %x%x%x%x%x%x%x%x"),
+    "the body's digest line:\n" .. all)
+  for c = 1, 3 do
+    T.check(all:find("client " .. c .. ": 1416 bytes  %x%x %x%x .-crc32 %x%x%x%x%x%x%x%x"),
+      "client " .. c .. "'s digest line (first bytes, crc32):\n" .. all)
+  end
+  T.check(all:find("=> 1400 bytes copied once, 4200 referenced", 1, true), "part 1's result line")
+  T.check(all:find("=> 4200 bytes copied by the cipher", 1, true), "part 2's result line")
+  T.check(all:find("=> 3 different ciphertexts", 1, true), "part 3's result line")
+  T.check(all:find("\n http +%S") ~= nil, "the http engine by its name on the dashboard:\n" .. all)
+  T.check(all:find("\n https +%S") ~= nil, "the https engine by its name on the dashboard")
+  T.check(all:find("end of lesson 7", 1, true), "the end line")
+end
+
+local f = cases[case] or error("no case " .. tostring(case))
+f()
+T.done("lessons_in_tmux " .. case)
