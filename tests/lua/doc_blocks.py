@@ -22,8 +22,8 @@ word `loose` every number matches any number. A block fails when it exits
 non-zero, prints an `error:` line (or `ringlab: ...` on stderr), or its
 expected output is not found. Words: root (skipped visibly unless root),
 dpdk (skipped visibly when the dpdk engine cannot open here), loose,
-testbed (root; rl-lab, rl-peer, rl0, rl1 stand for a testbed of this run's
-own name, made by the block's `testbed up` and always taken down after).
+testbed (root; rl, rl-lab, rl-peer, rl0, rl1 stand for a testbed of this
+run's own name, made by the block's `testbed up` and always taken down after).
 """
 import glob
 import os
@@ -135,7 +135,8 @@ class Runner:
 
     def testbed_words(self, text):
         n = self.names
-        for a, b in (("rl-lab", n["lab"]), ("rl-peer", n["peer"]), ("rl0", n["if0"]), ("rl1", n["if1"])):
+        for a, b in (("rl-lab", n["lab"]), ("rl-peer", n["peer"]), ("rl0", n["if0"]), ("rl1", n["if1"]),
+                     ("rl", n["name"])):
             text = re.sub(r"(?<![\w-])" + re.escape(a) + r"(?![\w-])", b, text)
         if re.search(r"\btestbed (up|down|status|shell)\b", text) and "name=" not in text:
             text = re.sub(r"\b(testbed (up|down|status|shell))\b", r"\1 name=" + n["name"], text)
