@@ -30,6 +30,11 @@ local function open(opts, user)
     local k, v = kv:match("^([%w_]+)=(.*)$")
     if k and user then o[k] = v end
   end
+  if lab.get(o.name) then -- the lesson run again at the prompt: sender-2, ...
+    local n = 2
+    while lab.get(o.name .. "-" .. n) do n = n + 1 end
+    o.name = o.name .. "-" .. n
+  end
   local ok, e = pcall(lab.open, "dpdk", o)
   if not ok and user then
     print("SKIP: lesson 8 needs DPDK, which cannot open here: "
