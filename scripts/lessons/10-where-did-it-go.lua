@@ -36,6 +36,7 @@ local function pair(sopts, ropts, sframes)
   if not receiver then os.exit(1) end
   rs = sender:region { frames = sframes or 32, frame_size = 2048 }
   rr = receiver:region { frames = 32, frame_size = 2048 }
+  if L.show then L.show(sender, receiver) end -- the dashboard: this pair, not the closed ones
 end
 
 local sent_no = 0
@@ -118,9 +119,8 @@ L.result("4 of 12 dropped on a full rx ring; a recv after every 8: 12 of 12")
 
 ---------------------------------------------------------------------------
 L.part("tx ring full: the send that did not fit", [[
-  A send puts descriptors on the tx ring (8 slots): of 12 packets, 8 fit.
-  e:tx() returns how many went; a program that ignores it loses the rest,
-  and the kernel counts nothing. ringlab counts them: tx_ring_full.]])
+  The tx ring has 8 slots: a send of 12 queues 8. e:tx() returns how many
+  went; the rest stay with the program, unseen by the kernel (tx_ring_full).]])
 pair(nil, { fill_size = 16 })
 receiver:fill(16)
 local list = packets(12)
@@ -142,9 +142,8 @@ L.result("8 of 12 fitted; after kick and complete the other 4 went: 12 of 12")
 
 ---------------------------------------------------------------------------
 L.part("completions not collected: the frames never come back", [[
-  Only the program's complete returns a sent frame to its pool. Never
-  collect, and the comp ring (8) fills, the NIC stops, and no frame is
-  left for the next packet. The sender has 16 frames; it sends 8 twice.]])
+  Only complete gives a sent frame back. Never collect: the comp ring (8)
+  fills, the NIC stops, no frame is left. The sender (16 frames) sends 8 twice.]])
 pair(nil, { fill_size = 16 }, 16)
 receiver:fill(16)
 send(8, { nocomplete = true })

@@ -185,6 +185,7 @@ else
   receiver = L.open(A, { name = "receiver", ring_size = RING, peer = sender })
   rr = receiver:region { frames = 64, frame_size = 2048, headroom = 256 }
 end
+if L.show then L.show(sender, receiver ~= sender and receiver or nil) end -- not the closed one
 receiver:fill(4)
 send(jumbo())
 got = receive(30) -- a reply takes well under 0.3 s on the testbed
