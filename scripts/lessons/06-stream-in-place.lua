@@ -41,19 +41,18 @@ L.result("1 packet of %d bytes left as a chain of %d descriptors; the only copy 
   .. "was b:fill writing the message", LEN, nsent)
 
 L.part("the reader receives one packet of many segments", [[
-  The reader's NIC wrote the packet into the frames the fill ring offered,
-  as many as it needed, and put one descriptor per frame on the rx ring.
-  Each segment below is (frame, address in the region, length); CONTD
-  means "the packet continues in the next descriptor".]])
+  The reader's NIC wrote the packet into frames the fill ring offered and
+  put one descriptor per frame on the rx ring: (frame, address, length),
+  CONTD meaning "the packet continues in the next descriptor".]])
 local p = reader:rx()[1]
 L.check(p ~= nil, "a packet arrived")
 local segs = p:segments()
 for i, s in ipairs(segs) do
-  if i <= 3 or i == #segs then
+  if i <= 2 or i == #segs then
     L.printf("   segment %2d  frame %2d  addr %6d  len %4d%s", i, s.frame, s.addr, s.len,
       s.contd and "  CONTD" or "")
-  elseif i == 4 then
-    L.printf("   ... %d more like these ...", #segs - 4)
+  elseif i == 3 then
+    L.printf("   ... %d more like these ...", #segs - 3)
   end
 end
 L.check(#segs > 1, "the message spans several frames")

@@ -158,11 +158,10 @@ L.result("1 packet in, %d on the wire: %d header bytes written (the lab's 1, "
   .. "GSO's 12), 0 payload bytes copied", n, l.headers)
 
 L.part("not every port can chain: ask it first (show caps)", [[
-  Chains need RTE_ETH_TX_OFFLOAD_MULTI_SEGS, and not every PMD offers it:
-  net_null does not. e:info().caps says what a port can do as it is open,
-  caps_why says why not, and lab.segment asks before building anything.
-  A one-frame packet still goes, and its mbuf is freed the cheap way
-  (marked direct: no external-buffer path).]])
+  Chains need RTE_ETH_TX_OFFLOAD_MULTI_SEGS; net_null lacks it.
+  e:info().caps says what a port can do and caps_why why not; lab.segment
+  asks before building anything. A one-frame packet still goes, its mbuf freed
+  the cheap way (marked direct).]])
 local null = open { vdev = "net_null0", name = "null" }
 if not null then return end
 local nr = null:region { frames = 64, frame_size = 2048, headroom = 256 }
