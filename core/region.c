@@ -277,16 +277,30 @@ int rl_region__release_refused(const struct rl_region *r, uint32_t frame,
 
 /* ---- buffers born in the region ------------------------------------------ */
 
-/* First frame of a run of n free frames, or UINT32_MAX. */
-static uint32_t find_free_run(const struct rl_region *r, uint32_t n)
+/* First frame of a run of n free frames, or UINT32_MAX. The search starts
+ * at low_free (no frame below it is free; rl_region__pool_push lowers it)
+ * and moves low_free up to the first free frame it meets, so frames taken
+ * one after another - lab.segment's - cost O(1) each instead of a walk
+ * over every frame held below them. */
+static uint32_t find_free_run(struct rl_region *r, uint32_t n)
 {
 	uint32_t run = 0;
+	bool seen = false;
 
-	for (uint32_t f = 0; f < r->frames; f++) {
-		run = r->free_pos[f] != RL_NOT_FREE ? run + 1 : 0;
-		if (run == n)
+	for (uint32_t f = r->low_free; f < r->frames; f++) {
+		if (r->free_pos[f] == RL_NOT_FREE) {
+			run = 0;
+			continue;
+		}
+		if (!seen) {
+			r->low_free = f;
+			seen = true;
+		}
+		if (++run == n)
 			return f + 1 - n;
 	}
+	if (!seen)
+		r->low_free = r->frames;
 	return UINT32_MAX;
 }
 
@@ -402,6 +416,11 @@ static int check_pool(const struct rl_region *r, struct rl_err *err)
 			                  "frame %" PRIu32
 			                  " says it is free but is not in the pool",
 			                  f);
+		if (f < r->low_free)
+			return rl_err_set(err, EFAULT,
+			                  "frame %" PRIu32 " is free below the allocator's "
+			                  "start (%" PRIu32 "): alloc would miss it",
+			                  f, r->low_free);
 		nfree++;
 	}
 	if (nfree != r->nfree)

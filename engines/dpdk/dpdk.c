@@ -1126,7 +1126,7 @@ complete_as(struct dpdk_pool *p, uint64_t *addrs, uint32_t max, const bool want_
 	const uint32_t *comp = p->comp;
 	const uint64_t *tx_addr = p->tx_addr;
 	uint32_t n = 0, head = p->comp_head, mask = p->comp_mask, nfree = r->nfree;
-	uint32_t avail = p->comp_tail - head;
+	uint32_t avail = p->comp_tail - head, low = r->low_free;
 
 	if (max > avail)
 		max = avail;
@@ -1138,12 +1138,14 @@ complete_as(struct dpdk_pool *p, uint64_t *addrs, uint32_t max, const bool want_
 		if (want_addrs)
 			addrs[n] = tx_addr[f];
 		owner[f] = RL_OWN_APP;
-		if (pins[f] == 0) {
+		if (pins[f] == 0) { /* rl_region__pool_push, unrolled */
 			free_pos[f] = nfree;
 			free_stack[nfree++] = f;
+			low = f < low ? f : low;
 		}
 	}
 	r->nfree = nfree;
+	r->low_free = low;
 	p->comp_head = head + n;
 	r->count[RL_OWN_COMP] -= n;
 	r->count[RL_OWN_APP] += n;

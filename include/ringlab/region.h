@@ -78,6 +78,7 @@ struct rl_region {
 
 	struct rl_ledger *ledger; /* the owning engine's ledger (may be NULL) */
 	bool own_memory;          /* base was allocated by rl_region_init */
+	uint32_t low_free;        /* no frame below it is free (alloc's start) */
 };
 
 /* Check params; on error say which value is wrong and what would work. */
@@ -133,6 +134,8 @@ int rl_region__release_refused(const struct rl_region *r, uint32_t frame,
 
 static inline void rl_region__pool_push(struct rl_region *r, uint32_t frame)
 {
+	if (frame < r->low_free)
+		r->low_free = frame;
 	r->free_pos[frame] = r->nfree;
 	r->free_stack[r->nfree++] = frame;
 }
