@@ -167,5 +167,7 @@ def("region", "region [frames=N] [size=N] [headroom=N]", "make the current engin
     -- a DPDK net_af_packet port needs 4096-byte frames for a 1500-byte MTU
     if not p.frame_size and C.frame_size_for(e) ~= 2048 then p.frame_size = C.frame_size_for(e) end
     _G.r = e:region(p)
-    say("%s\n  next: fill 64, then send udp 198.18.0.2:9999", tostring(_G.r))
+    -- a fill that fits: at most 64, and half the frames (the rest to send)
+    local n = math.max(1, math.min(64, _G.r.frames // 2))
+    say("%s\n  next: fill %d, then send udp 198.18.0.2:9999", tostring(_G.r), n)
   end)
