@@ -59,11 +59,15 @@ local SPECS = {
   },
   afxdp = {
     { "rx_fill_ring_empty_descs", "fill ring empty", "drop",
-      "times the kernel looked for a frame on the fill ring and found none: packets arriving then were dropped",
-      FILL },
+      "times the kernel found no frame on the fill ring: the packet was dropped", FILL },
     { "rx_dropped", "rx dropped", "drop",
-      "packets the kernel could not place: too few frames on the fill ring, or longer than a frame without sg=true",
-      "fill 16 and refill after every recv; for jumbo frames open with sg=true" },
+      "packets the kernel could not place: too few frames on the fill ring for all of one, or longer than a frame without sg=true",
+      "fill 16 and refill after every recv; for jumbo frames open with sg=true",
+      count = function(st) -- copy mode counts a fill ring found empty in both: show the rest
+        local n = st.rx_dropped or 0
+        if st.mode == "copy" then n = math.max(0, n - (st.rx_fill_ring_empty_descs or 0)) end
+        return n
+      end },
     { "rx_ring_full", "rx ring full", "drop",
       "packets dropped because the rx ring was full: the program had not taken the ones before", RECV },
     { "rx_invalid_descs", "fill entry invalid", "drop",
@@ -130,10 +134,15 @@ local function waits(e, kind, rows)
   local ok, r = pcall(e.rings, e)
   if not ok or type(r) ~= "table" then return end
   local tx, comp, rx, fill, wire = r.tx, r.comp, r.rx, r.fill, r.wire
+  local comp_full = comp and comp.size > 0 and comp.pending >= comp.size
   if tx and tx.pending > 0 then
     if kind == "dpdk" then
       rows[#rows + 1] = { counter = "tx", label = "tx waits", kind = "wait", count = tx.pending,
         cause = "packets the PMD has not taken yet", remedy = "kick (offers them again)" }
+    elseif comp_full then
+      rows[#rows + 1] = { counter = "tx", label = "tx waits", kind = "wait", count = tx.pending,
+        cause = "queued, but the NIC cannot send: the comp ring is full",
+        remedy = "complete (e:complete()), then kick" }
     elseif tx.need_wakeup then
       rows[#rows + 1] = { counter = "tx", label = "tx waits", kind = "wait", count = tx.pending,
         cause = "queued, but the ring says NEED_WAKEUP and nobody kicked: the NIC sleeps",
@@ -144,7 +153,7 @@ local function waits(e, kind, rows)
     end
   end
   if comp and comp.pending > 0 then
-    local full = comp.pending >= comp.size
+    local full = comp_full
     rows[#rows + 1] = { counter = "comp", label = full and "comp ring full now" or "comp waits", kind = "wait",
       count = comp.pending,
       cause = "sent frames not collected, the program cannot reuse them"
