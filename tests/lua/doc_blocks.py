@@ -266,7 +266,7 @@ def run_blocks(ringlab, src, files):
 def coverage(ringlab, src):
     """Every prompt command in docs/commands.md and `help`; every lab
     function and handle method of the C bindings, and every lab.* name, in
-    docs/lua.md."""
+    docs/lua.md; every lesson in README.md's list and docs/lessons.md."""
     fails = []
     cmds_md = open(os.path.join(src, "docs", "commands.md"), encoding="utf-8").read()
     lua_md = open(os.path.join(src, "docs", "lua.md"), encoding="utf-8").read()
@@ -303,6 +303,17 @@ def coverage(ringlab, src):
                 if not re.search(r":%s\b" % n, lua_md):
                     fails.append("method :%s (%s, %s) is not in docs/lua.md"
                                  % (n, table, os.path.basename(f)))
+    # every lesson in the README's list and in docs/lessons.md
+    readme = open(os.path.join(src, "README.md"), encoding="utf-8").read()
+    lessons_md = open(os.path.join(src, "docs", "lessons.md"), encoding="utf-8").read()
+    for f in sorted(glob.glob(os.path.join(src, "scripts", "lessons", "[0-9]*.lua"))):
+        n = int(re.match(r"(\d+)", os.path.basename(f)).group(1))
+        if not re.search(r"^\| %d \|" % n, readme, re.M):
+            fails.append("lesson %d (%s) is not in README.md's lessons table" % (n, os.path.basename(f)))
+        if not re.search(r"^\| %d \|" % n, lessons_md, re.M) or \
+                not re.search(r"^### %d\. " % n, lessons_md, re.M):
+            fails.append("lesson %d (%s) has no row and section (### %d. ...) in docs/lessons.md"
+                         % (n, os.path.basename(f), n))
     for x in fails:
         print("FAIL: " + x)
     print("doc coverage: %d commands, %d lab names checked, %d missing"
