@@ -16,8 +16,8 @@ convention is in docs/README.md, "Runnable examples"):
            word ringlab is the program under test, sudo is dropped); the
            lines under each are expected output
 
-Expected lines must appear in the output in order; lines between two `...`
-markers must be consecutive there. Whitespace runs compare equal; with the
+Expected lines must appear in the output in order; the lines under one
+command, between two `...` markers, must be consecutive there. Whitespace runs compare equal; with the
 word `loose` every number matches any number. A block fails when it exits
 non-zero, prints an `error:` line (or `ringlab: ...` on stderr), or its
 expected output is not found. Words: root (skipped visibly unless root),
@@ -150,6 +150,7 @@ class Runner:
             if prompted and m:
                 if m.group(2).strip():
                     cmds.append(m.group(2))
+                expected.append("...")  # a command's output starts a new group
             elif prompted:
                 expected.append(l)
             elif l.strip():
