@@ -26,3 +26,28 @@ int rl_err_set(struct rl_err *err, int code, const char *fmt, ...)
 	}
 	return -code;
 }
+
+static char notes[RL_NOTES_MAX][RL_ERR_MSG_MAX];
+static unsigned notes_first, notes_n;
+
+void rl_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (notes_n == RL_NOTES_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(notes[(notes_first + notes_n) % RL_NOTES_MAX], RL_ERR_MSG_MAX, fmt, ap);
+	va_end(ap);
+	notes_n++;
+}
+
+int rl_note_take(char *out, size_t cap)
+{
+	if (!notes_n)
+		return 0;
+	snprintf(out, cap, "%s", notes[notes_first]);
+	notes_first = (notes_first + 1) % RL_NOTES_MAX;
+	notes_n--;
+	return 1;
+}

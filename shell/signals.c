@@ -45,14 +45,28 @@
  * its coroutine.resume raises "interrupted" in the thread that resumed it.
  *
  * A second signal while the first is still waiting for Lua to reach an
- * instruction (stuck in a long C call) kills at once, as in lua.c; then
- * `ringlab testbed down` removes what was left. Not a second SIGHUP or
- * SIGPIPE: those repeat without anyone asking (the kernel and the shell
- * both pass on a hangup), so they wait for Lua like the first.
+ * instruction (stuck in a long C call: a pattern match that backtracks for
+ * minutes, a library call that waits) ends the process at once, as in
+ * lua.c: the handler cannot close engines (that is not async-signal-safe),
+ * so nothing is left that needs closing:
+ *   - an AF_XDP engine's XDP program is attached through a BPF link
+ *     (engines/afxdp/xdp_prog.c); the kernel takes it off the interface
+ *     when the dying process's descriptors close, as it closes the AF_XDP
+ *     socket and frees the UMEM. (So does SIGKILL.)
+ *   - what the kernel does not undo - DPDK's runtime directory,
+ *     /var/run/dpdk/ringlab-<pid> - engines register at open time in
+ *     libringlab's cleanup list (ringlab/cleanup.h); the handler runs it
+ *     (rmdir, async-signal-safe) and then dies of the signal with its
+ *     default action (exit status 128+signal, as the first would give).
+ * Not a second SIGHUP or SIGPIPE: those repeat without anyone asking (the
+ * kernel and the shell both pass on a hangup), so they wait for Lua like
+ * the first.
  */
 #include <signal.h>
 #include <string.h>
 #include <time.h>
+
+#include <ringlab/cleanup.h>
 
 #include "shell.h"
 
@@ -244,6 +258,7 @@ static void on_signal(int sig)
 		 * person pressing Ctrl-C (kill, Ctrl-\\) again means: give up. */
 		if (sig == SIGHUP || sig == SIGPIPE)
 			return;
+		rl_cleanup_run(); /* what the kernel will not undo (above) */
 		signal(sig, SIG_DFL);
 		raise(sig);
 		return;

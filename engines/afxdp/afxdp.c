@@ -289,6 +289,12 @@ static int afxdp_open(struct rl_engine **out, const struct rl_open_args *args,
 		goto fail;
 	afxdp_quiet_libs();
 	e->xsks_fd = e->cfg_fd = e->ports_fd = e->counts_fd = -1;
+	e->xdp_link = -1;
+	/* A program a killed ringlab left (attached the old way, through
+	 * netlink) is removed here, with one line saying so; a live one's, or
+	 * another program, is refused now rather than at e:region(). */
+	if ((rc = afxdp_prog_clear_stale(e, err)) < 0)
+		goto fail;
 	e->link_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	set_ledger_hows(e);
 	snprintf(e->mode_why, sizeof(e->mode_why), "not bound yet (no region)");
@@ -360,7 +366,7 @@ static int afxdp_stats(struct rl_engine *e, struct rl_stats *s)
 	kernel_stats(e, s);
 	s->nextra += afxdp_prog_counts(e, s->extra + s->nextra,
 				       RL_STATS_EXTRA_MAX - s->nextra);
-	rl_stats_extra(s, "xdp_native", e->prog && e->prog_mode == XDP_MODE_NATIVE);
+	rl_stats_extra(s, "xdp_native", e->xdp_link >= 0 && e->prog_mode == XDP_MODE_NATIVE);
 	rl_stats_extra(s, "sg", e->o.sg);
 	rl_stats_extra(s, "need_wakeup", e->o.need_wakeup);
 	rl_stats_extra(s, "queue", e->o.queue);

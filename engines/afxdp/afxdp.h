@@ -78,8 +78,13 @@ struct rl_engine {
 	uint32_t rx_seen;   /* RX entries up to here are owned by rx */
 	uint32_t comp_seen; /* completion entries up to here are owned by comp */
 
-	/* Our XDP program and its maps. */
-	struct xdp_program *prog;
+	/* Our XDP program and its maps. prog_obj is the loaded program;
+	 * xdp_link the BPF link attaching it to ifindex (-1: not attached): the
+	 * kernel detaches it when the last descriptor on the link closes, so a
+	 * ringlab that dies of anything (SIGKILL, a second signal, a crash)
+	 * leaves no program behind. */
+	struct bpf_object *prog_obj;
+	int xdp_link;
 	enum xdp_attach_mode prog_mode;
 	int xsks_fd, cfg_fd, ports_fd, counts_fd;
 	char xdp_why[128];
@@ -117,6 +122,7 @@ int afxdp_prog_attach(struct rl_engine *e, struct rl_err *err);
 int afxdp_prog_bind(struct rl_engine *e, struct rl_err *err);
 void afxdp_prog_detach(struct rl_engine *e);
 int afxdp_prog_path(bool frags, char *out, size_t cap, struct rl_err *err);
+int afxdp_prog_clear_stale(struct rl_engine *e, struct rl_err *err);
 unsigned afxdp_prog_counts(struct rl_engine *e, struct rl_counter *c, unsigned max);
 void afxdp_quiet_libs(void);
 const char *afxdp_lib_msg(void);

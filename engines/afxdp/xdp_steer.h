@@ -4,6 +4,11 @@
 
 #include <linux/types.h>
 
+/* The program's function name in xdp_steer.bpf.c, which the kernel keeps
+ * as its name (at most 15 characters): how the engine knows a program on
+ * an interface is ringlab's. */
+#define RL_XDP_PROG_NAME "rl_xdp_steer"
+
 #define RL_XSKMAP_MAX 64        /* RX queues the program can serve */
 #define RL_STEER_PORTS_MAX 64   /* ports steer=P,P,... may list */
 

@@ -42,6 +42,8 @@
 #include <rte_log.h>
 #include <rte_mempool.h>
 
+#include <ringlab/cleanup.h>
+
 #include "dpdk.h"
 
 #define VDEV_HINT "e.g. vdev=\"net_ring0\", \"net_null0\" or \"net_af_packet0,iface=veth0\""
@@ -234,8 +236,12 @@ static int eal_init(const struct dpdk_opts *o)
 		close(null);
 	if (have_cpus)
 		pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
-	if (rc >= 0)
+	if (rc >= 0) {
 		atexit(runtime_dir_remove);
+		/* and if a second signal ends the process at once (no atexit):
+		 * shell/signals.c removes it from the handler */
+		rl_cleanup_rmdir_add(rte_eal_get_runtime_dir());
+	}
 	return rc < 0 ? -(rte_errno ? rte_errno : EINVAL) : 0;
 }
 

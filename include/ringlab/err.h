@@ -9,6 +9,8 @@
 #ifndef RINGLAB_ERR_H
 #define RINGLAB_ERR_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -24,6 +26,15 @@ struct rl_err {
  * `return rl_err_set(err, EINVAL, "...", ...);`. */
 int rl_err_set(struct rl_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* A line for the user that is not an error ("removed a stale ringlab XDP
+ * program ... from rl0"), from C code that must not print (an engine): the
+ * shell prints each one after the call that left it, on stderr. Up to
+ * RL_NOTES_MAX wait; more are dropped. */
+#define RL_NOTES_MAX 4
+void rl_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Take the oldest waiting note into out: 1, or 0 when none waits. */
+int rl_note_take(char *out, size_t cap);
 
 static inline void rl_err_clear(struct rl_err *err)
 {

@@ -388,6 +388,17 @@ static void open_name(lua_State *L, char out[LAB_NAME_MAX])
 	lua_pop(L, 1);
 }
 
+/* Lines an engine left for the user (rl_note: "removed a stale ringlab XDP
+ * program ..."): on stderr, as soon as the call that left them returns. */
+static void say_notes(void)
+{
+	char line[RL_ERR_MSG_MAX];
+
+	while (rl_note_take(line, sizeof(line)))
+		fprintf(stderr, "%s\n", line);
+	fflush(stderr);
+}
+
 int lab_open_engine(lua_State *L)
 {
 	char lname[LAB_NAME_MAX];
@@ -433,8 +444,11 @@ int lab_open_engine(lua_State *L)
 		args.peer = peer->e;
 	}
 	rl_err_clear(&err);
-	if (ent.ops->open(&e, &args, &err) < 0)
+	if (ent.ops->open(&e, &args, &err) < 0) {
+		say_notes();
 		return lab_raise(L, "open", &err);
+	}
+	say_notes();
 	eng->ops = ent.ops;
 	eng->e = e;
 	eng->id = next_id++;
@@ -603,8 +617,11 @@ static int engine_region(lua_State *L)
 	lab_check_open(L, eng, "region");
 	rl_err_clear(&err);
 	if (rl_region_params_check(&p, &err) < 0 ||
-	    eng->ops->region(eng->e, &p, &r, &err) < 0)
+	    eng->ops->region(eng->e, &p, &r, &err) < 0) {
+		say_notes();
 		return lab_raise(L, "region", &err);
+	}
+	say_notes();
 	/* An engine that shares its peer's region (dpdk peer=) hands that one
 	 * back: never silently one other than asked for. */
 	if (((given & 1u) && r->frames != p.frames) ||

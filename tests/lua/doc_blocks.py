@@ -129,7 +129,7 @@ class Runner:
         return self._dpdk
 
     def run(self, argv, stdin=None):
-        r = subprocess.run(argv, input=stdin, cwd=self.src, env=self.env,
+        r = subprocess.run(argv, input=stdin if stdin is not None else "", cwd=self.src, env=self.env,
                            capture_output=True, text=True, timeout=TIMEOUT)
         return r.returncode, r.stdout, r.stderr
 

@@ -19,9 +19,26 @@
 #            left and the next open of the interface must work
 #   sigpipe  a script printing on afxdp into `head -n 2`: the closed pipe
 #            stops it through close (141), no XDP program left
-#   kill9 / kill9_skb   SIGKILL leaves the XDP program (native / generic);
-#            the next open is refused in one line that says how to take it
-#            off - the command it names is run as given, then the open works
+#   stuck_twice_int / stuck_twice_term   afxdp (and dpdk net_null0, when
+#            built) open, Lua stuck in one long C call (a backtracking
+#            string.find: no Lua instruction runs, so the first signal's
+#            hook never does); a second SIGINT (SIGTERM) ends it at once:
+#            exit 130 (143), and right away no XDP program on the
+#            interface (a BPF link: the kernel detaches it) and no
+#            /var/run/dpdk/ringlab-<pid> (removed from the handler)
+#   kill9 / kill9_skb   SIGKILL (native / generic XDP) leaves no XDP
+#            program (the kernel closes the BPF link), and the next open
+#            of the interface works
+#   stale / stale_skb   ringlab's program attached through netlink, as a
+#            ringlab before BPF links (or ip link set ... obj) left it:
+#            the next open removes it, saying so in one line, and works
+#   live_holder   a live ringlab holds the interface: a second one's open
+#            is refused in one line naming its pid; after it quits the
+#            open works
+#   foreign  another program (libxdp's xsk_def_xdp_prog.o) through
+#            netlink: the open is refused in one line that says how to
+#            take it off - the command it names is run as given, then the
+#            open works
 #   nohup    under nohup a SIGHUP is ignored (the script keeps its engine
 #            and XDP program); SIGTERM then closes it (143), none left
 #   netns    `ringlab --netns` shows the namespace's own /sys/class/net
@@ -185,28 +202,116 @@ case_nohup() {
 	no_xdp && lab_empty 10
 }
 
-case_kill9() { # ENGINE_OPTION (xdp=native|skb)
+case_stuck_twice() { # SIGNAL EXPECTED_STATUS
+	cat >"$TMP/stuck.lua" <<-EOF
+	local e = lab.open("afxdp", { ifname = "$IF", steer = "all" })
+	e:region { frames = 64 }
+	local ok, d = pcall(lab.open, "dpdk", { vdev = "net_null0" })
+	if ok then io.open("$TMP/dpdk", "w"):close() end
+	io.open("$TMP/ready", "w"):close()
+	-- one C call that runs for minutes: no Lua instruction, so no hook
+	string.rep("a", 200):find(".-.-.-.-b")
+	print("FAIL: the match ended")
+	EOF
+	"$RINGLAB" --netns "$LAB" "$TMP/stuck.lua" >"$TMP/out" 2>"$TMP/err" &
+	BG=$!
+	wait_for "$TMP/ready" 100 || return 1
+	sleep 0.3
+	ip -n "$LAB" -o link show dev "$IF" | grep -q prog/xdp ||
+		{ echo "FAIL: no XDP program while the script runs"; return 1; }
+	run=/var/run/dpdk/ringlab-$BG
+	if [ -e "$TMP/dpdk" ]; then
+		[ -d "$run" ] || { echo "FAIL: dpdk open but no $run"; return 1; }
+	else
+		echo "(no dpdk engine here: its runtime directory is not checked)"
+	fi
+	kill -"$1" "$BG"
+	sleep 0.5
+	kill -0 "$BG" 2>/dev/null ||
+		{ echo "FAIL: the first SIG$1 ended it (the call was not stuck)"; cat "$TMP/err"; return 1; }
+	echo "still running 0.5 s after the first SIG$1 (stuck in C); a second one:"
+	kill -"$1" "$BG"
+	wait "$BG"; rc=$?; BG=
+	echo "ringlab exited with $rc"
+	[ "$rc" = "$2" ] || { echo "FAIL: want exit status $2"; cat "$TMP/out" "$TMP/err"; return 1; }
+	no_xdp || return 1
+	echo "no XDP program on $IF right after it"
+	if [ -e "$TMP/dpdk" ]; then
+		[ -e "$run" ] && { echo "FAIL: $run is left"; rmdir "$run"; return 1; }
+		echo "no $run left"
+	fi
+	lab_empty 10 && reopen
+}
+
+# A script that opens afxdp on IF with OPTIONS and holds it for a minute;
+# READY appears once it is attached.
+hold() { # OPTIONS
 	cat >"$TMP/hold.lua" <<-EOF
 	local e = lab.open("afxdp", { ifname = "$IF", $1 })
 	e:region { frames = 64 }
 	io.open("$TMP/ready", "w"):close()
 	lab.sleep(60)
 	EOF
+	rm -f "$TMP/ready"
 	"$RINGLAB" --netns "$LAB" "$TMP/hold.lua" >"$TMP/hold.log" 2>&1 &
 	BG=$!
-	wait_for "$TMP/ready" 100 || return 1
-	kill -KILL "$BG"; wait "$BG" 2>/dev/null; BG=
+	wait_for "$TMP/ready" 100
+}
+
+case_kill9() { # ENGINE_OPTION (xdp=native|skb)
+	hold "$1" || return 1
 	ip -n "$LAB" -o link show dev "$IF" | grep -q prog/xdp ||
-		{ echo "FAIL: SIGKILL left no XDP program (nothing to test)"; return 1; }
+		{ echo "FAIL: no XDP program while it runs"; return 1; }
+	kill -KILL "$BG"; wait "$BG" 2>/dev/null; BG=
+	no_xdp || return 1
+	echo "no XDP program on $IF right after kill -9"
+	reopen
+}
+
+# One open of IF at the prompt: its stderr in $TMP/err, status returned.
+open_err() {
 	"$RINGLAB" --netns "$LAB" -c "open afxdp ifname=$IF" -c "region frames=64" \
-		>"$TMP/out" 2>"$TMP/err" && { echo "FAIL: the open was not refused"; return 1; }
+		-e 'print("opened " .. e:info().ifname)' >"$TMP/out" 2>"$TMP/err"
+}
+
+case_stale() { # xdp|xdpgeneric
+	obj=$(dirname "$ENGINE")/xdp_steer.bpf.o
+	ip -n "$LAB" link set dev "$IF" "$1" obj "$obj" sec xdp || return 1
+	id=$(ip -n "$LAB" -d -o link show dev "$IF" | sed -n 's/.*prog\/xdp id \([0-9]*\) name rl_xdp_steer.*/\1/p')
+	[ -n "$id" ] || { echo "FAIL: the planted program is not there"; return 1; }
+	echo "planted ringlab's program through netlink ($1): id $id"
+	open_err; rc=$?
+	cat "$TMP/err" "$TMP/out"
+	[ "$rc" = 0 ] || { echo "FAIL: the open failed"; return 1; }
+	[ "$(cat "$TMP/err")" = "removed a stale ringlab XDP program (id $id) from $IF, left by a ringlab that was killed" ] ||
+		{ echo "FAIL: want the one line saying it was removed"; return 1; }
+	grep -qx "opened $IF" "$TMP/out" || { echo "FAIL: the open did not go on"; return 1; }
+	no_xdp
+}
+
+case_live_holder() {
+	hold 'xdp = "skb"' || return 1
+	open_err && { echo "FAIL: the second open was not refused"; return 1; }
 	cat "$TMP/err"
 	[ "$(wc -l <"$TMP/err")" = 1 ] || { echo "FAIL: want one line"; return 1; }
-	fix=$(sed -n 's/.* - quit that ringlab, or take it off: \(ip .*\)$/\1/p' "$TMP/err")
-	case $fix in
-	"ip -n $LAB link set dev $IF "*" off") ;;
-	*) echo "FAIL: no 'ip -n $LAB link set dev $IF ... off' to run: '$fix'"; return 1 ;;
-	esac
+	grep -qF "held by a live process: pid $BG (ringlab) - quit that ringlab first" "$TMP/err" ||
+		{ echo "FAIL: the line does not name pid $BG (ringlab)"; return 1; }
+	ip -n "$LAB" -o link show dev "$IF" | grep -q prog/xdp ||
+		{ echo "FAIL: the refusal took the live program off"; return 1; }
+	kill -TERM "$BG"; wait "$BG"; BG=
+	reopen
+}
+
+case_foreign() {
+	obj=$(ls /usr/lib/*/bpf/xsk_def_xdp_prog.o 2>/dev/null | head -n 1)
+	[ -n "$obj" ] || { echo "SKIP: libxdp's xsk_def_xdp_prog.o not found"; exit 77; }
+	ip -n "$LAB" link set dev "$IF" xdpgeneric obj "$obj" sec xdp || return 1
+	open_err && { echo "FAIL: the open was not refused"; return 1; }
+	cat "$TMP/err"
+	[ "$(wc -l <"$TMP/err")" = 1 ] || { echo "FAIL: want one line"; return 1; }
+	fix=$(sed -n 's/.* - take it off if nothing needs it: \(ip .*\)$/\1/p' "$TMP/err")
+	[ "$fix" = "ip -n $LAB link set dev $IF xdpgeneric off" ] ||
+		{ echo "FAIL: no 'ip -n $LAB link set dev $IF xdpgeneric off' to run: '$fix'"; return 1; }
 	echo "running what it says: $fix"
 	# shellcheck disable=SC2086 # the words of the command, as a user types them
 	$fix || { echo "FAIL: its command failed"; return 1; }
@@ -237,8 +342,14 @@ sigquit) case_signal QUIT 131 && reopen ;;
 sighup_tmux) case_sighup_tmux ;;
 sigpipe) case_sigpipe ;;
 nohup) case_nohup ;;
+stuck_twice_int) case_stuck_twice INT 130 ;;
+stuck_twice_term) case_stuck_twice TERM 143 ;;
 kill9) case_kill9 'xdp = "native"' ;;
 kill9_skb) case_kill9 'xdp = "skb"' ;;
+stale) case_stale xdp ;;
+stale_skb) case_stale xdpgeneric ;;
+live_holder) case_live_holder ;;
+foreign) case_foreign ;;
 netns) case_netns ;;
 *) echo "unknown case $CASE"; exit 2 ;;
 esac
