@@ -22,6 +22,8 @@ if not reader then return end
 local rs, rr = sender:region { frames = 64 }, reader:region { frames = 64 }
 
 local function ledger(e) return e:stats().ledger end
+-- the engines the dashboard draws in full first (the framework's L.show)
+local function show(...) if L.show then L.show(...) end end
 
 L.part("one 20000-byte message, sent as one chain", [[
   The sender writes its message straight into its region (r:alloc, then
@@ -30,6 +32,7 @@ L.part("one 20000-byte message, sent as one chain", [[
   empty frames to its NIC on the fill ring, then the sender kicks.
 
   Dashboard: sender's sent and copied, the reader's fill ring.]])
+show(sender, reader)
 local b = rs:alloc(LEN)
 b:fill("0123456789")
 local p_out = lab.packet.udp { dst = "198.18.0.2:7000", payload = b }
@@ -44,6 +47,7 @@ L.part("the reader receives one packet of many segments", [[
   The reader's NIC wrote the packet into frames the fill ring offered and
   put one descriptor per frame on the rx ring: (frame, address, length),
   CONTD meaning "the packet continues in the next descriptor".]])
+show(reader, sender) -- the reader is the one to watch from here
 local p = reader:rx()[1]
 L.check(p ~= nil, "a packet arrived")
 local segs = p:segments()
