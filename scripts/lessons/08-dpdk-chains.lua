@@ -130,7 +130,7 @@ local rc0 = rx:stats().ledger.copied
 local data, n = move(segs)
 local rcopied = rx:stats().ledger.copied - rc0
 L.eq(n, 12, "segments received by the peer port")
-L.eq(rcopied, 2 * N, "receiver copied: the slices into its frames, then out to check them")
+L.eq(rcopied, 2 * N, "receiver copied: slices into its frames, then out")
 L.check(data == body, "the body arrived intact")
 local l, info = segs:ledger(), segs:info()
 L.eq(l.copied, 0, "bytes the lab copied to send it")
