@@ -159,8 +159,13 @@ class Runner:
         return rc, out, err, expected
 
     def console_block(self, body, loose):
-        steps = []
-        for l in body:
+        steps, joined = [], []
+        for l in body:  # a line ending in a backslash goes on on the next
+            if joined and joined[-1].endswith("\\"):
+                joined[-1] = joined[-1][:-1] + " " + l.strip()
+            else:
+                joined.append(l)
+        for l in joined:
             if l.startswith("$ "):
                 steps.append((l[2:], []))
             elif steps:
