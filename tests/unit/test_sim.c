@@ -1064,6 +1064,8 @@ static void sim_stats_name_every_counter(void **state)
 	    "wire_lost",
 	    "wire_reordered",
 	    "steps",
+	    "tx_ring_full",
+	    "comp_ring_full",
 	};
 	struct rl_engine *e = open_sim(NULL, 0, NULL);
 	struct rl_stats st;
