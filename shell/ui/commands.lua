@@ -125,6 +125,8 @@ local ALSO = {
   mac = { "wire", "host" }, arp = { "wire", "host" }, neighbour = { "wire" }, address = { "wire" },
   testbed = { "wire" }, netns = { "wire" }, namespace = { "wire" }, veth = { "wire" },
   xdp = { "wire", "modes" }, ping = { "host", "serve" }, peer = { "wire", "host" },
+  drop = { "explain" }, drops = { "explain" }, dropped = { "explain" }, lost = { "explain" },
+  loss = { "explain" }, statistics = { "explain" }, wakeup = { "explain", "rings" },
 }
 
 -- help WORD for a word that is neither a topic nor a command: the nearest
