@@ -212,7 +212,7 @@ local function width()
   local term = require "ringlab.term"
   local w = term.isatty(1) and term.width() or 80
   if not w or w < 40 then w = 80 end
-  return w - 1
+  return math.min(w, 100) - 1 -- a wide screen: lines a class can still follow
 end
 
 -- The text `explain` prints: one entry per row, cut at the screen width;

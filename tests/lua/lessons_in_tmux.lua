@@ -7,6 +7,9 @@
 --                rows joined), no "ok:" line, the body's and each client's
 --                digest line (first bytes, crc32), result lines (=>), the
 --                engines http and https on the dashboard, the end line
+--   lesson6_part3_80      lesson 6 part 3: parts 1-2 silent, part 3's result
+--                         over their packet, the last part's result
+--   lesson8_sim_one_line  lesson 8 without dpdk: its one line, no part run
 -- Exits 77 (skipped) when tmux is not installed.
 local T = require "common"
 local X = require "tmux"
@@ -15,8 +18,10 @@ local ringlab, case = arg[1], arg[2]
 X.skip_without_tmux()
 
 -- Run `lesson ARGS` at cols x rows; press Enter at each pause until the
--- prompt is back. Returns every distinct screen seen, in order.
-local function run_lesson(args, cols, rows)
+-- prompt is back after the lesson's last line (ends: a text it ends with;
+-- nil: "end of lesson" or "every check held"). Returns every distinct
+-- screen seen, in order.
+local function run_lesson(args, cols, rows, ends)
   local t = X.start(ringlab, cols, rows, { join = true })
   t.wait("the prompt", X.has("ringlab>"))
   t.keys("lesson " .. args, "Enter")
@@ -26,7 +31,8 @@ local function run_lesson(args, cols, rows)
     local s = t.screen()
     if s ~= last then screens[#screens + 1], last = s, s end
     local tail = s:gsub("%s+$", "")
-    local ended = tail:find("end of lesson", 1, true) or tail:find("every check held", 1, true)
+    local ended = ends and tail:find(ends, 1, true)
+      or not ends and (tail:find("end of lesson", 1, true) or tail:find("every check held", 1, true))
     if ended and tail:match("\nringlab%S*>$") then break end
     if tail:gsub("%s+", " "):match("%(q Enter stops%)$") then -- a pause (maybe cut)
       t.keys("Enter")
@@ -72,6 +78,34 @@ function cases.lesson7_80()
   T.check(shown("http"), "the http engine by its name on the dashboard:\n" .. all)
   T.check(shown("https"), "the https engine by its name on the dashboard")
   T.check(all:find("end of lesson 7", 1, true), "the end line")
+end
+
+-- lesson 6 part 3: parts 1 and 2 run silently (their state is there: the
+-- checksum is over the packet they received), the screen starts at part 3
+function cases.lesson6_part3_80()
+  local screens = run_lesson("6 part 3", 80, 24)
+  local all = table.concat(screens, "\n")
+  T.check(not all:find("Part 1.", 1, true) and not all:find("Part 2.", 1, true),
+    "parts 1 and 2 silent:\n" .. all)
+  T.check(all:find("Part 3. read in place", 1, true), "part 3's heading")
+  T.check(all:find("=> checksum good: 20000 bytes touched, 0 bytes copied", 1, true),
+    "part 3's result over the packet parts 1 and 2 received:\n" .. all)
+  T.check(all:find("=> 2 frames went back, 3 stayed held", 1, true), "part 8's result")
+  for _, s in ipairs(screens) do
+    for line in s:gmatch("[^\n]+") do
+      T.check(#line <= 80, "a line of " .. #line .. " columns: " .. line)
+    end
+  end
+end
+
+-- lesson 8 without dpdk: one line saying what it needs and how to run it,
+-- nothing run on the simulator, the prompt back
+function cases.lesson8_sim_one_line()
+  local screens = run_lesson("8", 80, 24, "run: lesson 8 dpdk")
+  local last = screens[#screens]
+  T.check(last:find("sim: lesson 8 needs DPDK (mbuf chains, extbuf, GSO) - run: lesson 8 dpdk", 1, true),
+    "the one line:\n" .. last)
+  T.check(not last:find("Part 1.", 1, true), "no part ran:\n" .. last)
 end
 
 local f = cases[case] or error("no case " .. tostring(case))
