@@ -30,6 +30,20 @@
 -- Output goes through L.say / L.print / L.result, which the quiet parts
 -- silence and which cut text between words at the terminal's width.
 -- L.lessons(dir) lists the lesson files with their title and one line.
+--
+-- More (all optional, added for issue 12; nothing above changed):
+--   L.open(A, { name = "receiver", ring_size = 16, peer = other,
+--               sim = { step = true } })   -- sim/afxdp/dpdk = that kind only;
+--       step= is dropped off the simulator, ring_size= becomes afxdp's
+--       fill/comp/rx/tx_size and dpdk's rx_desc/tx_desc; a taken name gets -2
+--   L.show(e1, e2)     the dashboard's engines, the most important first
+--                      (default: the engines L.open opened, in that order)
+--   L.pause("next: step 2")   a pause inside a part (terminal only, not in
+--                      the silent parts before part M)
+--   L.skip(fmt, ...)   "SKIP: why" cut at the width, for a lesson that
+--                      cannot run on the engine asked for (then return)
+--   L.say(text, "   step 1: ")  a first-line prefix; the lines after it
+--                      are indented under it (or L.say(text, first, cont))
 
 local term = require "ringlab.term"
 
@@ -42,7 +56,19 @@ L.defaults = {
   dpdk = { vdev = "net_ring0", log = "emergency" },
 }
 
-local state = { part = 0, start = 1, check = false, quiet = false }
+local state = { part = 0, start = 1, check = false, quiet = false, opened = {} }
+
+local function width()
+  local w = term.width and term.width() or 80
+  if not w or w < 40 then w = 80 end
+  return math.min(w, 100) - 1
+end
+
+local function wrap(text, first, cont)
+  local ok, V = pcall(require, "ringlab.views")
+  if ok and V.wrap then return V.wrap(text, width(), first, cont) end
+  return { first .. text }
+end
 
 local function env_check()
   local v = os.getenv("RINGLAB_LESSON_CHECK")
@@ -79,21 +105,31 @@ function L.args(...)
       end
       a.engine = w
     else
-      error(string.format("lesson: '%s'? - the words a lesson takes: sim|afxdp|dpdk, part M, --check, key=value", w), 0)
+      error(string.format("lesson: '%s'? - it takes sim|afxdp|dpdk, part M, --check, key=value", w), 0)
     end
     i = i + 1
   end
   state.check, state.start, state.part, state.quiet = a.check, a.part, 0, a.part > 1
-  state.args = a
+  state.args, state.opened, state.shown = a, {}, nil
   return a
 end
 
 -- The engine the lesson runs on. which: the table L.args returned, or an
 -- engine kind ("sim", "afxdp", "dpdk"; nil: sim); opts: the lesson's own
 -- options (name=, step=, ...), overridden by key=value words the user gave
--- (extra). An engine that cannot open here: one line saying why and how to
--- run the lesson instead, and nil - the lesson stops, it never falls back
--- to another engine on its own.
+-- (extra). opts.sim / opts.afxdp / opts.dpdk (tables) apply to that kind
+-- only; step= is the simulator's only; ring_size=N (small rings show their
+-- marks on the dashboard) becomes afxdp's fill_size/comp_size/rx_size/
+-- tx_size and dpdk's rx_desc/tx_desc. A name= already taken (the same
+-- lesson run twice) gets -2, -3, ... An engine that cannot open here: one
+-- line saying why and how to run the lesson instead, and nil - the lesson
+-- stops, it never falls back to another engine on its own.
+local kinds = { sim = true, afxdp = true, dpdk = true }
+local ring_keys = {
+  afxdp = { "fill_size", "comp_size", "rx_size", "tx_size" },
+  dpdk = { "rx_desc", "tx_desc" },
+}
+
 function L.open(which, opts, extra)
   if type(which) == "table" then
     extra = extra or which.extra
@@ -102,18 +138,63 @@ function L.open(which, opts, extra)
   which = which or "sim"
   local o = {}
   for k, v in pairs(L.defaults[which] or {}) do o[k] = v end
-  for k, v in pairs(opts or {}) do o[k] = v end
+  for k, v in pairs(opts or {}) do
+    if not kinds[k] then o[k] = v end
+  end
+  if which ~= "sim" then
+    o.step = nil
+    if o.ring_size and ring_keys[which] then
+      for _, k in ipairs(ring_keys[which]) do o[k] = o[k] or o.ring_size end
+      o.ring_size = nil
+    end
+  end
+  for k, v in pairs(type(opts) == "table" and type(opts[which]) == "table" and opts[which] or {}) do o[k] = v end
   for _, kv in ipairs(extra or {}) do
     local k, v = kv:match("^([%w_]+)=(.*)$")
     if k then o[k] = v end
   end
+  if type(o.name) == "string" and lab.get(o.name) then
+    local n = 2
+    while lab.get(o.name .. "-" .. n) do n = n + 1 end
+    o.name = o.name .. "-" .. n
+  end
   local ok, e = pcall(lab.open, which, o)
   if not ok then
-    print(string.format("SKIP: the %s engine cannot open here (%s) - the lesson runs on the simulator: leave out the engine name",
-      which, tostring(e):gsub("^[^:]*:%d+: ", "")))
+    local why = tostring(e):gsub("^[^:\n]*:%d+: ", ""):gsub("^open: ", "")
+    L.skip("this lesson cannot run on %s here: %s - without an engine name it runs on the simulator",
+      which, why)
     return nil
   end
+  state.opened[#state.opened + 1] = e
   return e
+end
+
+-- The engines the dashboard shows while the lesson runs, the most
+-- important first (when they do not all fit, the first stay drawn in full
+-- and the rest get one line each). Without L.show: every engine the
+-- lesson opened, in the order it opened them.
+function L.show(...)
+  state.shown = { ... }
+end
+
+-- The engines of the running (or last) lesson for the dashboard.
+function L.shown()
+  if state.shown and #state.shown > 0 then return state.shown end
+  return state.opened
+end
+
+-- Wait for Enter on a terminal (not in the silent parts before part M):
+-- a moment for the class to look at the dashboard within a part.
+function L.pause(what)
+  if state.quiet then return end
+  if term.isatty(0) and term.isatty(1) then lab.pause(what) end
+end
+
+-- The lesson cannot run as asked: "SKIP: " and why (printf-style), cut
+-- between words at the screen width. The lesson then returns.
+function L.skip(fmt, ...)
+  local s = select("#", ...) > 0 and string.format(fmt, ...) or fmt
+  for _, l in ipairs(wrap(s, "SKIP: ", "  ")) do print(l) end
 end
 
 -- The kind the lesson was asked to run on (nil: sim).
@@ -122,23 +203,17 @@ function L.engine() return state.args and state.args.engine or nil end
 function L.checking() return state.check end
 function L.quiet() return state.quiet end
 
-local function width()
-  local w = term.width and term.width() or 80
-  if not w or w < 40 then w = 80 end
-  return math.min(w, 100) - 1
-end
-
-local function wrap(text, first, cont)
-  local ok, V = pcall(require, "ringlab.views")
-  if ok and V.wrap then return V.wrap(text, width(), first, cont) end
-  return { first .. text }
-end
-
 -- Print s (a paragraph, maybe written indented inside [[...]]): blank
 -- lines separate paragraphs, each cut between words at the screen width.
-function L.say(s, indent)
+-- indent: before the first line of each paragraph; cont: before the lines
+-- after it (default: indent).
+function L.say(s, indent, cont)
   if state.quiet then return end
   indent = indent or ""
+  if not cont then -- "   step 1: " goes on under "     "
+    local lead = #indent:match("^%s*")
+    cont = lead == #indent and indent or string.rep(" ", lead + 2)
+  end
   s = tostring(s):gsub("^%s*\n", ""):gsub("%s+$", "")
   local paras = {}
   for para in (s .. "\n\n"):gmatch("(.-)\n%s*\n") do
@@ -150,7 +225,7 @@ function L.say(s, indent)
     if para:match("\n%s*[|+]") or para:match("^%s*[|+]") then
       for line in para:gmatch("[^\n]+") do print(indent .. line:gsub("^%s%s", "")) end
     else
-      for _, l in ipairs(wrap(para:gsub("%s+", " "):gsub("^ ", ""), indent, indent)) do print(l) end
+      for _, l in ipairs(wrap(para:gsub("%s+", " "):gsub("^ ", ""), indent, cont)) do print(l) end
     end
   end
 end

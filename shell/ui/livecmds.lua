@@ -95,18 +95,58 @@ function M.install(C, def, current)
       for _, l in ipairs(require("ringlab.lesson").lessons()) do
         C.say("%2d  %s\n      %s", l.n, l.title, l.line) -- cut between words on a narrow terminal
       end
-      print("run one: lesson N [sim|afxdp|dpdk] - it pauses between parts on a terminal")
+      C.say("run one: lesson N [sim|afxdp|dpdk] [part M] [--check] - it pauses between parts on a terminal")
     end)
 
-  def("lesson", "lesson N [ENGINE] [key=value...]", "run lesson N in the live view (on the simulator unless an engine is named)",
+  -- the engines the last lesson left open (closed when the next starts, so
+  -- that a lesson run twice gets its role names again)
+  local left_by_lesson = setmetatable({}, { __mode = "k" })
+
+  def("lesson", "lesson N [ENGINE] [part M] [--check] [key=value...]",
+    "run lesson N in the live view: on the simulator unless an engine is named (sim, afxdp, dpdk; it says why when that engine cannot open here); part M starts at part M; --check shows what it checks",
     function(args)
       local n = math.tointeger(tonumber(args[1] or "")) or fail("lesson: which one? - lesson 1 (list them: lessons)")
       local l = find_lesson(n)
+      local L = require "ringlab.lesson"
+      -- a word the lesson does not take: one line before the screen changes
+      local ok, err = pcall(L.args, table.unpack(args, 2))
+      if not ok then fail("%s", (tostring(err):gsub("^lesson:", "lesson " .. n .. ":"))) end
+      local closed = {}
+      for _, e in ipairs(lab.opened()) do
+        if left_by_lesson[e] then
+          closed[#closed + 1] = e:info().name
+          e:close()
+        end
+      end
+      if #closed > 0 then
+        C.say("closed %s, left open by the lesson before", table.concat(closed, ", "))
+      end
       local before = last_id()
-      W.live(l.path, { what = l.title, engines = engines_after(before) },
+      local after = engines_after(before)
+      local function shown()
+        local list = {}
+        for _, e in ipairs(L.shown()) do
+          if e:info().id > before then list[#list + 1] = e end
+        end
+        if #list == 0 then return after() end
+        -- the lesson's own first, then any other engine it opened
+        local seen = {}
+        for _, e in ipairs(list) do seen[e:info().id] = true end
+        for _, e in ipairs(after()) do
+          if not seen[e:info().id] then list[#list + 1] = e end
+        end
+        return list
+      end
+      W.live(l.path, { what = l.title, engines = shown,
+          empty = " no engine yet: the lesson opens its own" },
         table.unpack(args, 2))
       local left = {}
-      for _, e in ipairs(engines_after(before)()) do left[#left + 1] = e:info().name end
+      for _, e in ipairs(shown()) do -- the lesson's order: the one it looks at first
+        if not e:info().closed then
+          left[#left + 1] = e:info().name
+          left_by_lesson[e] = true
+        end
+      end
       if #left > 0 then
         C.say("the lesson left %s open: use %s, then show owners; close all closes %s",
           table.concat(left, ", "), left[1], #left > 1 and "them" or "it")

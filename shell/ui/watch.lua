@@ -261,6 +261,22 @@ function engine_lines_of(s, width, map_rows, out, compact)
   out[#out + 1] = paint("1", title .. " " .. string.rep("-", math.max(0, width - #title - 1)))
   if s.info.closed then return end
   ring_lines(s, width, out)
+  if compact == "tight" then
+    -- the rings, the owners in one line, the ledger's first line and the
+    -- packets: what a lesson's small dashboard keeps
+    local o, st, l = s.owners, s.stats, s.stats.ledger
+    if o then
+      out[#out + 1] = string.format(" owners: app %d (free %d)  fill %d  nic %d  rx %d  tx %d  comp %d  = %d",
+        o.app, o.free, o.fill, o.nic, o.rx, o.tx, o.comp, o.app + o.fill + o.nic + o.rx + o.tx + o.comp)
+    else
+      out[#out + 1] = " (no region yet)"
+    end
+    out[#out + 1] = string.format(" ledger  copied %d B  referenced %d B  headers %d B  touched %d B",
+      l.copied, l.referenced, l.headers, l.touched)
+    out[#out + 1] = string.format(" packets sent %d  received %d  drops %s  kicks %d", st.tx_pkts, st.rx_pkts,
+      st.drops > 0 and paint("31", tostring(st.drops)) or "0", st.kicks)
+    return
+  end
   if s.owners and compact then
     local o = s.owners
     out[#out + 1] = string.format(" owners: app %d (free %d)  fill %d  nic %d  rx %d  tx %d  comp %d  = %d",
@@ -277,7 +293,7 @@ end
 
 -- More engines than fit: one line each (packets, rate, drops, the ledger,
 -- then the rings' pending entries as far as the width goes).
-local function oneline_lines(samples, width, out)
+local function oneline_lines(samples, width, out, no_note)
   out[#out + 1] = string.format(" %-9s %-8s %6s %6s %6s %4s %6s %6s %6s %6s", "engine", "mode", "sent", "recv",
     "pkt/s", "drop", "copied", "refd", "hdrs", "kernel")
   for _, s in ipairs(samples) do
@@ -298,20 +314,37 @@ local function oneline_lines(samples, width, out)
       out[#out + 1] = line
     end
   end
-  out[#out + 1] = string.format(" one line per engine: %d engines do not fit in full - watch NAME shows one", #samples)
+  if not no_note then
+    out[#out + 1] = string.format(" one line per engine: %d engines do not fit in full - watch NAME shows one", #samples)
+  end
 end
 
--- Lines of one frame for these samples, at most `rows` of them.
-function W.lines(samples, rows, width, head)
+-- Lines of one frame for these samples, at most `rows` of them: the owner
+-- map shrinks, then compact, then tight (rings, owners, ledger, packets),
+-- then the first engines tight and the rest one line each, then one line
+-- per engine. head: the first line (nil: none); empty: the line shown when
+-- there is no engine (default: open one).
+function W.lines(samples, rows, width, head, empty)
   local out
-  for map_rows = 4, 0, -1 do -- shrink the owner map, then go compact
-    out = { head }
-    for _, s in ipairs(samples) do engine_lines(s, width, map_rows, out, map_rows == 0) end
-    if #samples == 0 then out[#out + 1] = " no engine is open - open one: open sim" end
+  local function start() out = {} if head then out[1] = head end end
+  for map_rows = 4, -1, -1 do -- shrink the owner map, then go compact, then tight
+    start()
+    for _, s in ipairs(samples) do
+      engine_lines(s, width, math.max(map_rows, 0), out, map_rows == 0 or (map_rows < 0 and "tight"))
+    end
+    if #samples == 0 then out[#out + 1] = empty or " no engine is open - open one: open sim" end
     if #out <= rows then break end
   end
+  if #out > rows and #samples > 1 then -- the first engines tight, the rest one line each
+    for k = #samples - 1, 1, -1 do
+      start()
+      for i = 1, k do engine_lines(samples[i], width, 0, out, "tight") end
+      oneline_lines({ table.unpack(samples, k + 1) }, width, out, true)
+      if #out <= rows then break end
+    end
+  end
   if #out > rows then -- then one line per engine
-    out = { head }
+    start()
     oneline_lines(samples, width, out)
   end
   if #out > rows then
@@ -421,11 +454,22 @@ local function errtext(msg)
   return debug.traceback(msg, 2)
 end
 
+-- The script's text gets at least half the screen: the dashboard takes
+-- the top rows less one, then a bar (what runs, what stops it), then the
+-- text scrolls below (24 rows: 11 + 1 + 12; 48: 23 + 1 + 24).
 local function live_setup(st)
   st.rows, st.cols = term.size()
-  st.dash = math.max(6, math.floor(st.rows * 0.6))
-  if st.rows - st.dash < 4 then st.dash = math.max(1, st.rows - 4) end
+  st.dash = math.max(1, st.rows // 2 - 1)
   term.write(ESC .. "2J" .. ESC .. (st.dash + 2) .. ";" .. st.rows .. "r" .. ESC .. st.rows .. ";1H")
+end
+
+local LEGEND = "rings: # waiting  c next to take  p next to fill  | both"
+
+-- s padded with spaces (or cut) to w visible columns
+local function pad(s, w)
+  local shown = #s:gsub("\27%[[%d;?]*%a", "")
+  if shown > w then return clip(s, w) end
+  return s .. string.rep(" ", w - shown)
 end
 
 local function live_draw()
@@ -435,10 +479,27 @@ local function live_draw()
   if rows ~= st.rows or cols ~= st.cols then live_setup(st) end
   local samples = {}
   for _, e in ipairs(engines_of(st.list)) do samples[#samples + 1] = sample(e) end
-  local lines = W.lines(samples, st.dash, st.cols, header(st.what, st.cols))
+  local lines
+  if st.cols >= 150 and #samples >= 2 then
+    -- wide: the engines in two columns, each drawn as on a screen of its own
+    local half = st.cols // 2
+    local k = (#samples + 1) // 2
+    local left = W.lines({ table.unpack(samples, 1, k) }, st.dash, half - 2, nil, st.empty)
+    local right = W.lines({ table.unpack(samples, k + 1) }, st.dash, st.cols - half - 1, nil, st.empty)
+    lines = {}
+    for i = 1, math.max(#left, #right) do lines[i] = pad(left[i] or "", half - 1) .. " " .. (right[i] or "") end
+  else
+    lines = W.lines(samples, st.dash, st.cols, nil, st.empty)
+  end
+  local bar = st.what .. "  " .. os.date("%H:%M:%S")
+  if #bar + 2 + #LEGEND <= st.cols then
+    bar = bar .. "  " .. LEGEND
+  elseif #lines < st.dash then
+    lines[#lines + 1] = paint("2", " " .. LEGEND)
+  end
   local b = { "\0277", ESC .. "H" }
   for i = 1, st.dash do b[#b + 1] = clip(lines[i] or "", st.cols) .. ESC .. "K\r\n" end
-  b[#b + 1] = paint("2", string.rep("-", st.cols - 1)) .. ESC .. "K\0278"
+  b[#b + 1] = paint("7", clip(" " .. bar .. string.rep(" ", st.cols), st.cols - 1)) .. ESC .. "K\0278"
   term.write(table.concat(b))
 end
 W.redraw = live_draw
@@ -478,7 +539,7 @@ function W.live(f, opts, ...)
   colour = term.colour()
   local saved = live
   local keys = term.isatty(0)
-  live = { list = opts.engines, keys = keys,
+  live = { list = opts.engines, keys = keys, empty = opts.empty,
     what = (opts.what or "live view") .. (keys and " - q or Ctrl-C stops it" or " - Ctrl-C stops it") }
   live_setup(live)
   if keys then term.raw(true, true) end
