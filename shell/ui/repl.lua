@@ -262,8 +262,10 @@ function R.complete(text, line, start)
     return starting(first == "region" and { "frames=", "size=", "headroom=" } or OPEN_KEYS[words[2]] or { "name=" },
       text)
   end
-  if first == "use" or first == "close" or first == "compare" or (first == "watch" and words[2] ~= "run") then
-    local names = first == "close" and { "all" } or first == "watch" and #words == 1 and { "run" } or {}
+  if first == "use" or first == "close" or first == "compare" or first == "explain"
+      or (first == "watch" and words[2] ~= "run") then
+    local names = (first == "close" or first == "explain") and { "all" }
+      or first == "watch" and #words == 1 and { "run" } or {}
     for _, e in ipairs(lab.opened()) do names[#names + 1] = e:info().name end
     return starting(names, text)
   end
