@@ -81,25 +81,29 @@ def pattern(line, loose):
 def find_expected(expected, output, loose, pos=0):
     """Expected lines in order in output from pos; '...' separates groups
     whose lines must be consecutive. Returns (new pos, None) or (pos, why)."""
-    groups, cur = [], []
+    groups, texts, cur, txt = [], [], [], []
     for e in expected:
         if e.strip() == "...":
             if cur:
                 groups.append(cur)
-            cur = []
+                texts.append(txt)
+            cur, txt = [], []
         elif e.strip():
             cur.append(pattern(e, loose))
+            txt.append(norm(e))
     if cur:
         groups.append(cur)
+        texts.append(txt)
     out = [norm(o) for o in output]
-    for g in groups:
+    for g, t in zip(groups, texts):
         at = None
         for k in range(pos, len(out) - len(g) + 1):
             if all(g[j].match(out[k + j]) for j in range(len(g))):
                 at = k
                 break
         if at is None:
-            return pos, "expected output not found: " + g[0].pattern[1:-1].replace("\\", "")
+            return pos, "expected output not found (in order, these lines together):\n    " + \
+                "\n    ".join(t)
         pos = at + len(g)
     return pos, None
 
