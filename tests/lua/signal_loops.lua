@@ -8,8 +8,12 @@ HOW says where the loop runs:
   spawn   inside two tcp.spawn tasks, tcp.run() resuming them
   pcall   inside a pcall in a loop, as http.serve serves each client
   xpcall  an xpcall in a loop around a coroutine.resume of a busy task
-  serve   http.serve's own loop on a sim pair: a client task connects and
-          fetches again and again while the server's pcall serves it
+  serve   http.serve's own loop in the foreground on a sim pair: a client
+          task asks for a 1 MiB file and reads none of it, so the server
+          waits for a window that never opens inside its pcall(serve_one)
+          when the signal comes - a pcall that swallowed the interruption
+          would go round to accept the next client for ever (this is the
+          case that fails without signals.c's guarded pcall)
 Every one must end with "interrupted" (SIGINT) or the stopped line
 (SIGTERM), not go round again.
 --]]
@@ -50,17 +54,21 @@ elseif how == "serve" then
 	local http = require "ringlab.http"
 	local tcp = require "ringlab.tcp"
 	local srv = lab.open("sim", { name = "srv", peer = e })
-	srv:region { frames = 1024 }
+	srv:region { frames = 4096 } -- the whole file cut at once (copy)
 	tcp.stack(e, { ip = "198.18.0.1" })
 	tcp.stack(srv, { ip = "198.18.0.2" })
-	http.serve(srv, { port = 8080, file = string.rep("x", 4000), background = true })
-	local got = 0
-	while true do -- each fetch: the server's pcall(serve_one) runs it
-		local res = http.get(e, "http://198.18.0.2:8080/")
-		if res.close then res.close() end
-		got = got + 1
-		if got == 3 then say_ready() end
-	end
+	tcp.spawn(function() -- the client: asks, then reads nothing
+		local c = tcp.connect(e, "198.18.0.2:8080")
+		c:send("GET / HTTP/1.1\r\nHost: lab\r\n\r\n")
+		-- its window closes (less than a segment): the server is stuck
+		tcp.wait(function() return c:window() < 1500 end)
+		say_ready()
+		-- and the task ends (its connection stays open, unread): no
+		-- coroutine.resume from here on, so only the guarded pcall can
+		-- end what the server's pcall swallows
+	end)
+	http.serve(srv, { port = 8080, file = string.rep("x", 1 << 20), strategy = "copy" })
+	print("FAIL: http.serve returned")
 else
 	error("HOW: wrap, spawn, pcall, xpcall or serve")
 end

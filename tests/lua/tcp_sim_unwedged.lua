@@ -13,6 +13,12 @@
 --            says so
 --   handler  a host handler that raises in the middle of a batch: the rest
 --            of the batch is released at once and counted
+--   abort    c:abort() of a connection mid-send, its first segments ACKed
+--            and the rest waiting for a window that the peer keeps shut:
+--            no error, the connection leaves the stack and its frames come
+--            back (before: "attempt to index a boolean value" in
+--            drop_queue, the connection left in the stack for ever - what
+--            http.serve's pcall(c.abort, c) hid after an interruption)
 -- Owners are conserved on both engines at the end of each.
 local T = require "common"
 local C = require "tcp_common"
@@ -291,5 +297,33 @@ elseif CASE == "handler" then
   local P = T.prompt("show stats")
   a:complete()
   T.conserved(a, "a")
+end
+if CASE == "abort" then
+  local a = lab.open("sim")
+  local b = lab.open("sim", { peer = a })
+  a:region { frames = 1024 }
+  local rb = b:region { frames = 4096 }
+  tcp.stack(a, { ip = "198.18.0.1" })
+  tcp.stack(b, { ip = "198.18.0.2" })
+  local l = tcp.listen(b, 8080)
+  local cli
+  tcp.spawn(function() cli = tcp.connect(a, "198.18.0.2:8080") end)
+  local srv = l:accept(5)
+  tcp.wait(function() return cli ~= nil end, 5, "the connect")
+  -- 1 MiB to a client that reads nothing: its window shuts
+  local sender = tcp.spawn(function() srv:send(string.rep("x", 1 << 20), { strategy = "copy" }) end)
+  tcp.wait(function() return cli:window() < 1500 end, 5, "the client's window shutting")
+  T.check(srv:stats().snd_una ~= srv:stats().snd_nxt, "the send is under way")
+  local before = #tcp.connections()
+  local ok, err = pcall(srv.abort, srv)
+  T.check(ok, "c:abort() mid-send raised: " .. tostring(err))
+  T.eq(#tcp.connections(), before - 1, "the aborted connection left the stack")
+  cli:abort()
+  tcp.run(0.05)
+  T.check(sender.error ~= nil or sender.done, "the sending task ended")
+  b:complete()
+  local o = T.conserved(b, "b")
+  T.eq(o.app - o.free, 0, "no frame of the aborted connection still held")
+  print(string.format("aborted mid-send: %d of %d frames free on the server's side", o.free, rb.frames))
 end
 T.done("tcp_sim_unwedged " .. CASE)

@@ -207,8 +207,8 @@ end
 
 function Conn:drop_queue()
 	local seen = {}
-	for _, ent in ipairs(self.sq) do
-		if ent.src and not seen[ent.src] then
+	for _, ent in ipairs(self.sq) do -- false: an entry acked already
+		if ent and ent.src and not seen[ent.src] then
 			seen[ent.src] = true
 			ent.src:free()
 		end
