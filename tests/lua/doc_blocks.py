@@ -276,7 +276,8 @@ def run_blocks(ringlab, src, files):
 def coverage(ringlab, src):
     """Every prompt command in docs/commands.md and `help`; every lab
     function and handle method of the C bindings, and every lab.* name, in
-    docs/lua.md; every lesson in README.md's list and docs/lessons.md."""
+    docs/lua.md; every lesson in README.md's list and docs/lessons.md, with
+    as many parts as it runs."""
     fails = []
     cmds_md = open(os.path.join(src, "docs", "commands.md"), encoding="utf-8").read()
     lua_md = open(os.path.join(src, "docs", "lua.md"), encoding="utf-8").read()
@@ -324,6 +325,20 @@ def coverage(ringlab, src):
                 not re.search(r"^### %d\. " % n, lessons_md, re.M):
             fails.append("lesson %d (%s) has no row and section (### %d. ...) in docs/lessons.md"
                          % (n, os.path.basename(f), n))
+    # the parts column of docs/lessons.md's table, counted on a run
+    for n, parts in re.findall(r"^\| (\d+) \| [^|]+ \| (\d+) \|", lessons_md, re.M):
+        files = glob.glob(os.path.join(src, "scripts", "lessons", "%02d-*.lua" % int(n)))
+        if not files:
+            fails.append("docs/lessons.md lists lesson %s, which scripts/lessons does not have" % n)
+            continue
+        args = [ringlab, files[0]]
+        out = subprocess.run(args, capture_output=True, text=True, env=env, cwd=src, timeout=120).stdout
+        if not re.search(r"^Part \d+\.", out, re.M):  # not on sim: its engine, if it opens here
+            out = subprocess.run(args + ["dpdk"], capture_output=True, text=True, env=env, cwd=src,
+                                 timeout=120).stdout
+        got = len(re.findall(r"^Part \d+\.", out, re.M))
+        if got and got != int(parts):
+            fails.append("docs/lessons.md says lesson %s has %s parts; it ran %d" % (n, parts, got))
     for x in fails:
         print("FAIL: " + x)
     print("doc coverage: %d commands, %d lab names checked, %d missing"
