@@ -273,6 +273,35 @@ def run_blocks(ringlab, src, files):
     return 1 if counts["fail"] else 0
 
 
+def slug(heading):
+    """A heading's anchor, as GitHub makes it."""
+    h = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return h.replace(" ", "-")
+
+
+def broken_links(src):
+    """Links between README.md and docs/*.md: the file exists, and so does
+    the #anchor (a heading of that file)."""
+    fails = []
+    files = doc_files(src, [])
+    for f in files:
+        text = open(f, encoding="utf-8").read()
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"^[a-z]+:", target):
+                continue
+            path, _, anchor = target.partition("#")
+            dest = os.path.normpath(os.path.join(os.path.dirname(f), path)) if path else f
+            where = os.path.relpath(f, src)
+            if not os.path.exists(dest):
+                fails.append("%s links to %s, which does not exist" % (where, target))
+                continue
+            if anchor and dest.endswith(".md"):
+                heads = re.findall(r"^#+\s+(.*)$", open(dest, encoding="utf-8").read(), re.M)
+                if anchor not in [slug(h) for h in heads]:
+                    fails.append("%s links to %s: no such heading" % (where, target))
+    return fails
+
+
 def coverage(ringlab, src):
     """Every prompt command in docs/commands.md and `help`; every lab
     function and handle method of the C bindings, and every lab.* name, in
@@ -339,6 +368,7 @@ def coverage(ringlab, src):
         got = len(re.findall(r"^Part \d+\.", out, re.M))
         if got and got != int(parts):
             fails.append("docs/lessons.md says lesson %s has %s parts; it ran %d" % (n, parts, got))
+    fails += broken_links(src)
     for x in fails:
         print("FAIL: " + x)
     print("doc coverage: %d commands, %d lab names checked, %d missing"
