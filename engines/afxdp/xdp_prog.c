@@ -300,8 +300,9 @@ static int clear_one(struct rl_engine *e, uint32_t id, uint32_t flag, struct rl_
 				  "%u) from %s: %s - take it off: ip %slink set dev %s %s off",
 				  id, e->o.ifname, strerror(-rc), where, e->o.ifname,
 				  flag == XDP_FLAGS_SKB_MODE ? "xdpgeneric" : "xdp");
-	rl_note("removed a stale ringlab XDP program (id %u) from %s, left by a ringlab "
-		"that was killed", id, e->o.ifname);
+	/* one line that fits 80 columns with rl0 */
+	rl_note("removed a stale XDP program a killed ringlab left on %s (id %u)",
+		e->o.ifname, id);
 	return 1;
 }
 

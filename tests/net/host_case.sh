@@ -283,7 +283,7 @@ case_stale() { # xdp|xdpgeneric
 	open_err; rc=$?
 	cat "$TMP/err" "$TMP/out"
 	[ "$rc" = 0 ] || { echo "FAIL: the open failed"; return 1; }
-	[ "$(cat "$TMP/err")" = "removed a stale ringlab XDP program (id $id) from $IF, left by a ringlab that was killed" ] ||
+	[ "$(cat "$TMP/err")" = "removed a stale XDP program a killed ringlab left on $IF (id $id)" ] ||
 		{ echo "FAIL: want the one line saying it was removed"; return 1; }
 	grep -qx "opened $IF" "$TMP/out" || { echo "FAIL: the open did not go on"; return 1; }
 	no_xdp
