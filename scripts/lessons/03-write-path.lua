@@ -42,9 +42,9 @@ L.result("4 packets queued: 4 frames now owned by the tx ring, 4 still free.")
 
 L.part("the NIC sends them", [[
   The NIC takes each descriptor off the tx ring, sends the packet and posts
-  the frame on the completion ring (comp) when it is done with it. This
-  NIC is wired to itself and nobody lends it receive frames, so the packets
-  are dropped on arrival: this lesson watches only the sending side.]])
+  the frame on the completion ring (comp) when it is done with it. Nobody
+  receives here (the simulator, wired to itself, has no frame lent to
+  receive into and drops them): this lesson watches only the sending side.]])
 local did = run_nic()
 local o = L.conserved(e)
 L.eq(o.free, 4, "free frames")

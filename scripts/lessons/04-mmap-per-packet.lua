@@ -38,7 +38,7 @@ L.part("the registered way: 1000 packets through 32 frames", [[
   thousand packets; each frame is lent out again as soon as it comes back.
   Watch the dashboard: the packet counts run while the owners stay within
   the same 32 frames.]])
-local e = L.open(A.engine, { name = "frames", ring_size = 16 }, extra)
+local e = L.open(A.engine, { name = "frames", ring_size = 16, sim = { wire_capacity = 16 } }, extra)
 if not e then return end
 local r = e:region { frames = 32 }
 if e:rings().fill then e:fill(16) end

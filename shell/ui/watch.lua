@@ -136,6 +136,15 @@ local function ring_lines(s, width, out)
     room = math.max(room, #nums[name] + cap + (r.need_wakeup and 12 or 0))
   end
   local bw = math.max(8, math.min(64, width - 11 - room))
+  -- small rings (a lesson's 8 or 16) drawn whole need no caption: give
+  -- them the caption's room when that fits every ring slot by slot
+  local bare, biggest = 0, 0
+  for _, name in ipairs(names) do
+    local r = s.rings[name]
+    bare = math.max(bare, #nums[name] + (r.need_wakeup and 12 or 0))
+    biggest = math.max(biggest, r.size)
+  end
+  if biggest > bw and biggest <= math.min(64, width - 11 - bare) then bw = biggest end
   for _, name in ipairs(names) do
     local r = s.rings[name]
     local bar, caption = views.ring_bar(r, bw)
