@@ -17,9 +17,9 @@
  * independent vector accumulators: no carry chain, so the adds of
  * several loads run at once. The same code in GCC/clang vector types
  * compiles to SSE2 (every x86-64), to AVX2 where the CPU has it (chosen
- * at run time), and to scalar code elsewhere. The tail is 32-bit words,
- * then a 16-bit word; the result is swapped once at the end on
- * little-endian hosts.
+ * at run time), and to scalar code elsewhere. The tail is 64-bit words
+ * split the same way, then a 32- and a 16-bit word; the result is
+ * swapped once at the end on little-endian hosts.
  *
  * rl_csum_partial() returns an unfolded 32-bit sum so calls chain over the
  * pieces of a packet; rl_csum_fold() folds it to 16 bits and complements.
@@ -118,7 +118,7 @@ static uint64_t sum_blocks(const uint8_t *p, size_t len, size_t *done)
  * word order, folded to 16 bits. */
 static uint16_t sum_host_order(const uint8_t *p, size_t len)
 {
-	uint64_t acc = 0;
+	uint64_t acc = 0, w64;
 	uint32_t w32;
 	uint16_t w16;
 	size_t done;
@@ -129,9 +129,15 @@ static uint16_t sum_host_order(const uint8_t *p, size_t len)
 		p += done;
 		len -= done;
 	}
-	for (; len >= 4; p += 4, len -= 4) {
+	for (; len >= 8; p += 8, len -= 8) { /* the tail: up to 7 words of 8 */
+		memcpy(&w64, p, 8);
+		acc += halves(w64);
+	}
+	if (len >= 4) {
 		memcpy(&w32, p, 4);
 		acc += w32;
+		p += 4;
+		len -= 4;
 	}
 	if (len >= 2) {
 		memcpy(&w16, p, 2);

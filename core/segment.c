@@ -438,7 +438,12 @@ static int build_all(struct plan *pl, uint64_t len, struct rl_err *err)
 		                     .off = off,
 		                     .len = (uint32_t)(last ? len - off : pl->per_pkt),
 		                     .seq = p->tcp.seq + (uint32_t)off,
-		                     .ip_id = (uint16_t)(p->flow.ip_id + i)};
+		                     /* tso, gso: the segments cut from the
+		                      * packets before take ids too */
+		                     .ip_id = (uint16_t)(p->flow.ip_id +
+		                                         (cut_later(p->strategy)
+		                                              ? (uint32_t)(off / p->mss)
+		                                              : i))};
 		g->shares_prev = shares_prev(pl, g);
 		rc = pay ? build_in_place(pl, g, pay, last, err)
 		     : p->strategy == RL_SEG_EXTBUF ? build_ext(pl, g, last, err)
@@ -513,7 +518,9 @@ int rl_segment(struct rl_segs *out, struct rl_region *r, const void *data, uint6
 	rl_ledger_count(&pl.led, RL_LEDGER_HEADERS, (uint64_t)s->hdr_len * s->nsegs,
 	                RL_DIR_TX);
 	s->next_seq = p->tcp.seq + (uint32_t)len;
-	s->next_ip_id = (uint16_t)(p->flow.ip_id + s->nsegs);
+	s->next_ip_id = (uint16_t)(p->flow.ip_id +
+	                           (cut_later(p->strategy) ? (len + p->mss - 1) / p->mss
+	                                                   : s->nsegs));
 	if (!ledger)
 		ledger = r->ledger;
 	if (ledger)

@@ -34,6 +34,11 @@
  * packet this engine sends: deterministic faults for protocols that must
  * recover from them (sim_nic.c).
  *
+ * tso=true gives the NIC TCP segmentation offload, csum=true checksum
+ * offload, and the kernel's software GSO is there unless gso=false: a
+ * packet handed over with tx_x (lab.segment's tso and gso, csum="offload")
+ * is cut or checksummed when the NIC transmits it (sim_offload.c).
+ *
  * Every program-side call either succeeds or changes nothing. See
  * sim_opts.c for the options, sim_nic.c for the NIC's actions and
  * sim_wire.c for the cable.
@@ -99,6 +104,8 @@ static void sim_close(struct rl_engine *s)
 	sim_wire_fini(&s->inwire);
 	free(s->bounce);
 	free(s->held);
+	free(s->txmeta);
+	free(s->scratch);
 	free(s);
 }
 
@@ -114,6 +121,12 @@ static int init_rings(struct rl_engine *s, struct rl_err *err)
 		return rc;
 	if (s->opt.need_wakeup)
 		s->tx.flags |= RL_RING_NEED_WAKEUP;
+	s->txmeta = calloc(s->tx.size, sizeof(*s->txmeta));
+	if (!s->txmeta)
+		return rl_err_set(err, ENOMEM,
+		                  "out of memory for a tx ring of %u slots - use a "
+		                  "smaller tx_size",
+		                  s->tx.size);
 	return 0;
 }
 
@@ -299,8 +312,8 @@ static int tx_claim_frames(struct rl_engine *s, const struct rl_desc *d, uint32_
 	return 0;
 }
 
-static int sim_tx(struct rl_engine *s, const struct rl_desc *d, uint32_t n,
-                  struct rl_err *err)
+int sim_tx_queue(struct rl_engine *s, const struct rl_desc *d, uint32_t n,
+                 const struct sim_txmeta *m, struct rl_err *err)
 {
 	uint32_t idx = 0, first_pkt, fit;
 	int rc;
@@ -333,10 +346,21 @@ static int sim_tx(struct rl_engine *s, const struct rl_desc *d, uint32_t n,
 		return rc;
 	s->c.tx_ring_full += tx_packets_in(d + fit, n - fit); /* no room for these */
 	rl_ring_prod__reserve(&s->tx, fit, &idx);
-	for (uint32_t i = 0; i < fit; i++)
+	for (uint32_t i = 0; i < fit; i++) {
 		*rl_ring__desc(&s->tx, idx + i) = d[i];
+		/* what was asked of the NIC: for the first packet only (tx_x
+		 * hands one packet at a time) */
+		s->txmeta[(idx + i) & s->tx.mask] =
+		    i == 0 && m ? *m : (struct sim_txmeta){0};
+	}
 	rl_ring_prod__submit(&s->tx, fit);
 	return (int)fit;
+}
+
+static int sim_tx(struct rl_engine *s, const struct rl_desc *d, uint32_t n,
+                  struct rl_err *err)
+{
+	return sim_tx_queue(s, d, n, NULL, err);
 }
 
 /* Non-step mode: the NIC transmits and completes until it runs out of
@@ -538,6 +562,19 @@ static int sim_stats(struct rl_engine *s, struct rl_stats *o)
 	rl_stats_extra(o, "wire_lost", c->wire_lost);
 	rl_stats_extra(o, "wire_reordered", c->wire_reordered);
 	rl_stats_extra(o, "steps", c->steps);
+	/* the offloads' counters once they can count (show stats stays short) */
+	if (s->opt.tso) {
+		rl_stats_extra(o, "tso_pkts", c->tso_pkts);
+		rl_stats_extra(o, "tso_segments", c->tso_segments);
+		rl_stats_extra(o, "tso_header_bytes", c->tso_header_bytes);
+	}
+	if (c->gso_pkts) {
+		rl_stats_extra(o, "gso_pkts", c->gso_pkts);
+		rl_stats_extra(o, "gso_segments", c->gso_segments);
+		rl_stats_extra(o, "gso_header_bytes", c->gso_header_bytes);
+	}
+	if (s->opt.csum)
+		rl_stats_extra(o, "csum_filled", c->csum_filled);
 	rl_stats_extra(o, "tx_ring_full", c->tx_ring_full);
 	rl_stats_extra(o, "comp_ring_full", c->comp_ring_full);
 	return 0;
@@ -577,8 +614,14 @@ static const struct rl_engine_ops sim_ops = {
         "loss=N  every Nth packet this engine sends is lost on the wire "
         "(deterministic; default 0: none)\n"
         "reorder=N  every Nth packet this engine sends arrives after the next one "
-        "(default 0: none)\n",
-    .caps = RL_CAP_STEP | RL_CAP_ZEROCOPY | RL_CAP_SG | RL_CAP_PEER,
+        "(default 0: none)\n"
+        "tso=true|false  true: the NIC cuts one large TCP packet into MSS-sized "
+        "segments, writing their headers (strategy tso; default false)\n"
+        "gso=true|false  true (default): the kernel cuts one large TCP packet in "
+        "software, a copy of the headers per segment (strategy gso)\n"
+        "csum=true|false  true: the NIC fills the checksums of packets sent with "
+        "csum=\"offload\" (default false; tso=true sets it)\n",
+    .caps = SIM_CAPS,
     .probe = NULL,
     .open = sim_open,
     .close = sim_close,
@@ -593,6 +636,8 @@ static const struct rl_engine_ops sim_ops = {
     .stats = sim_stats,
     .ledger = sim_ledger,
     .get_region = sim_get_region,
+    .tx_x = sim_tx_x,
+    .caps_of = sim_caps_of,
 };
 
 const struct rl_engine_ops *rl_sim_engine(void)

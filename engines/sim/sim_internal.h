@@ -7,6 +7,8 @@
  *   sim_nic.c   the NIC's side: the three hardware actions (complete one
  *               frame, receive one packet, transmit one packet)
  *   sim_wire.c  the cable: a FIFO of packets, one byte copy each
+ *   sim_offload.c  offloads: TSO (tso=true), the kernel's GSO, checksums
+ *               filled by the NIC (csum=true); tx_x and caps_of
  *
  * Nothing outside engines/sim/ includes this file.
  */
@@ -17,10 +19,17 @@
 #include <stdint.h>
 
 #include <ringlab/engine.h>
+#include <ringlab/packet.h>
 
 /* The largest packet the simulated wire carries, in bytes (the IPv4
  * maximum, rounded up): also the size of the kernel stand-in's buffer. */
 #define SIM_MAX_PKT 65536u
+
+/* The ops table's caps: what a sim engine can do when its options ask for
+ * it (sim_caps_of() says what this one does). */
+#define SIM_CAPS                                                                        \
+	(RL_CAP_STEP | RL_CAP_ZEROCOPY | RL_CAP_SG | RL_CAP_PEER | RL_CAP_TSO |          \
+	 RL_CAP_GSO | RL_CAP_CSUM)
 
 /* The wire keeps room for wire_capacity packets of this many bytes on
  * average (and always for two of the largest). */
@@ -67,6 +76,9 @@ struct sim_opts {
 	uint32_t wire_capacity;
 	uint32_t loss;    /* every loss-th packet sent is lost (0: none) */
 	uint32_t reorder; /* every reorder-th packet sent arrives late (0: none) */
+	bool tso;         /* the NIC cuts TCP packets (tso=true) */
+	bool gso;         /* the kernel cuts them in software (gso=, default true) */
+	bool csum;        /* the NIC fills checksums (csum=true; tso=true too) */
 };
 
 /* Parse args->kv into o (defaults for what is not given); args may be NULL. */
@@ -81,6 +93,36 @@ struct sim_counters {
 	uint64_t wire_lost, wire_reordered; /* loss= and reorder= at work */
 	uint64_t tx_ring_full;   /* packets a tx() could not queue: ring full */
 	uint64_t comp_ring_full; /* times the NIC stopped: comp ring full */
+	uint64_t out_pkts; /* packets headed for the wire (a cut one: each
+	                    * segment); loss= and reorder= count these */
+	uint64_t tso_pkts, tso_segments, tso_header_bytes; /* the NIC cut */
+	uint64_t gso_pkts, gso_segments, gso_header_bytes; /* the kernel cut */
+	uint64_t csum_filled; /* packets the NIC filled the checksums of */
+};
+
+/* What tx_x asked for one packet on the tx ring, kept beside the slot of
+ * its first descriptor (a packet queued with tx() asked nothing). */
+enum sim_cut {
+	SIM_CUT_NONE = 0, /* send it as it is */
+	SIM_CUT_TSO,      /* the NIC cuts it */
+	SIM_CUT_GSO,      /* the kernel cut it in software (counted at tx_x) */
+};
+
+/* Who completes the checksums of such a packet (or of its segments). */
+enum sim_csum {
+	SIM_CSUM_AS_IS = 0, /* nobody: they go as the program wrote them */
+	SIM_CSUM_NIC,       /* the NIC (csum=true, tso=true): no CPU reads */
+	SIM_CSUM_KERNEL,    /* the kernel, in software (GSO without csum
+	                     * offload): the payload is read, counted touched */
+};
+
+struct sim_txmeta {
+	uint8_t cut;      /* enum sim_cut */
+	uint8_t csum;     /* enum sim_csum */
+	uint16_t mss;
+	uint16_t l3;      /* where the IPv4 header starts (14) */
+	uint16_t hdr_len; /* Ethernet + IPv4 + TCP/UDP header bytes */
+	uint32_t nsegs;   /* packets it becomes on the wire */
 };
 
 /* One simulated NIC with its AF_XDP-style socket. */
@@ -99,6 +141,11 @@ struct rl_engine {
 	bool fill_starved; /* the NIC last found the fill ring empty */
 	bool comp_blocked; /* the NIC last found the comp ring full */
 	uint8_t *bounce;   /* copy mode: the kernel's buffer (an skb) */
+	/* tx_x: what each queued packet asked for, by tx ring slot (of its
+	 * first descriptor), and where the NIC lays out a packet it cuts or
+	 * checksums (allocated by the first tx_x) */
+	struct sim_txmeta *txmeta;
+	uint8_t *scratch;
 	/* reorder=: the packet held back on the wire (it arrives after the
 	 * next one, or when the receiver finds the wire otherwise empty). */
 	uint8_t *held;
@@ -116,5 +163,32 @@ bool sim_nic_rx(struct rl_engine *s, struct rl_step *st);
 bool sim_nic_tx(struct rl_engine *s, struct rl_step *st);
 /* reorder=: put the packet sender held back onto its peer's wire. */
 void sim_nic_flush_held(struct rl_engine *sender);
+/* One packet made of pieces towards the peer's wire (a segment the NIC cut,
+ * a packet it checksummed): counted in out_pkts, lost to loss=, held back
+ * by reorder=, dropped when the wire is full or unplugged. NULL when it
+ * went on the wire (or was held), else why it was lost. */
+const char *sim_nic_send(struct rl_engine *s, const struct rl_iov *v, unsigned n,
+                         uint32_t total);
+
+/* sim.c: queue the whole packets of d[0..n) on the tx ring, as ops->tx does;
+ * m (or NULL: nothing asked) is kept for the first packet's slot. */
+int sim_tx_queue(struct rl_engine *s, const struct rl_desc *d, uint32_t n,
+                 const struct sim_txmeta *m, struct rl_err *err);
+
+/* sim_offload.c */
+uint32_t sim_caps_of(struct rl_engine *s, char *why, size_t len);
+int sim_tx_x(struct rl_engine *s, const struct rl_xdesc *d, uint32_t n,
+             const struct rl_tx_opts *o, struct rl_err *err);
+/* The NIC's transmit of a packet queued with offloads (m): laid out in
+ * scratch (the kernel stand-in's copy in copy mode), checksummed, cut.
+ * Returns NULL, or why some or all of it was lost; *sent and *lost count
+ * the packets that went on the wire and those that did not. */
+const char *sim_offload_tx(struct rl_engine *s, uint32_t idx, uint32_t frags,
+                           uint32_t total, const struct sim_txmeta *m, uint32_t *sent,
+                           uint32_t *lost);
+/* The step record's sentence for such a packet. */
+void sim_offload_describe(struct rl_step *st, uint32_t idx, uint32_t frags,
+                          uint32_t total, const struct sim_txmeta *m, uint32_t sent,
+                          uint32_t lost, const char *why);
 
 #endif

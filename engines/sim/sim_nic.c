@@ -260,7 +260,7 @@ void sim_nic_flush_held(struct rl_engine *s)
 /* reorder=: is the packet just counted in tx_pkts the one to hold back? */
 static bool tx_hold(struct rl_engine *s)
 {
-	if (!s->opt.reorder || s->has_held || s->c.tx_pkts % s->opt.reorder)
+	if (!s->opt.reorder || s->has_held || s->c.out_pkts % s->opt.reorder)
 		return false;
 	if (!s->held && !(s->held = malloc(SIM_MAX_PKT)))
 		return false; /* no memory for it: the packet simply goes in order */
@@ -319,6 +319,43 @@ static const char *tx_fate(const struct rl_engine *s, uint64_t total)
 	return NULL;
 }
 
+const char *sim_nic_send(struct rl_engine *s, const struct rl_iov *v, unsigned n,
+                         uint32_t total)
+{
+	const char *lost;
+	bool hold;
+	uint32_t off = 0;
+
+	s->c.out_pkts++;
+	if ((lost = tx_fate(s, total))) {
+		s->c.wire_drops++;
+		return lost;
+	}
+	if (s->opt.loss && s->c.out_pkts % s->opt.loss == 0) {
+		s->c.wire_lost++;
+		return "was lost on the wire on purpose (loss=N)";
+	}
+	hold = tx_hold(s);
+	for (unsigned i = 0; i < n; i++) {
+		if (hold)
+			memcpy(s->held + off, v[i].base, v[i].len);
+		else
+			sim_wire_write(&s->peer->inwire, off, v[i].base, (uint32_t)v[i].len);
+		off += (uint32_t)v[i].len;
+	}
+	if (hold) {
+		s->held_len = total;
+		s->has_held = true;
+		s->c.wire_reordered++;
+		return NULL;
+	}
+	sim_wire_commit(&s->peer->inwire, total);
+	s->c.wire_pkts++;
+	s->c.wire_bytes += total;
+	sim_nic_flush_held(s); /* the held packet arrives after this one */
+	return NULL;
+}
+
 static void tx_describe(struct rl_step *st, uint32_t idx, uint32_t frags, uint32_t frame,
                         uint32_t total, const char *lost, uint32_t bad)
 {
@@ -358,7 +395,8 @@ static void tx_describe(struct rl_step *st, uint32_t idx, uint32_t frags, uint32
 
 bool sim_nic_tx(struct rl_engine *s, struct rl_step *st)
 {
-	uint32_t idx, avail, frags, bad = 0, frame;
+	uint32_t idx, avail, frags, bad = 0, frame, sent = 0, nlost = 0;
+	struct sim_txmeta *m;
 	uint64_t total = 0;
 	const char *lost = NULL;
 	uint64_t addr;
@@ -377,16 +415,22 @@ bool sim_nic_tx(struct rl_engine *s, struct rl_step *st)
 		else
 			total += d->len;
 	}
+	m = &s->txmeta[idx & s->tx.mask];
 	if (bad) {
 		s->c.tx_invalid_descs += bad;
 		s->c.tx_invalid_pkts++;
+	} else if (m->cut || m->csum) { /* asked with tx_x: sim_offload.c */
+		s->c.tx_pkts++;
+		s->c.tx_bytes += total;
+		lost = sim_offload_tx(s, idx, frags, (uint32_t)total, m, &sent, &nlost);
 	} else {
 		s->c.tx_pkts++;
 		s->c.tx_bytes += total;
+		s->c.out_pkts++;
 		lost = tx_fate(s, total);
 		if (lost) {
 			s->c.wire_drops++;
-		} else if (s->opt.loss && s->c.tx_pkts % s->opt.loss == 0) {
+		} else if (s->opt.loss && s->c.out_pkts % s->opt.loss == 0) {
 			lost = "was lost on the wire on purpose (loss=N)";
 			s->c.wire_lost++;
 		}
@@ -406,9 +450,17 @@ bool sim_nic_tx(struct rl_engine *s, struct rl_step *st)
 	}
 	rl_ring_cons__release(&s->tx, frags);
 	if (st) {
-		step_record(st, RL_STEP_TX, "tx", bad || lost ? "dropped" : "wire", addr,
-		            frame, (uint32_t)total, frags);
-		tx_describe(st, idx, frags, frame, (uint32_t)total, lost, bad);
+		bool offload = !bad && (m->cut || m->csum);
+
+		step_record(st, RL_STEP_TX, "tx",
+		            bad || (lost && (!offload || !sent)) ? "dropped" : "wire",
+		            addr, frame, (uint32_t)total, frags);
+		if (offload)
+			sim_offload_describe(st, idx, frags, (uint32_t)total, m, sent,
+			                     nlost, lost);
+		else
+			tx_describe(st, idx, frags, frame, (uint32_t)total, lost, bad);
 	}
+	*m = (struct sim_txmeta){0}; /* the slot is free again */
 	return true;
 }

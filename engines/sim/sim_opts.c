@@ -19,7 +19,8 @@
 #define SIM_KEYS                                                                         \
 	"mode=copy|zerocopy|auto, need_wakeup=true|false, ring_size=N, "                 \
 	"fill_size=N, comp_size=N, rx_size=N, tx_size=N, step=true|false, "              \
-	"wire_capacity=N, loss=N, reorder=N"
+	"wire_capacity=N, loss=N, reorder=N, tso=true|false, gso=true|false, "           \
+	"csum=true|false"
 
 static int parse_bool(const char *key, const char *val, bool *out, struct rl_err *err)
 {
@@ -79,7 +80,8 @@ static int parse_mode(const char *val, struct sim_opts *o, struct rl_err *err)
 /* One key=value. ring_size is remembered separately so that fill_size and
  * friends win over it whatever their order. */
 static int parse_one(const struct rl_kv *kv, struct sim_opts *o, uint32_t *ring_size,
-                     uint32_t sizes_set[4], bool have_peer, struct rl_err *err)
+                     uint32_t sizes_set[4], bool have_peer, int *csum_set,
+                     struct rl_err *err)
 {
 	static const char *const ring_keys[4] = {"fill_size", "comp_size", "rx_size",
 	                                         "tx_size"};
@@ -99,6 +101,14 @@ static int parse_one(const struct rl_kv *kv, struct sim_opts *o, uint32_t *ring_
 		return parse_u32(k, kv->val, 0, 1000000, false, &o->loss, err);
 	if (strcmp(k, "reorder") == 0)
 		return parse_u32(k, kv->val, 0, 1000000, false, &o->reorder, err);
+	if (strcmp(k, "tso") == 0)
+		return parse_bool(k, kv->val, &o->tso, err);
+	if (strcmp(k, "gso") == 0)
+		return parse_bool(k, kv->val, &o->gso, err);
+	if (strcmp(k, "csum") == 0) {
+		*csum_set = 1;
+		return parse_bool(k, kv->val, &o->csum, err);
+	}
 	if (strcmp(k, "wire_capacity") == 0)
 		return parse_u32(k, kv->val, 1, SIM_WIRE_MAX, false, &o->wire_capacity,
 		                 err);
@@ -123,17 +133,28 @@ int sim_parse_options(const struct rl_open_args *a, struct sim_opts *o,
                       struct rl_err *err)
 {
 	uint32_t ring_size = SIM_DEFAULT_RING, set[4] = {0};
+	int csum_set = 0;
 	uint32_t *sizes[4] = {&o->fill_size, &o->comp_size, &o->rx_size, &o->tx_size};
 
 	memset(o, 0, sizeof(*o));
 	o->need_wakeup = true;
 	o->wire_capacity = SIM_DEFAULT_WIRE;
+	o->gso = true; /* the kernel can always cut in software */
 	for (unsigned i = 0; a && i < a->nkv; i++) {
-		int rc = parse_one(&a->kv[i], o, &ring_size, set, a->peer != NULL, err);
+		int rc = parse_one(&a->kv[i], o, &ring_size, set, a->peer != NULL,
+		                   &csum_set, err);
 
 		if (rc)
 			return rc;
 	}
+	/* a NIC that cuts writes the segments' checksums too (Linux: TSO
+	 * needs checksum offload) */
+	if (o->tso && csum_set && !o->csum)
+		return rl_err_set(err, EINVAL,
+		                  "tso=true with csum=false - a NIC that cuts TCP "
+		                  "also fills the checksums: drop csum=false");
+	if (o->tso)
+		o->csum = true;
 	for (int i = 0; i < 4; i++)
 		if (!set[i])
 			*sizes[i] = ring_size;

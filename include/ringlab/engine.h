@@ -41,6 +41,12 @@
  * ABI 4: struct rl_ledger (in struct rl_stats and behind ops->ledger)
  * carries the receive part of every counter, rx[]; engines count with
  * rl_ledger_count(), naming the direction.
+ *
+ * Offloads (ABI 4, in rl_tx_opts.flags, which were 0 before): RL_TX_TSO
+ * asks the NIC itself to cut the packet at gso_mss (RL_CAP_TSO),
+ * RL_TX_CSUM asks it to fill the IPv4 and TCP/UDP checksums (RL_CAP_CSUM).
+ * The lab sets a flag only for an engine whose caps_of() has the cap, so an
+ * engine that knows none of them never sees one.
  */
 #ifndef RINGLAB_ENGINE_H
 #define RINGLAB_ENGINE_H
@@ -73,6 +79,7 @@ struct rl_engine; /* opaque, one per lab.open() */
 #define RL_CAP_EXTBUF   (1u << 6) /* tx_x sends app memory (RL_DESC_EXT) */
 #define RL_CAP_GSO      (1u << 7) /* tx_x cuts one TCP packet (gso_mss) */
 #define RL_CAP_GRO      (1u << 8) /* rx_x merges TCP segments (RL_RX_GRO) */
+#define RL_CAP_CSUM     (1u << 9) /* tx_x: the NIC fills checksums (RL_TX_CSUM) */
 
 /*
  * An extended descriptor (ABI 2): a region address, or memory outside the
@@ -103,10 +110,16 @@ struct rl_xdesc {
 
 struct rl_tx_opts {
 	uint16_t gso_mss;  /* 0, or cut the TCP/IPv4 packet into segments of at
-	                    * most this many payload bytes (RL_CAP_GSO) */
-	uint16_t flags;    /* none yet: 0 */
+	                    * most this many payload bytes: in software
+	                    * (RL_CAP_GSO), or in the NIC with RL_TX_TSO */
+	uint16_t flags;    /* RL_TX_TSO | RL_TX_CSUM, or 0 */
 	uint32_t reserved; /* 0 */
 };
+
+#define RL_TX_TSO  0x1u /* the NIC cuts at gso_mss, writing every segment's
+                         * headers and checksums itself (RL_CAP_TSO) */
+#define RL_TX_CSUM 0x2u /* the NIC fills the IPv4 header checksum and the
+                         * TCP/UDP checksum (RL_CAP_CSUM) */
 
 #define RL_RX_GRO 0x1u /* rx_x: merge the TCP segments waiting (RL_CAP_GRO) */
 

@@ -12,11 +12,16 @@
  * buffer's segs until segs:free() or the collector: b:free() is refused
  * meanwhile (lab/region.c).
  *
- * extbuf and gso packets go through the engine's tx_x (engine ABI 2), one
- * packet per call: extbuf's app-memory descriptors carry the data's pin as
- * cookie, and gso hands the engine one large packet with gso_mss = mss.
- * What the engine's GSO does for the segs (a copy of the headers for every
- * wire segment, checksums read) is added to the segs' own ledger.
+ * extbuf, gso and tso packets go through the engine's tx_x (engine ABI 2),
+ * one packet per call: extbuf's app-memory descriptors carry the data's pin
+ * as cookie, gso hands the engine one large packet with gso_mss = mss, tso
+ * the same with RL_TX_TSO (the NIC cuts it). So do the packets of any
+ * strategy with csum="offload" on an engine whose NIC fills checksums
+ * (RL_CAP_CSUM: the sim with csum=true), with RL_TX_CSUM. What the
+ * engine's GSO does for the segs when they are handed over (a copy of the
+ * headers for every wire segment, checksums read) is added to the segs'
+ * own ledger; what a NIC does later on the wire (TSO's headers) is the
+ * engine's alone.
  *
  * Sending follows the core's rule of one owner per frame: segs:tx(e)
  * queues what rl_segs_ready() allows now (a segment sharing a frame with
@@ -40,6 +45,7 @@ struct lab_segs {
 	struct rl_ledger ledger;
 	struct lab_extpin *pin; /* extbuf: the data's pin */
 	struct lab_buffer *buf; /* the buffer (uservalue 2) it counts in, or NULL */
+	bool nic_csum; /* csum="offload" on an engine whose NIC fills them */
 };
 
 static const char *const seg_keys[] = {
@@ -249,7 +255,33 @@ static void born_from_string(lua_State *L, const struct rl_seg_params *p)
 		           rl_seg_strategy_name(p->strategy));
 }
 
-/* extbuf and gso need the engine's tx_x and its word for it. */
+/* The parts of an engine's why ("no tso: ...; no csum offload: ...") that
+ * name what, in place; all of it when none does. */
+static const char *why_about(char *why, const char *what)
+{
+	char out[RL_ERR_MSG_MAX] = "";
+	size_t at = 0;
+
+	for (char *part = why, *end; part && *part; part = end ? end + 2 : NULL) {
+		end = strstr(part, "; ");
+		if (end)
+			*end = '\0';
+		if (strstr(part, what))
+			at += (size_t)snprintf(out + at, at < sizeof(out) ? sizeof(out) - at : 0,
+			                       "%s%s", at ? "; " : "", part);
+		if (end)
+			*end = ';';
+		if (at >= sizeof(out))
+			break;
+	}
+	if (out[0]) {
+		out[sizeof(out) - 1] = '\0';
+		memcpy(why, out, strlen(out) + 1);
+	}
+	return why;
+}
+
+/* extbuf, gso and tso need the engine's tx_x and its word for it. */
 static void engine_can(lua_State *L, struct lab_engine *eng, struct rl_seg_params *p)
 {
 	bool x = eng->ops->tx_x != NULL;
@@ -260,15 +292,19 @@ static void engine_can(lua_State *L, struct lab_engine *eng, struct rl_seg_param
 	p->engine_extbuf = x && eng->ops->ext_register && eng->ops->ext_freed &&
 	                   (caps & RL_CAP_EXTBUF);
 	p->engine_gso = x && (caps & RL_CAP_GSO);
+	p->engine_tso = p->engine_tso && x;
 	/* the engine can, but not as it is open now: its own words */
 	if (why[0] && ((p->strategy == RL_SEG_EXTBUF && !p->engine_extbuf &&
 	                (eng->ops->caps & RL_CAP_EXTBUF)) ||
 	               (p->strategy == RL_SEG_GSO && !p->engine_gso &&
 	                (eng->ops->caps & RL_CAP_GSO)) ||
+	               (p->strategy == RL_SEG_TSO && !p->engine_tso &&
+	                (eng->ops->caps & RL_CAP_TSO)) ||
 	               (p->strategy == RL_SEG_SG && !(caps & RL_CAP_SG) &&
 	                (eng->ops->caps & RL_CAP_SG))))
 		luaL_error(L, "segment: strategy %s on this %s engine: %s",
-		           rl_seg_strategy_name(p->strategy), eng->ops->name, why);
+		           rl_seg_strategy_name(p->strategy), eng->ops->name,
+		           why_about(why, rl_seg_strategy_name(p->strategy)));
 	if (p->strategy == RL_SEG_EXTBUF && !p->engine_extbuf)
 		luaL_error(L,
 		           "segment: this engine (%s) cannot send app memory outside its "
@@ -326,6 +362,8 @@ static int lab_segment(lua_State *L)
 	}
 	if (lab_engine_ledger(eng))
 		rl_ledger_add(lab_engine_ledger(eng), &sg->ledger);
+	sg->nic_csum = p.csum == RL_CSUM_PARTIAL && eng->ops->tx_x &&
+	               (lab_engine_caps(eng, NULL, 0) & RL_CAP_CSUM);
 	if (bidx) {
 		lua_pushvalue(L, bidx);
 		lua_setiuservalue(L, -2, 2);
@@ -373,20 +411,27 @@ static struct lab_engine *segs_arg_engine(lua_State *L, int idx, const char *wha
 	return eng;
 }
 
-static bool via_tx_x(const struct rl_segs *s)
+static bool via_tx_x(const struct lab_segs *sg)
 {
-	return s->params.strategy == RL_SEG_EXTBUF || s->params.strategy == RL_SEG_GSO;
+	enum rl_seg_strategy st = sg->s.params.strategy;
+
+	return st == RL_SEG_EXTBUF || st == RL_SEG_GSO || st == RL_SEG_TSO || sg->nic_csum;
 }
 
 #define X_MAX 128 /* descriptors of one extbuf or gso packet, at most */
 
-/* extbuf, gso: segments [from, from+n) one packet per tx_x call. */
+/* extbuf, gso, tso, NIC checksums: segments [from, from+n) one packet per
+ * tx_x call. */
 static uint32_t segs_queue_x(lua_State *L, struct lab_segs *sg, struct lab_engine *eng,
                              const char *what, uint32_t from, uint32_t n)
 {
 	const struct rl_segs *s = &sg->s;
-	bool gso = s->params.strategy == RL_SEG_GSO;
-	struct rl_tx_opts o = {.gso_mss = gso ? (uint16_t)s->params.mss : 0};
+	bool tso = s->params.strategy == RL_SEG_TSO;
+	bool cut = tso || s->params.strategy == RL_SEG_GSO;
+	struct rl_tx_opts o = {
+	    .gso_mss = cut ? (uint16_t)s->params.mss : 0,
+	    .flags = (uint16_t)((tso ? RL_TX_TSO : 0) | (sg->nic_csum ? RL_TX_CSUM : 0)),
+	};
 	struct rl_xdesc x[X_MAX];
 	uint32_t k;
 
@@ -452,7 +497,7 @@ static uint32_t segs_queue_at(lua_State *L, struct lab_segs *sg, struct lab_engi
 		n = max;
 	if (n == 0)
 		return 0;
-	if (via_tx_x(s))
+	if (via_tx_x(sg))
 		return segs_queue_x(L, sg, eng, what, from, n);
 	if (!eng->ops->tx)
 		luaL_error(L, "%s: this engine cannot tx", what);

@@ -200,8 +200,9 @@ local function check_strategy(e, o)
   if (o.strategy == "tso" or o.strategy == "gso") and o.proto ~= "tcp" then
     what = "cutting UDP (tso and gso cut TCP only)"
   end
-  fail("send %s: %s cannot do %s (needs %s) - it can do: %s%s", o.proto, engine_name(e), o.strategy,
-    what, table.concat(can, ", "), why ~= "" and (" - " .. why) or "")
+  -- the engine's words say what it lacks and what to do: they replace ours
+  fail("send %s: %s cannot do %s (%s) - it can do: %s", o.proto, engine_name(e), o.strategy,
+    why ~= "" and why or ("needs " .. what), table.concat(can, ", "))
 end
 
 -- An engine without packet memory gets the prompt's default region (as
@@ -515,8 +516,9 @@ local function tcp_send(e, o)
   end
   free()
   if cut_later then
-    say("result: %d big packets in %d descriptors; the %s cut them (%d segments of MSS %d)", segs,
-      descs, o.strategy == "gso" and "engine" or "NIC", ((o.size + s.mss - 1) // s.mss) * o.count, s.mss)
+    say("result: %d big packets in %d descriptors, cut %s: %d segments, MSS %d", segs,
+      descs, o.strategy == "gso" and "in software" or "by the NIC", ((o.size + s.mss - 1) // s.mss) * o.count,
+      s.mss)
   else
     say("result: %d segments in %d descriptors, MSS %d", segs, descs, s.mss)
   end

@@ -77,6 +77,7 @@ local CAP_MEANING = {
   { "extbuf", "sends app memory outside the region (strategy extbuf)" },
   { "gso", "cuts one large TCP packet in software (strategy gso)" },
   { "tso", "cuts one large TCP packet in the NIC (strategy tso)" },
+  { "csum", "the NIC fills checksums (csum=\"offload\")" },
   { "gro", "merges received TCP segments (e:rx(max, {gro=true}))" },
   { "step", "one hardware action at a time (step)" },
   { "peer", "two engines wired back to back (peer=)" },

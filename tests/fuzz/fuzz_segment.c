@@ -61,7 +61,12 @@ static void check_packets(const struct rl_segs *s, const uint8_t *src, uint64_t 
 		rc = rl_dissect(v, g->ndesc, &d);
 		FZ_CHECK(rc == 0, "seg %u does not dissect: %s", i, d.problem);
 		FZ_CHECK(d.ip_csum_ok, "seg %u ip checksum", i);
-		FZ_CHECK(d.ip_id == (uint16_t)(id0 + i), "seg %u ip id %u", i, d.ip_id);
+		/* tso, gso: a packet's id counts the wire segments before it */
+		FZ_CHECK(d.ip_id == (uint16_t)(id0 + (s->params.strategy == RL_SEG_TSO ||
+		                                              s->params.strategy == RL_SEG_GSO
+		                                          ? (uint32_t)(g->off / s->params.mss)
+		                                          : i)),
+		         "seg %u ip id %u", i, d.ip_id);
 		FZ_CHECK(d.payload_len == g->len, "seg %u payload %u vs %u", i, d.payload_len,
 		         g->len);
 		FZ_CHECK(g->off == pos, "seg %u off", i);

@@ -28,6 +28,7 @@ for line in s:sub(s:find("send tcp 198.18.0.2:8080: ", 1, true)):gmatch("[^\n]+"
 end
 keys("send tcp 198.18.0.2:8080 size=64k strategy=tso to=a", "Enter")
 s = wait("the refusal", has("cannot do tso"))
-T.check(s:find("it can do: copy, reuse, born, sg", 1, true), "the refusal names what sim can do")
+T.check(s:find("it can do: copy, reuse, born, sg, gso", 1, true), "the refusal names what sim can do")
+T.check(s:find("open sim tso=true", 1, true), "and how to get a NIC that cuts\n" .. s)
 tmux("kill-server")
 T.done("send_in_tmux")

@@ -2,7 +2,8 @@
 -- simulators (the second one named with to=): the real TCP exchange with
 -- each strategy the simulator can do, its exact ledger and the receiver's
 -- check; count=2 with reuse; the refusals of what the simulator cannot do
--- (naming only what it can); UDP cut into datagrams of at most the MSS;
+-- (naming only what it can); gso (the simulator's kernel) and tso (a sim
+-- opened with tso=true) with their ledgers; UDP cut into datagrams of at most the MSS;
 -- the old one-datagram send; bad words, one line each; owners conserved.
 -- usage: ringlab send_size_at_prompt.lua /path/to/ringlab
 local T = require "common"
@@ -50,6 +51,10 @@ local input = {
   "send tcp 198.18.0.1:8080 size=64k strategy=copy to=small",
   "send tcp 198.18.0.1:8080 size=64k strategy=sg to=small",
   "print('small owners', lab.get('small'):owners().frames, lab.get('tiny'):owners().frames)",
+  "open sim name=tr",
+  "open sim name=tt tso=true peer=tr",
+  "send tcp 198.18.0.2:8080 size=64k strategy=tso to=tr",
+  "print('tso owners', lab.get('tt'):owners().frames, lab.get('tr'):owners().frames)",
   "quit",
 }
 local out = T.ringlab_stdin(ringlab, input, { "NO_COLOR=1", "COLUMNS=80" })
@@ -126,12 +131,30 @@ T.check(ur:find("receiver: 2898 datagrams, 4194304 bytes arrived intact", 1, tru
   "udp reuse 2 x 2m: every datagram arrived (the sender does not outrun the receiver's fill ring)")
 
 -- refusals: only what the simulator can do
-for _, s in ipairs({ "tso", "extbuf", "gso" }) do
+for _, s in ipairs({ "tso", "extbuf" }) do
   local line = out:match("error: send tcp: sim#2 cannot do " .. s .. " [^\n]*")
   T.check(line, s .. ": refused")
   local can = line:match("it can do: (%w[%w, ]*%w)")
-  T.eq(can, "copy, reuse, born, sg", s .. ": the strategies the simulator can do")
+  T.eq(can, "copy, reuse, born, sg, gso", s .. ": the strategies the simulator can do")
 end
+T.check(out:find("error: send tcp: sim#2 cannot do tso (no tso here - open sim tso=true for a NIC that cuts TCP)",
+  1, true),
+  "tso: the refusal says how to get a NIC that cuts")
+
+-- gso: the simulator's kernel cuts 16-MSS packets in software, a copy of
+-- the headers per segment (45 x 54) besides the lab's (3 x 54), and reads
+-- the payload for the checksums; tso: the NIC cuts, the lab writes 3 headers
+local gso = block("tcp 198.18.0.2:8080: 65536 bytes, strategy gso")
+T.check(gso:find("result: 3 big packets in %d+ descriptors, cut in software: 45 segments, MSS 1460"),
+  "gso: 3 big packets, 45 segments\n" .. gso)
+T.check(gso:find("ledger: copied 0  referenced 65536  headers 2592  touched 65536", 1, true), "gso: the ledger\n" .. gso)
+T.check(gso:find("receiver: 65536 bytes in 45 segments arrived intact", 1, true), "gso: intact")
+local tso = block("tcp 198.18.0.2:8080: 65536 bytes, strategy tso, from tt")
+T.check(tso:find("result: 3 big packets in %d+ descriptors, cut by the NIC: 45 segments, MSS 1460"),
+  "tso: 3 big packets, 45 segments\n" .. tso)
+T.check(tso:find("ledger: copied 0  referenced 65536  headers 162  touched 0", 1, true), "tso: the lab's ledger\n" .. tso)
+T.check(tso:find("receiver: 65536 bytes in 45 segments arrived intact (tr", 1, true), "tso: intact")
+has("tso owners\t4096\t4096\n", "owners conserved on the tso pair")
 
 local udp = block("udp 198.18.0.2:9999: 65536 bytes, strategy sg")
 T.check(udp:find("result: 46 datagrams in %d+ descriptors, the largest 1448 bytes of payload"),
@@ -157,9 +180,10 @@ has("error: send tcp: lone is on no wire, so nothing there listens - open a seco
 local w = block("tcp 198.18.0.2:8080: 4096 bytes, strategy copy, from wired")
 T.check(w:find("receiver: lone listens on 198.18.0.2:8080", 1, true), "without to=: the engine wired by peer=")
 T.check(w:find("receiver: 4096 bytes in 3 segments arrived intact (lone", 1, true), "and it checked the bytes")
-has("complete\tborn copy reuse sg\n", "Tab after strategy= offers what this engine can do")
+has("complete\tborn copy gso reuse sg\n", "Tab after strategy= offers what this engine can do")
 has("complete to\tto=\n", "Tab completes key= words")
-has("strategies it can send with (help strategies): copy, reuse, born, sg\n", "show caps lists the strategies")
+has("strategies it can send with (help strategies): copy, reuse, born, sg, gso\n", "show caps lists the strategies")
+has("  csum     no   the NIC fills checksums", "show caps: checksum offload")
 -- a 64-frame region: copy goes in pieces that fit the free frames, sg
 -- (the data lies in the region, each segment a header frame) says what fits
 local sm = block("tcp 198.18.0.1:8080: 65536 bytes, strategy copy, from tiny")
@@ -171,7 +195,7 @@ has("small owners\t64\t64\n", "owners conserved on the small pair")
 has("exit=0", "exit status")
 
 -- every line the sends printed fits a projector's 80 columns
-for _, b in ipairs({ sg, copy, reuse, born, big, udp, udpc, four, ur }) do
+for _, b in ipairs({ sg, copy, reuse, born, big, udp, udpc, four, ur, gso, tso }) do
   for line in b:gmatch("[^\n]+") do T.check(#line <= 80, "a line longer than 80 columns: " .. line) end
 end
 T.done("send_size_at_prompt")

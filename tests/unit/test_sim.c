@@ -643,8 +643,13 @@ static void sim_option_sizes_apply(void **state)
 	assert_true(ring_of(e, "tx").need_wakeup);
 	assert_string_equal(stats(e).mode, "copy");
 	assert_null(sim()->get_region(e));
-	assert_int_equal(sim()->caps,
-	                 RL_CAP_STEP | RL_CAP_ZEROCOPY | RL_CAP_SG | RL_CAP_PEER);
+	assert_int_equal(sim()->caps, RL_CAP_STEP | RL_CAP_ZEROCOPY | RL_CAP_SG |
+	                                  RL_CAP_PEER | RL_CAP_TSO | RL_CAP_GSO |
+	                                  RL_CAP_CSUM);
+	/* as opened: the kernel's gso, no tso, no checksum offload */
+	assert_int_equal(sim()->caps_of(e, NULL, 0), RL_CAP_STEP | RL_CAP_ZEROCOPY |
+	                                                 RL_CAP_SG | RL_CAP_PEER |
+	                                                 RL_CAP_GSO);
 	assert_int_equal(sim()->abi, RL_ENGINE_ABI);
 	assert_contains(sim()->options, "wire_capacity=N");
 	sim()->close(e);
