@@ -37,6 +37,7 @@
 
 #include <rte_dev.h>
 #include <rte_eal.h>
+#include <rte_bus_vdev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
@@ -546,11 +547,18 @@ void dpdk_vdevs_unplug(struct rl_engine *e)
 
 	if (e->port_name[0])
 		eal.port_taken[e->port] = false;
-	/* a port over rings (peer.c) is no device: closing it removed it, and
-	 * asking the vdev bus to unplug it only logs "Cannot find plugged
-	 * device" */
-	if (!e->wire_tx)
+	/* a port over rings (peer.c) is no hotplugged device: rte_eth_from_rings
+	 * made it as the vdev net_ring_<name>, which closing the port leaves on
+	 * the bus - and then the same name cannot be made again (peer= failed
+	 * with EINVAL the second time in one process). Uninit that vdev. */
+	if (!e->wire_tx) {
 		unplug_unused(e->port_name);
+	} else if (e->port_name[0]) {
+		char vdev[sizeof(e->port_name) + 16];
+
+		snprintf(vdev, sizeof(vdev), "net_ring_%s", e->port_name);
+		rte_vdev_uninit(vdev);
+	}
 	memcpy(gone, e->port_name, sizeof(gone));
 	e->port_name[0] = '\0';
 	while (e->nvdev_made > 0) {

@@ -13,6 +13,10 @@
 --                   recv and show packet, not dissected as Ethernet
 --   peer_close_quiet closing a peer= pair prints no "EAL:" line, even
 --                   with log=error given (which prints DPDK's lines)
+--   peer_again      a net_ring0 pair wired, used and closed three times in
+--                   one ringlab, from Lua and at the prompt (close all):
+--                   the second peer= failed with "no port net_ring0 over
+--                   rings", so lesson 8 ran once per session
 -- usage: ringlab dpdk_traps.lua RINGLAB CASE
 local T = require "common"
 
@@ -203,6 +207,40 @@ print("closed both pairs")
   end
 end
 
-local f = cases[case] or error("usage: ringlab dpdk_traps.lua RINGLAB ring_loop|fill_size|memif_link|null_invented|peer_close_quiet")
+function cases.peer_again()
+  for round = 1, 3 do
+    local a = lab.open("dpdk", { vdev = "net_ring0", log = "emergency", name = "a" .. round })
+    local r = a:region { frames = 64, frame_size = 2048 }
+    local b = lab.open("dpdk", { peer = a, name = "b" .. round })
+    a:fill(8)
+    b:fill(8)
+    a:tx(lab.packet.udp { dst = "198.18.0.2:9", payload = "round " .. round, region = r })
+    a:kick()
+    local got = {}
+    for _ = 1, 100 do
+      got = b:rx(8)
+      if #got > 0 then break end
+      lab.sleep(0.001)
+    end
+    T.eq(#got, 1, "round " .. round .. ": b received")
+    T.eq(got[1]:payload(), "round " .. round, "round " .. round .. ": the payload")
+    got[1]:release()
+    T.conserved(a)
+    b:close()
+    a:close()
+  end
+  -- the same at the prompt, with close all between
+  local line = { "open dpdk vdev=net_ring0 name=a log=emergency", "region", "open dpdk peer=a name=b",
+    "use a", "send udp 198.18.0.2:9 hello", "use b", "recv", "close all" }
+  local lines = {}
+  for _ = 1, 3 do for _, l in ipairs(line) do lines[#lines + 1] = l end end
+  local out = prompt(lines)
+  T.check(not out:find("no port", 1, true) and not out:find("Invalid argument", 1, true),
+    "peer= again at the prompt:\n" .. out)
+  local n = select(2, out:gsub("\n1: udp 198%.18%.0%.1:9000 > 198%.18%.0%.2:9 len 47", ""))
+  T.eq(n, 3, "b received the packet in each of the 3 rounds:\n" .. out)
+end
+
+local f = cases[case] or error("usage: ringlab dpdk_traps.lua RINGLAB ring_loop|fill_size|memif_link|null_invented|peer_close_quiet|peer_again")
 f()
 print("ok - " .. case)
