@@ -94,7 +94,7 @@ function L.args(...)
       if w == "part" then i = i + 1 end
       local m = math.tointeger(tonumber(v or ""))
       if not m or m < 1 then
-        error(string.format("lesson: part %s? - give a part number, e.g. part 2", tostring(v)), 0)
+        error(string.format("lesson: part %s? - give a part number, e.g. part 2", v or "which"), 0)
       end
       a.part = m
     elseif w:match("^[%w_]+=") then
@@ -161,8 +161,12 @@ function L.open(which, opts, extra)
   local ok, e = pcall(lab.open, which, o)
   if not ok then
     local why = tostring(e):gsub("^[^:\n]*:%d+: ", ""):gsub("^open: ", "")
-    L.skip("this lesson cannot run on %s here: %s - without an engine name it runs on the simulator",
-      which, why)
+    if which == "sim" then -- an option given with key=value the simulator refused
+      L.skip("the lesson's simulator did not open: %s", why)
+    else
+      L.skip("this lesson cannot run on %s here: %s - without an engine name it runs on the simulator",
+        which, why)
+    end
     return nil
   end
   state.opened[#state.opened + 1] = e
