@@ -332,11 +332,13 @@ end
 -- map shrinks, then compact, then tight (rings, owners, ledger, packets),
 -- then the first engines tight and the rest one line each, then one line
 -- per engine. head: the first line (nil: none); empty: the line shown when
--- there is no engine (default: open one).
-function W.lines(samples, rows, width, head, empty)
+-- there is no engine (default: open one); small: the tight and the mixed
+-- forms are tried (the live view's half screen; `watch` goes from compact
+-- to one line per engine).
+function W.lines(samples, rows, width, head, empty, small)
   local out
   local function start() out = {} if head then out[1] = head end end
-  for map_rows = 4, -1, -1 do -- shrink the owner map, then go compact, then tight
+  for map_rows = 4, small and -1 or 0, -1 do -- shrink the owner map, then go compact, then tight
     start()
     for _, s in ipairs(samples) do
       engine_lines(s, width, math.max(map_rows, 0), out, map_rows == 0 or (map_rows < 0 and "tight"))
@@ -344,7 +346,7 @@ function W.lines(samples, rows, width, head, empty)
     if #samples == 0 then out[#out + 1] = empty or " no engine is open - open one: open sim" end
     if #out <= rows then break end
   end
-  if #out > rows and #samples > 1 then -- the first engines tight, the rest one line each
+  if small and #out > rows and #samples > 1 then -- the first engines tight, the rest one line each
     for k = #samples - 1, 1, -1 do
       start()
       for i = 1, k do engine_lines(samples[i], width, 0, out, "tight") end
@@ -493,12 +495,12 @@ local function live_draw()
     -- wide: the engines in two columns, each drawn as on a screen of its own
     local half = st.cols // 2
     local k = (#samples + 1) // 2
-    local left = W.lines({ table.unpack(samples, 1, k) }, st.dash, half - 2, nil, st.empty)
-    local right = W.lines({ table.unpack(samples, k + 1) }, st.dash, st.cols - half - 1, nil, st.empty)
+    local left = W.lines({ table.unpack(samples, 1, k) }, st.dash, half - 2, nil, st.empty, true)
+    local right = W.lines({ table.unpack(samples, k + 1) }, st.dash, st.cols - half - 1, nil, st.empty, true)
     lines = {}
     for i = 1, math.max(#left, #right) do lines[i] = pad(left[i] or "", half - 1) .. " " .. (right[i] or "") end
   else
-    lines = W.lines(samples, st.dash, st.cols, nil, st.empty)
+    lines = W.lines(samples, st.dash, st.cols, nil, st.empty, true)
   end
   local bar = st.what .. "  " .. os.date("%H:%M:%S")
   if #bar + 2 + #LEGEND <= st.cols then
