@@ -1,156 +1,381 @@
--- Lesson 5: a 64 KiB HTTP response: copy, reuse, born, sg
--- four ways to turn data larger than one MTU into packets, and their ledgers
+-- Lesson 5: a 64 KiB HTTP response, six ways
+-- copy, reuse, born, sg, tso, gso: TCP segments of MSS 1448 and their ledgers
 --
--- A web server sends the same 64 KiB body to many clients. How many times
--- is each byte copied? Four strategies, side by side on four simulators,
--- each sending the body to three clients in 1448-byte packets:
---   copy   the body is a Lua string; each send copies it behind headers
---   reuse  the body is staged once into frames; each send only writes
---          fresh headers in front of the staged pieces
---   born   the body is produced straight into region buffers (r:alloc),
---          so there is no separate copy to stage at all
---   sg     one header + a chain of payload frames per send (what a NIC with
---          TSO or AF_XDP multi-buffer takes): 64 KiB as one chained packet
--- Parts 1-4 build UDP packets by hand over r:alloc buffers, so every move
--- is visible; part 5 does the same with real TCP segments from
--- lab.segment(data, {strategy=...}) (core/segment.c), when it is built in.
--- Run: ringlab scripts/lessons/05-http-64k.lua   (or: lesson 5)
+-- The teaching is on the screen (L.part, L.result); this header only says
+-- how to run it. Engines, one per strategy, named after it: copy, reuse,
+-- born, sg, tso, gso (sim: zerocopy, rings of 32, tso opened with
+-- tso=true; dpdk: net_ring0..5, 32 descriptors, no tso there). Each is
+-- wired to itself: what it sends to the three clients arrives on its own rx
+-- ring, where the lesson checks every segment and the bytes.
+-- Run: ringlab scripts/lessons/05-http-64k.lua [sim|dpdk] [part M] [--check]
+--      (or at the prompt: lesson 5 [dpdk] [part M] [--check])
 local L = require "ringlab.lesson"
-L.args(...)
+local A = L.args(...)
+
+L.title("Lesson 5: a 64 KiB HTTP response, six ways")
+local kind = A.engine or "sim"
+if kind ~= "sim" and kind ~= "dpdk" then
+  L.say(kind .. ": lesson 5 runs on sim or dpdk (six engines side by side) - run: lesson 5")
+  return
+end
 
 local BODY, MSS, CLIENTS = 65536, 1448, 3
-local body = ("HTTP/1.1 200 OK\r\n\r\n" .. string.rep("ringlab ", BODY)):sub(1, BODY)
-local npkts = (BODY + MSS - 1) // MSS
+local SEGS = (BODY + MSS - 1) // MSS -- 46 segments per client
+local BIG = 16 * MSS                 -- tso, gso: at most 16 segments per large packet
+local STRATEGIES = { "copy", "reuse", "born", "sg", "tso", "gso" }
 
-L.title("Lesson 5: a 64 KiB HTTP response: copy, reuse, born, sg")
+-- The response: the lab's test bytes (every 16 name their own offset), the
+-- same that b:testdata() makes in place in a region - so that producing the
+-- body in the region (born, sg, tso, gso) is not a copy from somewhere.
+local function response()
+  local t = {}
+  for i = 0, BODY // 16 - 1 do t[#t + 1] = string.format("%015x\n", i * 16) end
+  return table.concat(t)
+end
+local body = response()
 
--- Send packets on e, run the loopback, take them back; returns how many.
-local function drain(e, pkts)
-  local got = 0
-  for i = 1, #pkts, 32 do
-    local batch = table.move(pkts, i, math.min(#pkts, i + 31), 1, {})
-    e:tx(batch)
+local function client(c) return string.format("198.18.0.%d:%d", 10 + c, 40000 + c) end
+
+-- One engine per strategy, named after it; small rings so they show marks.
+local first = true
+local engines, regions = {}, {}
+local function open(name, sim_opts)
+  local o = { name = name, ring_size = 32, sim = { mode = "zerocopy" },
+    dpdk = { vdev = "net_ring" .. (#engines) } }
+  for k, v in pairs(sim_opts or {}) do o.sim[k] = v end
+  local e = L.open(A, o, first and A.extra or {})
+  first = false
+  if not e then return nil end
+  regions[name] = e:region { frames = 256 }
+  engines[#engines + 1] = e
+  return e
+end
+
+-- The dashboard: this strategy's engine in full, the ones before it after.
+local function show(e)
+  if not L.show then return end
+  local list = { e }
+  for i = #engines, 1, -1 do if engines[i] ~= e then list[#list + 1] = engines[i] end end
+  L.show(table.unpack(list))
+end
+
+local function tx_part(e)
+  local l, st = e:stats().ledger, e:stats()
+  return { copied = l.tx.copied, referenced = l.tx.referenced, headers = l.tx.headers,
+    touched = l.tx.touched, kernel = l.tx.kernel_copied + l.tx.driver_copied,
+    pkts = st.tx_pkts, wire = st.wire_pkts or st.tx_pkts }
+end
+
+local function minus(a, b)
+  local d = {}
+  for k, v in pairs(a) do d[k] = v - (b[k] or 0) end
+  return d
+end
+
+-- Send segs on e (wired to itself) and receive what arrives, a ring's worth
+-- at a time: every segment's IP and TCP checksums good, the payload the
+-- bytes of the body at its sequence number. Returns the segments received.
+local function deliver(e, segs, seq0)
+  local got, t0, bad = 0, lab.now(), nil
+  local fill = e:rings().fill
+  local function top_up()
+    if fill then
+      local o = e:owners()
+      local room = e:rings().fill.size - e:rings().fill.pending
+      if room > 0 and o.free > 0 then e:fill(math.min(room, o.free)) end
+    end
+  end
+  top_up()
+  while true do
+    segs:tx(e) -- what is ready and fits the tx ring
     e:kick()
     e:complete()
-    local pk = e:rx(256)
-    for _, p in ipairs(pk) do got = got + 1; p:release() end
-    e:fill(#pk) -- lend back as many frames as the packets used
+    for _, p in ipairs(e:rx(64)) do
+      local d = p:dissect()
+      local off = d.tcp and (d.tcp.seq - seq0) or -1
+      if not (d.ip and d.ip.csum_ok and d.tcp and d.tcp.csum_ok) then
+        bad = bad or string.format("segment %d: a bad checksum", got + 1)
+      elseif off < 0 or not p:payload_equals(body:sub(off + 1, off + d.payload_len)) then
+        bad = bad or string.format("segment %d: bytes not the body's at %d", got + 1, off)
+      end
+      got = got + 1
+      p:release()
+    end
+    top_up()
+    local o = e:owners()
+    if segs:info().next >= #segs and got >= SEGS and o.tx + o.nic + o.comp + o.rx == 0 then break end
+    if lab.now() - t0 > 5 then
+      error(string.format("lesson 5: %s is stuck after %d of %d segments (show rings)", e:info().name, got,
+        SEGS), 0)
+    end
   end
+  L.check(not bad, bad or (e:info().name .. ": every segment's checksums good, the bytes the body's"))
   return got
 end
 
-local function engine()
-  local e = lab.open("sim", { mode = "zerocopy" })
-  e:region { frames = 512 }
-  e:fill(128)
-  return e, e:region()
+-- The results, one column per strategy, for the table at the end.
+local results = {}
+local function record(name, e, d, lab_headers, descs, packets)
+  results[name] = { d = d, lab_headers = lab_headers, descs = descs, packets = packets,
+    wire = d.wire, e = e }
 end
 
-local function dst(c) return string.format("198.18.0.%d:80", 10 + c) end
-
-local ledgers = {}
-local function result(name, e)
-  local l = e:stats().ledger
-  ledgers[#ledgers + 1] = { label = name, ledger = l, pkts = e:stats().tx_pkts }
-  print(string.format("   %-6s copied %7d B   referenced %7d B   headers %6d B", name, l.copied, l.referenced, l.headers))
-  return l
-end
-
-L.part("copy: slice the string, copy each slice behind fresh headers")
-local ec, rc = engine()
-for c = 1, CLIENTS do
-  local pkts = {}
-  for off = 1, BODY, MSS do
-    pkts[#pkts + 1] = lab.packet.udp { dst = dst(c), payload = body:sub(off, off + MSS - 1), region = rc }
+-- Send the body to the three clients with a strategy: make(c) returns the
+-- segs for client c (and whether they stay for the next one: reuse).
+local function three_clients(e, make)
+  local before = tx_part(e)
+  local lab_headers, descs, packets, wire = 0, 0, 0, 0
+  local kept
+  for c = 1, CLIENTS do
+    local segs, hdrs, keep = make(c, kept)
+    local seq0 = 1000 * c
+    lab_headers = lab_headers + hdrs
+    descs = descs + segs:info().descriptors
+    packets = packets + #segs
+    wire = wire + deliver(e, segs, seq0)
+    if keep then kept = segs else segs:free() end
   end
-  L.eq(drain(ec, pkts), npkts, "packets for client " .. c)
+  if kept then kept:free() end
+  L.conserved(e)
+  local d = minus(tx_part(e), before)
+  d.wire = wire
+  return d, lab_headers, descs, packets
 end
-local lc = result("copy", ec)
-L.eq(lc.copied, BODY * CLIENTS, "copy: every byte copied once per client")
 
-L.part("reuse: stage the body once into frames, then only headers per send")
-local er, rr = engine()
-local staged = {}
-for off = 1, BODY, MSS do
-  local b = rr:alloc(math.min(MSS, BODY - off + 1))
-  b:write(0, body:sub(off, off + MSS - 1)) -- the one staging copy
-  staged[#staged + 1] = b
+local function seg_opts(strategy, c, extra)
+  local o = { proto = "tcp", strategy = strategy, mss = MSS, dst = client(c), src = "198.18.0.1:80",
+    seq = 1000 * c, ts_val = 1, ts_ecr = 0 }
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return o
 end
-for c = 1, CLIENTS do
-  local pkts = {}
-  for _, b in ipairs(staged) do pkts[#pkts + 1] = lab.packet.udp { dst = dst(c), payload = b } end
-  L.eq(drain(er, pkts), npkts, "packets for client " .. c)
-end
-local lr = result("reuse", er)
-L.eq(lr.copied, BODY, "reuse: copied once, whatever the number of clients")
-L.eq(lr.referenced, BODY * CLIENTS, "reuse: every send referenced")
 
-L.part("born: the body is produced inside the region from the start")
-local eb, rb = engine()
-local born = {}
-for off = 1, BODY, MSS do
-  local b = rb:alloc(math.min(MSS, BODY - off + 1))
-  b:fill("ringlab ") -- producing the bytes where they will be sent
-  born[#born + 1] = b
-end
-L.say [[
-  The lab counts the bytes a script writes into the region as copied - it
-  cannot tell producing from copying. The difference from reuse: there is
-  no other copy of the body anywhere; it was made once, in place.]]
-for c = 1, CLIENTS do
-  local pkts = {}
-  for _, b in ipairs(born) do pkts[#pkts + 1] = lab.packet.udp { dst = dst(c), payload = b } end
-  L.eq(drain(eb, pkts), npkts, "packets for client " .. c)
-end
-local lb = result("born", eb)
-L.eq(lb.referenced, BODY * CLIENTS, "born: every send referenced")
+-- The headers the lab wrote for segs just made: one set per packet.
+local function own_headers(segs) return segs:info().hdr_len * #segs end
 
-L.part("sg: one header, the body as a chain of frames")
-local es, rs = engine()
-local SG = 65000 -- a UDP datagram holds at most 65507 bytes, the wire 65536
-local whole = rs:alloc(SG)
-whole:fill("ringlab ")
-for c = 1, CLIENTS do
-  local p = lab.packet.udp { dst = dst(c), payload = whole }
-  if c == 1 then print(string.format("   one packet of %d descriptors", #p:segments())) end
-  L.eq(drain(es, { p }), 1, "chained packet for client " .. c)
-end
-local ls = result("sg", es)
-L.eq(ls.referenced, SG * CLIENTS, "sg: every send referenced")
-L.check(ls.headers < lb.headers, "sg writes one set of headers per send, not one per 1448 bytes")
+local HDR -- header bytes of one segment (Ethernet, IPv4, TCP with timestamps)
 
-if lab.segment then
-  L.part("the same with TCP: lab.segment(data, {strategy=...}) to three clients")
-  for _, strategy in ipairs({ "copy", "reuse", "born", "sg" }) do
-    local e = lab.open("sim", { mode = "zerocopy" })
-    local r = e:region { frames = 1024 }
-    local data = body
-    if strategy == "born" or strategy == "sg" then
-      data = r:alloc(BODY)
-      data:write(0, body) -- producing the body in the region, before we count
-    end
-    local l0 = e:stats().ledger
-    local segs = lab.segment(data, { strategy = strategy, dst = dst(1), seq = 1, mss = MSS, region = r })
-    L.eq(segs:send(e), npkts, strategy .. ": segments sent to client 1")
-    for c = 2, CLIENTS do
-      if strategy == "reuse" then
-        segs:resend { dst = dst(c), seq = 1 }
-      else
-        segs = lab.segment(data, { strategy = strategy, dst = dst(c), seq = 1, mss = MSS, region = r })
-      end
-      L.eq(segs:send(e), npkts, strategy .. ": segments sent to client " .. c)
-    end
-    local l = e:stats().ledger
-    local copied, referenced = l.copied - l0.copied, l.referenced - l0.referenced
-    print(string.format("   %-6s copied %7d B   referenced %7d B", strategy, copied, referenced))
-    local want = { copy = BODY * CLIENTS, reuse = BODY, born = 0, sg = 0 }
-    L.eq(copied, want[strategy], "tcp " .. strategy .. " copied")
-    L.eq(copied + referenced, BODY * CLIENTS, "tcp " .. strategy .. " copied + referenced")
+---------------------------------------------------------------------------
+L.part("copy: cut the string, copy each piece behind fresh headers", [[
+  The response is a Lua string, outside the region the NIC reads. For each
+  client, lab.segment cuts it into 46 pieces of at most 1448 bytes (MSS at a
+  1500-byte MTU with TCP timestamps) and copies each into a frame of its own,
+  behind 66 bytes of headers. Each engine also plays the clients: it gets
+  back what it sends, and the lesson checks every segment (read: touched).
+
+  Dashboard: engine copy - copied grows by 64 KiB per client.]])
+local e = open("copy")
+if not e then return end
+show(e)
+local d, lh, descs, pk = three_clients(e, function(c)
+  local segs = lab.segment(body, seg_opts("copy", c, { region = regions.copy }))
+  HDR = segs:info().hdr_len
+  return segs, own_headers(segs)
+end)
+record("copy", e, d, lh, descs, pk)
+L.eq(pk, SEGS * CLIENTS, "copy: segments")
+L.eq(d.copied, BODY * CLIENTS, "copy: every byte copied once per client")
+L.eq(d.referenced, 0, "copy: nothing sent where it lies")
+L.result("%d segments in %d descriptors, %d bytes copied: the body once per client, "
+  .. "and each client got it intact", pk, descs, d.copied)
+
+---------------------------------------------------------------------------
+L.part("reuse: stage the body once, rewrite only headers per client", [[
+  A static file served many times: the first client's segments are copied
+  into frames once and kept. For the next clients segs:resend rewrites just
+  the headers in place (addresses, ports, sequence numbers, checksums
+  updated by RFC 1624, without reading the payload) and sends the same
+  frames again.
+
+  Dashboard: engine reuse - copied stops at 64 KiB, referenced grows.]])
+e = open("reuse")
+if not e then return end
+show(e)
+d, lh, descs, pk = three_clients(e, function(c, kept)
+  if not kept then
+    local segs = lab.segment(body, seg_opts("reuse", c, { region = regions.reuse }))
+    return segs, own_headers(segs), true
+  end
+  local h0 = kept:ledger().headers
+  kept:resend { dst = client(c), seq = 1000 * c }
+  return kept, kept:ledger().headers - h0, true
+end)
+record("reuse", e, d, lh, descs, pk)
+L.eq(d.copied, BODY, "reuse: copied once, whatever the number of clients")
+L.eq(d.referenced, BODY * (CLIENTS - 1), "reuse: clients 2 and 3 sent from the staged frames")
+L.result("%d segments, %d bytes copied (the staging, once), %d referenced: clients 2 and 3 "
+  .. "cost %d header bytes each and no payload", pk, d.copied, d.referenced, (lh - SEGS * HDR) // 2)
+
+---------------------------------------------------------------------------
+L.part("born: the body is made in the region, sent where it lies", [[
+  Here the server produces the response straight into the region (r:alloc,
+  then b:testdata() writes it in place: no copy from anywhere). Each
+  segment's payload descriptor points into that buffer; the first segment's
+  headers go into the headroom in front of it, the others get a small
+  header frame chained in front (a packet of 2 or 3 descriptors).
+
+  Dashboard: engine born - copied stays 0.]])
+e = open("born")
+if not e then return end
+show(e)
+local buf = regions.born:alloc(BODY)
+buf:testdata()
+d, lh, descs, pk = three_clients(e, function(c)
+  local segs = lab.segment(buf, seg_opts("born", c))
+  return segs, own_headers(segs)
+end)
+buf:free()
+record("born", e, d, lh, descs, pk)
+L.eq(d.copied, 0, "born: nothing copied")
+L.eq(d.referenced, BODY * CLIENTS, "born: every byte sent where it lies")
+L.result("%d segments in %d descriptors, 0 bytes copied: the payload was sent where it lies",
+  pk, descs)
+
+---------------------------------------------------------------------------
+L.part("sg: a header frame chained in front of every segment", [[
+  The same body in the region; every segment is a chain: a header frame,
+  then the payload where it lies, cut at frame boundaries. This is the
+  shape of AF_XDP multi-buffer (XDP_PKT_CONTD, Linux 6.6 and later, sg=true)
+  and of DPDK's mbuf chains (a port with MULTI_SEGS).
+
+  Dashboard: engine sg - copied 0, more descriptors than born.]])
+e = open("sg")
+if not e then return end
+show(e)
+buf = regions.sg:alloc(BODY)
+buf:testdata()
+d, lh, descs, pk = three_clients(e, function(c)
+  local segs = lab.segment(buf, seg_opts("sg", c))
+  return segs, own_headers(segs)
+end)
+buf:free()
+record("sg", e, d, lh, descs, pk)
+L.eq(d.copied, 0, "sg: nothing copied")
+L.eq(d.referenced, BODY * CLIENTS, "sg: every byte sent where it lies")
+L.result("%d segments in %d descriptors (every one a chain), 0 bytes copied", pk, descs)
+
+---------------------------------------------------------------------------
+L.part("tso: one large packet, the NIC cuts it", [[
+  With TCP segmentation offload the program hands the NIC one large TCP
+  packet (here 16 segments' worth, 23 KiB: a header and the payload where
+  it lies) and the NIC puts 16 MSS-sized segments on the wire, writing
+  each one's headers and checksums itself. The CPU writes 3 headers per
+  client instead of 46 and reads no payload.
+
+  Dashboard: engine tso - 3 packets sent per client, 46 on the wire.]])
+e = open("tso", { tso = true })
+local tso_why
+if e and not e:info().caps.tso then
+  tso_why = e:info().caps_why:match("[^;]*tso[^;]*") or "its NIC does not cut TCP"
+  L.show(table.unpack(engines, 1, #engines - 1))
+  e:close()
+  engines[#engines] = nil
+  e = nil
+elseif not e then
+  return
+end
+if e then
+  show(e)
+  buf = regions.tso:alloc(BODY)
+  buf:testdata()
+  local w0 = e:stats().tso_header_bytes or 0
+  d, lh, descs, pk = three_clients(e, function(c)
+    local segs = lab.segment(buf, seg_opts("tso", c, { max = BIG }))
+    return segs, own_headers(segs)
+  end)
+  buf:free()
+  record("tso", e, d, lh, descs, pk)
+  L.eq(pk, 3 * CLIENTS, "tso: large packets handed to the NIC")
+  L.eq(d.wire, SEGS * CLIENTS, "tso: segments that arrived")
+  L.eq(d.copied, 0, "tso: nothing copied")
+  L.eq(d.touched, 0, "tso: no payload read (the NIC checksums)")
+  L.eq((e:stats().tso_header_bytes or 0) - w0, SEGS * CLIENTS * HDR, "tso: the NIC wrote every segment's headers")
+  L.result("%d large packets became %d segments on the wire; the lab wrote %d header bytes, "
+    .. "the NIC %d; 0 copied, 0 read", pk, d.wire, lh, d.headers - lh)
+else
+  L.result("skipped on %s: %s (no TSO). On the simulator (lesson 5) a NIC opened with "
+    .. "tso=true cuts them", kind, tso_why)
+end
+
+---------------------------------------------------------------------------
+L.part("gso: one large packet, cut in software", [[
+  Generic segmentation offload: the same large packets, but nobody's
+  hardware cuts them - software does, just before the NIC (Linux below its
+  TCP; DPDK's rte_gso_segment). Every segment gets a copy of the headers;
+  the payload is referenced, not copied, but without checksum offload it is
+  read once more for the checksums.
+
+  Dashboard: engine gso - headers and touched grow, copied stays 0.]])
+e = open("gso")
+if not e then return end
+show(e)
+buf = regions.gso:alloc(BODY)
+buf:testdata()
+d, lh, descs, pk = three_clients(e, function(c)
+  local segs = lab.segment(buf, seg_opts("gso", c, { max = BIG }))
+  return segs, own_headers(segs)
+end)
+buf:free()
+record("gso", e, d, lh, descs, pk)
+L.eq(pk, 3 * CLIENTS, "gso: large packets handed over")
+L.eq(d.wire, SEGS * CLIENTS, "gso: segments that arrived")
+L.eq(d.copied, 0, "gso: nothing copied")
+L.eq(d.headers - lh, SEGS * CLIENTS * HDR, "gso: a copy of the headers for every segment")
+L.result("%d large packets cut into %d segments in software: %d header bytes copied for them, "
+  .. "%d payload bytes read for checksums, 0 copied", pk, d.wire, d.headers - lh, d.touched)
+
+---------------------------------------------------------------------------
+L.part("the six ledgers side by side", [[
+  64 KiB to 3 clients, the send path of each engine (packets, then bytes):]])
+local cols, rows = {}, {
+  { "packets NIC/wire", function(r) return r.packets .. "/" .. r.wire end },
+  { "descriptors", function(r) return r.descs end },
+  { "copied", function(r) return r.d.copied end },
+  { "referenced", function(r) return r.d.referenced end },
+  { "headers: lab", function(r) return r.lab_headers end },
+  { "headers: NIC/sw", function(r) return r.d.headers - r.lab_headers end },
+  { "touched (csum)", function(r) return r.d.touched end },
+}
+-- kernel or driver copies, where an engine makes them (not sim zerocopy)
+for _, r in pairs(results) do
+  if r.d.kernel > 0 then
+    rows[#rows + 1] = { "kernel/driver", function(x) return x.d.kernel end }
+    break
   end
 end
-L.part("the picture")
--- a directory of this run's own (mkdtemp): no fixed name in /tmp to race for
+for _, s in ipairs(STRATEGIES) do cols[#cols + 1] = s end
+local head = { string.format("%-16s", "") }
+for _, s in ipairs(cols) do head[#head + 1] = string.format("%10s", s) end
+L.print(table.concat(head))
+for _, row in ipairs(rows) do
+  local line = { string.format("%-16s", row[1]) }
+  for _, s in ipairs(cols) do
+    local r = results[s]
+    line[#line + 1] = string.format("%10s", r and tostring(row[2](r)) or "-")
+  end
+  L.print(table.concat(line))
+end
+
+-- a picture to keep: the ledgers as an SVG (a directory of this run's own)
+local series = {}
+for _, s in ipairs(STRATEGIES) do
+  local r = results[s]
+  if r then series[#series + 1] = { label = s, ledger = r.e:stats().ledger, pkts = r.packets } end
+end
 local file = os.getenv("RINGLAB_PLOT") or (lab.tempdir() .. "/lesson5-ledger.svg")
-lab.plot { file = file, series = ledgers, title = "64 KiB to 3 clients: copy, reuse, born, sg" }
-print("   wrote " .. file)
+lab.plot { file = file, series = series, title = "64 KiB to 3 clients: six strategies" }
+L.result("the picture: %s", file)
+
+---------------------------------------------------------------------------
+L.part("what each costs, where each works", [[
+  copy pays a copy of every byte per client; reuse pays it once, then only
+  headers (static files). born and sg copy nothing but need the data in the
+  region and a NIC that sends a packet from several descriptors: AF_XDP
+  multi-buffer (Linux 6.6 and later, sg=true) or DPDK scatter-gather (a port
+  with MULTI_SEGS); born saves a descriptor where the headroom holds the
+  headers. tso hands over 16 segments at once and the NIC writes their
+  headers: the least CPU, where the NIC offers TSO (AF_XDP does not). gso
+  gets most of that in software: a header copy per segment, and a read for
+  the checksums unless the NIC fills them (sim csum=true).]])
+L.pause("end of lesson 5")
+
 L.done("5")
