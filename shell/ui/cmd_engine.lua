@@ -115,7 +115,13 @@ def("open", "open ENGINE [name=NAME] [key=value...]", "open an engine (sim, afxd
     end
     C.opened[e] = opts
     C.use(e)
-    say("%s is now the current engine (cur, e)\n  next: %s", tostring(e), C.region_hint(e))
+    -- a dpdk peer= shares its partner's region: it needs none of its own
+    local next = C.region_hint(e)
+    if e:info().has_region then
+      next = string.format("fill %d, then send udp 198.18.0.2:9999 (the region is shared with %s)",
+        math.max(1, math.min(64, e:region().frames // 2)), opts.peer and tostring(opts.peer) or "its peer")
+    end
+    say("%s is now the current engine (cur, e)\n  next: %s", tostring(e), next)
   end)
 
 def("use", "use NAME|#N", "make another open engine the current one (the prompt shows its name), e.g. use copy or use #2",
