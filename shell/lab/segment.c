@@ -260,24 +260,28 @@ static void born_from_string(lua_State *L, const struct rl_seg_params *p)
 static const char *why_about(char *why, const char *what)
 {
 	char out[RL_ERR_MSG_MAX] = "";
-	size_t at = 0;
 
 	for (char *part = why, *end; part && *part; part = end ? end + 2 : NULL) {
 		end = strstr(part, "; ");
 		if (end)
 			*end = '\0';
-		if (strstr(part, what))
-			at += (size_t)snprintf(out + at, at < sizeof(out) ? sizeof(out) - at : 0,
-			                       "%s%s", at ? "; " : "", part);
+		if (strstr(part, what)) {
+			size_t at = strlen(out), n = strlen(part);
+
+			if (at && at + 2 < sizeof(out)) {
+				memcpy(out + at, "; ", 2);
+				at += 2;
+			}
+			if (n > sizeof(out) - 1 - at)
+				n = sizeof(out) - 1 - at;
+			memcpy(out + at, part, n);
+			out[at + n] = '\0';
+		}
 		if (end)
 			*end = ';';
-		if (at >= sizeof(out))
-			break;
 	}
-	if (out[0]) {
-		out[sizeof(out) - 1] = '\0';
+	if (out[0])
 		memcpy(why, out, strlen(out) + 1);
-	}
 	return why;
 }
 

@@ -68,8 +68,8 @@ sg      a header frame chained in front of each MSS of region data
         born and sg need multi-buffer: AF_XDP sg=true, DPDK MULTI_SEGS
 extbuf  app memory in no region (a string, lab.appmem) attached as it is
           [H]->(your memory: ddd)   DPDK's external mbufs       copied 0
-gso     one big packet per 16 MSS; the engine cuts it in software (DPDK)
-tso     one big packet; the NIC cuts it (needs TSO offload)  help gso, tso
+gso     one big packet per 16 MSS; software cuts it (DPDK, the sim's kernel)
+tso     one big packet; the NIC cuts it (open sim tso=true)   help gso, tso
 Which ones the current engine can do: show caps (or any refusal says).
 Try: send tcp 198.18.0.2:8080 size=64k strategy=sg to=NAME]],
   mtu = [[
@@ -91,19 +91,23 @@ engine one big TCP packet (here up to 16 MSS); the engine cuts it:
   [H|dddddddddddd]  --rte_gso_segment-->  [H1]->(ddd) [H2]->(ddd) ...
 Each segment gets its own copy of the headers (counted as headers, seq
 and checksums fixed); the payload is referenced by indirect mbufs, not
-copied. Here only DPDK does it, on ports with MULTI_SEGS (net_ring; not
-net_null). Linux does the same below its TCP: one big packet walks the
-stack once and is cut just before the driver.
-Try: open dpdk vdev=net_ring0, then show caps]],
+copied. Here DPDK does it, on ports with MULTI_SEGS (net_ring; not
+net_null), and the simulator's kernel (unless opened with gso=false).
+Linux does the same below its TCP: one big packet walks the stack once
+and is cut just before the driver. Without checksum offload the
+checksums are computed in software too: the payload is read (touched).
+Try: send tcp 198.18.0.2:8080 size=64k strategy=gso to=NAME]],
   tso = [[
 tso: TCP segmentation offload: the NIC cuts one big TCP packet into
 MSS-sized segments on the wire, writing headers (seq, IP id, checksums)
 for each; the CPU touches no payload at all.
   program: [H|dddddddddddd]  one packet, one chain of descriptors
   wire:    [H1|ddd] [H2|ddd] [H3|ddd] [H4|ddd]
-It needs a NIC (and driver) that offers it. The simulator, AF_XDP and the
-DPDK ports made here do not: strategy tso is refused there, with what
-the engine can do instead. See: show caps, help gso]],
+It needs a NIC (and driver) that offers it: a simulator opened with
+tso=true does (the header bytes it writes count as the engine's, not the
+program's). AF_XDP and the DPDK ports made here do not: strategy tso is
+refused there, with what the engine can do instead. Checksum offload
+alone: open sim csum=true, then csum="offload". See: show caps, help gso]],
   wire = [[
 wire: on afxdp, and dpdk on a kernel interface (net_af_packet iface=),
 packets reach real machines, so their addresses must be real. What you

@@ -111,7 +111,7 @@ local function check_opts(opts, what)
 	check_num(opts, "time_wait", what, 0, nil, false, 0.5)
 	if opts.strategy ~= nil and not STRATEGIES[opts.strategy] then
 		error(what .. ": strategy=" .. tostring(opts.strategy) .. " is not a strategy - copy, reuse, "
-			.. "born, sg, tso (extbuf, gso on DPDK)", 0)
+			.. "born, sg, tso, gso (extbuf on DPDK)", 0)
 	end
 	if opts.reader ~= nil and opts.reader ~= "inplace" and opts.reader ~= "copy" then
 		error(what .. ": reader=" .. tostring(opts.reader) .. " is not a reader mode - inplace or copy", 0)
