@@ -66,6 +66,11 @@ struct plan {
 	uint32_t frames;  /* frames to take */
 	uint32_t max_descs;
 	struct rl_ledger led; /* what this call did, added at the end */
+	/* TCP: the headers of the last segment built that was not the last
+	 * one, and its payload length - the template of the next (see
+	 * rl_build_tcp_next) */
+	const uint8_t *tmpl;
+	uint32_t tmpl_len;
 };
 
 static bool needs_region_data(enum rl_seg_strategy st)
@@ -304,10 +309,21 @@ static int build_headers(struct plan *pl, const struct rl_seg *g, uint8_t *hdr,
 		}
 		return rc;
 	}
+	if (pl->tmpl && !last && g->len == pl->tmpl_len) {
+		rc = rl_build_tcp_next(hdr, pl->tmpl, pl->s->hdr_len, g->ip_id, g->seq,
+		                       pay, npay, g->len, mode, &pl->led.touched);
+		pl->tmpl = hdr;
+		return rc;
+	}
 	t.seq = g->seq;
 	t.flags = (t.flags ? t.flags : RL_TCP_ACK) | (last ? RL_TCP_PSH : 0);
-	return rl_build_tcp(hdr, pl->s->hdr_len, &f, &t, pay, npay, mode,
-	                    &pl->led.touched, err);
+	rc = rl_build_tcp(hdr, pl->s->hdr_len, &f, &t, pay, npay, mode, &pl->led.touched,
+	                  err);
+	if (rc > 0 && !last) {
+		pl->tmpl = hdr;
+		pl->tmpl_len = g->len;
+	}
+	return rc;
 }
 
 /* copy / reuse: a frame of its own, headers then the payload copied in. */

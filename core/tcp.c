@@ -241,6 +241,30 @@ int rl_build_tcp(uint8_t *hdr, size_t cap, const struct rl_flow *f,
 	return (int)hl;
 }
 
+int rl_build_tcp_next(uint8_t *hdr, const uint8_t *prev, unsigned hl, uint16_t ip_id,
+                      uint32_t seq, const struct rl_iov *payload, unsigned npayload,
+                      size_t plen, enum rl_csum_mode mode, uint64_t *touched)
+{
+	uint8_t *ip = hdr + RL_ETH_HLEN, *th = ip + RL_IP4_HLEN;
+	unsigned thl = hl - RL_ETH_HLEN - RL_IP4_HLEN;
+	uint32_t s;
+
+	memcpy(hdr, prev, hl);
+	put16(ip + 10, rl_csum_update16(get16(ip + 10), get16(ip + 4), ip_id));
+	put16(ip + 4, ip_id);
+	put32(th + 4, seq);
+	if (mode == RL_CSUM_PARTIAL)
+		return (int)hl; /* the pseudo-header sum, the same for every one */
+	put16(th + 16, 0);
+	s = rl_csum_pseudo(get32(ip + 12), get32(ip + 16), RL_IPPROTO_TCP,
+	                   (uint16_t)(thl + plen));
+	s = rl_csum_partial(th, thl, s);
+	put16(th + 16, rl_csum_fold(rl_csum_iov(payload, npayload, 0, plen, s)));
+	if (touched)
+		*touched += plen;
+	return (int)hl;
+}
+
 /* ---- rewriting ------------------------------------------------------------------ */
 
 /* Where the L4 header and its checksum field are, after checking that pkt is

@@ -79,6 +79,20 @@ int rl_build_tcp(uint8_t *hdr, size_t cap, const struct rl_flow *f,
                  const struct rl_tcp *t, const struct rl_iov *payload, unsigned npayload,
                  enum rl_csum_mode mode, uint64_t *touched, struct rl_err *err);
 
+/* The headers of the next segment of a run, hl bytes at hdr, made from
+ * prev: the headers rl_build_tcp() wrote for a segment of the same flow,
+ * options, flags, payload length and checksum mode. Only the IPv4 id and
+ * the sequence number differ: they are set, the IPv4 checksum is updated
+ * (RFC 1624), and the TCP checksum is the pseudo-header's as in prev
+ * (RL_CSUM_PARTIAL: it does not cover the sequence number) or summed
+ * again over the header and the payload pieces (RL_CSUM_SOFTWARE, which
+ * adds their bytes to *touched). What rl_segment() uses for all but the
+ * first and the last segment: a copy of 54 bytes and a few stores instead
+ * of building every header. Returns hl. */
+int rl_build_tcp_next(uint8_t *hdr, const uint8_t *prev, unsigned hl, uint16_t ip_id,
+                      uint32_t seq, const struct rl_iov *payload, unsigned npayload,
+                      size_t plen, enum rl_csum_mode mode, uint64_t *touched);
+
 /* Parse the options of a TCP header (opt: the bytes after the fixed 20)
  * into d's tcp_* fields. -EBADMSG with d->problem set when an option is
  * malformed. Used by rl_dissect(). */

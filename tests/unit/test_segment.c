@@ -462,6 +462,51 @@ static void segment_partial_checksum_touches_nothing(void **state)
 	region_down(&r);
 }
 
+/* All but the first and the last segment's headers are made from the
+ * previous one's (rl_build_tcp_next): each must be byte for byte what
+ * rl_build_tcp() writes from scratch for that segment, with either
+ * checksum mode, for every strategy that writes headers per segment. */
+static void segment_headers_equal_headers_built_from_scratch(void **state)
+{
+	static const enum rl_seg_strategy sts[] = {RL_SEG_COPY, RL_SEG_BORN, RL_SEG_SG};
+
+	(void)state;
+	make_body();
+	for (size_t k = 0; k < sizeof(sts) / sizeof(sts[0]); k++)
+		for (int c = 0; c < 2; c++) {
+			struct rl_seg_params p = tcp_params(sts[k]);
+			struct rl_region r;
+			struct rl_segs s;
+			uint64_t addr;
+			const uint8_t *data;
+
+			p.csum = c ? RL_CSUM_PARTIAL : RL_CSUM_SOFTWARE;
+			region_up(&r, 128, HEADROOM);
+			data = born(&r, &addr);
+			segment_ok(&s, &r, data, BODY - 5, &p, NULL);
+			assert_true(s.nsegs > 3);
+			for (uint32_t i = 0; i < s.nsegs; i++) {
+				const struct rl_seg *g = &s.segs[i];
+				struct rl_flow f = flow;
+				struct rl_tcp t = p.tcp;
+				struct rl_iov pay = {(void *)(data + g->off), g->len};
+				uint8_t want[128];
+
+				f.ip_id = (uint16_t)(flow.ip_id + i);
+				t.seq = p.tcp.seq + (uint32_t)g->off;
+				t.flags = RL_TCP_ACK | (i + 1 == s.nsegs ? RL_TCP_PSH : 0);
+				assert_int_equal(rl_build_tcp(want, sizeof(want), &f, &t, &pay, 1,
+				                              p.csum, NULL, NULL),
+				                 s.hdr_len);
+				assert_memory_equal(
+				    rl_region_ptr(&r, s.descs[g->desc].addr), want, s.hdr_len);
+			}
+			rl_segs_free(&s);
+			rl_region_unpin(&r, addr, BODY);
+			region_down(&r);
+		}
+}
+
 static void segment_tso_needs_the_engine(void **state)
 {
 	struct rl_seg_params p = tcp_params(RL_SEG_TSO);
@@ -758,6 +803,7 @@ static const struct CMUnitTest segment_tests[] = {
     cmocka_unit_test(segment_udp_is_one_datagram_per_segment),
     cmocka_unit_test(segment_born_shared_frames_go_one_batch_at_a_time),
     cmocka_unit_test(segment_partial_checksum_touches_nothing),
+    cmocka_unit_test(segment_headers_equal_headers_built_from_scratch),
     cmocka_unit_test(segment_tso_needs_the_engine),
     cmocka_unit_test(segment_extbuf_references_app_memory),
     cmocka_unit_test(segment_gso_needs_the_engine_and_obeys_max),
