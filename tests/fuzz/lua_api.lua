@@ -100,7 +100,7 @@ local acts = {
     if #S.engines >= 5 then return end
     local peer = R(2) == 1 and pick(S.engines) or nil
     local e = lab.open("sim", opts({ peer = peer, mode = ({ "copy", "zerocopy" })[R(2)],
-      step = R(4) == 1 }))
+      step = R(4) == 1, tso = R(3) == 1, csum = R(3) == 1, gso = R(4) ~= 1 }))
     keep(S.engines, e, 8)
   end,
   region = function()
@@ -167,7 +167,8 @@ local acts = {
       data = m
     end
     keep(S.segs, lab.segment(data, opts({ proto = ({ "tcp", "udp" })[R(2)], mss = ({ 0, 1, 536, 1448, 9000 })[R(5)],
-      strategy = STRATEGIES[R(#STRATEGIES)], dst = dst(), region = region_of(), engine = pick(S.engines) })))
+      strategy = STRATEGIES[R(#STRATEGIES)], dst = dst(), region = region_of(), engine = pick(S.engines),
+      csum = ({ "software", "offload" })[R(2)] })))
   end,
   segs_ops = function()
     local s = pick(S.segs)
