@@ -541,6 +541,12 @@ int dpdk_tx_x(struct rl_engine *e, const struct rl_xdesc *d, uint32_t n,
 	if (!n || n > DPDK_MAX_SEGS)
 		return rl_err_set(err, EINVAL, "tx_x: %u descriptors - give one packet of 1 to "
 				  "%u", n, DPDK_MAX_SEGS);
+	/* RL_TX_TSO, RL_TX_CSUM: offloads the ports made here do not offer
+	 * (their caps say so, so the lab never asks) */
+	if (o && o->flags)
+		return rl_err_set(err, EOPNOTSUPP, "tx_x: flags 0x%x - this port offers "
+				  "no TSO or checksum offload here (gso_mss alone cuts in "
+				  "software)", o->flags);
 	for (uint32_t i = 0; i < n; i++) {
 		bool contd = (d[i].options & RL_DESC_CONTD) != 0;
 
