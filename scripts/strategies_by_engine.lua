@@ -8,12 +8,14 @@ engine differs.
 For each engine the body is POSTed once per strategy through the lab's
 userspace TCP (ringlab.tcp, ringlab.http), and the table shows what each
 cost on the sending side: packets handed to the engine, packets on the wire
-(gso: the engine cut them), descriptors, payload bytes copied, referenced,
-header bytes written (gso: also the engine's copies of them), and whether
+(gso, tso: the engine cut them), descriptors, payload bytes copied,
+referenced, header bytes written (gso: also the engine's copies of them;
+tso: only the lab's, the NIC writes the rest), and whether
 the other end got the body intact. A strategy an engine cannot do is
 skipped, with the engine's own words for why.
 
-  sim        two simulators back to back; a lab HTTP server on the second
+  sim        two simulators back to back, the sender's NIC with TSO
+             (tso=true); a lab HTTP server on the second
   afxdp      root: a testbed (rlsx-lab/rlsx-peer), AF_XDP in the lab, the
              Linux kernel and a python3 HTTP server in the peer namespace
   dpdk       dpdk-wire when root, else dpdk-ring
@@ -35,7 +37,7 @@ local tcp = require "ringlab.tcp"
 local http = require "ringlab.http"
 
 local want, size, rows_file = arg[1] or "all", tonumber(arg[2] or 65536), arg[3]
-local STRATEGIES = { "copy", "reuse", "born", "sg", "extbuf", "gso" }
+local STRATEGIES = { "copy", "reuse", "born", "sg", "extbuf", "gso", "tso" }
 
 local function sh(cmd)
 	local f = io.popen(cmd .. " 2>&1")
@@ -76,7 +78,7 @@ end
 -- Where the strategy wants the body: a string (copy, reuse, extbuf - app
 -- memory, where it lies) or a buffer born in the region (born, sg, gso).
 local function payload(e, body, s)
-	if s == "born" or s == "sg" or s == "gso" then
+	if s == "born" or s == "sg" or s == "gso" or s == "tso" then
 		local b = e:region():alloc(#body)
 		b:write(0, body)
 		return b
@@ -86,8 +88,8 @@ end
 
 -- nil if engine e can segment with s, else why not (the lab's own error).
 local function cannot(e, s)
-	if s ~= "extbuf" and s ~= "gso" then return nil end
-	local data = s == "gso" and e:region():alloc(1) or "x"
+	if s ~= "extbuf" and s ~= "gso" and s ~= "tso" then return nil end
+	local data = s ~= "extbuf" and e:region():alloc(1) or "x"
 	local ok, segs = pcall(lab.segment, data, { strategy = s, engine = e, dst = "198.18.0.2:9" })
 	if ok then segs:free() end
 	if type(data) ~= "string" then data:free() end
@@ -108,7 +110,7 @@ local function run_all(engine, e, url, body, check)
 			if res.close then res.close() end
 			local l = res.ledger
 			rows[#rows + 1] = { engine = engine, strategy = s, packets = res.packets,
-				wire = s == "gso" and (#body + res.info.mss - 1) // res.info.mss or res.packets,
+				wire = (s == "gso" or s == "tso") and (#body + res.info.mss - 1) // res.info.mss or res.packets,
 				descs = res.info.descriptors, copied = l.copied or 0,
 				referenced = l.referenced or 0, headers = l.headers or 0,
 				intact = check(s, answer), rtx = res.stats.retransmits }
@@ -137,9 +139,10 @@ local function back_to_back(engine, a, b, body)
 end
 
 local function on_sim(body)
-	local a = lab.open("sim", { mode = "zerocopy" })
+	-- the sender's NIC offers TSO (tso=true), so that tso runs too
+	local a = lab.open("sim", { mode = "zerocopy", tso = true })
 	local b = lab.open("sim", { mode = "zerocopy", peer = a })
-	local rows = back_to_back("sim", a, b, body)
+	local rows = back_to_back("sim (tso=true)", a, b, body)
 	b:close()
 	a:close()
 	return rows
@@ -300,7 +303,9 @@ copy/reuse: the body copied into frames. born/sg: it was allocated in the
 region and is sent where it lies. extbuf: it stays in the program's own
 memory (here a Lua string), attached to mbufs behind a header frame. gso:
 one large packet per 16 segments, cut by the engine - it copies the
-headers of every segment (headers), references the payload.]])
+headers of every segment (headers), references the payload. tso: the
+same large packets, cut by the NIC, which writes every segment's headers
+itself: the lab's column counts only the 3 it wrote.]])
 end
 
 local body = body_of(size)
