@@ -369,6 +369,13 @@ def coverage(ringlab, src):
         if got and got != int(parts):
             fails.append("docs/lessons.md says lesson %s has %s parts; it ran %d" % (n, parts, got))
     fails += broken_links(src)
+    # the README: a first page, read in an 80-column terminal
+    lines = readme.split("\n")
+    if len(lines) > 251:
+        fails.append("README.md has %d lines: at most 250 (the reference is in docs/)" % (len(lines) - 1))
+    for i, l in enumerate(lines, 1):
+        if len(l) > 80:
+            fails.append("README.md:%d is %d columns wide: at most 80" % (i, len(l)))
     for x in fails:
         print("FAIL: " + x)
     print("doc coverage: %d commands, %d lab names checked, %d missing"
