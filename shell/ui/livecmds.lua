@@ -118,9 +118,6 @@ function M.install(C, def, current)
           e:close()
         end
       end
-      if #closed > 0 then
-        C.say("closed %s, left open by the lesson before", table.concat(closed, ", "))
-      end
       local before = last_id()
       local after = engines_after(before)
       local function shown()
@@ -137,9 +134,12 @@ function M.install(C, def, current)
         end
         return list
       end
-      W.live(l.path, { what = l.title, engines = shown,
+      local ok, err = pcall(W.live, l.path, { what = l.title, engines = shown,
           empty = " no engine yet: the lesson opens its own" },
         table.unpack(args, 2))
+      if #closed > 0 then -- said after the live view, which clears the screen
+        C.say("closed %s, left open by the lesson before", table.concat(closed, ", "))
+      end
       local left = {}
       for _, e in ipairs(shown()) do -- the lesson's order: the one it looks at first
         if not e:info().closed then
@@ -147,6 +147,7 @@ function M.install(C, def, current)
           left_by_lesson[e] = true
         end
       end
+      if not ok then error(err, 0) end -- its engines are marked all the same
       if #left > 0 then
         C.say("the lesson left %s open: use %s, then show owners; close all closes %s",
           table.concat(left, ", "), left[1], #left > 1 and "them" or "it")
