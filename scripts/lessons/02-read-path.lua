@@ -86,9 +86,12 @@ for _, p in ipairs(got) do L.check(p:dissect().udp.csum_ok, "checksum of " .. to
 local after = receiver:stats().ledger
 L.eq(after.copied, before.copied, "copied by dissect")
 L.check(after.touched > before.touched, "dissect touched the payload in place")
-L.eq(got[1]:payload(), "packet 1", "first payload")
+local first = got[1]:payload() -- the one copy: the ledger's copied goes up by 8
+L.eq(first, "packet 1", "first payload")
+L.eq(receiver:stats().ledger.copied, after.copied + #first, "copied by payload()")
 L.result("2 packets, both checksums good: %d bytes read in place to check them, "
-  .. "0 copied; then \"%s\" copied out (8 bytes).", after.touched - before.touched, got[1]:payload())
+  .. "0 copied; then \"%s\" copied out by p:payload() (%d bytes).", after.touched - before.touched,
+  first, #first)
 
 L.part("give the frames back: release, then fill again", [[
   A frame the program keeps is a frame the NIC cannot use. p:release()
