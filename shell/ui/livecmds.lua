@@ -92,7 +92,19 @@ function M.install(C, def, current)
 
   def("lessons", "lessons", "list the lessons (scripts/lessons): run one with lesson N",
     function()
-      for _, l in ipairs(require("ringlab.lesson").lessons()) do
+      local list = require("ringlab.lesson").lessons()
+      local term = require "ringlab.term"
+      local rows = term.isatty(1) and term.size() or nil
+      if rows and rows < 2 * #list + 3 then
+        -- a short window (11 lessons at 80x24): one line each, the whole
+        -- list on one screen; their summaries need a taller one
+        for _, l in ipairs(list) do
+          C.say("%2d  %s", l.n, (l.title:gsub("^Lesson %d+:%s*", "")))
+        end
+        C.say("run one: lesson N [ENGINE] [part M] [--check]; a taller window also shows what each is about")
+        return
+      end
+      for _, l in ipairs(list) do
         C.say("%2d  %s\n      %s", l.n, l.title, l.line) -- cut between words on a narrow terminal
       end
       C.say("run one: lesson N [sim|afxdp|dpdk] [part M] [--check] - it pauses between parts on a terminal")
