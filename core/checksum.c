@@ -83,8 +83,57 @@ static uint64_t sum_blocks_generic(const uint8_t *p, size_t len, size_t *done)
 	return halves(a0[0]) + halves(a0[1]);
 }
 
+/* sum_blocks_generic, and the blocks copied to d on the way. */
+static uint64_t copy_blocks_generic(uint8_t *d, const uint8_t *p, size_t len,
+                                    size_t *done)
+{
+	const v2q lo = {0xffffffff, 0xffffffff};
+	v2q a0 = {0, 0}, a1 = {0, 0}, a2 = {0, 0}, a3 = {0, 0}, q0, q1, q2, q3;
+	size_t n = len / 64 * 64;
+
+	for (size_t i = 0; i < n; i += 64) {
+		memcpy(&q0, p + i, 16);
+		memcpy(&q1, p + i + 16, 16);
+		memcpy(&q2, p + i + 32, 16);
+		memcpy(&q3, p + i + 48, 16);
+		memcpy(d + i, &q0, 16);
+		memcpy(d + i + 16, &q1, 16);
+		memcpy(d + i + 32, &q2, 16);
+		memcpy(d + i + 48, &q3, 16);
+		a0 += (q0 & lo) + (q0 >> 32);
+		a1 += (q1 & lo) + (q1 >> 32);
+		a2 += (q2 & lo) + (q2 >> 32);
+		a3 += (q3 & lo) + (q3 >> 32);
+	}
+	a0 += a1 + a2 + a3;
+	*done = n;
+	return halves(a0[0]) + halves(a0[1]);
+}
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define HAVE_AVX2_PATH 1
+__attribute__((target("avx2"))) static uint64_t copy_blocks_avx2(uint8_t *d,
+                                                                 const uint8_t *p,
+                                                                 size_t len,
+                                                                 size_t *done)
+{
+	const v4q lo = {0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff};
+	v4q a0 = {0, 0, 0, 0}, a1 = {0, 0, 0, 0}, q0, q1;
+	size_t n = len / 64 * 64;
+
+	for (size_t i = 0; i < n; i += 64) {
+		memcpy(&q0, p + i, 32);
+		memcpy(&q1, p + i + 32, 32);
+		memcpy(d + i, &q0, 32);
+		memcpy(d + i + 32, &q1, 32);
+		a0 += (q0 & lo) + (q0 >> 32);
+		a1 += (q1 & lo) + (q1 >> 32);
+	}
+	a0 += a1;
+	*done = n;
+	return halves(a0[0]) + halves(a0[1]) + halves(a0[2]) + halves(a0[3]);
+}
+
 __attribute__((target("avx2"))) static uint64_t sum_blocks_avx2(const uint8_t *p,
                                                                 size_t len,
                                                                 size_t *done)
@@ -157,6 +206,36 @@ uint32_t rl_csum_partial(const void *buf, size_t len, uint32_t sum)
 	while (total >> 32)
 		total = (total & 0xffffffff) + (total >> 32);
 	return (uint32_t)total;
+}
+
+uint32_t rl_csum_copy(void *dst, const void *src, size_t len, uint32_t sum)
+{
+	uint8_t *d = dst;
+	const uint8_t *p = src;
+	uint64_t acc = 0, total = sum;
+	size_t done;
+
+	while (len >= 64) {
+		size_t run = len < RUN ? len : RUN;
+
+#ifdef HAVE_AVX2_PATH
+		if (__builtin_cpu_supports("avx2"))
+			acc += copy_blocks_avx2(d, p, run, &done);
+		else
+#endif
+			acc += copy_blocks_generic(d, p, run, &done);
+		acc = halves(acc);
+		d += done;
+		p += done;
+		len -= done;
+	}
+	/* whole blocks so far, an even count of bytes: the rest sums on as
+	 * rl_csum_partial would sum it after them */
+	memcpy(d, p, len);
+	total += host_to_be_sum(fold16(acc));
+	while (total >> 32)
+		total = (total & 0xffffffff) + (total >> 32);
+	return rl_csum_partial(p, len, (uint32_t)total);
 }
 
 uint16_t rl_csum_fold(uint32_t sum)

@@ -338,11 +338,22 @@ static int build_copied(struct plan *pl, struct rl_seg *g, bool last, struct rl_
 	if ((rc = take_frame(pl, &a, err)))
 		return rc;
 	hdr = rl_region_ptr(pl->r, a);
-	memcpy(hdr + s->hdr_len, pl->data + g->off, g->len);
 	rl_ledger_count(&pl->led, RL_LEDGER_COPIED, g->len, RL_DIR_TX);
-	pay = (struct rl_iov){hdr + s->hdr_len, g->len};
-	if ((rc = build_headers(pl, g, hdr, &pay, 1, last, err)) < 0)
-		return rc;
+	if (pl->tmpl && !last && g->len == pl->tmpl_len &&
+	    s->params.proto == RL_IPPROTO_TCP && s->params.csum == RL_CSUM_SOFTWARE) {
+		/* one pass: the payload summed while it is copied */
+		uint32_t sum = rl_csum_copy(hdr + s->hdr_len, pl->data + g->off, g->len, 0);
+
+		rl_build_tcp_next_summed(hdr, pl->tmpl, s->hdr_len, g->ip_id, g->seq,
+		                         g->len, sum);
+		pl->tmpl = hdr;
+		pl->led.touched += g->len;
+	} else {
+		memcpy(hdr + s->hdr_len, pl->data + g->off, g->len);
+		pay = (struct rl_iov){hdr + s->hdr_len, g->len};
+		if ((rc = build_headers(pl, g, hdr, &pay, 1, last, err)) < 0)
+			return rc;
+	}
 	g->ndesc = 1;
 	add_desc(s, a, s->hdr_len + g->len);
 	return 0;

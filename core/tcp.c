@@ -241,28 +241,51 @@ int rl_build_tcp(uint8_t *hdr, size_t cap, const struct rl_flow *f,
 	return (int)hl;
 }
 
-int rl_build_tcp_next(uint8_t *hdr, const uint8_t *prev, unsigned hl, uint16_t ip_id,
-                      uint32_t seq, const struct rl_iov *payload, unsigned npayload,
-                      size_t plen, enum rl_csum_mode mode, uint64_t *touched)
+/* prev's headers at hdr with ip_id and seq set, the IPv4 checksum updated.
+ * Returns the TCP header. */
+static uint8_t *next_headers(uint8_t *hdr, const uint8_t *prev, unsigned hl,
+                             uint16_t ip_id, uint32_t seq)
 {
 	uint8_t *ip = hdr + RL_ETH_HLEN, *th = ip + RL_IP4_HLEN;
-	unsigned thl = hl - RL_ETH_HLEN - RL_IP4_HLEN;
-	uint32_t s;
 
 	memcpy(hdr, prev, hl);
 	put16(ip + 10, rl_csum_update16(get16(ip + 10), get16(ip + 4), ip_id));
 	put16(ip + 4, ip_id);
 	put32(th + 4, seq);
-	if (mode == RL_CSUM_PARTIAL)
-		return (int)hl; /* the pseudo-header sum, the same for every one */
+	return th;
+}
+
+int rl_build_tcp_next_summed(uint8_t *hdr, const uint8_t *prev, unsigned hl,
+                             uint16_t ip_id, uint32_t seq, size_t plen,
+                             uint32_t payload_sum)
+{
+	uint8_t *th = next_headers(hdr, prev, hl, ip_id, seq), *ip = hdr + RL_ETH_HLEN;
+	unsigned thl = hl - RL_ETH_HLEN - RL_IP4_HLEN;
+	uint64_t s;
+
 	put16(th + 16, 0);
 	s = rl_csum_pseudo(get32(ip + 12), get32(ip + 16), RL_IPPROTO_TCP,
 	                   (uint16_t)(thl + plen));
-	s = rl_csum_partial(th, thl, s);
-	put16(th + 16, rl_csum_fold(rl_csum_iov(payload, npayload, 0, plen, s)));
+	s = (uint64_t)rl_csum_partial(th, thl, (uint32_t)s) + payload_sum;
+	while (s >> 32)
+		s = (s & 0xffffffff) + (s >> 32);
+	put16(th + 16, rl_csum_fold((uint32_t)s));
+	return (int)hl;
+}
+
+int rl_build_tcp_next(uint8_t *hdr, const uint8_t *prev, unsigned hl, uint16_t ip_id,
+                      uint32_t seq, const struct rl_iov *payload, unsigned npayload,
+                      size_t plen, enum rl_csum_mode mode, uint64_t *touched)
+{
+	if (mode == RL_CSUM_PARTIAL) {
+		/* the pseudo-header sum, the same for every one */
+		next_headers(hdr, prev, hl, ip_id, seq);
+		return (int)hl;
+	}
 	if (touched)
 		*touched += plen;
-	return (int)hl;
+	return rl_build_tcp_next_summed(hdr, prev, hl, ip_id, seq, plen,
+	                                rl_csum_iov(payload, npayload, 0, plen, 0));
 }
 
 /* ---- rewriting ------------------------------------------------------------------ */

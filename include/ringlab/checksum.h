@@ -19,6 +19,11 @@ extern "C" {
 
 uint32_t rl_csum_partial(const void *buf, size_t len, uint32_t sum);
 
+/* Copy len bytes from src to dst (they must not overlap) and return what
+ * rl_csum_partial(src, len, sum) would (the same after rl_csum_fold): one
+ * pass that reads every byte once, for a copy that needs its checksum. */
+uint32_t rl_csum_copy(void *dst, const void *src, size_t len, uint32_t sum);
+
 /* Fold to 16 bits and complement: the value that goes in the header. */
 uint16_t rl_csum_fold(uint32_t sum);
 

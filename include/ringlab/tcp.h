@@ -92,6 +92,11 @@ int rl_build_tcp(uint8_t *hdr, size_t cap, const struct rl_flow *f,
 int rl_build_tcp_next(uint8_t *hdr, const uint8_t *prev, unsigned hl, uint16_t ip_id,
                       uint32_t seq, const struct rl_iov *payload, unsigned npayload,
                       size_t plen, enum rl_csum_mode mode, uint64_t *touched);
+/* The same with the software TCP checksum from the payload's sum, known
+ * already (rl_csum_copy summed it while copying it behind the headers). */
+int rl_build_tcp_next_summed(uint8_t *hdr, const uint8_t *prev, unsigned hl,
+                             uint16_t ip_id, uint32_t seq, size_t plen,
+                             uint32_t payload_sum);
 
 /* Parse the options of a TCP header (opt: the bytes after the fixed 20)
  * into d's tcp_* fields. -EBADMSG with d->problem set when an option is

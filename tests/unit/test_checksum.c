@@ -181,6 +181,45 @@ static void csum_blocks_match_reference_every_length_and_offset(void **state)
 	free(buf);
 }
 
+/* rl_csum_copy: the bytes arrive intact, nothing past them is written, and
+ * the sum is rl_csum_partial's, at every length 0..300 and at 64 source and
+ * 64 destination offsets (and random lengths to 64 KiB), with a starting
+ * sum. */
+static void csum_copy_copies_and_sums_like_partial(void **state)
+{
+	size_t cap = (64u << 10) + 128;
+	uint8_t *src = malloc(cap), *dst = malloc(cap + 1);
+	uint64_t seed = 41;
+
+	(void)state;
+	assert_non_null(src);
+	assert_non_null(dst);
+	for (size_t i = 0; i < cap; i++)
+		src[i] = (uint8_t)rl_unit_rand(&seed);
+	for (size_t so = 0; so < 64; so += 3)
+		for (size_t dof = 0; dof < 64; dof += 5)
+			for (size_t len = 0; len <= 300; len++) {
+				uint32_t start = (uint32_t)rl_unit_rand(&seed);
+
+				memset(dst, 0xa5, len + dof + 1);
+				assert_int_equal(
+				    rl_csum_fold(rl_csum_copy(dst + dof, src + so, len, start)),
+				    rl_csum_fold(rl_csum_partial(src + so, len, start)));
+				assert_memory_equal(dst + dof, src + so, len);
+				assert_int_equal(dst[dof + len], 0xa5);
+			}
+	for (int i = 0; i < 300; i++) {
+		size_t so = rl_unit_rand(&seed) % 64, dof = rl_unit_rand(&seed) % 64,
+		       len = rl_unit_rand(&seed) % (cap - 128 + 1);
+
+		assert_int_equal(folded_sum(rl_csum_copy(dst + dof, src + so, len, 0)),
+		                 ref_sum(src + so, len));
+		assert_memory_equal(dst + dof, src + so, len);
+	}
+	free(src);
+	free(dst);
+}
+
 static void csum_pseudo_header(void **state)
 {
 	/* 198.18.0.1 -> 198.18.0.2, UDP, length 28 */
@@ -268,6 +307,7 @@ static const struct CMUnitTest checksum_tests[] = {
     cmocka_unit_test(csum_chains_even_pieces),
     cmocka_unit_test(csum_large_buffer_no_overflow),
     cmocka_unit_test(csum_blocks_match_reference_every_length_and_offset),
+    cmocka_unit_test(csum_copy_copies_and_sums_like_partial),
     cmocka_unit_test(csum_pseudo_header),
     cmocka_unit_test(csum_rfc1624_incremental_matches_full),
     cmocka_unit_test(csum_rfc1624_ttl_decrement),
