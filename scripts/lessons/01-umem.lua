@@ -60,8 +60,10 @@ else -- a real driver may take it from the tx ring at once
   local o2 = e:owners()
   L.eq(o2.tx + o2.nic + o2.comp, 1, "owner tx, nic or comp")
 end
+local ot = e:owners()
 L.result("one 64-byte packet queued: 42 bytes of headers written, the 22-byte "
-  .. "payload copied once (ledger: copied 22 B).")
+  .. "payload copied once (ledger: copied 22 B)%s.", ot.tx == 1 and "" or string.format(
+    "; the %s driver took it off the tx ring at once (owner nic %d, comp %d)", kind, ot.nic, ot.comp))
 
 L.part("the NIC sends it, completes it and receives it back", [[
   The simulator and DPDK's net_ring are wired to themselves: what they send
