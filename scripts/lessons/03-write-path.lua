@@ -38,7 +38,12 @@ L.part("queue four packets on the tx ring", [[
 for i = 1, 4 do L.eq(send(i), 1, "queued " .. i) end
 local o4 = e:owners()
 L.eq(stepping and o4.tx or (o4.tx + o4.nic + o4.comp), 4, stepping and "owner tx" or "owner tx, nic or comp")
-L.result("4 packets queued: 4 frames now owned by the tx ring, 4 still free.")
+if o4.tx == 4 then
+  L.result("4 packets queued: 4 frames now owned by the tx ring, 4 still free.")
+else -- a real driver may take them off the tx ring at once
+  L.result("4 packets queued and taken by the %s driver at once: 4 frames not the "
+    .. "program's (tx %d, nic %d, comp %d), 4 still free.", kind, o4.tx, o4.nic, o4.comp)
+end
 
 L.part("the NIC sends them", [[
   The NIC takes each descriptor off the tx ring, sends the packet and posts
