@@ -112,6 +112,9 @@ struct lab_packet {
 	struct lab_buffer *buf;
 	uint32_t len;
 	unsigned nseg;
+	/* built with csum="offload" (TCP, UDP): on an engine whose NIC fills
+	 * checksums (RL_CAP_CSUM) e:tx hands it over with RL_TX_CSUM */
+	bool csum_nic;
 	struct rl_ledger ledger;
 	struct lab_seg seg[];
 };

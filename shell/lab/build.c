@@ -150,6 +150,7 @@ static void counts(struct lab_engine *eng, struct lab_packet *p, const struct bu
                    enum rl_ledger_field how, uint64_t plen, uint64_t touched)
 {
 	/* a packet being built is one to send */
+	p->csum_nic = !b->csum && (b->kind == TCP || b->kind == UDP);
 	lab_count(eng, p, RL_LEDGER_HEADERS, b->hdr, RL_DIR_TX);
 	if (plen)
 		lab_count(eng, p, how, plen, RL_DIR_TX);

@@ -315,6 +315,87 @@ static struct lab_packet *tx_item(lua_State *L, struct lab_engine *eng, int list
 	return p;
 }
 
+/* A packet queued: its frames are the engine's now; a born packet's come
+ * back to its buffer (or, freed meanwhile, to the pool) on completion. */
+static void tx_done(struct lab_packet *p, struct rl_region *r)
+{
+	p->state = PKT_SENT;
+	lab_packet_drop_buffer(p, r);
+}
+
+#define TX_X_MAX 64 /* descriptors of one packet handed over with tx_x */
+
+/* e:tx on an engine whose NIC fills checksums, with some packets built
+ * with csum="offload": those go one by one through tx_x with RL_TX_CSUM,
+ * the runs of others through tx, in order, until the ring is full. Runs no
+ * Lua until it raises; returns the packets queued (pushed). */
+static int tx_nic_csum(lua_State *L, struct lab_engine *eng, struct rl_region *r,
+                       struct lab_packet **pk, int n, const struct rl_desc *d)
+{
+	struct rl_tx_opts o = {.flags = RL_TX_CSUM};
+	struct rl_xdesc x[TX_X_MAX];
+	struct rl_err err;
+	int sent = 0, at = 0, ret = 0;
+
+	rl_err_clear(&err);
+	while (sent < n) {
+		int j = sent, nd = 0;
+
+		if (pk[sent]->csum_nic) {
+			unsigned k = pk[sent]->nseg;
+
+			if (k > TX_X_MAX) {
+				ret = rl_err_set(&err, EMSGSIZE,
+				                 "packet %d has %u descriptors, the NIC's "
+				                 "checksums take at most %d",
+				                 sent + 1, k, TX_X_MAX);
+				break;
+			}
+			for (unsigned i = 0; i < k; i++)
+				x[i] = (struct rl_xdesc){.addr = d[at + i].addr,
+				                         .len = d[at + i].len,
+				                         .options = d[at + i].options};
+			ret = eng->ops->tx_x(eng->e, x, k, &o, &err);
+			if (ret < 0)
+				break;
+			lab_pcap_write_x(eng, x, k);
+			tx_done(pk[sent++], r);
+			at += (int)k;
+			continue;
+		}
+		while (j < n && !pk[j]->csum_nic)
+			nd += (int)pk[j++]->nseg;
+		ret = eng->ops->tx(eng->e, d + at, (uint32_t)nd, &err);
+		if (ret < 0)
+			break;
+		lab_pcap_write(eng, d + at, (uint32_t)ret, RL_DIR_TX);
+		while (sent < j && ret >= (int)pk[sent]->nseg) {
+			ret -= (int)pk[sent]->nseg;
+			at += (int)pk[sent]->nseg;
+			tx_done(pk[sent++], r);
+		}
+		ret = 0;
+		if (sent < j)
+			break; /* the ring took only these */
+	}
+	/* a full ring after some went is a partial send, as with tx alone */
+	if (ret < 0 && (sent == 0 || ret != -ENOSPC))
+		return lab_raise(L, "tx", &err);
+	lua_pushinteger(L, sent);
+	return 1;
+}
+
+/* Does this engine's NIC fill the checksums of some of these packets? */
+static bool nic_csum(struct lab_engine *eng, struct lab_packet **pk, int n)
+{
+	if (!eng->ops->tx_x || !(lab_engine_caps(eng, NULL, 0) & RL_CAP_CSUM))
+		return false;
+	for (int i = 0; i < n; i++)
+		if (pk[i]->csum_nic)
+			return true;
+	return false;
+}
+
 static int engine_tx(lua_State *L)
 {
 	struct lab_engine *eng = lab_check_engine(L, 1);
@@ -355,6 +436,8 @@ static int engine_tx(lua_State *L)
 	for (int i = 0; i < n; i++)
 		for (unsigned s = 0; s < pk[i]->nseg; s++)
 			d[nd++] = pk[i]->seg[s].d;
+	if (nic_csum(eng, pk, n))
+		return tx_nic_csum(L, eng, r, pk, n, d);
 	rl_err_clear(&err);
 	ret = eng->ops->tx(eng->e, d, (uint32_t)nd, &err);
 	if (ret < 0)

@@ -14,6 +14,8 @@
 --   csum       csum="offload" with sg: on a sim with csum=true the NIC fills
 --              the checksums (the receiver verifies them, nothing touched);
 --              without, they arrive as the program left them: wrong
+--   packet_csum  lab.packet.tcp/udp{csum="offload"} and e:tx: the NIC of a
+--              csum=true sim fills them, of a plain one not
 --   refusals   tso on a sim opened without tso=true, gso with gso=false,
 --              tso=true with csum=false: one line saying what to do
 --   step       step=true: one TX step cuts a whole large packet and says so
@@ -214,6 +216,63 @@ function cases.csum()
   T.eq(extra(a3, "csum_filled"), 0, "nothing for the NIC to fill")
   receive(b3, "software checksums")
   s3:free()
+end
+
+-- lab.packet with csum="offload" and e:tx: a list mixing packets whose
+-- checksums the NIC fills (TCP and UDP) with ones the program finished
+function cases.packet_csum()
+  local a, b = pair({ csum = true })
+  local function pkts()
+    return {
+      lab.packet.tcp { dst = DST, flags = "PA", seq = 5, payload = "left to the NIC", csum = "offload", engine = a },
+      lab.packet.udp { dst = "198.18.0.2:9999", payload = "software", engine = a },
+      lab.packet.udp { dst = "198.18.0.2:9999", payload = "udp offload", csum = "offload", engine = a },
+      lab.packet.tcp { dst = DST, flags = "A", seq = 20, payload = string.rep("x", 3000), csum = "offload",
+        engine = a },
+    }
+  end
+  local list = pkts()
+  T.check(not list[1]:dissect().tcp.csum_ok, "built: the TCP checksum is a partial sum")
+  T.eq(a:tx(list), 4, "4 packets queued")
+  T.conserved(a, "queued")
+  a:kick()
+  a:complete()
+  T.eq(extra(a, "csum_filled"), 3, "the NIC filled 3 (the one with software checksums went as it was)")
+  local got = b:rx(16)
+  T.eq(#got, 4, "4 arrived")
+  for i, p in ipairs(got) do
+    local d = p:dissect()
+    T.check(d.ip.csum_ok and (d.tcp and d.tcp.csum_ok or d.udp and d.udp.csum_ok and d.udp.csum ~= 0),
+      "packet " .. i .. ": good checksums on the receiver")
+    if i == 4 then T.eq(d.payload_len, 3000, "the 3000-byte one, a chain of 2 frames, whole") end
+    p:release()
+  end
+  -- a tx ring of 2: the first two go, the third stays the program's
+  local a3 = lab.open("sim", { csum = true, tx_size = 2 })
+  a3:region { frames = 16 }
+  local three = {
+    lab.packet.tcp { dst = DST, payload = "1", csum = "offload", engine = a3 },
+    lab.packet.udp { dst = "198.18.0.2:9999", payload = "2", engine = a3 },
+    lab.packet.tcp { dst = DST, payload = "3", csum = "offload", engine = a3 },
+  }
+  T.eq(a3:tx(three), 2, "a full ring: 2 of 3 queued")
+  T.eq(three[3]:state(), "held", "the third is still the program's")
+  T.raises({ "tx ring is full" }, a3.tx, a3, three[3])
+  three[3]:release()
+  T.conserved(a3, "a3 after a full ring")
+  a3:kick()
+  T.eq(a3:complete(), 2, "the two sent complete")
+  T.conserved(a3, "a3 at the end")
+  T.conserved(a, "a at the end")
+  T.conserved(b, "b at the end")
+  -- without checksum offload the same packets arrive with their partial sums
+  local a2, b2 = pair()
+  T.eq(a2:tx(lab.packet.tcp { dst = DST, flags = "PA", payload = "x", csum = "offload", engine = a2 }), 1, "queued")
+  a2:kick()
+  local p = b2:rx(4)[1]
+  T.check(p and not p:dissect().tcp.csum_ok, "a NIC without csum=true leaves it wrong")
+  p:release()
+  T.conserved(a2, "a2 at the end")
 end
 
 function cases.refusals()
