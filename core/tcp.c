@@ -247,9 +247,22 @@ static uint8_t *next_headers(uint8_t *hdr, const uint8_t *prev, unsigned hl,
                              uint16_t ip_id, uint32_t seq)
 {
 	uint8_t *ip = hdr + RL_ETH_HLEN, *th = ip + RL_IP4_HLEN;
+	uint32_t c;
 
-	memcpy(hdr, prev, hl);
-	put16(ip + 10, rl_csum_update16(get16(ip + 10), get16(ip + 4), ip_id));
+	/* the common lengths as constants: the compiler copies them inline */
+	if (hl == RL_TCP_HDRS)
+		memcpy(hdr, prev, RL_TCP_HDRS);
+	else if (hl == RL_TCP_HDRS + 12) /* timestamps */
+		memcpy(hdr, prev, RL_TCP_HDRS + 12);
+	else
+		memcpy(hdr, prev, hl);
+	/* RFC 1624 eqn. 3 for the new id, as rl_csum_update16 does it */
+	c = (uint16_t)~get16(ip + 10);
+	c += (uint16_t)~get16(ip + 4);
+	c += ip_id;
+	c = (c & 0xffff) + (c >> 16);
+	c = (c & 0xffff) + (c >> 16);
+	put16(ip + 10, (uint16_t)~c);
 	put16(ip + 4, ip_id);
 	put32(th + 4, seq);
 	return th;
