@@ -228,7 +228,7 @@ end
 -- The key= words of open KIND (as the README lists them), for Tab.
 local OPEN_KEYS = {
   sim = { "name=", "mode=", "step=", "peer=", "need_wakeup=", "ring_size=", "fill_size=", "comp_size=",
-    "rx_size=", "tx_size=", "wire_capacity=", "loss=", "reorder=" },
+    "rx_size=", "tx_size=", "wire_capacity=", "loss=", "reorder=", "tso=", "gso=", "csum=" },
   afxdp = { "name=", "ifname=", "queue=", "mode=", "sg=", "need_wakeup=", "steer=", "xdp=", "fill_size=",
     "comp_size=", "rx_size=", "tx_size=" },
   dpdk = { "name=", "vdev=", "port=", "peer=", "rx_desc=", "tx_desc=", "mem=", "lcores=", "log=", "layout=" },

@@ -240,7 +240,7 @@ function cases.complete_open()
   for _, k in ipairs(R.complete("", "open sim ", 9)) do
     local v = ({ name = "x1", mode = "copy", step = "false", peer = "zc", need_wakeup = "true",
       ring_size = "64", fill_size = "64", comp_size = "64", rx_size = "64", tx_size = "64",
-      wire_capacity = "64", loss = "0", reorder = "0" })[k:sub(1, -2)]
+      wire_capacity = "64", loss = "0", reorder = "0", tso = "true", gso = "false", csum = "true" })[k:sub(1, -2)]
     T.check(v, "a value to try for " .. k)
     local ok, err = pcall(C.run, "open sim " .. k .. v)
     T.check(ok, "open sim " .. k .. v .. ": " .. tostring(err))
