@@ -10,6 +10,8 @@
 --   lesson6_part3_80      lesson 6 part 3: parts 1-2 silent, part 3's result
 --                         over their packet, the last part's result
 --   lesson8_sim_one_line  lesson 8 without dpdk: its one line, no part run
+--   lesson5_80, lesson5_160  lesson 5: its result lines, the six-ledger table
+--                whole on one screen, part 8 whole at the last pause
 -- Exits 77 (skipped) when tmux is not installed.
 local T = require "common"
 local X = require "tmux"
@@ -107,6 +109,52 @@ function cases.lesson8_sim_one_line()
     "the one line:\n" .. last)
   T.check(not last:find("Part 1.", 1, true), "no part ran:\n" .. last)
 end
+
+-- lesson 5 at 80x24 and 160x48: the six strategies' result lines, the
+-- six-ledger table whole on one screen under its heading (the pause before
+-- part 8 keeps it there), the closing paragraph whole at the last pause,
+-- the engines by strategy on the dashboard, no ok: line, nothing too wide
+local function lesson5(cols, rows)
+  local screens = run_lesson("5", cols, rows)
+  local all = table.concat(screens, "\n")
+  for _, s in ipairs(screens) do
+    for line in s:gmatch("[^\n]+") do
+      T.check(#line <= cols, "a line of " .. #line .. " columns: " .. line)
+      T.check(not line:match("^%s*ok:"), "an ok: line without --check: " .. line)
+    end
+  end
+  for _, want in ipairs({ "=> 138 segments in 138 descriptors, 196608 bytes copied",
+    "=> 138 segments, 65536 bytes copied (the staging, once), 131072 referenced",
+    "0 bytes copied: the payload was sent where it lies", "(every one a chain), 0 bytes copied",
+    "=> 9 large packets became 138 segments on the wire", "=> 9 large packets cut into 138 segments in software" }) do
+    -- a result cut at the width goes on under "=> ": compare without the cuts
+    T.check(all:gsub("%s+", " "):find(want, 1, true), "a result line: " .. want .. "\n" .. all)
+  end
+  local table_whole
+  for _, s in ipairs(screens) do
+    if s:find("Part 7. the six ledgers side by side", 1, true) and s:find("touched (csum)", 1, true) then
+      table_whole = s
+    end
+  end
+  T.check(table_whole, "part 7's heading and its table on one screen:\n" .. all)
+  T.check(table_whole:find("\n +copy +reuse +born +sg +tso +gso\n"), "the columns:\n" .. table_whole)
+  T.check(table_whole:find("\ncopied +196608 +65536 +0 +0 +0 +0\n"), "copied per strategy:\n" .. table_whole)
+  T.check(table_whole:find("\nheaders: NIC/sw +0 +0 +0 +0 +9108 +9108\n"), "the NIC's and gso's headers")
+  local last_pause
+  for _, s in ipairs(screens) do
+    if not last_pause and s:find("end of lesson 5 - press Enter", 1, true) then last_pause = s end
+  end
+  T.check(last_pause and last_pause:find("Part 8. what each costs", 1, true)
+    and last_pause:find("AF_XDP%s+multi%-buffer") and last_pause:find("unless the NIC fills them", 1, true),
+    "part 8 whole at the last pause:\n" .. tostring(last_pause))
+  for _, name in ipairs({ "copy", "reuse", "born", "sg", "tso", "gso" }) do
+    -- drawn in full or on one line, maybe in the second column (160 wide)
+    T.check(all:find("%-%- " .. name .. " %(sim%)") or all:find("%f[%w]" .. name .. " +zerocopy "),
+      name .. " by its name on the dashboard")
+  end
+end
+function cases.lesson5_80() lesson5(80, 24) end
+function cases.lesson5_160() lesson5(160, 48) end
 
 local f = cases[case] or error("no case " .. tostring(case))
 f()
