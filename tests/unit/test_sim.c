@@ -1087,6 +1087,61 @@ static void sim_stats_name_every_counter(void **state)
 	sim()->close(NULL);
 }
 
+/* tx_x (offloads): what this sim was not opened for, what is not a TCP/UDP
+ * over IPv4 packet, memory outside the region, a broken chain - each one
+ * error naming what to do, nothing queued, owners conserved; with nothing
+ * asked, an ordinary send. */
+static void sim_tx_x_refuses_what_it_cannot(void **state)
+{
+	struct rl_kv nogso = {"gso", "false"};
+	struct rl_engine *e = open_sim(NULL, 0, NULL), *g = open_sim(&nogso, 1, NULL);
+	struct rl_region *r = make_region(e, 16), *rg = make_region(g, 16);
+	struct rl_desc d = build(r, 200, 1), dg = build(rg, 200, 2); /* not IPv4 */
+	struct rl_xdesc x = {.addr = d.addr, .len = d.len};
+	struct rl_xdesc xg = {.addr = dg.addr, .len = dg.len};
+	static const uint8_t app[64];
+	struct {
+		struct rl_tx_opts o;
+		struct rl_xdesc x;
+		int rc;
+		const char *says;
+	} cases[] = {
+	    {{.gso_mss = 1000, .flags = RL_TX_TSO}, x, -EOPNOTSUPP, "open sim tso=true"},
+	    {{.flags = RL_TX_CSUM}, x, -EOPNOTSUPP, "open sim csum=true"},
+	    {{.flags = 0x80}, x, -EINVAL, "flags 0x80"},
+	    {{.gso_mss = 1000}, x, -EINVAL, "not IPv4 over Ethernet"},
+	    {{0}, {.addr = RL_ADDR_NONE, .va = app, .len = 64, .options = RL_DESC_EXT},
+	     -EOPNOTSUPP, "region frames only"},
+	    {{0}, {.addr = d.addr, .len = d.len, .options = RL_DESC_CONTD}, -EINVAL,
+	     "RL_DESC_CONTD"},
+	    {{0}, {.addr = 16u * FRAME, .len = 10}, -ERANGE, "outside"},
+	};
+	struct rl_tx_opts gso = {.gso_mss = 1000};
+	struct rl_err err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(sim()->tx_x(e, &cases[i].x, 1, &cases[i].o, &err),
+		                 cases[i].rc);
+		assert_contains(err.msg, cases[i].says);
+		assert_ring(e, "tx", 0, 0);
+		assert_conserved(e);
+	}
+	assert_int_equal(sim()->tx_x(g, &xg, 1, &gso, &err), -EOPNOTSUPP);
+	assert_contains(err.msg, "gso=false");
+	assert_ring(g, "tx", 0, 0);
+	/* nothing asked: the packet goes as tx() would send it */
+	assert_int_equal(sim()->tx_x(e, &x, 1, NULL, &err), 1);
+	assert_ring(e, "tx", 1, 0);
+	assert_int_equal(sim()->kick(e, &err), 0);
+	assert_int_equal(sim()->complete(e, NULL, 16, &err), 1);
+	assert_conserved(e);
+	assert_int_equal(stats(e).tx_pkts, 1);
+	release_frames(rg, &dg, 1);
+	sim()->close(g);
+	sim()->close(e);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(sim_walks_one_packet_through_four_rings),
     cmocka_unit_test(sim_exchanges_10000_packets_back_to_back),
@@ -1111,6 +1166,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(sim_completions_wait_when_comp_ring_full),
     cmocka_unit_test(sim_rx_ring_full_drops_and_counts),
     cmocka_unit_test(sim_stats_name_every_counter),
+    cmocka_unit_test(sim_tx_x_refuses_what_it_cannot),
 };
 
 RL_UNIT_MAIN(tests)
