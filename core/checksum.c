@@ -33,8 +33,12 @@
 /* Fold a sum of any width into 16 bits, with the carries wrapped back in. */
 static uint16_t fold16(uint64_t s)
 {
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
+	/* four steps without a branch: < 2^33, <= 2^32 - 1, < 2^17, and
+	 * then <= 0xffff (a 0x1xxxx here has at most 0xfffe below) */
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
 	return (uint16_t)s;
 }
 
