@@ -22,7 +22,7 @@ word `loose` every number matches any number. A block fails when it exits
 non-zero, prints an `error:` line (or `ringlab: ...` on stderr), or its
 expected output is not found. Words: root (skipped visibly unless root),
 dpdk (skipped visibly when the dpdk engine cannot open here), loose,
-testbed (root; rl, rl-lab, rl-peer, rl0, rl1 stand for a testbed of this
+testbed (root, and the afxdp engine; rl, rl-lab, rl-peer, rl0, rl1 stand for a testbed of this
 run's own name, made by the block's `testbed up` and always taken down after).
 """
 import glob
@@ -122,15 +122,16 @@ class Runner:
         self.env.pop("RINGLAB_DEBUG", None)
         self.root = os.geteuid() == 0
         self.names = {}
-        self._dpdk = None
+        self._avail = {}
 
-    def dpdk(self):
-        if self._dpdk is None:
+    def available(self, name):
+        """The engine opens here (lab.engines() says available)."""
+        if name not in self._avail:
             r = subprocess.run([self.ringlab, "-e", "for _, x in ipairs(lab.engines()) do "
-                                "if x.name == 'dpdk' and x.available then return end end "
-                                "error('no dpdk', 0)"], env=self.env, capture_output=True)
-            self._dpdk = r.returncode == 0
-        return self._dpdk
+                                "if x.name == '%s' and x.available then return end end "
+                                "error('no %s', 0)" % (name, name)], env=self.env, capture_output=True)
+            self._avail[name] = r.returncode == 0
+        return self._avail[name]
 
     def run(self, argv, stdin=None):
         r = subprocess.run(argv, input=stdin if stdin is not None else "", cwd=self.src, env=self.env,
@@ -206,8 +207,11 @@ class Runner:
         if ("root" in opts or "testbed" in opts) and not self.root:
             print("SKIP: needs root: %s (%s block)" % (where, kind))
             return "skip"
-        if "dpdk" in opts and not self.dpdk():
+        if "dpdk" in opts and not self.available("dpdk"):
             print("SKIP: the dpdk engine cannot open here: %s" % where)
+            return "skip"
+        if "testbed" in opts and not self.available("afxdp"):
+            print("SKIP: the afxdp engine cannot open here (a testbed block): %s" % where)
             return "skip"
         if "testbed" in opts:
             name = "rld%d" % (os.getpid() % 100000)
