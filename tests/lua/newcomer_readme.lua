@@ -62,13 +62,13 @@ function cases.help_fits_80()
   for _, c in ipairs(C.list) do
     T.check(short:find("[ \n]" .. c.name:gsub("%p", "%%%0") .. "[ \n]"), "help lists " .. c.name .. ":\n" .. short)
   end
-  T.check(short:find("\n look     show rings|owners|stats|ledger|caps|arp|tcp|engines [json]\n"
+  T.check(short:find("\n look     show rings|owners|stats|ledger|drops|caps|arp|tcp|engines [json]\n"
     .. "          show packet N [hex] [json]   show ledger --svg FILE\n", 1, true), "help: show's forms:\n" .. short)
   T.check(short:find("help COMMAND explains one, help all explains each", 1, true), "says how to get more")
   -- help all: each command explained, within 80 columns
   local all = run("help all")
   fits(all, "help all")
-  T.check(all:find("\n  show rings|owners|stats|ledger|caps|arp|tcp|engines [json]\n  show packet N [hex] [json]\n"
+  T.check(all:find("\n  show rings|owners|stats|ledger|drops|caps|arp|tcp|engines [json]\n  show packet N [hex] [json]\n"
     .. "  show ledger --svg FILE\n", 1, true), "help all: show's forms one a line:\n" .. all)
   T.check(all:find("\n  use NAME|#N\n      make another open engine", 1, true)
     and all:find("\n  compare [NAME...]\n", 1, true), "help all explains use and compare")
