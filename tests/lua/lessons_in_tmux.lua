@@ -23,6 +23,13 @@ X.skip_without_tmux()
 -- prompt is back after the lesson's last line (ends: a text it ends with;
 -- nil: "end of lesson" or "every check held"). Returns every distinct
 -- screen seen, in order.
+-- the lesson's text: the screen below the live view's title bar, whose
+-- clock (and the dashboard above it) change every second at the same pause
+local function text_of(s)
+  local below = s:match("q or Ctrl%-C stops it[^\n]*\n(.*)$")
+  return below or s
+end
+
 local function run_lesson(args, cols, rows, ends)
   local t = X.start(ringlab, cols, rows, { join = true })
   t.wait("the prompt", X.has("ringlab>"))
@@ -39,7 +46,7 @@ local function run_lesson(args, cols, rows, ends)
     if tail:gsub("%s+", " "):match("%(q Enter stops%)$") then -- a pause (maybe cut)
       t.keys("Enter")
       -- wait for the screen to move on before looking again
-      t.wait("the next part", function(n) return n ~= s end)
+      t.wait("the next part", function(n) return text_of(n) ~= text_of(s) end)
     else
       lab.sleep(0.1)
     end
