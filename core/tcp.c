@@ -268,6 +268,28 @@ static uint8_t *next_headers(uint8_t *hdr, const uint8_t *prev, unsigned hl,
 	return th;
 }
 
+/* The one's complement sum of n bytes (n a multiple of 4) as 32-bit words
+ * in the host's order, folded to 16 bits and turned into the big-endian
+ * words' sum (RFC 1071 2(B), as core/checksum.c does). Inline: the few
+ * words of a header cost less than a call. */
+static uint32_t sum_words(const uint8_t *p, unsigned n, uint64_t s)
+{
+	for (unsigned i = 0; i + 4 <= n; i += 4) {
+		uint32_t w;
+
+		memcpy(&w, p + i, 4);
+		s += w;
+	}
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	s = (uint16_t)(s << 8 | s >> 8);
+#endif
+	return (uint32_t)s;
+}
+
 int rl_build_tcp_next_summed(uint8_t *hdr, const uint8_t *prev, unsigned hl,
                              uint16_t ip_id, uint32_t seq, size_t plen,
                              uint32_t payload_sum)
@@ -277,9 +299,11 @@ int rl_build_tcp_next_summed(uint8_t *hdr, const uint8_t *prev, unsigned hl,
 	uint64_t s;
 
 	put16(th + 16, 0);
-	s = rl_csum_pseudo(get32(ip + 12), get32(ip + 16), RL_IPPROTO_TCP,
-	                   (uint16_t)(thl + plen));
-	s = (uint64_t)rl_csum_partial(th, thl, (uint32_t)s) + payload_sum;
+	/* the pseudo-header: the two addresses as they lie in the IPv4
+	 * header, the protocol and the TCP length; then the TCP header */
+	s = sum_words(th, thl, 0);
+	s += sum_words(ip + 12, 8, 0);
+	s += RL_IPPROTO_TCP + (uint32_t)(thl + plen) + (uint64_t)payload_sum;
 	while (s >> 32)
 		s = (s & 0xffffffff) + (s >> 32);
 	put16(th + 16, rl_csum_fold((uint32_t)s));
@@ -290,6 +314,8 @@ int rl_build_tcp_next(uint8_t *hdr, const uint8_t *prev, unsigned hl, uint16_t i
                       uint32_t seq, const struct rl_iov *payload, unsigned npayload,
                       size_t plen, enum rl_csum_mode mode, uint64_t *touched)
 {
+	uint32_t ps;
+
 	if (mode == RL_CSUM_PARTIAL) {
 		/* the pseudo-header sum, the same for every one */
 		next_headers(hdr, prev, hl, ip_id, seq);
@@ -297,8 +323,10 @@ int rl_build_tcp_next(uint8_t *hdr, const uint8_t *prev, unsigned hl, uint16_t i
 	}
 	if (touched)
 		*touched += plen;
-	return rl_build_tcp_next_summed(hdr, prev, hl, ip_id, seq, plen,
-	                                rl_csum_iov(payload, npayload, 0, plen, 0));
+	ps = npayload == 1 && payload[0].len == plen
+	         ? rl_csum_partial(payload[0].base, plen, 0)
+	         : rl_csum_iov(payload, npayload, 0, plen, 0);
+	return rl_build_tcp_next_summed(hdr, prev, hl, ip_id, seq, plen, ps);
 }
 
 /* ---- rewriting ------------------------------------------------------------------ */
