@@ -538,6 +538,9 @@ local function plain_live(f, opts, ...)
 end
 
 -- Run f(...) (or the script file f) with the dashboard above its output.
+-- A live view is running (a lesson at the prompt, watch run).
+function W.in_live() return live ~= nil end
+
 function W.live(f, opts, ...)
   opts = opts or {}
   if type(f) == "string" then

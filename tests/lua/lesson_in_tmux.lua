@@ -77,6 +77,10 @@ function cases.lesson1_80x24()
     fits(s, 80, h)
     if i < #heads then t.wait("the pause after " .. h, at_pause) end
   end
+  -- the last pause keeps the dashboard on screen at the end of the lesson
+  s = t.wait("the pause at the end", X.has("end of lesson 1: the dashboard above is its last state"))
+  T.check(s:find("-- umem (sim)", 1, true), "the dashboard still there at the end:\n" .. s)
+  t.keys("Enter")
   s = t.wait("the end of the lesson", X.has("the lesson left umem open"))
   T.check(s:find("end of lesson 1 (lesson 1 --check shows what it checked)", 1, true), "the end:\n" .. s)
   no_ok(s, "the end")
