@@ -65,6 +65,7 @@ struct plan {
 	uint32_t per_pkt; /* payload bytes per packet (mss, or more for tso) */
 	uint32_t frames;  /* frames to take */
 	uint32_t max_descs;
+	bool unaligned; /* born/sg on an engine with RL_CAP_UNALIGNED */
 	struct rl_ledger led; /* what this call did, added at the end */
 	/* TCP: the headers of the last segment built that was not the last
 	 * one, and its payload length - the template of the next (see
@@ -393,6 +394,9 @@ static unsigned add_payload(struct plan *pl, struct rl_seg *g, uint64_t addr,
 		uint64_t end = rl_region_frame_addr(r, rl_region_frame(r, addr) + 1);
 		uint32_t take = end - addr < len ? (uint32_t)(end - addr) : len;
 
+		if (pl->unaligned) /* one descriptor may cross frames */
+			take = len;
+
 		if (open) {
 			open->len += take;
 			open = NULL;
@@ -532,6 +536,8 @@ int rl_segment(struct rl_segs *out, struct rl_region *r, const void *data, uint6
 	s->params = *p;
 	s->len = len;
 	locate(&pl, data);
+	pl.unaligned = p->engine_unaligned &&
+	               (p->strategy == RL_SEG_BORN || p->strategy == RL_SEG_SG);
 	if (p->strategy == RL_SEG_EXTBUF)
 		s->ext = pl.data;
 	if (!data && len)
@@ -571,11 +577,18 @@ uint32_t rl_segs_ready(const struct rl_segs *s, uint32_t from)
 
 		if (i > from && g->shares_prev)
 			break;
-		for (uint32_t k = g->desc; k < g->desc + g->ndesc; k++)
-			if (!(s->descs[k].options & RL_DESC_EXT) &&
-			    !frame_held(s->region,
-			                rl_region_frame(s->region, s->descs[k].addr)))
-				return n;
+		for (uint32_t k = g->desc; k < g->desc + g->ndesc; k++) {
+			const struct rl_desc *d = &s->descs[k];
+			uint32_t f, nf;
+
+			if (d->options & RL_DESC_EXT)
+				continue;
+			/* 1 frame, or more for an unaligned descriptor */
+			rl_region_span_frames(s->region, d->addr, d->len, &f, &nf);
+			for (uint32_t j = f; j < f + nf; j++)
+				if (!frame_held(s->region, j))
+					return n;
+		}
 	}
 	return n;
 }

@@ -287,25 +287,41 @@ static uint64_t tx_packets_in(const struct rl_desc *d, uint32_t n)
 	return k;
 }
 
+/* Move the frames descriptor d touches (1, or more when unaligned=true
+ * lets it cross frames) from one owner to another: all or none. */
+static int tx_move_desc(struct rl_engine *s, const struct rl_desc *d, enum rl_owner from,
+                        enum rl_owner to, struct rl_err *err)
+{
+	uint32_t first, n;
+
+	sim_desc_frames(s, d->addr, d->len, &first, &n);
+	for (uint32_t f = first; f < first + n; f++) {
+		int rc = rl_region_move(&s->region, f, from, to, err);
+
+		if (rc) {
+			while (f-- > first)
+				rl_region_move(&s->region, f, to, from, NULL);
+			return rc;
+		}
+	}
+	return 0;
+}
+
 /* Move the frames of d[0..n) app -> tx; on a refusal, move back the ones
  * already moved and fail. */
 static int tx_claim_frames(struct rl_engine *s, const struct rl_desc *d, uint32_t n,
                            struct rl_err *err)
 {
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t frame;
 		int rc = check_tx_frame(s, &d[i], i, err);
 
-		if (!rc) {
-			frame = rl_region_frame(&s->region, d[i].addr);
-			rc =
-			    rl_region_move(&s->region, frame, RL_OWN_APP, RL_OWN_TX, err);
-		}
+		if (!rc && s->opt.unaligned)
+			rc = sim_check_desc(s, d[i].addr, d[i].len, err);
+		if (!rc)
+			rc = tx_move_desc(s, &d[i], RL_OWN_APP, RL_OWN_TX, err);
 		if (rc) {
 			while (i--)
-				rl_region_move(&s->region,
-				               rl_region_frame(&s->region, d[i].addr),
-				               RL_OWN_TX, RL_OWN_APP, NULL);
+				tx_move_desc(s, &d[i], RL_OWN_TX, RL_OWN_APP, NULL);
 			return rc;
 		}
 	}
@@ -400,10 +416,16 @@ static int sim_complete(struct rl_engine *s, uint64_t *addrs, uint32_t max,
 	n = rl_ring_cons__peek(&s->comp, max, &idx);
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t addr = rl_ring__desc(&s->comp, idx + i)->addr;
-		uint32_t frame = rl_region_frame(&s->region, addr);
+		uint32_t frame, nf;
 
-		rl_region_move(&s->region, frame, RL_OWN_COMP, RL_OWN_APP, NULL);
-		rl_region_release(&s->region, frame, NULL);
+		/* every frame the sent descriptor touched (unaligned: more
+		 * than one) */
+		sim_desc_frames(s, addr, rl_ring__desc(&s->comp, idx + i)->len, &frame,
+		                &nf);
+		for (uint32_t f = frame; f < frame + nf; f++) {
+			rl_region_move(&s->region, f, RL_OWN_COMP, RL_OWN_APP, NULL);
+			rl_region_release(&s->region, f, NULL);
+		}
 		if (addrs)
 			addrs[i] = addr;
 	}
@@ -620,7 +642,9 @@ static const struct rl_engine_ops sim_ops = {
         "gso=true|false  true (default): the kernel cuts one large TCP packet in "
         "software, a copy of the headers per segment (strategy gso)\n"
         "csum=true|false  true: the NIC fills the checksums of packets sent with "
-        "csum=\"offload\" (default false; tso=true sets it)\n",
+        "csum=\"offload\" (default false; tso=true sets it)\n"
+        "unaligned=true|false  true: a descriptor may start anywhere and cross "
+        "frames, like AF_XDP's unaligned chunks (default false)\n",
     .caps = SIM_CAPS,
     .probe = NULL,
     .open = sim_open,

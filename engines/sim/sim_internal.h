@@ -29,7 +29,7 @@
  * it (sim_caps_of() says what this one does). */
 #define SIM_CAPS                                                                        \
 	(RL_CAP_STEP | RL_CAP_ZEROCOPY | RL_CAP_SG | RL_CAP_PEER | RL_CAP_TSO |          \
-	 RL_CAP_GSO | RL_CAP_CSUM)
+	 RL_CAP_GSO | RL_CAP_CSUM | RL_CAP_UNALIGNED)
 
 /* The wire keeps room for wire_capacity packets of this many bytes on
  * average (and always for two of the largest). */
@@ -79,6 +79,7 @@ struct sim_opts {
 	bool tso;         /* the NIC cuts TCP packets (tso=true) */
 	bool gso;         /* the kernel cuts them in software (gso=, default true) */
 	bool csum;        /* the NIC fills checksums (csum=true; tso=true too) */
+	bool unaligned;   /* a descriptor may cross frames (unaligned=true) */
 };
 
 /* Parse args->kv into o (defaults for what is not given); args may be NULL. */
@@ -154,6 +155,29 @@ struct rl_engine {
 	struct rl_ledger ledger;
 	struct sim_counters c;
 };
+
+/* The frames one descriptor touches: its first, and n of them (1, or more
+ * for a descriptor that crosses frames: unaligned=true). */
+static inline void sim_desc_frames(const struct rl_engine *s, uint64_t addr,
+                                   uint32_t len, uint32_t *first, uint32_t *n)
+{
+	if (!s->opt.unaligned) { /* the NIC refuses a crossing one: its first */
+		*first = rl_region_frame(&s->region, addr);
+		*n = 1;
+		return;
+	}
+	rl_region_span_frames(&s->region, addr, len, first, n);
+}
+
+/* What one descriptor may say: inside one frame, or (unaligned=true)
+ * anywhere inside the region. */
+static inline int sim_check_desc(const struct rl_engine *s, uint64_t addr, uint32_t len,
+                                 struct rl_err *err)
+{
+	if (s->opt.unaligned && addr < s->region.size)
+		return rl_region_check_span(&s->region, addr, len, err);
+	return rl_region_check_desc(&s->region, addr, len, err);
+}
 
 /* The NIC's three actions. Each does one whole action and returns true, or
  * returns false when it cannot act now. st, when not NULL, is told what

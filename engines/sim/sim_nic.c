@@ -64,7 +64,7 @@ bool sim_nic_complete(struct rl_engine *s, struct rl_step *st)
 {
 	uint32_t idx = 0, slot = 0;
 	uint64_t addr;
-	uint32_t frame;
+	uint32_t frame, nf, len;
 
 	if (!rl_ring_cons__peek(&s->sent, 1, &idx))
 		return false;
@@ -76,9 +76,13 @@ bool sim_nic_complete(struct rl_engine *s, struct rl_step *st)
 	}
 	s->comp_blocked = false;
 	addr = rl_ring__desc(&s->sent, idx)->addr;
-	frame = rl_region_frame(&s->region, addr);
-	move_frame(s, frame, RL_OWN_NIC, RL_OWN_COMP);
-	*rl_ring__desc(&s->comp, slot) = (struct rl_desc){.addr = addr};
+	len = rl_ring__desc(&s->sent, idx)->len;
+	sim_desc_frames(s, addr, len, &frame, &nf);
+	for (uint32_t f = frame; f < frame + nf; f++) /* more than 1: unaligned */
+		move_frame(s, f, RL_OWN_NIC, RL_OWN_COMP);
+	/* len: the sim's own note of the frames it spans (AF_XDP's completion
+	 * ring carries the address only) */
+	*rl_ring__desc(&s->comp, slot) = (struct rl_desc){.addr = addr, .len = len};
 	rl_ring_prod__submit(&s->comp, 1);
 	rl_ring_cons__release(&s->sent, 1);
 	if (st) {
@@ -410,7 +414,7 @@ bool sim_nic_tx(struct rl_engine *s, struct rl_step *st)
 	for (uint32_t i = 0; i < frags; i++) {
 		const struct rl_desc *d = rl_ring__desc(&s->tx, idx + i);
 
-		if (rl_region_check_desc(&s->region, d->addr, d->len, NULL))
+		if (sim_check_desc(s, d->addr, d->len, NULL))
 			bad++;
 		else
 			total += d->len;
@@ -441,11 +445,13 @@ bool sim_nic_tx(struct rl_engine *s, struct rl_step *st)
 	frame = rl_region_frame(&s->region, addr);
 	for (uint32_t i = 0; i < frags; i++) {
 		uint64_t a = rl_ring__desc(&s->tx, idx + i)->addr;
-		uint32_t sidx = 0;
+		uint32_t l = rl_ring__desc(&s->tx, idx + i)->len, sidx = 0, f0, nf;
 
-		move_frame(s, rl_region_frame(&s->region, a), RL_OWN_TX, RL_OWN_NIC);
+		sim_desc_frames(s, a, l, &f0, &nf);
+		for (uint32_t f = f0; f < f0 + nf; f++) /* more than 1: unaligned */
+			move_frame(s, f, RL_OWN_TX, RL_OWN_NIC);
 		rl_ring_prod__reserve(&s->sent, 1, &sidx);
-		*rl_ring__desc(&s->sent, sidx) = (struct rl_desc){.addr = a};
+		*rl_ring__desc(&s->sent, sidx) = (struct rl_desc){.addr = a, .len = l};
 		rl_ring_prod__submit(&s->sent, 1);
 	}
 	rl_ring_cons__release(&s->tx, frags);

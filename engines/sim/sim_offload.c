@@ -88,6 +88,8 @@ uint32_t sim_caps_of(struct rl_engine *s, char *why, size_t len)
 		        "no gso here (gso=false) - open sim without it for the kernel's "
 		        "software cut");
 	}
+	if (!s->opt.unaligned) /* the row in show caps says it; no why */
+		caps &= ~RL_CAP_UNALIGNED;
 	if (!s->opt.csum) {
 		caps &= ~RL_CAP_CSUM;
 		why_add(why, len, &at,
@@ -190,7 +192,7 @@ static int take_descs(struct rl_engine *s, const struct rl_xdesc *d, uint32_t n,
 			                  "tx_x: descriptor %u %s RL_DESC_CONTD - one packet: "
 			                  "every descriptor but the last has it",
 			                  i, contd ? "has" : "lacks");
-		if ((rc = rl_region_check_desc(&s->region, d[i].addr, d[i].len, err)))
+		if ((rc = sim_check_desc(s, d[i].addr, d[i].len, err)))
 			return rc;
 		rd[i] = (struct rl_desc){d[i].addr, d[i].len, d[i].options & RL_DESC_CONTD};
 		if (*have < SIM_HDR_MAX) {

@@ -20,7 +20,7 @@
 	"mode=copy|zerocopy|auto, need_wakeup=true|false, ring_size=N, "                 \
 	"fill_size=N, comp_size=N, rx_size=N, tx_size=N, step=true|false, "              \
 	"wire_capacity=N, loss=N, reorder=N, tso=true|false, gso=true|false, "           \
-	"csum=true|false"
+	"csum=true|false, unaligned=true|false"
 
 static int parse_bool(const char *key, const char *val, bool *out, struct rl_err *err)
 {
@@ -105,6 +105,8 @@ static int parse_one(const struct rl_kv *kv, struct sim_opts *o, uint32_t *ring_
 		return parse_bool(k, kv->val, &o->tso, err);
 	if (strcmp(k, "gso") == 0)
 		return parse_bool(k, kv->val, &o->gso, err);
+	if (strcmp(k, "unaligned") == 0)
+		return parse_bool(k, kv->val, &o->unaligned, err);
 	if (strcmp(k, "csum") == 0) {
 		*csum_set = 1;
 		return parse_bool(k, kv->val, &o->csum, err);

@@ -80,6 +80,10 @@ struct rl_engine; /* opaque, one per lab.open() */
 #define RL_CAP_GSO      (1u << 7) /* tx_x cuts one TCP packet (gso_mss) */
 #define RL_CAP_GRO      (1u << 8) /* rx_x merges TCP segments (RL_RX_GRO) */
 #define RL_CAP_CSUM     (1u << 9) /* tx_x: the NIC fills checksums (RL_TX_CSUM) */
+/* One descriptor may start anywhere and cross frame boundaries (AF_XDP's
+ * XDP_UMEM_UNALIGNED_CHUNK_FLAG). Owners stay per frame: a descriptor moves
+ * every frame it touches, and tx() refuses it unless all are held. */
+#define RL_CAP_UNALIGNED (1u << 10)
 
 /*
  * An extended descriptor (ABI 2): a region address, or memory outside the

@@ -107,6 +107,9 @@ struct rl_seg_params {
 	bool engine_tso;        /* the engine offers TSO (RL_CAP_TSO) */
 	bool engine_extbuf;     /* the engine sends app memory (RL_CAP_EXTBUF) */
 	bool engine_gso;        /* the engine cuts TCP in software (RL_CAP_GSO) */
+	bool engine_unaligned;  /* born, sg: one descriptor may cross frames
+	                         * (RL_CAP_UNALIGNED: AF_XDP unaligned chunks),
+	                         * so payload is not cut at frame boundaries */
 	uint32_t max;           /* tso, gso: payload bytes per packet at most
 	                         * (rounded down to a multiple of mss); 0: as
 	                         * many as one IPv4 packet holds */

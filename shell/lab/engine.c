@@ -660,7 +660,7 @@ static int engine_info(lua_State *L)
 	    {RL_CAP_STEP, "step"}, {RL_CAP_ZEROCOPY, "zerocopy"}, {RL_CAP_SG, "sg"},
 	    {RL_CAP_TSO, "tso"},   {RL_CAP_PEER, "peer"},         {RL_CAP_WIRE, "wire"},
 	    {RL_CAP_EXTBUF, "extbuf"}, {RL_CAP_GSO, "gso"},       {RL_CAP_GRO, "gro"},
-	    {RL_CAP_CSUM, "csum"},
+	    {RL_CAP_CSUM, "csum"}, {RL_CAP_UNALIGNED, "unaligned"},
 	};
 
 	lua_newtable(L);

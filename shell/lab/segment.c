@@ -296,6 +296,7 @@ static void engine_can(lua_State *L, struct lab_engine *eng, struct rl_seg_param
 	p->engine_extbuf = x && eng->ops->ext_register && eng->ops->ext_freed &&
 	                   (caps & RL_CAP_EXTBUF);
 	p->engine_gso = x && (caps & RL_CAP_GSO);
+	p->engine_unaligned = (caps & RL_CAP_UNALIGNED) != 0;
 	p->engine_tso = p->engine_tso && x;
 	/* the engine can, but not as it is open now: its own words */
 	if (why[0] && ((p->strategy == RL_SEG_EXTBUF && !p->engine_extbuf &&

@@ -79,6 +79,7 @@ local CAP_MEANING = {
   { "tso", "cuts one large TCP packet in the NIC (strategy tso)" },
   { "csum", "the NIC fills checksums (csum=\"offload\")" },
   { "gro", "merges received TCP segments (e:rx(max, {gro=true}))" },
+  { "unaligned", "a descriptor may cross frames (unaligned=true)" },
   { "step", "one hardware action at a time (step)" },
   { "peer", "two engines wired back to back (peer=)" },
   { "wire", "a real interface: needs root and a testbed" },

@@ -645,7 +645,7 @@ static void sim_option_sizes_apply(void **state)
 	assert_null(sim()->get_region(e));
 	assert_int_equal(sim()->caps, RL_CAP_STEP | RL_CAP_ZEROCOPY | RL_CAP_SG |
 	                                  RL_CAP_PEER | RL_CAP_TSO | RL_CAP_GSO |
-	                                  RL_CAP_CSUM);
+	                                  RL_CAP_CSUM | RL_CAP_UNALIGNED);
 	/* as opened: the kernel's gso, no tso, no checksum offload */
 	assert_int_equal(sim()->caps_of(e, NULL, 0), RL_CAP_STEP | RL_CAP_ZEROCOPY |
 	                                                 RL_CAP_SG | RL_CAP_PEER |
