@@ -312,6 +312,9 @@ void lab_handle_mt(lua_State *L, const char *name, const luaL_Reg *methods,
 /* lab/crypto.c: lab.crypto (libsodium). */
 void lab_crypto_register(lua_State *L);
 
+/* lab/kernel.c: lab.kernel (the kernel's own send paths, measured). */
+void lab_kernel_register(lua_State *L);
+
 /* lab/engine.c: lab.opened(), the engines still open in order of opening;
  * lab.get(name), the open engine of that name ("copy", "sim#1", "#1") or
  * nil. */

@@ -213,6 +213,7 @@ int luaopen_ringlab(lua_State *L)
 	lab_time_register(L);
 	lab_lessons_register(L);
 	lab_crypto_register(L);
+	lab_kernel_register(L);
 	lab_addr_register(L);
 	lua_createtable(L, 0, 1);
 	lua_pushcfunction(L, lab_index);

@@ -18,6 +18,7 @@ def("help", "help [COMMAND|topic|all]", "list the commands on one screen; help C
 require "ringlab.cmd_engine"
 require "ringlab.cmd_io"
 require "ringlab.cmd_show"
+require "ringlab.cmd_kernel"
 require("ringlab.drops").install(C) -- explain
 
 def("clear", "clear", "clear the screen (also Ctrl-L)", function()

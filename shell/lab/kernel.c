@@ -1,0 +1,1038 @@
+/*
+ * lab/kernel.c - lab.kernel: the kernel's own send paths, measured with
+ * ringlab's ledger.
+ *
+ *   lab.kernel.send{path="write", size=65536 [, testbed="rl"]
+ *                   [, dst="198.18.0.2:PORT"] [, chunk=65536]} -> result
+ *   lab.kernel.paths()                 -> {"write", "writev", ...}
+ *   lab.kernel.tls{[testbed="rl"]}     -> {available=, errno=, line=}
+ *
+ * send() sends a body of `size` bytes from the lab namespace of a testbed
+ * (<testbed>-lab) over an ordinary TCP socket to the Linux stack in its
+ * peer namespace (<testbed>-peer), by one path of the kernel's:
+ *
+ *   write        write() from a buffer: the kernel copies every byte
+ *   writev       writev() of a 32-byte header + the body
+ *   sendfile     sendfile() from a file in the page cache
+ *   splice       file -> pipe -> socket with splice()
+ *   vmsplice     user pages -> pipe (vmsplice, SPLICE_F_GIFT) -> socket
+ *   msg_zerocopy SO_ZEROCOPY + send(MSG_ZEROCOPY); completions read from the
+ *                socket's error queue, each with the kernel's verdict
+ *                (SO_EE_CODE_ZEROCOPY_COPIED: it copied after all)
+ *
+ * The receiver is a child process (fork) that enters the peer namespace,
+ * listens on dst (198.18.0.2, a free port unless given), reads everything
+ * with read() and answers the count and sha256 of what arrived; the sender
+ * compares it with the sha256 of what it sent. The body is the `send tcp`
+ * body (every 16 bytes "%015x\n" of their offset, size % 16 '#'), so
+ * tests/net/tcp_sha_sink.py would accept it too.
+ *
+ * The result is one ledger: program_copied (bytes the program copied to
+ * send: 0 on every path, the body is made before), kernel_copied and
+ * kernel_how ("measured" where the kernel reports it - MSG_ZEROCOPY's
+ * verdicts - or the vmsplice probe shows it; "derived" otherwise, with the
+ * reason in kernel_why), syscalls (the sending path's own calls, error
+ * queue reads included), cpu_s and cpu_ms_per_mib (getrusage RUSAGE_SELF
+ * around the sending, of this process only: the receiver is another
+ * process, but softirq work the kernel does for the veth may be charged to
+ * whoever runs when it happens), seconds and mib_s, and the peer's figures
+ * (received, intact, sha256).
+ *
+ * Namespaces: the socket is made after setns() into <testbed>-lab on this
+ * thread, which then returns to its own namespace; the socket stays in the
+ * lab's. Without testbed= the namespace ringlab runs in is used when its
+ * name is X-lab (ringlab --netns X-lab). Needs root (setns).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/errqueue.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "ringlab/netns.h"
+#include "shell.h"
+
+#ifndef SO_ZEROCOPY
+#define SO_ZEROCOPY 60
+#endif
+#ifndef MSG_ZEROCOPY
+#define MSG_ZEROCOPY 0x4000000
+#endif
+#ifndef SO_EE_ORIGIN_ZEROCOPY
+#define SO_EE_ORIGIN_ZEROCOPY 5
+#endif
+#ifndef SO_EE_CODE_ZEROCOPY_COPIED
+#define SO_EE_CODE_ZEROCOPY_COPIED 1
+#endif
+#ifndef TCP_ULP
+#define TCP_ULP 31
+#endif
+
+#define KSEND_MAX (64u << 20)   /* the largest body: 64 MiB */
+#define KSEND_TIMEOUT_S 10      /* every wait ends after this */
+#define WRITEV_HDR 32
+
+static const char *const kpaths[] = {"write", "writev", "sendfile", "splice",
+                                     "vmsplice", "msg_zerocopy", NULL};
+enum { P_WRITE, P_WRITEV, P_SENDFILE, P_SPLICE, P_VMSPLICE, P_ZEROCOPY };
+
+/* What the receiver answers through its pipe. */
+struct kanswer {
+	uint64_t received;
+	unsigned char sha[crypto_hash_sha256_BYTES];
+	int err; /* 0, or errno of what failed */
+	char what[96];
+};
+
+/* Everything one send holds, released by ks_release whatever happened. */
+struct ksend {
+	int path;
+	size_t size, chunk;
+	char ns_lab[64], ns_peer[64];
+	struct in_addr dst;
+	unsigned port;
+	int peer_fd, lab_fd, own_fd; /* namespace files */
+	int sock, file, pipe[2], answer[2];
+	pid_t child;
+	unsigned char *body; /* mmap, page-aligned */
+	size_t body_len;     /* mapped length */
+	char dir[4096], file_path[4200];
+	char err[256];
+	/* figures */
+	uint64_t syscalls, sent, kernel_copied, headers;
+	uint64_t zc_sends, zc_completions, zc_copied_sends, zc_copied_ranges,
+	    zc_ranges;
+	int kernel_measured;
+	const char *why;
+	double cpu_s, seconds;
+	int vm_probe; /* vmsplice probe: 1 referenced, 0 copied, -1 not run */
+	struct kanswer ans;
+};
+
+static void ks_init(struct ksend *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->peer_fd = k->lab_fd = k->own_fd = k->sock = k->file = -1;
+	k->pipe[0] = k->pipe[1] = k->answer[0] = k->answer[1] = -1;
+	k->child = -1;
+	k->vm_probe = -1;
+}
+
+static void xclose(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void ks_release(struct ksend *k)
+{
+	xclose(&k->sock);
+	xclose(&k->file);
+	xclose(&k->pipe[0]);
+	xclose(&k->pipe[1]);
+	xclose(&k->answer[0]);
+	xclose(&k->answer[1]);
+	if (k->child > 0) {
+		int st;
+		if (waitpid(k->child, &st, WNOHANG) == 0) {
+			kill(k->child, SIGKILL);
+			waitpid(k->child, &st, 0);
+		}
+		k->child = -1;
+	}
+	if (k->own_fd >= 0)
+		setns(k->own_fd, CLONE_NEWNET); /* back home, whatever happened */
+	xclose(&k->own_fd);
+	xclose(&k->lab_fd);
+	xclose(&k->peer_fd);
+	if (k->body)
+		munmap(k->body, k->body_len);
+	k->body = NULL;
+	if (k->file_path[0])
+		unlink(k->file_path);
+	if (k->dir[0])
+		rmdir(k->dir);
+	k->file_path[0] = k->dir[0] = 0;
+}
+
+static int fail(struct ksend *k, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int fail(struct ksend *k, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (k->err[0])
+		return -1; /* the first failure is the one to tell */
+	va_start(ap, fmt);
+	vsnprintf(k->err, sizeof(k->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int open_ns(struct ksend *k, const char *name)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "/var/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return fail(k, "there is no namespace %s - make the testbed: "
+			               "testbed up name=%.*s", name,
+			            (int)(strlen(name) - 4), name);
+		return fail(k, "cannot open namespace %s (%s) - run as root", name,
+		            strerror(errno));
+	}
+	return fd;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double cpu_now(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
+
+/* The `send tcp` body: "%015x\n" per 16 bytes, size % 16 '#'. */
+static void make_body(unsigned char *b, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i + 16 <= size; i += 16) {
+		char t[17];
+		snprintf(t, sizeof(t), "%015zx\n", i);
+		memcpy(b + i, t, 16);
+	}
+	for (; i < size; i++)
+		b[i] = '#';
+}
+
+/* ---- the receiver: a child in the peer namespace ---------------------- */
+
+static void child_answer(int fd, struct kanswer *a)
+{
+	ssize_t n = write(fd, a, sizeof(*a));
+	(void)n;
+}
+
+static void receiver(struct ksend *k, int ready_fd)
+{
+	struct kanswer a;
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sa);
+	crypto_hash_sha256_state st;
+	unsigned char *buf;
+	int one = 1, srv, c, listening = 0;
+	struct pollfd p;
+
+	memset(&a, 0, sizeof(a));
+	signal(SIGINT, SIG_IGN);
+	if (setns(k->peer_fd, CLONE_NEWNET) < 0) {
+		a.err = errno;
+		snprintf(a.what, sizeof(a.what), "enter %s", k->ns_peer);
+		goto out;
+	}
+	srv = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(srv, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	sa.sin_addr = k->dst;
+	sa.sin_port = htons((uint16_t)k->port);
+	if (srv < 0 || bind(srv, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(srv, 1) < 0 || getsockname(srv, (struct sockaddr *)&sa, &sl) < 0) {
+		a.err = errno;
+		snprintf(a.what, sizeof(a.what), "listen on %s:%u in %s",
+		         inet_ntoa(k->dst), k->port, k->ns_peer);
+		goto out;
+	}
+	/* the port, then (later) the answer */
+	{
+		uint32_t port = ntohs(sa.sin_port);
+		if (write(ready_fd, &port, sizeof(port)) != sizeof(port))
+			_exit(1);
+		listening = 1;
+	}
+	p.fd = srv;
+	p.events = POLLIN;
+	if (poll(&p, 1, KSEND_TIMEOUT_S * 1000) != 1 ||
+	    (c = accept(srv, NULL, NULL)) < 0) {
+		a.err = ETIMEDOUT;
+		snprintf(a.what, sizeof(a.what), "no connection came");
+		goto out;
+	}
+	buf = malloc(1 << 16);
+	crypto_hash_sha256_init(&st);
+	for (;;) {
+		ssize_t n;
+		p.fd = c;
+		if (poll(&p, 1, KSEND_TIMEOUT_S * 1000) != 1) {
+			a.err = ETIMEDOUT;
+			snprintf(a.what, sizeof(a.what), "the sender stopped");
+			break;
+		}
+		n = read(c, buf, 1 << 16);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n < 0) {
+				a.err = errno;
+				snprintf(a.what, sizeof(a.what), "read");
+			}
+			break;
+		}
+		crypto_hash_sha256_update(&st, buf, (size_t)n);
+		a.received += (uint64_t)n;
+	}
+	crypto_hash_sha256_final(&st, a.sha);
+out:
+	if (!listening) {
+		uint32_t none = 0; /* no port: the answer follows */
+		if (write(ready_fd, &none, sizeof(none)) != sizeof(none))
+			_exit(1);
+	}
+	child_answer(ready_fd, &a);
+	_exit(0);
+}
+
+static int start_receiver(struct ksend *k)
+{
+	uint32_t port;
+	struct pollfd p;
+
+	if (pipe2(k->answer, O_CLOEXEC) < 0)
+		return fail(k, "pipe: %s", strerror(errno));
+	fflush(NULL);
+	k->child = fork();
+	if (k->child < 0)
+		return fail(k, "fork: %s", strerror(errno));
+	if (k->child == 0) {
+		close(k->answer[0]);
+		receiver(k, k->answer[1]);
+		_exit(1);
+	}
+	xclose(&k->answer[1]);
+	p.fd = k->answer[0];
+	p.events = POLLIN;
+	if (poll(&p, 1, KSEND_TIMEOUT_S * 1000) != 1)
+		return fail(k, "the receiver in %s did not start", k->ns_peer);
+	if (read(k->answer[0], &port, sizeof(port)) != sizeof(port))
+		return fail(k, "the receiver in %s failed to start", k->ns_peer);
+	if (port == 0) {
+		/* it failed before listening: its answer says why */
+		struct kanswer a;
+		memset(&a, 0, sizeof(a));
+		if (read(k->answer[0], &a, sizeof(a)) == (ssize_t)sizeof(a) && a.err)
+			return fail(k, "receiver: %s: %s", a.what, strerror(a.err));
+		return fail(k, "the receiver in %s failed to start", k->ns_peer);
+	}
+	k->port = port;
+	return 0;
+}
+
+static int read_answer(struct ksend *k)
+{
+	struct pollfd p = {.fd = k->answer[0], .events = POLLIN};
+	ssize_t n;
+
+	if (poll(&p, 1, KSEND_TIMEOUT_S * 1000) != 1)
+		return fail(k, "the receiver in %s did not answer in %d s", k->ns_peer,
+		            KSEND_TIMEOUT_S);
+	n = read(k->answer[0], &k->ans, sizeof(k->ans));
+	if (n != (ssize_t)sizeof(k->ans))
+		return fail(k, "the receiver in %s gave no answer", k->ns_peer);
+	if (k->ans.err)
+		return fail(k, "receiver: %s: %s", k->ans.what, strerror(k->ans.err));
+	return 0;
+}
+
+/* ---- the sender -------------------------------------------------------- */
+
+static int lab_socket(struct ksend *k)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	struct timeval tv = {.tv_sec = KSEND_TIMEOUT_S};
+
+	if (setns(k->lab_fd, CLONE_NEWNET) < 0)
+		return fail(k, "cannot enter %s (%s) - run as root", k->ns_lab,
+		            strerror(errno));
+	k->sock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (setns(k->own_fd, CLONE_NEWNET) < 0)
+		return fail(k, "cannot return to ringlab's own namespace (%s)",
+		            strerror(errno));
+	if (k->sock < 0)
+		return fail(k, "socket: %s", strerror(errno));
+	setsockopt(k->sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(k->sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	sa.sin_addr = k->dst;
+	sa.sin_port = htons((uint16_t)k->port);
+	if (connect(k->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return fail(k, "connect to %s:%u from %s: %s - is the testbed up?",
+		            inet_ntoa(k->dst), k->port, k->ns_lab, strerror(errno));
+	return 0;
+}
+
+static int send_error(struct ksend *k, const char *call)
+{
+	if (errno == EINTR)
+		return fail(k, "interrupted");
+	if (errno == EAGAIN)
+		return fail(k, "%s: the peer took nothing for %d s", call, KSEND_TIMEOUT_S);
+	return fail(k, "%s: %s", call, strerror(errno));
+}
+
+static int do_write(struct ksend *k)
+{
+	size_t off = 0;
+
+	while (off < k->size) {
+		size_t n = k->size - off < k->chunk ? k->size - off : k->chunk;
+		ssize_t w = write(k->sock, k->body + off, n);
+		k->syscalls++;
+		if (w < 0)
+			return send_error(k, "write");
+		off += (size_t)w;
+	}
+	k->sent = off;
+	k->kernel_copied = off;
+	k->why = "write() copies the buffer into the socket's skbs (tcp_sendmsg)";
+	return 0;
+}
+
+static int do_writev(struct ksend *k)
+{
+	char hdr[WRITEV_HDR + 1];
+	size_t off = 0, hoff = 0;
+
+	snprintf(hdr, sizeof(hdr), "RINGLAB writev %016zx\n", k->size);
+	while (hoff < WRITEV_HDR || off < k->size) {
+		struct iovec iov[2];
+		int n = 0;
+		ssize_t w;
+		size_t left;
+		if (hoff < WRITEV_HDR) {
+			iov[n].iov_base = hdr + hoff;
+			iov[n++].iov_len = WRITEV_HDR - hoff;
+		}
+		left = k->size - off < k->chunk ? k->size - off : k->chunk;
+		if (left) {
+			iov[n].iov_base = k->body + off;
+			iov[n++].iov_len = left;
+		}
+		w = writev(k->sock, iov, n);
+		k->syscalls++;
+		if (w < 0)
+			return send_error(k, "writev");
+		if (hoff < WRITEV_HDR) {
+			size_t h = (size_t)w < WRITEV_HDR - hoff ? (size_t)w : WRITEV_HDR - hoff;
+			hoff += h;
+			w -= (ssize_t)h;
+		}
+		off += (size_t)w;
+	}
+	k->headers = WRITEV_HDR;
+	k->sent = off + WRITEV_HDR;
+	k->kernel_copied = k->sent;
+	k->why = "writev() copies header and body into the socket's skbs, in one call";
+	return 0;
+}
+
+/* The body as a file in the page cache, in a private directory. */
+static int make_file(struct ksend *k)
+{
+	const char *base = getenv("TMPDIR");
+	size_t off = 0;
+
+	if (!base || !*base)
+		base = "/tmp";
+	if (snprintf(k->dir, sizeof(k->dir), "%s/ringlab-XXXXXX", base) >= (int)sizeof(k->dir) ||
+	    !mkdtemp(k->dir)) {
+		k->dir[0] = 0;
+		return fail(k, "cannot make a directory in %s - set TMPDIR to a writable one",
+		            base);
+	}
+	snprintf(k->file_path, sizeof(k->file_path), "%s/body-XXXXXX", k->dir);
+	k->file = mkstemp(k->file_path);
+	if (k->file < 0) {
+		k->file_path[0] = 0;
+		return fail(k, "mkstemp in %s: %s", k->dir, strerror(errno));
+	}
+	while (off < k->size) {
+		ssize_t w = write(k->file, k->body + off, k->size - off);
+		if (w <= 0)
+			return fail(k, "writing the body file: %s", strerror(errno));
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+static int do_sendfile(struct ksend *k)
+{
+	off_t off = 0;
+
+	while ((size_t)off < k->size) {
+		ssize_t w = sendfile(k->sock, k->file, &off, k->size - (size_t)off);
+		k->syscalls++;
+		if (w < 0)
+			return send_error(k, "sendfile");
+		if (w == 0)
+			return fail(k, "sendfile: the file ended early");
+	}
+	k->sent = (uint64_t)off;
+	k->why = "sendfile() attaches page-cache pages to the skbs by reference "
+	         "(splice to the socket); the kernel reports nothing, so 0 is derived";
+	return 0;
+}
+
+/* Move len bytes that are in the pipe to the socket. */
+static int pipe_to_sock(struct ksend *k, size_t len)
+{
+	while (len) {
+		ssize_t w = splice(k->pipe[0], NULL, k->sock, NULL, len,
+		                   SPLICE_F_MOVE | SPLICE_F_MORE);
+		k->syscalls++;
+		if (w < 0)
+			return send_error(k, "splice pipe -> socket");
+		if (w == 0)
+			return fail(k, "splice pipe -> socket moved nothing");
+		len -= (size_t)w;
+		k->sent += (uint64_t)w;
+	}
+	return 0;
+}
+
+static int do_splice(struct ksend *k)
+{
+	loff_t off = 0;
+
+	while ((size_t)off < k->size) {
+		ssize_t r = splice(k->file, &off, k->pipe[1], NULL, k->size - (size_t)off,
+		                   SPLICE_F_MOVE | SPLICE_F_MORE);
+		k->syscalls++;
+		if (r < 0)
+			return send_error(k, "splice file -> pipe");
+		if (r == 0)
+			return fail(k, "splice: the file ended early");
+		if (pipe_to_sock(k, (size_t)r) < 0)
+			return -1;
+	}
+	k->why = "splice() puts page-cache pages into the pipe and the pipe's pages "
+	         "into the skbs, by reference; the kernel reports nothing, so 0 is derived";
+	return 0;
+}
+
+/* Does vmsplice reference the user's page or copy it? Write a page after
+ * vmsplice and read it back from the pipe: the new bytes mean referenced.
+ * 1 referenced, 0 copied, -1 could not tell. */
+static int vmsplice_probe(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	unsigned char *m = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE,
+	                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int p[2], r = -1;
+	struct iovec iov;
+	unsigned char back[8];
+
+	if (m == MAP_FAILED)
+		return -1;
+	if (pipe2(p, O_CLOEXEC) == 0) {
+		memset(m, 'a', (size_t)pg);
+		iov.iov_base = m;
+		iov.iov_len = (size_t)pg;
+		if (vmsplice(p[1], &iov, 1, 0) == pg) {
+			memset(m, 'b', 8);
+			if (read(p[0], back, sizeof(back)) == (ssize_t)sizeof(back))
+				r = back[0] == 'b';
+		}
+		close(p[0]);
+		close(p[1]);
+	}
+	munmap(m, (size_t)pg);
+	return r;
+}
+
+static int do_vmsplice(struct ksend *k)
+{
+	size_t off = 0;
+
+	k->vm_probe = vmsplice_probe();
+	while (off < k->size) {
+		struct iovec iov = {.iov_base = k->body + off, .iov_len = k->size - off};
+		ssize_t r = vmsplice(k->pipe[1], &iov, 1, SPLICE_F_GIFT);
+		k->syscalls++;
+		if (r < 0)
+			return send_error(k, "vmsplice");
+		if (r == 0)
+			return fail(k, "vmsplice moved nothing");
+		off += (size_t)r;
+		if (pipe_to_sock(k, (size_t)r) < 0)
+			return -1;
+	}
+	if (k->vm_probe == 1) {
+		k->kernel_measured = 1;
+		k->why = "probe: a page written after vmsplice() showed the new bytes in "
+		         "the pipe - the pipe holds the user's pages, not a copy; so the "
+		         "program must not write them until the peer has them";
+	} else if (k->vm_probe == 0) {
+		k->kernel_measured = 1;
+		k->kernel_copied = k->size;
+		k->why = "probe: a page written after vmsplice() kept its old bytes in the "
+		         "pipe - this kernel copied the user's pages";
+	} else {
+		k->why = "vmsplice() references the user's pages (the probe could not run), "
+		         "so 0 is derived";
+	}
+	return 0;
+}
+
+/* Read the zero-copy completions waiting on the error queue. */
+static int zc_reap(struct ksend *k, const uint32_t *lens, int wait_ms)
+{
+	for (;;) {
+		char ctl[128];
+		struct msghdr msg = {.msg_control = ctl, .msg_controllen = sizeof(ctl)};
+		struct cmsghdr *cm;
+		ssize_t r;
+
+		if (wait_ms >= 0) {
+			struct pollfd p = {.fd = k->sock, .events = 0};
+			int n = poll(&p, 1, wait_ms);
+			k->syscalls++;
+			if (n < 0 && errno == EINTR)
+				return fail(k, "interrupted");
+			if (n <= 0 || !(p.revents & POLLERR))
+				return 0;
+		}
+		r = recvmsg(k->sock, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
+		k->syscalls++;
+		if (r < 0) {
+			if (errno == EAGAIN)
+				return 0;
+			return fail(k, "recvmsg(MSG_ERRQUEUE): %s", strerror(errno));
+		}
+		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+			struct sock_extended_err *ee;
+			uint32_t lo, hi, i;
+			if (!((cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVERR) ||
+			      (cm->cmsg_level == SOL_IPV6 && cm->cmsg_type == IPV6_RECVERR)))
+				continue;
+			ee = (struct sock_extended_err *)CMSG_DATA(cm);
+			if (ee->ee_origin != SO_EE_ORIGIN_ZEROCOPY || ee->ee_errno != 0)
+				continue;
+			lo = ee->ee_info;
+			hi = ee->ee_data;
+			k->zc_ranges++;
+			if (ee->ee_code & SO_EE_CODE_ZEROCOPY_COPIED)
+				k->zc_copied_ranges++;
+			for (i = lo; i <= hi && i < k->zc_sends; i++) {
+				k->zc_completions++;
+				if (ee->ee_code & SO_EE_CODE_ZEROCOPY_COPIED) {
+					k->zc_copied_sends++;
+					k->kernel_copied += lens[i];
+				}
+			}
+		}
+	}
+}
+
+static int do_zerocopy(struct ksend *k)
+{
+	int one = 1;
+	size_t off = 0, max_sends = k->size / k->chunk + 2;
+	uint32_t *lens = calloc(max_sends * 2 + 64, sizeof(*lens));
+	size_t cap = max_sends * 2 + 64;
+	int rc = 0;
+	double until;
+
+	if (!lens)
+		return fail(k, "out of memory");
+	if (setsockopt(k->sock, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)) < 0) {
+		free(lens);
+		return fail(k, "setsockopt SO_ZEROCOPY: %s - this kernel has no MSG_ZEROCOPY",
+		            strerror(errno));
+	}
+	k->syscalls++;
+	while (off < k->size) {
+		size_t n = k->size - off < k->chunk ? k->size - off : k->chunk;
+		ssize_t w = send(k->sock, k->body + off, n, MSG_ZEROCOPY);
+		k->syscalls++;
+		if (w < 0 && errno == ENOBUFS) {
+			/* optmem is full of pending notifications: reap, then retry */
+			if ((rc = zc_reap(k, lens, 100)) < 0)
+				break;
+			continue;
+		}
+		if (w < 0) {
+			rc = send_error(k, "send(MSG_ZEROCOPY)");
+			break;
+		}
+		if (k->zc_sends >= cap) {
+			rc = fail(k, "too many sends for the ledger");
+			break;
+		}
+		lens[k->zc_sends++] = (uint32_t)w;
+		off += (size_t)w;
+		if ((rc = zc_reap(k, lens, -1)) < 0)
+			break;
+	}
+	k->sent = off;
+	/* every send completes once the peer acknowledged it */
+	until = now_s() + KSEND_TIMEOUT_S;
+	while (rc == 0 && k->zc_completions < k->zc_sends && now_s() < until)
+		rc = zc_reap(k, lens, 2); /* short: poll is not always woken by a completion */
+	if (rc == 0 && k->zc_completions < k->zc_sends)
+		rc = fail(k, "MSG_ZEROCOPY: %llu of %llu sends never completed",
+		          (unsigned long long)(k->zc_sends - k->zc_completions),
+		          (unsigned long long)k->zc_sends);
+	free(lens);
+	k->kernel_measured = 1;
+	k->why = k->zc_copied_sends
+	             ? "measured: the error queue's completions say SO_EE_CODE_ZEROCOPY_"
+	               "COPIED - across the veth to a socket on this machine the "
+	               "receiver would hold the sender's pages, so the kernel copies "
+	               "them (skb_orphan_frags_rx) before delivery"
+	             : "measured: every completion on the error queue came without "
+	               "SO_EE_CODE_ZEROCOPY_COPIED - the pages went out by reference";
+	return rc;
+}
+
+static int run_send(struct ksend *k)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	double c0, t0;
+	int rc = 0;
+
+	k->body_len = (k->size + (size_t)pg - 1) / (size_t)pg * (size_t)pg;
+	if (!k->body_len)
+		k->body_len = (size_t)pg;
+	k->body = mmap(NULL, k->body_len, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (k->body == MAP_FAILED) {
+		k->body = NULL;
+		return fail(k, "cannot map %zu bytes: %s", k->size, strerror(errno));
+	}
+	make_body(k->body, k->size);
+	k->own_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (k->own_fd < 0)
+		return fail(k, "cannot open /proc/self/ns/net (%s)", strerror(errno));
+	if ((k->lab_fd = open_ns(k, k->ns_lab)) < 0 ||
+	    (k->peer_fd = open_ns(k, k->ns_peer)) < 0)
+		return -1;
+	if ((k->path == P_SENDFILE || k->path == P_SPLICE) && make_file(k) < 0)
+		return -1;
+	if (k->path == P_SPLICE || k->path == P_VMSPLICE) {
+		if (pipe2(k->pipe, O_CLOEXEC) < 0)
+			return fail(k, "pipe: %s", strerror(errno));
+		fcntl(k->pipe[1], F_SETPIPE_SZ, 1 << 20); /* more per splice if allowed */
+	}
+	if (start_receiver(k) < 0 || lab_socket(k) < 0)
+		return -1;
+	c0 = cpu_now();
+	t0 = now_s();
+	switch (k->path) {
+	case P_WRITE: rc = do_write(k); break;
+	case P_WRITEV: rc = do_writev(k); break;
+	case P_SENDFILE: rc = do_sendfile(k); break;
+	case P_SPLICE: rc = do_splice(k); break;
+	case P_VMSPLICE: rc = do_vmsplice(k); break;
+	default: rc = do_zerocopy(k); break;
+	}
+	if (rc < 0)
+		return -1;
+	shutdown(k->sock, SHUT_WR);
+	k->syscalls++;
+	k->cpu_s = cpu_now() - c0;
+	if (read_answer(k) < 0)
+		return -1;
+	k->seconds = now_s() - t0;
+	return 0;
+}
+
+/* ---- Lua ---------------------------------------------------------------- */
+
+static int path_index(const char *s)
+{
+	int i;
+
+	for (i = 0; kpaths[i]; i++)
+		if (!strcmp(kpaths[i], s))
+			return i;
+	return -1;
+}
+
+static void path_list(char *out, size_t len)
+{
+	int i;
+
+	out[0] = 0;
+	for (i = 0; kpaths[i]; i++) {
+		strncat(out, i ? ", " : "", len - strlen(out) - 1);
+		strncat(out, kpaths[i], len - strlen(out) - 1);
+	}
+}
+
+/* The testbed's namespaces from testbed= or from ringlab's own X-lab. */
+static void testbed_names(lua_State *L, struct ksend *k, const char *what)
+{
+	const char *tb = NULL;
+	char own[64];
+
+	lua_getfield(L, 1, "testbed");
+	if (!lua_isnil(L, -1)) {
+		tb = lua_tostring(L, -1);
+		if (!tb || !*tb || strlen(tb) > 12 || strchr(tb, '/'))
+			luaL_error(L, "%s: testbed= is a testbed's name (1-12 characters, as in "
+			              "testbed up name=rl)", what);
+		snprintf(k->ns_lab, sizeof(k->ns_lab), "%s-lab", tb);
+		snprintf(k->ns_peer, sizeof(k->ns_peer), "%s-peer", tb);
+	} else if (rl_netns_name(own, sizeof(own)) == 1 && strlen(own) > 4 &&
+	           !strcmp(own + strlen(own) - 4, "-lab")) {
+		snprintf(k->ns_lab, sizeof(k->ns_lab), "%s", own);
+		snprintf(k->ns_peer, sizeof(k->ns_peer), "%.*s-peer", (int)strlen(own) - 4, own);
+	}
+	lua_pop(L, 1);
+}
+
+static void push_hex(lua_State *L, const unsigned char *b, size_t n)
+{
+	char hex[2 * 64 + 1];
+
+	sodium_bin2hex(hex, sizeof(hex), b, n);
+	lua_pushstring(L, hex);
+}
+
+#define SETI(name, v) (lua_pushinteger(L, (lua_Integer)(v)), lua_setfield(L, -2, name))
+#define SETN(name, v) (lua_pushnumber(L, (lua_Number)(v)), lua_setfield(L, -2, name))
+#define SETS(name, v) (lua_pushstring(L, (v)), lua_setfield(L, -2, name))
+#define SETB(name, v) (lua_pushboolean(L, (v)), lua_setfield(L, -2, name))
+
+static int kernel_send(lua_State *L)
+{
+	struct ksend k;
+	const char *path, *dst = NULL;
+	lua_Integer size, chunk = 65536;
+	char list[128];
+	unsigned char want[crypto_hash_sha256_BYTES];
+	int rc;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	ks_init(&k);
+	path_list(list, sizeof(list));
+	lua_getfield(L, 1, "path");
+	path = lua_tostring(L, -1);
+	if (!path)
+		return luaL_error(L, "kernel send: give path= one of %s", list);
+	k.path = path_index(path);
+	if (k.path < 0)
+		return luaL_error(L, "kernel send: no path '%s' - give one of %s", path, list);
+	lua_pop(L, 1);
+	lua_getfield(L, 1, "size");
+	if (!lua_isinteger(L, -1) || (size = lua_tointeger(L, -1)) < 1 ||
+	    (lua_Unsigned)size > KSEND_MAX)
+		return luaL_error(L, "kernel send: size= is the body's bytes, 1 .. %d (64 MiB)",
+		                  (int)KSEND_MAX);
+	lua_pop(L, 1);
+	lua_getfield(L, 1, "chunk");
+	if (!lua_isnil(L, -1) && (!lua_isinteger(L, -1) || (chunk = lua_tointeger(L, -1)) < 1024 ||
+	                          chunk > (1 << 22)))
+		return luaL_error(L, "kernel send: chunk= is the bytes per call, 1024 .. 4194304");
+	lua_pop(L, 1);
+	k.size = (size_t)size;
+	k.chunk = (size_t)chunk;
+	inet_pton(AF_INET, "198.18.0.2", &k.dst);
+	lua_getfield(L, 1, "dst");
+	dst = lua_tostring(L, -1);
+	if (dst) {
+		char host[64];
+		unsigned port = 0;
+		const char *colon = strchr(dst, ':');
+		size_t hl = colon ? (size_t)(colon - dst) : strlen(dst);
+		if (hl >= sizeof(host))
+			return luaL_error(L, "kernel send: dst= is 198.18.0.2:PORT");
+		memcpy(host, dst, hl);
+		host[hl] = 0;
+		if (inet_pton(AF_INET, host, &k.dst) != 1 ||
+		    (colon && (sscanf(colon + 1, "%u", &port) != 1 || port > 65535)))
+			return luaL_error(L, "kernel send: dst= '%s' is not ADDR:PORT - give "
+			                     "198.18.0.2:PORT (PORT 0 or none: a free one)", dst);
+		k.port = port;
+	}
+	lua_pop(L, 1);
+	testbed_names(L, &k, "kernel send");
+	if (!k.ns_lab[0])
+		return luaL_error(L, "kernel send: which testbed? give testbed=NAME (testbed up "
+		                     "name=NAME) or start ringlab --netns NAME-lab");
+	if (geteuid() != 0)
+		return luaL_error(L, "kernel send: needs root (it enters %s and %s)", k.ns_lab,
+		                  k.ns_peer);
+
+	rc = run_send(&k);
+	ks_release(&k);
+	if (rc < 0)
+		return luaL_error(L, "kernel send %s: %s", kpaths[k.path], k.err);
+
+	/* what the peer should have: (header +) body */
+	{
+		crypto_hash_sha256_state st;
+		unsigned char *b = malloc(k.size ? k.size : 1);
+		char hdr[WRITEV_HDR + 1];
+		if (!b)
+			return luaL_error(L, "kernel send: out of memory");
+		make_body(b, k.size);
+		crypto_hash_sha256_init(&st);
+		if (k.path == P_WRITEV) {
+			snprintf(hdr, sizeof(hdr), "RINGLAB writev %016zx\n", k.size);
+			crypto_hash_sha256_update(&st, (unsigned char *)hdr, WRITEV_HDR);
+		}
+		crypto_hash_sha256_update(&st, b, k.size);
+		crypto_hash_sha256_final(&st, want);
+		free(b);
+	}
+
+	lua_createtable(L, 0, 32);
+	SETS("path", kpaths[k.path]);
+	SETI("size", k.size);
+	SETI("sent", k.sent);
+	SETI("headers", k.headers);
+	SETI("program_copied", 0);
+	SETI("kernel_copied", k.kernel_copied);
+	SETS("kernel_how", k.kernel_measured ? "measured" : "derived");
+	SETS("kernel_why", k.why ? k.why : "");
+	SETI("syscalls", k.syscalls);
+	SETN("cpu_s", k.cpu_s);
+	SETN("cpu_ms_per_mib", k.cpu_s * 1000.0 / ((double)k.size / 1048576.0));
+	SETN("seconds", k.seconds);
+	SETN("mib_s", k.seconds > 0 ? (double)k.sent / 1048576.0 / k.seconds : 0);
+	SETI("received", k.ans.received);
+	SETI("peer_copied", k.ans.received); /* the peer's read() copies out */
+	SETB("intact", k.ans.received == k.sent &&
+	                   !memcmp(k.ans.sha, want, sizeof(want)));
+	push_hex(L, k.ans.sha, sizeof(k.ans.sha));
+	lua_setfield(L, -2, "sha256");
+	push_hex(L, want, sizeof(want));
+	lua_setfield(L, -2, "want_sha256");
+	SETS("lab", k.ns_lab);
+	SETS("peer", k.ns_peer);
+	SETI("port", k.port);
+	if (k.path == P_ZEROCOPY) {
+		SETI("zc_sends", k.zc_sends);
+		SETI("zc_completions", k.zc_completions);
+		SETI("zc_ranges", k.zc_ranges);
+		SETI("zc_copied_ranges", k.zc_copied_ranges);
+		SETI("zc_copied_sends", k.zc_copied_sends);
+	}
+	if (k.path == P_VMSPLICE)
+		SETS("vmsplice_probe", k.vm_probe == 1   ? "referenced"
+		                       : k.vm_probe == 0 ? "copied"
+		                                         : "not run");
+	return 1;
+}
+
+static int kernel_paths(lua_State *L)
+{
+	int i;
+
+	lua_newtable(L);
+	for (i = 0; kpaths[i]; i++) {
+		lua_pushstring(L, kpaths[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	return 1;
+}
+
+/* kTLS at run time: setsockopt(TCP_ULP, "tls") on a TCP socket - connected
+ * to the testbed's peer when there is one (a connection needs no data),
+ * otherwise unconnected (then ENOTCONN means "tls is there"). */
+static int kernel_tls(lua_State *L)
+{
+	struct ksend k;
+	int s, e = 0, connected = 0;
+	char line[200];
+
+	ks_init(&k);
+	if (lua_istable(L, 1))
+		testbed_names(L, &k, "kernel tls");
+	inet_pton(AF_INET, "198.18.0.2", &k.dst);
+	if (k.ns_lab[0] && geteuid() == 0) {
+		k.own_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		k.size = 0;
+		if (k.own_fd >= 0 && (k.lab_fd = open_ns(&k, k.ns_lab)) >= 0 &&
+		    (k.peer_fd = open_ns(&k, k.ns_peer)) >= 0 && start_receiver(&k) == 0 &&
+		    lab_socket(&k) == 0)
+			connected = 1;
+	}
+	if (connected) {
+		s = k.sock;
+	} else {
+		s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (s < 0) {
+			ks_release(&k);
+			return luaL_error(L, "kernel tls: socket: %s", strerror(errno));
+		}
+	}
+	if (setsockopt(s, IPPROTO_TCP, TCP_ULP, "tls", 3) < 0)
+		e = errno;
+	if (!connected)
+		close(s);
+	ks_release(&k);
+	if (!e)
+		snprintf(line, sizeof(line), "kTLS: in this kernel (TCP_ULP tls accepted on a "
+		                             "connected socket)");
+	else if (e == ENOTCONN && !connected)
+		snprintf(line, sizeof(line), "kTLS: in this kernel (TCP_ULP tls: ENOTCONN on an "
+		                             "unconnected socket - it is there)");
+	else
+		snprintf(line, sizeof(line), "kTLS: not in this kernel (TCP_ULP tls: %s%s)",
+		         e == ENOENT ? "ENOENT" : strerror(e),
+		         e == ENOENT ? " - no CONFIG_TLS" : "");
+	lua_createtable(L, 0, 4);
+	SETB("available", e == 0 || (e == ENOTCONN && !connected));
+	SETI("errno", e);
+	SETS("error", e ? strerror(e) : "");
+	SETB("connected", connected);
+	SETS("line", line);
+	return 1;
+}
+
+static const luaL_Reg kernel_funcs[] = {
+    {"send", kernel_send},
+    {"paths", kernel_paths},
+    {"tls", kernel_tls},
+    {NULL, NULL},
+};
+
+void lab_kernel_register(lua_State *L)
+{
+	lua_newtable(L);
+	lab_setfuncs(L, kernel_funcs);
+	lua_setfield(L, -2, "kernel");
+}

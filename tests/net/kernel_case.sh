@@ -1,0 +1,80 @@
+#!/bin/sh
+# kernel_case.sh NAME CASE - the kernel's own send paths (lab.kernel,
+# `kernel` at the prompt) on testbed NAME (its own, made and removed here):
+#   paths    kernel_paths.lua, run in NAME-lab: every path sends 64 KiB and
+#            1 MiB, the peer's sha256 equals python3's of the same body, each
+#            ledger sane for its path; then again with testbed= from the
+#            root namespace (a write of 64 KiB only)
+#   prompt   kernel compare / send / tls typed at the prompt: a table of six
+#            intact rows, one line per send; a bad path, a bad size, a
+#            missing testbed and a typo each give one error line
+# Needs root (else exit 77).
+# Environment (set by CMake): RINGLAB TESTBED_LUA PLUGIN_DIR PYTHON
+set -u
+NAME=$1 CASE=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/case_lib.sh"
+case_trap kernel_case
+
+tb down name="$NAME" force=true >/dev/null 2>&1
+tb up name="$NAME" >/dev/null || exit 1
+
+# the sha256 of the `send tcp` body of N bytes, by python3
+body_sha() {
+	"$PYTHON" -c 'import hashlib, sys
+n = int(sys.argv[1])
+b = b"".join(b"%015x\n" % (i * 16) for i in range(n // 16)) + b"#" * (n % 16)
+print(hashlib.sha256(b).hexdigest())' "$1"
+}
+
+expect() {
+	grep -qF -- "$1" "$TMP/out" || { echo "FAIL: the output lacks: $1"; cat "$TMP/out"; return 1; }
+}
+
+case_paths() {
+	s64=$(body_sha 65536) s1m=$(body_sha 1048576)
+	"$RINGLAB" --netns "$LAB" "$HERE/kernel_paths.lua" "$s64" "$s1m" || return 1
+	"$RINGLAB" -e "local r = lab.kernel.send{path='write', size=65536, testbed='$NAME'}
+		print(r.path, r.received, r.sha256, r.intact)
+		assert(r.intact and r.sha256 == '$s64' and r.lab == '$NAME-lab')" || return 1
+}
+
+case_prompt() {
+	cat >"$TMP/in" <<-EOF2
+	kernel compare size=64k
+	kernel send sendfile size=1m
+	kernel send msg_zerocopy size=64k
+	kernel tls
+	kernel send bogus size=64k
+	kernel send write size=12q
+	kernel send write
+	kernel sned
+	kernel send write size=64k testbed=nosuch
+	EOF2
+	"$RINGLAB" --netns "$LAB" <"$TMP/in" >"$TMP/out" 2>&1
+	prc=$?
+	cat "$TMP/out"
+	[ $prc = 0 ] || { echo "FAIL: ringlab exited with $prc"; return 1; }
+	for p in write writev sendfile splice vmsplice msg_zerocopy; do
+		grep -Eq "^$p +64 KiB +0 B .* intact\$" "$TMP/out" ||
+			{ echo "FAIL: no intact row for $p in the table"; return 1; }
+	done
+	expect "write           64 KiB       0 B    64 KiB derived" || return 1
+	expect "sendfile     1 MiB intact: program copied 0 B, kernel copied 0 B (derived)" || return 1
+	grep -Eq "^msg_zerocopy 64 KiB intact: .*kernel copied [0-9]+ KiB \(measured\).* [0-9]+/[0-9]+ completions, [0-9]+ copied" "$TMP/out" ||
+		{ echo "FAIL: no msg_zerocopy line with its completions"; return 1; }
+	grep -Eq "^kTLS: (not )?in this kernel \(TCP_ULP tls" "$TMP/out" || { echo "FAIL: no kTLS line"; return 1; }
+	expect "error: kernel send: no path 'bogus' - give one of write, writev, sendfile, splice, vmsplice, msg_zerocopy" || return 1
+	expect "error: kernel send: size=12q is not a size - say e.g. size=64k, size=1m or size=65536" || return 1
+	expect "error: kernel send: say how much - e.g. kernel send write size=64k" || return 1
+	expect "error: kernel: no 'sned' - did you mean kernel send?" || return 1
+	expect "error: kernel send write: there is no namespace nosuch-lab - make the testbed: testbed up name=nosuch" || return 1
+	[ "$(grep -c '^error:' "$TMP/out")" = 5 ] || { echo "FAIL: not one line per error"; return 1; }
+	if grep -q 'traceback' "$TMP/out"; then echo "FAIL: a traceback"; return 1; fi
+}
+
+case "$CASE" in
+paths) case_paths ;;
+prompt) case_prompt ;;
+*) echo "kernel_case.sh: no case $CASE"; exit 2 ;;
+esac
