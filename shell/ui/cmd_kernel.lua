@@ -65,10 +65,10 @@ end
 
 -- The table over all paths.
 function M.table(results)
-  local out = { string.format("%-12s %9s %9s %9s %-8s %5s %7s %6s  %s", "path", "size", "program",
+  local out = { string.format("%-12s %7s %7s %9s %-8s %5s %7s %5s  %s", "path", "size", "program",
     "kernel", "how", "calls", "CPUms/M", "MiB/s", "peer") }
   for _, r in ipairs(results) do
-    out[#out + 1] = string.format("%-12s %9s %9s %9s %-8s %5d %7.2f %6.0f  %s", r.path, human(r.size),
+    out[#out + 1] = string.format("%-12s %7s %7s %9s %-8s %5d %7.2f %5.0f  %s", r.path, human(r.size),
       human(r.program_copied), human(r.kernel_copied), r.kernel_how, r.syscalls, r.cpu_ms_per_mib,
       r.mib_s, r.intact and "intact" or "NOT INTACT")
   end
@@ -93,7 +93,7 @@ def("kernel", USAGE,
       local o = options("kernel compare", args, 2, 1048576)
       local results = {}
       for _, p in ipairs(lab.kernel.paths()) do results[#results + 1] = send(o, p) end
-      say("%s", M.table(results))
+      for row in M.table(results):gmatch("[^\n]+") do say("%s", row) end
       local zc = results[#results]
       say("program: bytes the program copied to send; kernel: bytes the kernel copied (measured: "
         .. "it said so, derived: from how the path works - help kernel); peer: sha256 checked")
@@ -131,6 +131,7 @@ testbed's lab namespace to the Linux stack of its peer, over TCP:
                across the veth to a local socket it does (measured)
 kernel copied is measured where the kernel says it, else derived (why).
 kTLS (TLS inside the kernel, so sendfile works for HTTPS): kernel tls.
+kernel send PATH size=64k | kernel compare size=1m | kernel tls [testbed=]
 Try: testbed up name=rl, then kernel compare size=1m testbed=rl]]
 
 return M
