@@ -174,6 +174,8 @@ static int parse_one(struct afxdp_opts *o, const struct rl_kv *kv, struct rl_err
 		return parse_xdp(v, &o->xdp, err);
 	if (!strcmp(k, "sg"))
 		return parse_bool(k, v, &o->sg, err);
+	if (!strcmp(k, "unaligned"))
+		return parse_bool(k, v, &o->unaligned, err);
 	if (!strcmp(k, "need_wakeup"))
 		return parse_bool(k, v, &o->need_wakeup, err);
 	if (!strcmp(k, "steer"))
@@ -190,7 +192,7 @@ static int parse_one(struct afxdp_opts *o, const struct rl_kv *kv, struct rl_err
 		return parse_u32(k, v, 1u << 16, &o->tx_budget, err);
 	return rl_err_set(err, EINVAL,
 			  "afxdp has no option %s - it knows ifname, queue, mode, xdp, sg, "
-			  "need_wakeup, steer, fill_size, comp_size, rx_size, tx_size, "
+			  "unaligned, need_wakeup, steer, fill_size, comp_size, rx_size, tx_size, "
 			  "tx_budget", k);
 }
 
@@ -368,6 +370,7 @@ static int afxdp_stats(struct rl_engine *e, struct rl_stats *s)
 				       RL_STATS_EXTRA_MAX - s->nextra);
 	rl_stats_extra(s, "xdp_native", e->xdp_link >= 0 && e->prog_mode == XDP_MODE_NATIVE);
 	rl_stats_extra(s, "sg", e->o.sg);
+	rl_stats_extra(s, "unaligned", e->o.unaligned);
 	rl_stats_extra(s, "need_wakeup", e->o.need_wakeup);
 	rl_stats_extra(s, "queue", e->o.queue);
 	rl_stats_extra(s, "tx_budget", e->tx_budget);
@@ -398,6 +401,8 @@ static uint32_t afxdp_caps_of(struct rl_engine *e, char *why, size_t len)
 
 	if (e->o.sg)
 		caps |= RL_CAP_SG;
+	if (e->o.unaligned) /* the UMEM is registered with the flag, or refused */
+		caps |= RL_CAP_UNALIGNED;
 	if (!e->xsk || e->zerocopy)
 		caps |= RL_CAP_ZEROCOPY; /* not bound yet: it may */
 	if (why && len)
@@ -420,12 +425,13 @@ static const struct rl_engine_ops afxdp_ops = {
 		"mode=auto          copy | zerocopy | auto (zerocopy, else copy)\n"
 		"xdp=auto           where our XDP program runs: native | skb | auto\n"
 		"sg=false           multi-buffer: packets over several frames (XDP_USE_SG)\n"
+		"unaligned=false    a descriptor may cross frames (XDP_UMEM_UNALIGNED_CHUNK_FLAG)\n"
 		"need_wakeup=true   kick only when the kernel asks (XDP_USE_NEED_WAKEUP)\n"
 		"steer=all          all | PORT,PORT: UDP/TCP dst ports to take, rest to kernel\n"
 		"fill_size=2048     fill ring slots (comp_size, rx_size, tx_size alike)\n"
 		"tx_budget=0        copy mode: descriptors one sendto may send (Linux >= 6.17;\n"
 		"                   0: the whole tx ring; older kernels: 32)",
-	.caps = RL_CAP_ZEROCOPY | RL_CAP_SG | RL_CAP_WIRE,
+	.caps = RL_CAP_ZEROCOPY | RL_CAP_SG | RL_CAP_WIRE | RL_CAP_UNALIGNED,
 	.probe = afxdp_probe,
 	.open = afxdp_open,
 	.close = afxdp_close,

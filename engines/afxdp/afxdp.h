@@ -42,6 +42,7 @@ struct afxdp_opts {
 	enum afxdp_mode mode;
 	enum afxdp_xdp_mode xdp;
 	bool sg;
+	bool unaligned; /* XDP_UMEM_UNALIGNED_CHUNK_FLAG: descriptors cross frames */
 	bool need_wakeup;
 	bool steer_all;
 	uint16_t ports[64];
@@ -77,6 +78,10 @@ struct rl_engine {
 	struct afxdp_shadow fillq, txq;
 	uint32_t rx_seen;   /* RX entries up to here are owned by rx */
 	uint32_t comp_seen; /* completion entries up to here are owned by comp */
+	/* unaligned=true: frames the in-flight TX descriptor that starts in
+	 * frame f touches (0: none in flight). The completion ring gives back
+	 * the address only; a frame is in one descriptor at a time. */
+	uint16_t *span;
 
 	/* Our XDP program and its maps. prog_obj is the loaded program;
 	 * xdp_link the BPF link attaching it to ifindex (-1: not attached): the

@@ -43,6 +43,26 @@ static uint32_t frame_of(const struct rl_engine *e, uint64_t addr)
 	return rl_region_frame(&e->region, addr);
 }
 
+/* The frames a TX descriptor touches: its own, or with unaligned=true
+ * every frame addr..addr+len crosses. */
+static void span_of(const struct rl_engine *e, uint64_t addr, uint32_t len,
+		    uint32_t *first, uint32_t *n)
+{
+	if (!e->o.unaligned) {
+		*first = frame_of(e, addr);
+		*n = 1;
+		return;
+	}
+	rl_region_span_frames(&e->region, addr, len, first, n);
+}
+
+/* An RX address as the kernel writes it: with unaligned chunks the offset
+ * of the data in its chunk is in the upper 16 bits. */
+static uint64_t rx_addr(const struct rl_engine *e, uint64_t addr)
+{
+	return e->o.unaligned ? xsk_umem__add_offset_to_addr(addr) : addr;
+}
+
 /* Owner change the kernel caused; a refusal means the kernel and our model
  * disagree, which we count instead of crashing. */
 static void kmove(struct rl_engine *e, uint32_t frame, enum rl_owner from,
@@ -64,10 +84,13 @@ static void shadow_pass(struct rl_engine *e, struct afxdp_shadow *q, uint32_t up
 {
 	while ((int32_t)(upto - q->seen) > 0) {
 		const struct rl_desc *d = &q->d[q->seen & q->mask];
-		uint32_t f = frame_of(e, d->addr);
+		uint32_t f = frame_of(e, d->addr), nf = 1;
 
+		if (from == RL_OWN_TX) /* unaligned: every frame it crosses */
+			span_of(e, d->addr, d->len, &f, &nf);
 		if (f < e->region.frames && rl_region_owner(&e->region, f) == from) {
-			kmove(e, f, from, RL_OWN_NIC);
+			for (uint32_t j = f; j < f + nf; j++)
+				kmove(e, j, from, RL_OWN_NIC);
 			if (from == RL_OWN_TX) {
 				/* Sent: in copy mode the kernel copied it into an skb. */
 				e->tx_bytes += d->len;
@@ -106,6 +129,9 @@ static void arrived(struct rl_engine *e, uint64_t addr, enum rl_owner queued,
 	if (rl_region_owner(&e->region, f) == queued)
 		shadow_pass_frame(e, q, f, queued);
 	kmove(e, f, RL_OWN_NIC, to);
+	/* unaligned: the rest of the frames its TX descriptor crossed */
+	for (uint32_t j = f + 1; to == RL_OWN_COMP && e->span && j < f + e->span[f]; j++)
+		kmove(e, j, RL_OWN_NIC, to);
 }
 
 void afxdp_sync(struct rl_engine *e)
@@ -118,8 +144,8 @@ void afxdp_sync(struct rl_engine *e)
 	shadow_pass(e, &e->txq, load_idx(e->tx.consumer), RL_OWN_TX);
 	prod = load_idx(e->rx.producer);
 	for (; e->rx_seen != prod; e->rx_seen++)
-		arrived(e, xsk_ring_cons__rx_desc(&e->rx, e->rx_seen)->addr, RL_OWN_FILL,
-			&e->fillq, RL_OWN_RX);
+		arrived(e, rx_addr(e, xsk_ring_cons__rx_desc(&e->rx, e->rx_seen)->addr),
+			RL_OWN_FILL, &e->fillq, RL_OWN_RX);
 	prod = load_idx(e->comp.producer);
 	for (; e->comp_seen != prod; e->comp_seen++)
 		arrived(e, *xsk_ring_cons__comp_addr(&e->comp, e->comp_seen), RL_OWN_TX,
@@ -216,10 +242,10 @@ static uint32_t whole_packets(struct rl_engine *e, uint32_t idx, uint32_t n)
 
 static void take_rx(struct rl_engine *e, const struct xdp_desc *k, struct rl_desc *out)
 {
-	out->addr = k->addr;
+	out->addr = rx_addr(e, k->addr);
 	out->len = k->len;
 	out->options = k->options & RL_DESC_CONTD;
-	kmove(e, frame_of(e, k->addr), RL_OWN_RX, RL_OWN_APP);
+	kmove(e, frame_of(e, out->addr), RL_OWN_RX, RL_OWN_APP);
 	e->rx_bytes += k->len;
 	e->rx_pkts += !(k->options & XDP_PKT_CONTD);
 	if (copy_mode(e)) /* the kernel copied it from an skb into the frame */
@@ -264,20 +290,40 @@ static uint32_t packet_descs(const struct rl_desc *d, uint32_t n)
 static int check_tx_desc(struct rl_engine *e, const struct rl_desc *d, uint32_t i,
 			 struct rl_err *err)
 {
-	uint32_t f = frame_of(e, d->addr);
+	uint32_t f = frame_of(e, d->addr), first, nf;
 	int rc;
 
-	if ((rc = rl_region_check_desc(&e->region, d->addr, d->len, err)) < 0)
+	if (e->o.unaligned && d->addr < e->region.size) /* may cross frames */
+		rc = rl_region_check_span(&e->region, d->addr, d->len, err);
+	else
+		rc = rl_region_check_desc(&e->region, d->addr, d->len, err);
+	if (rc < 0)
 		return rc;
 	if (d->options & ~RL_DESC_CONTD)
 		return rl_err_set(err, EINVAL, "tx: descriptor %u has unknown option bits "
 				  "0x%x - only RL_DESC_CONTD", i, d->options);
-	if (rl_region_owner(&e->region, f) != RL_OWN_APP || rl_region_is_free(&e->region, f))
+	span_of(e, d->addr, d->len, &first, &nf);
+	for (f = first; f < first + nf; f++)
+		if (rl_region_owner(&e->region, f) != RL_OWN_APP ||
+		    rl_region_is_free(&e->region, f))
+			break;
+	if (f < first + nf)
 		return rl_err_set(err, EPERM, "tx: descriptor %u is in frame %u, which the "
 				  "program does not hold (owner %s%s) - send only frames you built "
 				  "packets in", i, f, rl_owner_name(rl_region_owner(&e->region, f)),
 				  rl_region_is_free(&e->region, f) ? ", free in the pool" : "");
 	return 0;
+}
+
+/* Do two TX descriptors touch a frame in common? */
+static bool frames_meet(const struct rl_engine *e, const struct rl_desc *a,
+			const struct rl_desc *b)
+{
+	uint32_t fa, na, fb, nb;
+
+	span_of(e, a->addr, a->len, &fa, &na);
+	span_of(e, b->addr, b->len, &fb, &nb);
+	return fa < fb + nb && fb < fa + na;
 }
 
 /* One packet of k descriptors starting at index i of the caller's list. */
@@ -297,7 +343,7 @@ static int check_tx_packet(struct rl_engine *e, const struct rl_desc *d, uint32_
 		if ((rc = check_tx_desc(e, &d[j], i + j, err)) < 0)
 			return rc;
 		for (uint32_t m = 0; m < j; m++)
-			if (frame_of(e, d[m].addr) == frame_of(e, d[j].addr))
+			if (frames_meet(e, &d[m], &d[j]))
 				return rl_err_set(err, EINVAL, "tx: descriptors %u and %u are in "
 						  "the same frame %u - one descriptor per frame", i + m,
 						  i + j, frame_of(e, d[j].addr));
@@ -350,7 +396,13 @@ int afxdp_tx(struct rl_engine *e, const struct rl_desc *d, uint32_t n, struct rl
 		k_d->addr = d[i].addr;
 		k_d->len = d[i].len;
 		k_d->options = d[i].options & RL_DESC_CONTD ? XDP_PKT_CONTD : 0;
-		rl_region_move(&e->region, frame_of(e, d[i].addr), RL_OWN_APP, RL_OWN_TX, NULL);
+		uint32_t f, nf;
+
+		span_of(e, d[i].addr, d[i].len, &f, &nf);
+		for (uint32_t j = f; j < f + nf; j++) /* more than 1: unaligned */
+			rl_region_move(&e->region, j, RL_OWN_APP, RL_OWN_TX, NULL);
+		if (e->span)
+			e->span[f] = (uint16_t)nf;
 		e->txq.d[e->txq.head++ & e->txq.mask] = d[i];
 	}
 	xsk_ring_prod__submit(&e->tx, fit);
@@ -371,11 +423,17 @@ int afxdp_complete(struct rl_engine *e, uint64_t *addrs, uint32_t max,
 	afxdp_sync(e);
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t addr = *xsk_ring_cons__comp_addr(&e->comp, idx + i);
-		uint32_t f = frame_of(e, addr);
+		uint32_t f = frame_of(e, addr), nf = 1;
 
-		kmove(e, f, RL_OWN_COMP, RL_OWN_APP);
-		if (f < e->region.frames)
-			rl_region_release(&e->region, f, NULL); /* to the pool, or its buffer */
+		if (e->span && f < e->region.frames && e->span[f]) {
+			nf = e->span[f]; /* unaligned: every frame it crossed */
+			e->span[f] = 0;
+		}
+		for (uint32_t j = f; j < f + nf; j++) {
+			kmove(e, j, RL_OWN_COMP, RL_OWN_APP);
+			if (j < e->region.frames) /* to the pool, or its buffer */
+				rl_region_release(&e->region, j, NULL);
+		}
 		if (addrs)
 			addrs[i] = addr;
 	}

@@ -87,11 +87,22 @@ static int umem_create(struct rl_engine *e, struct rl_err *err)
 		.comp_size = e->o.comp_size,
 		.frame_size = e->region.frame_size,
 		.frame_headroom = 0,
-		.flags = 0,
+		/* unaligned=true: chunks may start anywhere, so a descriptor
+		 * may cross frames; the kernel no longer masks addresses with
+		 * the frame size, and an RX address carries its offset in the
+		 * upper 16 bits */
+		.flags = e->o.unaligned ? XDP_UMEM_UNALIGNED_CHUNK_FLAG : 0,
 	};
 	int rc = xsk_umem__create(&e->umem, e->mem, e->region.size, &e->fill,
 				  &e->comp, &cfg);
 
+	if (rc && e->o.unaligned) {
+		e->umem = NULL;
+		return rl_err_set(err, -rc, "the kernel refused unaligned chunks "
+				  "(XDP_UMEM_UNALIGNED_CHUNK_FLAG, Linux >= 5.4): %s - open "
+				  "without unaligned=true (sg=true chains frames instead)",
+				  strerror(-rc));
+	}
 	if (rc) {
 		e->umem = NULL;
 		return rl_err_set(err, -rc, "cannot register the UMEM (%u frames of %u "
@@ -254,6 +265,8 @@ void afxdp_socket_close(struct rl_engine *e)
 	free(e->fillq.d);
 	free(e->txq.d);
 	e->fillq.d = e->txq.d = NULL;
+	free(e->span);
+	e->span = NULL;
 }
 
 static int make_region(struct rl_engine *e, const struct rl_region_params *p,
@@ -269,6 +282,9 @@ static int make_region(struct rl_engine *e, const struct rl_region_params *p,
 		return rc;
 	e->have_region = true;
 	e->region.ledger = &e->ledger;
+	if (e->o.unaligned && !(e->span = calloc(p->frames, sizeof(*e->span))))
+		return rl_err_set(err, ENOMEM, "no memory to track %u frames - use "
+				  "fewer frames", p->frames);
 	return 0;
 }
 
