@@ -716,11 +716,11 @@ static int do_zerocopy(struct ksend *k)
 	free(lens);
 	k->kernel_measured = 1;
 	k->why = k->zc_copied_sends
-	             ? "measured: the error queue's completions say SO_EE_CODE_ZEROCOPY_"
+	             ? "the error queue's completions say SO_EE_CODE_ZEROCOPY_"
 	               "COPIED - across the veth to a socket on this machine the "
 	               "receiver would hold the sender's pages, so the kernel copies "
 	               "them (skb_orphan_frags_rx) before delivery"
-	             : "measured: every completion on the error queue came without "
+	             : "every completion on the error queue came without "
 	               "SO_EE_CODE_ZEROCOPY_COPIED - the pages went out by reference";
 	return rc;
 }
