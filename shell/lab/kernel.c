@@ -940,6 +940,15 @@ static int kernel_send(lua_State *L)
 	lua_setfield(L, -2, "sha256");
 	push_hex(L, want, sizeof(want));
 	lua_setfield(L, -2, "want_sha256");
+	/* the same shape as e:stats().ledger, for compare and tables */
+	lua_createtable(L, 0, 6);
+	SETI("copied", 0);
+	SETI("referenced", k.sent > k.kernel_copied ? k.sent - k.kernel_copied : 0);
+	SETI("headers", k.headers);
+	SETI("kernel_copied", k.kernel_copied);
+	SETS("kernel_how", k.kernel_measured ? "measured" : "derived");
+	SETI("touched", 0);
+	lua_setfield(L, -2, "ledger");
 	SETS("lab", k.ns_lab);
 	SETS("peer", k.ns_peer);
 	SETI("port", k.port);
