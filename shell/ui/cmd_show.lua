@@ -88,7 +88,7 @@ function shows.caps(e)
   local i = e:info()
   local lines = { string.format("what %s can do as it is open:", tostring(e)) }
   for _, c in ipairs(CAP_MEANING) do
-    lines[#lines + 1] = string.format("  %-8s %-3s  %s", c[1], i.caps[c[1]] and "yes" or "no", c[2])
+    lines[#lines + 1] = string.format("  %-9s %-3s  %s", c[1], i.caps[c[1]] and "yes" or "no", c[2])
   end
   -- the engine cannot know the name the lab gave it: put it in
   if i.caps_why ~= "" then lines[#lines + 1] = "why: " .. i.caps_why:gsub("THIS_ENGINE", i.name) end

@@ -183,7 +183,7 @@ T.check(w:find("receiver: 4096 bytes in 3 segments arrived intact (lone", 1, tru
 has("complete\tborn copy gso reuse sg\n", "Tab after strategy= offers what this engine can do")
 has("complete to\tto=\n", "Tab completes key= words")
 has("strategies it can send with (help strategies): copy, reuse, born, sg, gso\n", "show caps lists the strategies")
-has("  csum     no   the NIC fills checksums", "show caps: checksum offload")
+has("  csum      no   the NIC fills checksums", "show caps: checksum offload")
 -- a 64-frame region: copy goes in pieces that fit the free frames, sg
 -- (the data lies in the region, each segment a header frame) says what fits
 local sm = block("tcp 198.18.0.1:8080: 65536 bytes, strategy copy, from tiny")
