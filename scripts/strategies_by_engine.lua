@@ -3,7 +3,7 @@ strategies_by_engine.lua - the same 64 KiB HTTP POST, every segmentation
 strategy, on every engine: one script, and only the line that opens the
 engine differs.
 
-  ringlab scripts/strategies_by_engine.lua [sim|afxdp|dpdk|dpdk-ring|dpdk-wire|all] [BYTES]
+  ringlab scripts/strategies_by_engine.lua [sim|afxdp|dpdk|dpdk-ring|dpdk-wire|kernel|all] [BYTES]
 
 For each engine the body is POSTed once per strategy through the lab's
 userspace TCP (ringlab.tcp, ringlab.http), and the table shows what each
@@ -28,7 +28,11 @@ skipped, with the engine's own words for why.
              lab's veth, the kernel and python3 in the peer namespace. The
              lab's address is taken off the veth: net_af_packet is a tap,
              and the lab kernel would answer the lab's TCP with RST
-  all        sim, dpdk and (when root) afxdp, one table
+  kernel     root: a testbed (rlsk-lab/rlsk-peer), the kernel's own send
+             paths (lab.kernel.send: write, writev, sendfile, splice,
+             vmsplice, msg_zerocopy) over TCP to the peer's kernel: the
+             same bytes, raw (no HTTP), on the same kind of veth
+  all        sim, dpdk and (when root) afxdp and kernel, one table
 
 Testbeds are always taken down again.
 --]]
@@ -259,6 +263,27 @@ local function on_testbed(engine, tb)
 	return rows
 end
 
+-- The kernel's own paths (lab.kernel.send) from a testbed's lab namespace
+-- to its peer: one row per path; always torn down.
+local KERNEL = "kernel paths (TCP over the veth to the peer's kernel; raw body)"
+local function on_kernel(tb)
+	local testbed = require "ringlab.testbed"
+	testbed.down { name = tb, force = true }
+	testbed.up { name = tb }
+	local rows = {}
+	local ok, err = pcall(function()
+		for _, path in ipairs(lab.kernel.paths()) do
+			local r = lab.kernel.send { path = path, size = size, testbed = tb }
+			rows[#rows + 1] = { engine = KERNEL, strategy = path, kernel = true, calls = r.syscalls,
+				copied = r.program_copied, kernel_copied = r.kernel_copied, how = r.kernel_how,
+				referenced = r.ledger.referenced, cpu = r.cpu_ms_per_mib, intact = r.intact }
+		end
+	end)
+	testbed.down { name = tb, force = true }
+	if not ok then error(err, 0) end
+	return rows
+end
+
 -- Within 80 columns: a heading per engine, then its rows; a skip's reason
 -- cut between words under the strategy's column.
 local function wrap(text, first, indent, width)
@@ -282,12 +307,19 @@ local function print_table(rows, n)
 		if r.engine ~= engine then
 			engine = r.engine
 			print("\n" .. engine)
-			if r.strategy ~= "-" then
+			if r.kernel then
+				print(string.format("  %-12s %5s %7s %13s %10s %8s  %s", "path", "calls",
+					"copied", "kernel_copied", "referenced", "CPUms/M", "intact"))
+			elseif r.strategy ~= "-" then
 				print(string.format("  %-8s %7s %5s %6s %8s %11s %8s  %s", "strategy",
 					"handed", "wire", "descs", "copied", "referenced", "headers", "intact"))
 			end
 		end
-		if r.skipped then
+		if r.kernel then
+			print(string.format("  %-12s %5d %7d %13s %10d %8.2f  %s", r.strategy, r.calls,
+				r.copied, string.format("%d %s", r.kernel_copied, r.how:sub(1, 4) .. "."),
+				r.referenced, r.cpu, r.intact and "yes" or "NO"))
+		elseif r.skipped then
 			local head = r.strategy == "-" and "  skipped:" or string.format("  %-8s  skipped:", r.strategy)
 			print(wrap(r.skipped, head, "            ", 79))
 		else
@@ -306,6 +338,16 @@ one large packet per 16 segments, cut by the engine - it copies the
 headers of every segment (headers), references the payload. tso: the
 same large packets, cut by the NIC, which writes every segment's headers
 itself: the lab's column counts only the 3 it wrote.]])
+	for _, r in ipairs(rows) do
+		if r.kernel then
+			print([[
+kernel paths: calls are the program's syscalls; kernel_copied is measured
+(meas.) where the kernel says so (MSG_ZEROCOPY's completions, vmsplice's
+probe) or derived (deri.) from how the path works; CPUms/M is the
+sender's CPU per MiB (getrusage). docs/kernel.md explains each path.]])
+			break
+		end
+	end
 end
 
 local body = body_of(size)
@@ -336,6 +378,9 @@ elseif want == "dpdk-wire" or want == "afxdp" then
 	add(on_testbed(engine, engine == "afxdp" and "rlsx" or "rlsd"))
 elseif want == "dpdk" then
 	add(dpdk_auto())
+elseif want == "kernel" then
+	if not is_root() then error("kernel asked for, but it needs root (a testbed)", 0) end
+	add(on_kernel("rlsk"))
 elseif want == "all" then
 	add(on_sim(body))
 	add(dpdk_auto())
@@ -346,8 +391,13 @@ elseif want == "all" then
 		rows[#rows + 1] = { engine = "afxdp", strategy = "-",
 			skipped = ok and "needs root (a testbed)" or why }
 	end
+	if is_root() then
+		add(on_kernel("rlsk"))
+	else
+		rows[#rows + 1] = { engine = KERNEL, strategy = "-", skipped = "needs root (a testbed)" }
+	end
 else
-	error("give sim, afxdp, dpdk, dpdk-ring, dpdk-wire or all - not " .. want, 0)
+	error("give sim, afxdp, dpdk, dpdk-ring, dpdk-wire, kernel or all - not " .. want, 0)
 end
 print_table(rows, size)
 for _, r in ipairs(rows) do

@@ -5,6 +5,8 @@
 #            1 MiB, the peer's sha256 equals python3's of the same body, each
 #            ledger sane for its path; then again with testbed= from the
 #            root namespace (a write of 64 KiB only)
+#   strategies  scripts/strategies_by_engine.lua kernel: six intact rows
+#            (its own testbed rlsk, taken down after)
 #   prompt   kernel compare / send / tls typed at the prompt: a table of six
 #            intact rows, one line per send; a bad path, a bad size, a
 #            missing testbed and a typo each give one error line
@@ -73,8 +75,23 @@ case_prompt() {
 	if grep -q 'traceback' "$TMP/out"; then echo "FAIL: a traceback"; return 1; fi
 }
 
+case_strategies() {
+	"$RINGLAB" "$HERE/../../scripts/strategies_by_engine.lua" kernel >"$TMP/out" 2>&1
+	prc=$?
+	cat "$TMP/out"
+	[ $prc = 0 ] || { echo "FAIL: strategies_by_engine.lua kernel exited with $prc"; return 1; }
+	expect "kernel paths (TCP over the veth to the peer's kernel; raw body)" || return 1
+	expect "  write            2       0   65536 deri.          0" || return 1
+	expect "  sendfile         2       0       0 deri.      65536" || return 1
+	grep -Eq "^  msg_zerocopy +[0-9]+ +0 +[0-9]+ meas\. +[0-9]+ +[0-9.]+  yes$" "$TMP/out" ||
+		{ echo "FAIL: no measured msg_zerocopy row"; return 1; }
+	[ "$(grep -c '  yes$' "$TMP/out")" = 6 ] || { echo "FAIL: not six intact rows"; return 1; }
+	if ip netns list | grep -q '^rlsk-'; then echo "FAIL: testbed rlsk left"; return 1; fi
+}
+
 case "$CASE" in
 paths) case_paths ;;
+strategies) case_strategies ;;
 prompt) case_prompt ;;
 *) echo "kernel_case.sh: no case $CASE"; exit 2 ;;
 esac
