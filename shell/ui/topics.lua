@@ -65,7 +65,8 @@ born    data born in the region (r:alloc); H in the headroom in front of
           [H|ddd|ddd|ddd]  ->  [H|ddd]  [H]->[ddd]  [H]->[ddd]  copied 0
 sg      a header frame chained in front of each MSS of region data
           [H]->[ddd]  [H]->[dd][d]   several descriptors per packet
-        born and sg need multi-buffer: AF_XDP sg=true, DPDK MULTI_SEGS
+        born and sg need multi-buffer: AF_XDP sg=true, DPDK MULTI_SEGS;
+        or unaligned=true (sim, afxdp): one descriptor across frames [H|dd][dd]
 extbuf  app memory in no region (a string, lab.appmem) attached as it is
           [H]->(your memory: ddd)   DPDK's external mbufs       copied 0
 gso     one big packet per 16 MSS; software cuts it (DPDK, the sim's kernel)
