@@ -92,13 +92,23 @@
 #define KSEND_TIMEOUT_S 10      /* every wait ends after this */
 #define WRITEV_HDR 32
 
-static const char *const kpaths[] = {"write", "writev", "sendfile", "splice",
-                                     "vmsplice", "msg_zerocopy", NULL};
-enum { P_WRITE, P_WRITEV, P_SENDFILE, P_SPLICE, P_VMSPLICE, P_ZEROCOPY };
+static const char *const kpaths[] = {"write", "writev",       "sendfile", "splice",
+                                     "vmsplice", "msg_zerocopy", "udp",      "udp_gso",
+                                     NULL};
+enum { P_WRITE, P_WRITEV, P_SENDFILE, P_SPLICE, P_VMSPLICE, P_ZEROCOPY, P_UDP, P_UDP_GSO };
+#define IS_UDP(p) ((p) == P_UDP || (p) == P_UDP_GSO)
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
 
 /* What the receiver answers through its pipe. */
 struct kanswer {
 	uint64_t received;
+	uint64_t datagrams;           /* UDP: how many arrived */
+	uint32_t min_dgram, max_dgram; /* UDP: their sizes */
 	unsigned char sha[crypto_hash_sha256_BYTES];
 	int err; /* 0, or errno of what failed */
 	char what[96];
@@ -123,6 +133,7 @@ struct ksend {
 	uint64_t zc_sends, zc_completions, zc_copied_sends, zc_copied_ranges,
 	    zc_ranges;
 	int kernel_measured;
+	unsigned udp_seg; /* UDP: bytes per datagram */
 	const char *why;
 	double cpu_s, seconds;
 	int vm_probe; /* vmsplice probe: 1 referenced, 0 copied, -1 not run */
@@ -247,6 +258,43 @@ static void child_answer(int fd, struct kanswer *a)
 	(void)n;
 }
 
+/* UDP: datagrams until the body's bytes arrived, or 1 s without one. */
+static void udp_receive(struct ksend *k, int s, struct kanswer *a)
+{
+	crypto_hash_sha256_state st;
+	unsigned char *buf = malloc(1 << 16);
+	struct pollfd p = {.fd = s, .events = POLLIN};
+
+	crypto_hash_sha256_init(&st);
+	while (buf && a->received < k->size) {
+		ssize_t n;
+		if (poll(&p, 1, a->datagrams ? 1000 : KSEND_TIMEOUT_S * 1000) != 1) {
+			if (!a->datagrams) {
+				a->err = ETIMEDOUT;
+				snprintf(a->what, sizeof(a->what), "no datagram came");
+			}
+			break; /* some were lost: the count says so */
+		}
+		n = recv(s, buf, 1 << 16, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			a->err = errno;
+			snprintf(a->what, sizeof(a->what), "recv");
+			break;
+		}
+		crypto_hash_sha256_update(&st, buf, (size_t)n);
+		a->received += (uint64_t)n;
+		if (!a->datagrams || (uint32_t)n < a->min_dgram)
+			a->min_dgram = (uint32_t)n;
+		if ((uint32_t)n > a->max_dgram)
+			a->max_dgram = (uint32_t)n;
+		a->datagrams++;
+	}
+	crypto_hash_sha256_final(&st, a->sha);
+	free(buf);
+}
+
 static void receiver(struct ksend *k, int ready_fd)
 {
 	struct kanswer a;
@@ -264,12 +312,17 @@ static void receiver(struct ksend *k, int ready_fd)
 		snprintf(a.what, sizeof(a.what), "enter %s", k->ns_peer);
 		goto out;
 	}
-	srv = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	srv = socket(AF_INET, (IS_UDP(k->path) ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
 	setsockopt(srv, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (IS_UDP(k->path)) {
+		int rb = 32 << 20; /* room for the whole body: no datagram dropped here */
+		setsockopt(srv, SOL_SOCKET, SO_RCVBUFFORCE, &rb, sizeof(rb));
+	}
 	sa.sin_addr = k->dst;
 	sa.sin_port = htons((uint16_t)k->port);
 	if (srv < 0 || bind(srv, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(srv, 1) < 0 || getsockname(srv, (struct sockaddr *)&sa, &sl) < 0) {
+	    (!IS_UDP(k->path) && listen(srv, 1) < 0) ||
+	    getsockname(srv, (struct sockaddr *)&sa, &sl) < 0) {
 		a.err = errno;
 		snprintf(a.what, sizeof(a.what), "listen on %s:%u in %s",
 		         inet_ntoa(k->dst), k->port, k->ns_peer);
@@ -284,6 +337,10 @@ static void receiver(struct ksend *k, int ready_fd)
 	}
 	p.fd = srv;
 	p.events = POLLIN;
+	if (IS_UDP(k->path)) {
+		udp_receive(k, srv, &a);
+		goto out;
+	}
 	if (poll(&p, 1, KSEND_TIMEOUT_S * 1000) != 1 ||
 	    (c = accept(srv, NULL, NULL)) < 0) {
 		a.err = ETIMEDOUT;
@@ -385,7 +442,7 @@ static int lab_socket(struct ksend *k)
 	if (setns(k->lab_fd, CLONE_NEWNET) < 0)
 		return fail(k, "cannot enter %s (%s) - run as root", k->ns_lab,
 		            strerror(errno));
-	k->sock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	k->sock = socket(AF_INET, (IS_UDP(k->path) ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
 	if (setns(k->own_fd, CLONE_NEWNET) < 0)
 		return fail(k, "cannot return to ringlab's own namespace (%s)",
 		            strerror(errno));
@@ -725,6 +782,52 @@ static int do_zerocopy(struct ksend *k)
 	return rc;
 }
 
+/* UDP: datagrams of the path MTU's payload (IP_MTU of the connected
+ * socket - 28), one send() each (udp) or up to 64 KiB per send() with
+ * UDP_SEGMENT (udp_gso). */
+static int do_udp(struct ksend *k, int gso)
+{
+	int mtu = 0;
+	socklen_t ml = sizeof(mtu);
+	size_t off = 0, per;
+
+	if (getsockopt(k->sock, IPPROTO_IP, IP_MTU, &mtu, &ml) < 0 || mtu < 576)
+		mtu = 1500;
+	k->syscalls++;
+	k->udp_seg = (unsigned)mtu - 28;
+	per = k->udp_seg;
+	if (gso) {
+		int seg = (int)k->udp_seg;
+		size_t n = 65507 / k->udp_seg;
+		if (n > 64)
+			n = 64;
+		if (setsockopt(k->sock, SOL_UDP, UDP_SEGMENT, &seg, sizeof(seg)) < 0)
+			return fail(k, "setsockopt UDP_SEGMENT: %s - this kernel has no UDP GSO",
+			            strerror(errno));
+		k->syscalls++;
+		per = n * k->udp_seg;
+	}
+	while (off < k->size) {
+		size_t n = k->size - off < per ? k->size - off : per;
+		ssize_t w = send(k->sock, k->body + off, n, 0);
+		k->syscalls++;
+		if (w < 0 && (errno == ENOBUFS || errno == EAGAIN)) {
+			struct timespec ts = {0, 100000}; /* the qdisc is full: a breath */
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (w < 0)
+			return send_error(k, gso ? "send (UDP_SEGMENT)" : "send (UDP)");
+		off += (size_t)w;
+	}
+	k->sent = off;
+	k->kernel_copied = off;
+	k->why = gso ? "each send() copies up to 64 KiB into one skb; the datagrams are cut "
+	               "from it later (the veth passes the GSO packet on, the peer's stack cuts it)"
+	             : "each send() copies one datagram into its skb: one call per datagram";
+	return 0;
+}
+
 static int run_send(struct ksend *k)
 {
 	long pg = sysconf(_SC_PAGESIZE);
@@ -764,12 +867,16 @@ static int run_send(struct ksend *k)
 	case P_SENDFILE: rc = do_sendfile(k); break;
 	case P_SPLICE: rc = do_splice(k); break;
 	case P_VMSPLICE: rc = do_vmsplice(k); break;
+	case P_UDP: rc = do_udp(k, 0); break;
+	case P_UDP_GSO: rc = do_udp(k, 1); break;
 	default: rc = do_zerocopy(k); break;
 	}
 	if (rc < 0)
 		return -1;
-	shutdown(k->sock, SHUT_WR);
-	k->syscalls++;
+	if (!IS_UDP(k->path)) {
+		shutdown(k->sock, SHUT_WR);
+		k->syscalls++;
+	}
 	k->cpu_s = cpu_now() - c0;
 	if (read_answer(k) < 0)
 		return -1;
@@ -958,6 +1065,12 @@ static int kernel_send(lua_State *L)
 		SETI("zc_ranges", k.zc_ranges);
 		SETI("zc_copied_ranges", k.zc_copied_ranges);
 		SETI("zc_copied_sends", k.zc_copied_sends);
+	}
+	if (IS_UDP(k.path)) {
+		SETI("udp_segment", k.udp_seg);
+		SETI("peer_datagrams", k.ans.datagrams);
+		SETI("peer_min_datagram", k.ans.min_dgram);
+		SETI("peer_max_datagram", k.ans.max_dgram);
 	}
 	if (k.path == P_VMSPLICE)
 		SETS("vmsplice_probe", k.vm_probe == 1   ? "referenced"

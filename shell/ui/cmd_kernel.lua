@@ -54,6 +54,8 @@ function M.line(r)
     r.kernel_how, r.syscalls, r.cpu_ms_per_mib, r.mib_s,
     r.zc_sends and string.format(", %d/%d completions, %d copied", r.zc_completions,
       r.zc_sends, r.zc_copied_sends) or "")
+    .. (r.peer_datagrams and string.format(", %d datagrams of %d..%d B at the peer", r.peer_datagrams,
+      r.peer_min_datagram, r.peer_max_datagram) or "")
 end
 
 local function send(o, path)
@@ -76,7 +78,8 @@ function M.table(results)
 end
 
 def("kernel", USAGE,
-  "send a body over the kernel's own paths (write, writev, sendfile, splice, vmsplice, msg_zerocopy) "
+  "send a body over the kernel's own paths (write, writev, sendfile, splice, vmsplice, msg_zerocopy, "
+  .. "udp, udp_gso) "
   .. "from the testbed's lab namespace to its peer, with the ledger: bytes the program and the kernel "
   .. "copied, calls, CPU per MiB; tls: is kTLS in this kernel (help kernel)",
   function(args)
@@ -94,7 +97,8 @@ def("kernel", USAGE,
       local results = {}
       for _, p in ipairs(lab.kernel.paths()) do results[#results + 1] = send(o, p) end
       for row in M.table(results):gmatch("[^\n]+") do say("%s", row) end
-      local zc = results[#results]
+      local zc = {}
+      for _, r in ipairs(results) do if r.path == "msg_zerocopy" then zc = r end end
       say("program: bytes the program copied to send; kernel: bytes the kernel copied (measured: "
         .. "it said so, derived: from how the path works - help kernel); peer: sha256 checked")
       if zc.zc_sends then
@@ -129,6 +133,8 @@ testbed's lab namespace to the Linux stack of its peer, over TCP:
   msg_zerocopy your pages by reference, a completion on the error queue
                when done; the kernel says if it had to copy after all -
                across the veth to a local socket it does (measured)
+  udp          one send() per datagram (MTU - 28 bytes)
+  udp_gso      UDP_SEGMENT: one send() per 44 datagrams, cut later
 kernel copied is measured where the kernel says it, else derived (why).
 kTLS (TLS inside the kernel, so sendfile works for HTTPS): kernel tls.
 kernel send PATH size=64k | kernel compare size=1m | kernel tls [testbed=]

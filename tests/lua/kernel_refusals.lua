@@ -4,7 +4,7 @@
 local T = require "common"
 
 local paths = lab.kernel.paths()
-T.eq(table.concat(paths, ","), "write,writev,sendfile,splice,vmsplice,msg_zerocopy", "paths")
+T.eq(table.concat(paths, ","), "write,writev,sendfile,splice,vmsplice,msg_zerocopy,udp,udp_gso", "paths")
 
 local function one_line(err)
   T.check(not err:find("\n"), "one line: " .. err)

@@ -5,7 +5,7 @@
 #            1 MiB, the peer's sha256 equals python3's of the same body, each
 #            ledger sane for its path; then again with testbed= from the
 #            root namespace (a write of 64 KiB only)
-#   strategies  scripts/strategies_by_engine.lua kernel: six intact rows
+#   strategies  scripts/strategies_by_engine.lua kernel: eight intact rows
 #            (its own testbed rlsk, taken down after)
 #   prompt   kernel compare / send / tls typed at the prompt: a table of six
 #            intact rows, one line per send; a bad path, a bad size, a
@@ -46,6 +46,7 @@ case_prompt() {
 	kernel compare size=64k
 	kernel send sendfile size=1m
 	kernel send msg_zerocopy size=64k
+	kernel send udp_gso size=64k
 	kernel tls
 	kernel send bogus size=64k
 	kernel send write size=12q
@@ -57,16 +58,18 @@ case_prompt() {
 	prc=$?
 	cat "$TMP/out"
 	[ $prc = 0 ] || { echo "FAIL: ringlab exited with $prc"; return 1; }
-	for p in write writev sendfile splice vmsplice msg_zerocopy; do
+	for p in write writev sendfile splice vmsplice msg_zerocopy udp udp_gso; do
 		grep -Eq "^$p +64 KiB +0 B .* intact$" "$TMP/out" ||
 			{ echo "FAIL: no intact row for $p in the table"; return 1; }
 	done
 	expect "write         64 KiB     0 B    64 KiB derived" || return 1
 	expect "sendfile     1 MiB intact: program copied 0 B, kernel copied 0 B (derived)" || return 1
+	expect "udp_gso      64 KiB intact: program copied 0 B, kernel copied 64 KiB (derived), 4 calls" || return 1
+	expect "45 datagrams of 768..1472 B at the peer" || return 1
 	grep -Eq "^msg_zerocopy 64 KiB intact: .*kernel copied [0-9]+ KiB \(measured\).* [0-9]+/[0-9]+ completions, [0-9]+ copied" "$TMP/out" ||
 		{ echo "FAIL: no msg_zerocopy line with its completions"; return 1; }
 	grep -Eq "^kTLS: (not )?in this kernel \(TCP_ULP tls" "$TMP/out" || { echo "FAIL: no kTLS line"; return 1; }
-	expect "error: kernel send: no path 'bogus' - give one of write, writev, sendfile, splice, vmsplice, msg_zerocopy" || return 1
+	expect "error: kernel send: no path 'bogus' - give one of write, writev, sendfile, splice, vmsplice, msg_zerocopy, udp, udp_gso" || return 1
 	expect "error: kernel send: size=12q is not a size - say e.g. size=64k, size=1m or size=65536" || return 1
 	expect "error: kernel send: say how much - e.g. kernel send write size=64k" || return 1
 	expect "error: kernel: no 'sned' - did you mean kernel send?" || return 1
@@ -85,7 +88,7 @@ case_strategies() {
 	expect "  sendfile         2       0       0 deri.      65536" || return 1
 	grep -Eq "^  msg_zerocopy +[0-9]+ +0 +[0-9]+ meas\. +[0-9]+ +[0-9.]+  yes$" "$TMP/out" ||
 		{ echo "FAIL: no measured msg_zerocopy row"; return 1; }
-	[ "$(grep -c '  yes$' "$TMP/out")" = 6 ] || { echo "FAIL: not six intact rows"; return 1; }
+	[ "$(grep -c '  yes$' "$TMP/out")" = 8 ] || { echo "FAIL: not eight intact rows"; return 1; }
 	if ip netns list | grep -q '^rlsk-'; then echo "FAIL: testbed rlsk left"; return 1; fi
 }
 

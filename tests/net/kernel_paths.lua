@@ -58,6 +58,17 @@ for _, path in ipairs(lab.kernel.paths()) do
       check(r.vmsplice_probe == "referenced" or r.vmsplice_probe == "copied", "the probe ran", r)
       check(r.kernel_how == "measured", "vmsplice: measured by the probe", r)
       check(r.kernel_copied == (r.vmsplice_probe == "copied" and size or 0), "probe and figure agree", r)
+    elseif path == "udp" or path == "udp_gso" then
+      local seg = r.udp_segment
+      local n = (size + seg - 1) // seg
+      check(seg == 1472, "a 1500-byte MTU carries 1472-byte datagrams", r)
+      check(r.kernel_copied == size and r.kernel_how == "derived", "UDP: the kernel copies N", r)
+      check(r.peer_datagrams == n and r.peer_max_datagram == seg, "the peer got " .. n .. " datagrams of " .. seg, r)
+      if path == "udp" then
+        check(r.syscalls == 1 + n, "udp: IP_MTU + one send per datagram", r)
+      else
+        check(r.syscalls == 2 + (size + 44 * seg - 1) // (44 * seg), "udp_gso: one send per 44 datagrams", r)
+      end
     elseif path == "msg_zerocopy" then
       check(r.kernel_how == "measured", "msg_zerocopy: measured", r)
       check(r.zc_sends >= size // 65536, "one send per 64 KiB at least", r)
@@ -73,7 +84,7 @@ for _, path in ipairs(lab.kernel.paths()) do
     end
   end
 end
-for _, p in ipairs { "write", "writev", "sendfile", "splice", "vmsplice", "msg_zerocopy" } do
+for _, p in ipairs { "write", "writev", "sendfile", "splice", "vmsplice", "msg_zerocopy", "udp", "udp_gso" } do
   if not seen[p] then bad = bad + 1 print("FAIL: no path " .. p) end
 end
 local t = lab.kernel.tls { testbed = testbed }
