@@ -22,6 +22,10 @@
  *          one descriptor for both; every other segment has nothing free in
  *          front of it, so its headers go into a header frame of its own,
  *          chained in front. ledger: copied 0, referenced += len.
+ *          With engine_unaligned (RL_CAP_UNALIGNED) born and sg do not cut
+ *          payload at frame boundaries: one descriptor per contiguous
+ *          payload, so a segment with its headers in the headroom is one
+ *          descriptor even when it runs into the next frame.
  *   sg     data in the region; every segment is a header frame chained with
  *          its payload descriptors (the AF_XDP multi-buffer / DPDK mbuf chain
  *          shape). ledger as born. Data outside the region is refused: the
