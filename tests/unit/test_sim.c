@@ -715,6 +715,69 @@ static void sim_refuses_tx_of_frames_not_held(void **state)
 	sim()->close(e);
 }
 
+/* unaligned=true: one descriptor across two frames moves both owners,
+ * all or nothing, through tx, the NIC and completion; a descriptor into a
+ * frame the program does not hold is refused and moves nothing. */
+static void sim_unaligned_descriptor_moves_every_frame(void **state)
+{
+	const struct rl_kv kv[] = {{"unaligned", "true"}, {"step", "true"}};
+	struct rl_engine *e = open_sim(kv, 2, NULL);
+	struct rl_region *r = make_region(e, 8);
+	struct rl_desc d, bad;
+	struct rl_step st;
+	struct rl_err err;
+	uint64_t a, b, addrs[4];
+
+	(void)state;
+	assert_true(sim()->caps_of(e, NULL, 0) & RL_CAP_UNALIGNED);
+	assert_int_equal(rl_region_take(r, &a, NULL), 0); /* frame 0 */
+	assert_int_equal(rl_region_take(r, &b, NULL), 0); /* frame 1 */
+	assert_int_equal(b, a + FRAME);
+	/* 1500 bytes from 1000 bytes before the end of frame 0 */
+	d = (struct rl_desc){.addr = b - 1000, .len = 1500};
+	write_pattern(rl_region_ptr(r, d.addr), d.len, 7, 0);
+
+	/* from held frame 1 into frame 2, free in the pool: refused, and
+	 * frame 1 is not left moved */
+	bad = (struct rl_desc){.addr = b + FRAME - 100, .len = 200};
+	assert_int_equal(sim()->tx(e, &bad, 1, &err), -EPERM);
+	assert_contains(err.msg, "frame 2 is free in the pool");
+	assert_owners(r, 8, 0, 0, 0, 0, 0);
+	assert_int_equal(rl_region_owner(r, 1), RL_OWN_APP);
+	assert_conserved(e);
+
+	assert_int_equal(tx(e, &d, 1), 1);
+	assert_owners(r, 6, 0, 0, 0, 2, 0);
+	assert_int_equal(rl_region_owner(r, 0), RL_OWN_TX);
+	assert_int_equal(rl_region_owner(r, 1), RL_OWN_TX);
+	/* frame 1 is in flight: a descriptor starting in it is refused */
+	bad = (struct rl_desc){.addr = b + 600, .len = 60};
+	assert_int_equal(sim()->tx(e, &bad, 1, &err), -EPERM);
+	assert_owners(r, 6, 0, 0, 0, 2, 0);
+	assert_conserved(e);
+
+	st = step(e);
+	assert_int_equal(st.kind, RL_STEP_TX);
+	assert_int_equal(st.len, 1500);
+	assert_owners(r, 6, 0, 2, 0, 0, 0);
+	assert_conserved(e);
+	st = step(e);
+	assert_int_equal(st.kind, RL_STEP_COMPLETE);
+	assert_owners(r, 6, 0, 0, 0, 0, 2);
+	assert_conserved(e);
+	assert_int_equal(sim()->complete(e, addrs, 4, &err), 1);
+	assert_int_equal(addrs[0], d.addr);
+	assert_owners(r, 8, 0, 0, 0, 0, 0);
+	assert_int_equal(r->nfree, 8); /* both frames back in the pool */
+	assert_conserved(e);
+	/* it went on the wire whole: loopback, it arrives in one frame */
+	assert_int_equal(fill(e, 1), 1);
+	st = step(e);
+	assert_int_equal(st.kind, RL_STEP_RX);
+	assert_int_equal(st.len, 1500);
+	sim()->close(e);
+}
+
 static void sim_full_tx_ring_returns_enospc(void **state)
 {
 	const struct rl_kv kv[] = {{"tx_size", "4"}};
@@ -1154,6 +1217,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(sim_rejects_bad_options),
     cmocka_unit_test(sim_option_sizes_apply),
     cmocka_unit_test(sim_refuses_tx_of_frames_not_held),
+    cmocka_unit_test(sim_unaligned_descriptor_moves_every_frame),
     cmocka_unit_test(sim_full_tx_ring_returns_enospc),
     cmocka_unit_test(sim_fill_is_all_or_nothing),
     cmocka_unit_test(sim_region_only_once),
