@@ -48,6 +48,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/errqueue.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -109,6 +111,9 @@ struct kanswer {
 	uint64_t received;
 	uint64_t datagrams;           /* UDP: how many arrived */
 	uint32_t min_dgram, max_dgram; /* UDP: their sizes */
+	uint64_t segments;             /* capture: TCP packets with data to the port */
+	uint32_t min_seg, max_seg;     /* capture: their payload sizes */
+	int capture_err;
 	unsigned char sha[crypto_hash_sha256_BYTES];
 	int err; /* 0, or errno of what failed */
 	char what[96];
@@ -134,6 +139,8 @@ struct ksend {
 	    zc_ranges;
 	int kernel_measured;
 	unsigned udp_seg; /* UDP: bytes per datagram */
+	int capture;      /* the peer captures the TCP segments (AF_PACKET) */
+	int offload;      /* -1 as it is, 0 tso/gso off, 1 on (ethtool -K) */
 	const char *why;
 	double cpu_s, seconds;
 	int vm_probe; /* vmsplice probe: 1 referenced, 0 copied, -1 not run */
@@ -147,6 +154,7 @@ static void ks_init(struct ksend *k)
 	k->pipe[0] = k->pipe[1] = k->answer[0] = k->answer[1] = -1;
 	k->child = -1;
 	k->vm_probe = -1;
+	k->offload = -1;
 }
 
 static void xclose(int *fd)
@@ -295,6 +303,30 @@ static void udp_receive(struct ksend *k, int s, struct kanswer *a)
 	free(buf);
 }
 
+/* One packet from the capture socket: a TCP segment with data to port? */
+static void capture_one(int ps, unsigned port, struct kanswer *a)
+{
+	unsigned char h[128];
+	ssize_t n = recv(ps, h, sizeof(h), MSG_DONTWAIT);
+	unsigned ihl, tot, doff, pay;
+
+	if (n < 40 || (h[0] >> 4) != 4 || h[9] != IPPROTO_TCP)
+		return;
+	ihl = (h[0] & 15u) * 4;
+	if ((size_t)n < ihl + 20 || ((unsigned)h[ihl + 2] << 8 | h[ihl + 3]) != port)
+		return;
+	tot = (unsigned)h[2] << 8 | h[3];
+	doff = (h[ihl + 12] >> 4) * 4u;
+	if (tot <= ihl + doff)
+		return;
+	pay = tot - ihl - doff;
+	if (!a->segments || pay < a->min_seg)
+		a->min_seg = pay;
+	if (pay > a->max_seg)
+		a->max_seg = pay;
+	a->segments++;
+}
+
 static void receiver(struct ksend *k, int ready_fd)
 {
 	struct kanswer a;
@@ -302,8 +334,8 @@ static void receiver(struct ksend *k, int ready_fd)
 	socklen_t sl = sizeof(sa);
 	crypto_hash_sha256_state st;
 	unsigned char *buf;
-	int one = 1, srv, c, listening = 0;
-	struct pollfd p;
+	int one = 1, srv, c, listening = 0, ps = -1;
+	struct pollfd p, pp[2];
 
 	memset(&a, 0, sizeof(a));
 	signal(SIGINT, SIG_IGN);
@@ -311,6 +343,14 @@ static void receiver(struct ksend *k, int ready_fd)
 		a.err = errno;
 		snprintf(a.what, sizeof(a.what), "enter %s", k->ns_peer);
 		goto out;
+	}
+	if (k->capture && !IS_UDP(k->path)) {
+		int rb = 32 << 20;
+		ps = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IP));
+		if (ps < 0)
+			a.capture_err = errno;
+		else
+			setsockopt(ps, SOL_SOCKET, SO_RCVBUFFORCE, &rb, sizeof(rb));
 	}
 	srv = socket(AF_INET, (IS_UDP(k->path) ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
 	setsockopt(srv, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -331,6 +371,7 @@ static void receiver(struct ksend *k, int ready_fd)
 	/* the port, then (later) the answer */
 	{
 		uint32_t port = ntohs(sa.sin_port);
+		k->port = port;
 		if (write(ready_fd, &port, sizeof(port)) != sizeof(port))
 			_exit(1);
 		listening = 1;
@@ -349,14 +390,22 @@ static void receiver(struct ksend *k, int ready_fd)
 	}
 	buf = malloc(1 << 16);
 	crypto_hash_sha256_init(&st);
+	pp[0].fd = c;
+	pp[0].events = POLLIN;
+	pp[1].fd = ps;
+	pp[1].events = POLLIN;
 	for (;;) {
 		ssize_t n;
-		p.fd = c;
-		if (poll(&p, 1, KSEND_TIMEOUT_S * 1000) != 1) {
+		int r = poll(pp, ps >= 0 ? 2 : 1, KSEND_TIMEOUT_S * 1000);
+		if (r < 1) {
 			a.err = ETIMEDOUT;
 			snprintf(a.what, sizeof(a.what), "the sender stopped");
 			break;
 		}
+		if (ps >= 0 && (pp[1].revents & POLLIN))
+			capture_one(ps, k->port, &a);
+		if (!(pp[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
 		n = read(c, buf, 1 << 16);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -371,6 +420,11 @@ static void receiver(struct ksend *k, int ready_fd)
 		a.received += (uint64_t)n;
 	}
 	crypto_hash_sha256_final(&st, a.sha);
+	if (ps >= 0) { /* what the capture still holds */
+		struct pollfd q = {.fd = ps, .events = POLLIN};
+		while (poll(&q, 1, 5) == 1)
+			capture_one(ps, k->port, &a);
+	}
 out:
 	if (!listening) {
 		uint32_t none = 0; /* no port: the answer follows */
@@ -401,7 +455,8 @@ static int start_receiver(struct ksend *k)
 	p.fd = k->answer[0];
 	p.events = POLLIN;
 	if (poll(&p, 1, KSEND_TIMEOUT_S * 1000) != 1)
-		return fail(k, "the receiver in %s did not start", k->ns_peer);
+		return fail(k, "%s", errno == EINTR ? "interrupted"
+		                                    : "the receiver in the peer namespace did not start");
 	if (read(k->answer[0], &port, sizeof(port)) != sizeof(port))
 		return fail(k, "the receiver in %s failed to start", k->ns_peer);
 	if (port == 0) {
@@ -420,8 +475,11 @@ static int read_answer(struct ksend *k)
 {
 	struct pollfd p = {.fd = k->answer[0], .events = POLLIN};
 	ssize_t n;
+	int n0 = poll(&p, 1, KSEND_TIMEOUT_S * 1000);
 
-	if (poll(&p, 1, KSEND_TIMEOUT_S * 1000) != 1)
+	if (n0 < 0 && errno == EINTR)
+		return fail(k, "interrupted");
+	if (n0 != 1)
 		return fail(k, "the receiver in %s did not answer in %d s", k->ns_peer,
 		            KSEND_TIMEOUT_S);
 	n = read(k->answer[0], &k->ans, sizeof(k->ans));
@@ -828,6 +886,41 @@ static int do_udp(struct ksend *k, int gso)
 	return 0;
 }
 
+/* ethtool -K <testbed>0 tso on|off gso on|off, run in the lab namespace
+ * (fork, setns, execvp: an argument vector, no shell). */
+static int set_offload(struct ksend *k, int on)
+{
+	char ifname[32];
+	pid_t pid;
+	int st;
+
+	snprintf(ifname, sizeof(ifname), "%.*s0", (int)strlen(k->ns_lab) - 4, k->ns_lab);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return fail(k, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		char *argv[] = {"ethtool", "-K", ifname, "tso", on ? "on" : "off",
+		                "gso", on ? "on" : "off", NULL};
+		int dn = open("/dev/null", O_WRONLY);
+		if (dn >= 0) {
+			dup2(dn, 1);
+			dup2(dn, 2);
+		}
+		if (setns(k->lab_fd, CLONE_NEWNET) < 0)
+			_exit(126);
+		execvp("ethtool", argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return fail(k, "ethtool -K %s tso %s gso %s in %s failed%s", ifname,
+		            on ? "on" : "off", on ? "on" : "off", k->ns_lab,
+		            WIFEXITED(st) && WEXITSTATUS(st) == 127 ? " - install ethtool" : "");
+	return 0;
+}
+
 static int run_send(struct ksend *k)
 {
 	long pg = sysconf(_SC_PAGESIZE);
@@ -857,6 +950,8 @@ static int run_send(struct ksend *k)
 			return fail(k, "pipe: %s", strerror(errno));
 		fcntl(k->pipe[1], F_SETPIPE_SZ, 1 << 20); /* more per splice if allowed */
 	}
+	if (k->offload >= 0 && set_offload(k, k->offload) < 0)
+		return -1;
 	if (start_receiver(k) < 0 || lab_socket(k) < 0)
 		return -1;
 	c0 = cpu_now();
@@ -973,6 +1068,23 @@ static int kernel_send(lua_State *L)
 	                          chunk > (1 << 22)))
 		return luaL_error(L, "kernel send: chunk= is the bytes per call, 1024 .. 4194304");
 	lua_pop(L, 1);
+	lua_getfield(L, 1, "offload");
+	if (!lua_isnil(L, -1)) {
+		const char *o = lua_tostring(L, -1);
+		if (!o || (strcmp(o, "on") && strcmp(o, "off")))
+			return luaL_error(L, "kernel send: offload= is on or off (the lab veth's TSO "
+			                     "and GSO, set with ethtool -K)");
+		k.offload = !strcmp(o, "on");
+		k.capture = 1;
+	}
+	lua_pop(L, 1);
+	lua_getfield(L, 1, "capture");
+	if (lua_toboolean(L, -1))
+		k.capture = 1;
+	lua_pop(L, 1);
+	if ((k.capture || k.offload >= 0) && IS_UDP(k.path))
+		return luaL_error(L, "kernel send: offload= and capture= are for the TCP paths - "
+		                     "udp and udp_gso report their datagrams anyway");
 	k.size = (size_t)size;
 	k.chunk = (size_t)chunk;
 	inet_pton(AF_INET, "198.18.0.2", &k.dst);
@@ -1003,6 +1115,13 @@ static int kernel_send(lua_State *L)
 		                  k.ns_peer);
 
 	rc = run_send(&k);
+	if (k.offload == 0 && k.lab_fd >= 0) {
+		char keep[sizeof(k.err)];
+		memcpy(keep, k.err, sizeof(keep));
+		k.err[0] = 0;
+		set_offload(&k, 1); /* the testbed as it was made: tso and gso on */
+		memcpy(k.err, keep, sizeof(keep));
+	}
 	ks_release(&k);
 	if (rc < 0)
 		return luaL_error(L, "kernel send %s: %s", kpaths[k.path], k.err);
@@ -1066,6 +1185,15 @@ static int kernel_send(lua_State *L)
 		SETI("zc_copied_ranges", k.zc_copied_ranges);
 		SETI("zc_copied_sends", k.zc_copied_sends);
 	}
+	if (k.capture) {
+		SETI("peer_segments", k.ans.segments);
+		SETI("peer_min_segment", k.ans.min_seg);
+		SETI("peer_max_segment", k.ans.max_seg);
+		if (k.ans.capture_err)
+			SETS("capture_error", strerror(k.ans.capture_err));
+	}
+	if (k.offload >= 0)
+		SETS("offload", k.offload ? "on" : "off");
 	if (IS_UDP(k.path)) {
 		SETI("udp_segment", k.udp_seg);
 		SETI("peer_datagrams", k.ans.datagrams);

@@ -15,7 +15,7 @@ local fail, def, say = C.fail, C.def, C.say
 
 local M = {}
 
-local USAGE = "kernel send PATH size=64k [testbed=NAME] | kernel compare [size=1m] | kernel tls"
+local USAGE = "kernel send PATH size=64k [testbed=NAME] [offload=on|off] | kernel compare [size=1m] | kernel tls"
 
 -- 65536 -> "64 KiB", 1048576 -> "1 MiB", 1000 -> "1000 B".
 local function human(n)
@@ -25,7 +25,7 @@ local function human(n)
 end
 M.human = human
 
-local KNOWN = { size = true, testbed = true, dst = true, chunk = true }
+local KNOWN = { size = true, testbed = true, dst = true, chunk = true, offload = true, capture = true }
 
 -- key=value words -> the options of lab.kernel.send.
 local function options(what, args, first, default_size, example)
@@ -33,11 +33,16 @@ local function options(what, args, first, default_size, example)
   for i = first, #args do
     local k, v = args[i]:match("^([%a_][%w_]*)=(.*)$")
     if not k then fail("%s: '%s' is not key=value - e.g. %s size=64k", what, args[i], what) end
-    if not KNOWN[k] then fail("%s: %s= is not known - it takes size=, testbed=, dst= and chunk=", what, k) end
+    if not KNOWN[k] then
+      fail("%s: %s= is not known - it takes size=, testbed=, dst=, chunk=, offload=on|off and capture=true", what, k)
+    end
     if k == "size" or k == "chunk" then
       local n = require("ringlab.cmd_send").size(v)
       if not n then fail("%s: %s=%s is not a size - say e.g. %s=64k, %s=1m or %s=65536", what, k, v, k, k, k) end
       o[k] = n
+    elseif k == "capture" then
+      if v ~= "true" and v ~= "false" then fail("%s: capture= is true or false", what) end
+      o[k] = v == "true"
     else
       o[k] = v
     end
@@ -54,13 +59,15 @@ function M.line(r)
     r.kernel_how, r.syscalls, r.cpu_ms_per_mib, r.mib_s,
     r.zc_sends and string.format(", %d/%d completions, %d copied", r.zc_completions,
       r.zc_sends, r.zc_copied_sends) or "")
+    .. (r.peer_segments and string.format(", the peer saw %d TCP segments of %d..%d B%s", r.peer_segments,
+      r.peer_min_segment, r.peer_max_segment, r.offload and (" (TSO/GSO " .. r.offload .. ")") or "") or "")
     .. (r.peer_datagrams and string.format(", %d datagrams of %d..%d B at the peer", r.peer_datagrams,
       r.peer_min_datagram, r.peer_max_datagram) or "")
 end
 
 local function send(o, path)
   local ok, r = pcall(lab.kernel.send, { path = path, size = o.size, testbed = o.testbed,
-    dst = o.dst, chunk = o.chunk })
+    dst = o.dst, chunk = o.chunk, offload = o.offload, capture = o.capture })
   if not ok then fail("%s", tostring(r):gsub("^[^:]*:%d+: ", "")) end
   return r
 end
@@ -95,8 +102,18 @@ def("kernel", USAGE,
     elseif sub == "compare" then
       local o = options("kernel compare", args, 2, 1048576)
       local results = {}
-      for _, p in ipairs(lab.kernel.paths()) do results[#results + 1] = send(o, p) end
+      for _, p in ipairs(lab.kernel.paths()) do
+        if not ((o.offload or o.capture) and p:match("^udp")) then results[#results + 1] = send(o, p) end
+      end
       for row in M.table(results):gmatch("[^\n]+") do say("%s", row) end
+      if results[1] and results[1].peer_segments then
+        local seen = {}
+        for _, r in ipairs(results) do
+          seen[#seen + 1] = string.format("%s %d of <= %d B", r.path, r.peer_segments, r.peer_max_segment)
+        end
+        say("TCP segments the peer saw%s: %s", o.offload and (" (TSO/GSO " .. o.offload .. ")") or "",
+          table.concat(seen, ", "))
+      end
       local zc = {}
       for _, r in ipairs(results) do if r.path == "msg_zerocopy" then zc = r end end
       say("program: bytes the program copied to send; kernel: bytes the kernel copied (measured: "
@@ -137,6 +154,8 @@ testbed's lab namespace to the Linux stack of its peer, over TCP:
   udp_gso      UDP_SEGMENT: one send() per 44 datagrams, cut later
 kernel copied is measured where the kernel says it, else derived (why).
 kTLS (TLS inside the kernel, so sendfile works for HTTPS): kernel tls.
+offload=on|off: the lab veth's TSO/GSO (ethtool -K), and the peer counts
+the TCP segments that arrive (capture=true: count only).
 kernel send PATH size=64k | kernel compare size=1m | kernel tls [testbed=]
 Try: testbed up name=rl, then kernel compare size=1m testbed=rl]]
 

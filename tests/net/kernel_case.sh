@@ -39,6 +39,16 @@ case_paths() {
 	"$RINGLAB" -e "local r = lab.kernel.send{path='write', size=65536, testbed='$NAME'}
 		print(r.path, r.received, r.sha256, r.intact)
 		assert(r.intact and r.sha256 == '$s64' and r.lab == '$NAME-lab')" || return 1
+	# TSO/GSO off on the lab veth: the peer sees MSS-sized segments; on: larger ones
+	"$RINGLAB" -e "for _, o in ipairs{'off', 'on'} do
+		local r = lab.kernel.send{path='write', size=1048576, testbed='$NAME', offload=o}
+		print(o, r.intact, r.peer_segments, r.peer_min_segment, r.peer_max_segment)
+		assert(r.intact and r.offload == o and r.capture_error == nil)
+		if o == 'off' then assert(r.peer_max_segment == 1448 and r.peer_segments >= 725, 'off')
+		else assert(r.peer_max_segment > 1448 and r.peer_segments < 725, 'on') end
+		end" || return 1
+	ip netns exec "$LAB" ethtool -k "$IF" | grep -q '^tcp-segmentation-offload: on' ||
+		{ echo "FAIL: TSO not restored on $IF"; return 1; }
 }
 
 case_prompt() {
