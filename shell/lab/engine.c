@@ -717,9 +717,9 @@ static int engine_tostring(lua_State *L)
 		eng->ops->stats(eng->e, &st);
 	r = eng->ops->get_region ? eng->ops->get_region(eng->e) : NULL;
 	if (r)
-		lua_pushfstring(L, "engine %s (%s%s, region %d frames x %d bytes)", eng->name,
+		lua_pushfstring(L, "engine %s (%s%s, region %d frame%s x %d bytes)", eng->name,
 		                kind, st.mode[0] ? st.mode : "?", (int)r->frames,
-		                (int)r->frame_size);
+		                r->frames == 1 ? "" : "s", (int)r->frame_size);
 	else
 		lua_pushfstring(L, "engine %s (%s%s, no region yet)", eng->name, kind,
 		                st.mode[0] ? st.mode : "?");

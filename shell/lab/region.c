@@ -167,8 +167,8 @@ static int region_tostring(lua_State *L)
 		struct rl_region *r = eng->ops->get_region(eng->e);
 
 		lua_pushfstring(
-		    L, "region of %s: %d frames x %d bytes, headroom %d, %d free",
-		    eng->name, (int)r->frames, (int)r->frame_size,
+		    L, "region of %s: %d frame%s x %d bytes, headroom %d, %d free",
+		    eng->name, (int)r->frames, r->frames == 1 ? "" : "s", (int)r->frame_size,
 		    (int)r->headroom, (int)r->nfree);
 	}
 	return 1;
