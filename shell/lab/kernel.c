@@ -114,6 +114,9 @@ struct kanswer {
 	uint64_t segments;             /* capture: TCP packets with data to the port */
 	uint32_t min_seg, max_seg;     /* capture: their payload sizes */
 	int capture_err;
+	uint64_t peer_calls;  /* TCP: the receiver's read/splice calls */
+	double peer_cpu_s;    /* TCP: its getrusage delta (hashing not in it) */
+	double t_done;        /* CLOCK_MONOTONIC when the last byte was read */
 	unsigned char sha[crypto_hash_sha256_BYTES];
 	int err; /* 0, or errno of what failed */
 	char what[96];
@@ -141,6 +144,7 @@ struct ksend {
 	unsigned udp_seg; /* UDP: bytes per datagram */
 	int capture;      /* the peer captures the TCP segments (AF_PACKET) */
 	int offload;      /* -1 as it is, 0 tso/gso off, 1 on (ethtool -K) */
+	int recv_splice;  /* the peer receives with splice socket -> pipe -> file */
 	const char *why;
 	double cpu_s, seconds;
 	int vm_probe; /* vmsplice probe: 1 referenced, 0 copied, -1 not run */
@@ -293,6 +297,7 @@ static void udp_receive(struct ksend *k, int s, struct kanswer *a)
 		}
 		crypto_hash_sha256_update(&st, buf, (size_t)n);
 		a->received += (uint64_t)n;
+		a->t_done = now_s();
 		if (!a->datagrams || (uint32_t)n < a->min_dgram)
 			a->min_dgram = (uint32_t)n;
 		if ((uint32_t)n > a->max_dgram)
@@ -388,8 +393,42 @@ static void receiver(struct ksend *k, int ready_fd)
 		snprintf(a.what, sizeof(a.what), "no connection came");
 		goto out;
 	}
+	/* read: into one buffer the size of the body; splice: socket -> pipe
+	 * -> a file (mkstemp in a private directory). Hashed after, so that the
+	 * receiver's CPU time is the receiving's alone. */
+	size_t cap = k->size + 64, got = 0;
+	unsigned char *all = k->recv_splice ? NULL : malloc(cap);
+	int rp[2] = {-1, -1}, rf = -1;
+	char rdir[4096] = "", rfile[4200] = "";
+	double c0 = cpu_now();
 	buf = malloc(1 << 16);
 	crypto_hash_sha256_init(&st);
+	if (k->recv_splice) {
+		const char *base = getenv("TMPDIR");
+		snprintf(rdir, sizeof(rdir), "%s/ringlab-XXXXXX", base && *base ? base : "/tmp");
+		if (!mkdtemp(rdir) || pipe(rp) < 0) {
+			a.err = errno;
+			snprintf(a.what, sizeof(a.what), "a directory and a pipe for splice");
+			rdir[0] = 0;
+			goto out;
+		}
+		fcntl(rp[1], F_SETPIPE_SZ, 1 << 20);
+		snprintf(rfile, sizeof(rfile), "%s/recv-XXXXXX", rdir);
+		rf = mkstemp(rfile);
+		if (rf < 0) {
+			a.err = errno;
+			snprintf(a.what, sizeof(a.what), "mkstemp in %s", rdir);
+			rmdir(rdir);
+			goto out;
+		}
+	} else if (!all) {
+		a.err = ENOMEM;
+		snprintf(a.what, sizeof(a.what), "a buffer for the body");
+		goto out;
+	}
+	if (all)
+		memset(all, 0, cap); /* its pages present: no page faults in the figure */
+	c0 = cpu_now();
 	pp[0].fd = c;
 	pp[0].events = POLLIN;
 	pp[1].fd = ps;
@@ -406,20 +445,58 @@ static void receiver(struct ksend *k, int ready_fd)
 			capture_one(ps, k->port, &a);
 		if (!(pp[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
-		n = read(c, buf, 1 << 16);
+		if (k->recv_splice) {
+			ssize_t m;
+			n = splice(c, NULL, rp[1], NULL, 1 << 20, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			a.peer_calls++;
+			if (n < 0 && errno == EAGAIN)
+				continue;
+			for (m = 0; n > 0 && m < n;) {
+				loff_t off = (loff_t)(a.received + (uint64_t)m);
+				ssize_t w = splice(rp[0], NULL, rf, &off, (size_t)(n - m), SPLICE_F_MOVE);
+				a.peer_calls++;
+				if (w <= 0) {
+					n = -1;
+					break;
+				}
+				m += w;
+			}
+		} else {
+			n = read(c, got < cap ? all + got : buf, got < cap ? cap - got : 1 << 16);
+			a.peer_calls++;
+			if (n > 0 && got < cap)
+				got += (size_t)n;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			if (n < 0) {
 				a.err = errno;
-				snprintf(a.what, sizeof(a.what), "read");
+				snprintf(a.what, sizeof(a.what), k->recv_splice ? "splice" : "read");
 			}
 			break;
 		}
-		crypto_hash_sha256_update(&st, buf, (size_t)n);
 		a.received += (uint64_t)n;
 	}
+	a.peer_cpu_s = cpu_now() - c0;
+	a.t_done = now_s();
+	if (k->recv_splice && rf >= 0) {
+		off_t off = 0;
+		ssize_t r;
+		while ((r = pread(rf, buf, 1 << 16, off)) > 0) {
+			crypto_hash_sha256_update(&st, buf, (size_t)r);
+			off += r;
+		}
+	} else if (all) {
+		crypto_hash_sha256_update(&st, all, got);
+	}
 	crypto_hash_sha256_final(&st, a.sha);
+	if (rf >= 0)
+		close(rf);
+	if (rfile[0])
+		unlink(rfile);
+	if (rdir[0])
+		rmdir(rdir);
 	if (ps >= 0) { /* what the capture still holds */
 		struct pollfd q = {.fd = ps, .events = POLLIN};
 		while (poll(&q, 1, 5) == 1)
@@ -975,7 +1052,8 @@ static int run_send(struct ksend *k)
 	k->cpu_s = cpu_now() - c0;
 	if (read_answer(k) < 0)
 		return -1;
-	k->seconds = now_s() - t0;
+	/* up to the peer's last byte (one monotonic clock for both processes) */
+	k->seconds = (k->ans.t_done > t0 ? k->ans.t_done : now_s()) - t0;
 	return 0;
 }
 
@@ -1078,6 +1156,16 @@ static int kernel_send(lua_State *L)
 		k.capture = 1;
 	}
 	lua_pop(L, 1);
+	lua_getfield(L, 1, "recv");
+	if (!lua_isnil(L, -1)) {
+		const char *o = lua_tostring(L, -1);
+		if (!o || (strcmp(o, "read") && strcmp(o, "splice")))
+			return luaL_error(L, "kernel send: recv= is how the peer receives: read or splice");
+		k.recv_splice = !strcmp(o, "splice");
+		if (IS_UDP(k.path) && k.recv_splice)
+			return luaL_error(L, "kernel send: recv=splice is for the TCP paths");
+	}
+	lua_pop(L, 1);
 	lua_getfield(L, 1, "capture");
 	if (lua_toboolean(L, -1))
 		k.capture = 1;
@@ -1159,7 +1247,17 @@ static int kernel_send(lua_State *L)
 	SETN("seconds", k.seconds);
 	SETN("mib_s", k.seconds > 0 ? (double)k.sent / 1048576.0 / k.seconds : 0);
 	SETI("received", k.ans.received);
-	SETI("peer_copied", k.ans.received); /* the peer's read() copies out */
+	SETI("peer_copied", k.ans.received); /* read() copies out; splice into the page cache */
+	if (!IS_UDP(k.path)) {
+		SETS("peer_recv", k.recv_splice ? "splice" : "read");
+		SETS("peer_why", k.recv_splice
+		                     ? "splice() moves the socket's pages into the pipe by reference, "
+		                       "then copies them into the file's page cache"
+		                     : "read() copies from the socket's skbs into the program's buffer");
+		SETI("peer_calls", k.ans.peer_calls);
+		SETN("peer_cpu_ms_per_mib",
+		     k.ans.peer_cpu_s * 1000.0 / ((double)k.size / 1048576.0));
+	}
 	SETB("intact", k.ans.received == k.sent &&
 	                   !memcmp(k.ans.sha, want, sizeof(want)));
 	push_hex(L, k.ans.sha, sizeof(k.ans.sha));

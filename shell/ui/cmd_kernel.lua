@@ -25,7 +25,8 @@ local function human(n)
 end
 M.human = human
 
-local KNOWN = { size = true, testbed = true, dst = true, chunk = true, offload = true, capture = true }
+local KNOWN = { size = true, testbed = true, dst = true, chunk = true, offload = true, capture = true,
+  recv = true }
 
 -- key=value words -> the options of lab.kernel.send.
 local function options(what, args, first, default_size, example)
@@ -34,7 +35,8 @@ local function options(what, args, first, default_size, example)
     local k, v = args[i]:match("^([%a_][%w_]*)=(.*)$")
     if not k then fail("%s: '%s' is not key=value - e.g. %s size=64k", what, args[i], what) end
     if not KNOWN[k] then
-      fail("%s: %s= is not known - it takes size=, testbed=, dst=, chunk=, offload=on|off and capture=true", what, k)
+      fail("%s: %s= is not known - it takes size=, testbed=, dst=, chunk=, offload=on|off, capture=true "
+        .. "and recv=read|splice", what, k)
     end
     if k == "size" or k == "chunk" then
       local n = require("ringlab.cmd_send").size(v)
@@ -59,6 +61,8 @@ function M.line(r)
     r.kernel_how, r.syscalls, r.cpu_ms_per_mib, r.mib_s,
     r.zc_sends and string.format(", %d/%d completions, %d copied", r.zc_completions,
       r.zc_sends, r.zc_copied_sends) or "")
+    .. (r.peer_calls and string.format("; the peer's %s: %d calls, %.2f ms CPU/MiB", r.peer_recv, r.peer_calls,
+      r.peer_cpu_ms_per_mib) or "")
     .. (r.peer_segments and string.format(", the peer saw %d TCP segments of %d..%d B%s", r.peer_segments,
       r.peer_min_segment, r.peer_max_segment, r.offload and (" (TSO/GSO " .. r.offload .. ")") or "") or "")
     .. (r.peer_datagrams and string.format(", %d datagrams of %d..%d B at the peer", r.peer_datagrams,
@@ -67,7 +71,7 @@ end
 
 local function send(o, path)
   local ok, r = pcall(lab.kernel.send, { path = path, size = o.size, testbed = o.testbed,
-    dst = o.dst, chunk = o.chunk, offload = o.offload, capture = o.capture })
+    dst = o.dst, chunk = o.chunk, offload = o.offload, capture = o.capture, recv = o.recv })
   if not ok then fail("%s", tostring(r):gsub("^[^:]*:%d+: ", "")) end
   return r
 end
@@ -103,7 +107,7 @@ def("kernel", USAGE,
       local o = options("kernel compare", args, 2, 1048576)
       local results = {}
       for _, p in ipairs(lab.kernel.paths()) do
-        if not ((o.offload or o.capture) and p:match("^udp")) then results[#results + 1] = send(o, p) end
+        if not ((o.offload or o.capture or o.recv) and p:match("^udp")) then results[#results + 1] = send(o, p) end
       end
       for row in M.table(results):gmatch("[^\n]+") do say("%s", row) end
       if results[1] and results[1].peer_segments then
@@ -155,7 +159,8 @@ testbed's lab namespace to the Linux stack of its peer, over TCP:
 kernel copied is measured where the kernel says it, else derived (why).
 kTLS (TLS inside the kernel, so sendfile works for HTTPS): kernel tls.
 offload=on|off: the lab veth's TSO/GSO (ethtool -K), and the peer counts
-the TCP segments that arrive (capture=true: count only).
+the TCP segments that arrive (capture=true: count only). recv=splice: the
+peer receives socket -> pipe -> file instead of read().
 kernel send PATH size=64k | kernel compare size=1m | kernel tls [testbed=]
 Try: testbed up name=rl, then kernel compare size=1m testbed=rl]]
 

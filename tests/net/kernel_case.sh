@@ -47,6 +47,12 @@ case_paths() {
 		if o == 'off' then assert(r.peer_max_segment == 1448 and r.peer_segments >= 725, 'off')
 		else assert(r.peer_max_segment > 1448 and r.peer_segments < 725, 'on') end
 		end" || return 1
+	# the peer receives with splice socket -> pipe -> file: intact, a few calls
+	"$RINGLAB" -e "for _, p in ipairs{'write', 'writev', 'sendfile'} do
+		local r = lab.kernel.send{path=p, size=1048576, testbed='$NAME', recv='splice'}
+		print(p, r.peer_recv, r.intact, r.peer_calls, r.peer_cpu_ms_per_mib)
+		assert(r.intact and r.peer_recv == 'splice' and r.peer_calls >= 2 and r.peer_cpu_ms_per_mib >= 0)
+		end" || return 1
 	ip netns exec "$LAB" ethtool -k "$IF" | grep -q '^tcp-segmentation-offload: on' ||
 		{ echo "FAIL: TSO not restored on $IF"; return 1; }
 }

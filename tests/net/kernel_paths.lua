@@ -39,6 +39,9 @@ for _, path in ipairs(lab.kernel.paths()) do
     check(r.syscalls >= 1, "no syscalls counted", r)
     check(r.cpu_s >= 0 and r.cpu_ms_per_mib >= 0, "negative CPU time", r)
     check(#r.kernel_why > 20, "no reason for the kernel's figure", r)
+    if not path:match("^udp") then
+      check(r.peer_recv == "read" and r.peer_calls >= 1 and r.peer_cpu_ms_per_mib >= 0, "the peer's read", r)
+    end
     local l = r.ledger
     check(l.copied == 0 and l.kernel_copied == r.kernel_copied and l.headers == r.headers
       and l.referenced + l.kernel_copied == r.sent, "the ledger: referenced + kernel_copied = sent", r)
