@@ -89,6 +89,20 @@
 #ifndef TCP_ULP
 #define TCP_ULP 31
 #endif
+#ifndef TCP_ZEROCOPY_RECEIVE
+#define TCP_ZEROCOPY_RECEIVE 35
+#endif
+/* The UAPI's struct tcp_zerocopy_receive (linux/tcp.h, which clashes with
+ * netinet/tcp.h), as far as flags. */
+struct kzc_recv {
+	uint64_t address;
+	uint32_t length, recv_skip_hint, inq;
+	int32_t err;
+	uint64_t copybuf_address;
+	int32_t copybuf_len;
+	uint32_t flags;
+};
+#define KZC_MAP (2u << 20) /* bytes mapped per call at most */
 
 #define KSEND_MAX (64u << 20)   /* the largest body: 64 MiB */
 #define KSEND_TIMEOUT_S 10      /* every wait ends after this */
@@ -115,6 +129,8 @@ struct kanswer {
 	uint32_t min_seg, max_seg;     /* capture: their payload sizes */
 	int capture_err;
 	uint64_t peer_calls;  /* TCP: the receiver's read/splice calls */
+	uint64_t zc_mapped, zc_copybuf, zc_skipped; /* TCP_ZEROCOPY_RECEIVE */
+	int zc_err;
 	double peer_cpu_s;    /* TCP: its getrusage delta (hashing not in it) */
 	double t_done;        /* CLOCK_MONOTONIC when the last byte was read */
 	unsigned char sha[crypto_hash_sha256_BYTES];
@@ -145,6 +161,7 @@ struct ksend {
 	int capture;      /* the peer captures the TCP segments (AF_PACKET) */
 	int offload;      /* -1 as it is, 0 tso/gso off, 1 on (ethtool -K) */
 	int recv_splice;  /* the peer receives with splice socket -> pipe -> file */
+	int recv_zc;      /* ... with TCP_ZEROCOPY_RECEIVE (mmap of the socket) */
 	const char *why;
 	double cpu_s, seconds;
 	int vm_probe; /* vmsplice probe: 1 referenced, 0 copied, -1 not run */
@@ -332,6 +349,65 @@ static void capture_one(int ps, unsigned port, struct kanswer *a)
 	a->segments++;
 }
 
+/* One round of TCP_ZEROCOPY_RECEIVE: map what the kernel can, take what
+ * it copied into copybuf, read() what it says to skip. The bytes go to
+ * all[*got] for the check (that memcpy of mapped bytes is the check's).
+ * Returns bytes taken, 0 at EOF, -1 on error (errno). */
+static ssize_t zc_round(int c, unsigned char *map, unsigned char *copybuf,
+                        unsigned char *all, size_t cap, size_t *got, struct kanswer *a)
+{
+	struct kzc_recv z;
+	socklen_t zl = sizeof(z);
+	size_t took = 0;
+	ssize_t n;
+
+	memset(&z, 0, sizeof(z));
+	z.address = (uint64_t)(uintptr_t)map;
+	z.length = KZC_MAP;
+	z.copybuf_address = (uint64_t)(uintptr_t)copybuf;
+	z.copybuf_len = 1 << 16;
+	a->peer_calls++;
+	if (getsockopt(c, IPPROTO_TCP, TCP_ZEROCOPY_RECEIVE, &z, &zl) < 0)
+		return errno == EIO ? 0 : -1; /* EIO: nothing left and the FIN came */
+	if (z.err)
+		return errno = -z.err, -1;
+	if (z.length) {
+		size_t m = z.length < cap - *got ? z.length : cap - *got;
+		memcpy(all + *got, map, m);
+		*got += m;
+		took += z.length;
+		a->zc_mapped += z.length;
+	}
+	if (z.copybuf_len > 0) {
+		size_t m = (size_t)z.copybuf_len < cap - *got ? (size_t)z.copybuf_len : cap - *got;
+		memcpy(all + *got, copybuf, m);
+		*got += m;
+		took += (size_t)z.copybuf_len;
+		a->zc_copybuf += (uint64_t)z.copybuf_len;
+	}
+	if (z.recv_skip_hint) {
+		size_t want = z.recv_skip_hint < cap - *got ? z.recv_skip_hint : cap - *got;
+		n = read(c, all + *got, want ? want : 1);
+		a->peer_calls++;
+		if (n < 0)
+			return -1;
+		*got += (size_t)n;
+		took += (size_t)n;
+		a->zc_skipped += (uint64_t)n;
+	}
+	if (took)
+		return (ssize_t)took;
+	/* nothing mapped, copied or to skip: data that is not there yet, or
+	 * the end - read() tells which */
+	n = read(c, all + *got, cap - *got ? cap - *got : 1);
+	a->peer_calls++;
+	if (n > 0) {
+		*got += (size_t)n;
+		a->zc_skipped += (uint64_t)n;
+	}
+	return n;
+}
+
 static void receiver(struct ksend *k, int ready_fd)
 {
 	struct kanswer a;
@@ -398,6 +474,7 @@ static void receiver(struct ksend *k, int ready_fd)
 	 * receiver's CPU time is the receiving's alone. */
 	size_t cap = k->size + 64, got = 0;
 	unsigned char *all = k->recv_splice ? NULL : malloc(cap);
+	unsigned char *zmap = NULL, *zcopy = NULL;
 	int rp[2] = {-1, -1}, rf = -1;
 	char rdir[4096] = "", rfile[4200] = "";
 	double c0 = cpu_now();
@@ -428,6 +505,16 @@ static void receiver(struct ksend *k, int ready_fd)
 	}
 	if (all)
 		memset(all, 0, cap); /* its pages present: no page faults in the figure */
+	if (k->recv_zc) {
+		zmap = mmap(NULL, KZC_MAP, PROT_READ, MAP_SHARED, c, 0);
+		zcopy = malloc(1 << 16);
+		if (zmap == MAP_FAILED || !zcopy) {
+			a.err = errno ? errno : ENOMEM;
+			snprintf(a.what, sizeof(a.what), "mmap of the socket for TCP_ZEROCOPY_RECEIVE");
+			goto out;
+		}
+		memset(zcopy, 0, 1 << 16);
+	}
 	c0 = cpu_now();
 	pp[0].fd = c;
 	pp[0].events = POLLIN;
@@ -461,6 +548,10 @@ static void receiver(struct ksend *k, int ready_fd)
 				}
 				m += w;
 			}
+		} else if (k->recv_zc) {
+			n = zc_round(c, zmap, zcopy, all, cap, &got, &a);
+			if (n < 0 && errno == EAGAIN)
+				continue;
 		} else {
 			n = read(c, got < cap ? all + got : buf, got < cap ? cap - got : 1 << 16);
 			a.peer_calls++;
@@ -472,7 +563,9 @@ static void receiver(struct ksend *k, int ready_fd)
 		if (n <= 0) {
 			if (n < 0) {
 				a.err = errno;
-				snprintf(a.what, sizeof(a.what), k->recv_splice ? "splice" : "read");
+				snprintf(a.what, sizeof(a.what), k->recv_splice ? "splice"
+				                                 : k->recv_zc    ? "TCP_ZEROCOPY_RECEIVE"
+				                                                 : "read");
 			}
 			break;
 		}
@@ -1159,11 +1252,13 @@ static int kernel_send(lua_State *L)
 	lua_getfield(L, 1, "recv");
 	if (!lua_isnil(L, -1)) {
 		const char *o = lua_tostring(L, -1);
-		if (!o || (strcmp(o, "read") && strcmp(o, "splice")))
-			return luaL_error(L, "kernel send: recv= is how the peer receives: read or splice");
+		if (!o || (strcmp(o, "read") && strcmp(o, "splice") && strcmp(o, "zerocopy")))
+			return luaL_error(L, "kernel send: recv= is how the peer receives: read, splice "
+			                     "or zerocopy");
 		k.recv_splice = !strcmp(o, "splice");
-		if (IS_UDP(k.path) && k.recv_splice)
-			return luaL_error(L, "kernel send: recv=splice is for the TCP paths");
+		k.recv_zc = !strcmp(o, "zerocopy");
+		if (IS_UDP(k.path) && strcmp(o, "read"))
+			return luaL_error(L, "kernel send: recv=%s is for the TCP paths", o);
 	}
 	lua_pop(L, 1);
 	lua_getfield(L, 1, "capture");
@@ -1249,11 +1344,27 @@ static int kernel_send(lua_State *L)
 	SETI("received", k.ans.received);
 	SETI("peer_copied", k.ans.received); /* read() copies out; splice into the page cache */
 	if (!IS_UDP(k.path)) {
-		SETS("peer_recv", k.recv_splice ? "splice" : "read");
+		SETS("peer_recv", k.recv_splice ? "splice" : k.recv_zc ? "zerocopy" : "read");
 		SETS("peer_why", k.recv_splice
 		                     ? "splice() moves the socket's pages into the pipe by reference, "
 		                       "then copies them into the file's page cache"
+		                 : k.recv_zc && !k.ans.zc_mapped
+		                     ? "TCP_ZEROCOPY_RECEIVE mapped nothing: across the veth the "
+		                       "received skbs hold the sender's own pages - page-cache pages "
+		                       "(sendfile, splice) and the socket's compound page fragments "
+		                       "(write) - which it will not map (can_map_frag), nor payload "
+		                       "not in whole aligned pages; it copied all into the copy "
+		                       "buffer (its own report, peer_zc_copied)"
+		                 : k.recv_zc
+		                     ? "TCP_ZEROCOPY_RECEIVE maps whole pages of payload into the "
+		                       "program; what is not page-aligned it copies into the copy "
+		                       "buffer (its own report) or leaves to read()"
 		                     : "read() copies from the socket's skbs into the program's buffer");
+		if (k.recv_zc) {
+			SETI("peer_zc_mapped", k.ans.zc_mapped);
+			SETI("peer_zc_copied", k.ans.zc_copybuf);
+			SETI("peer_zc_read", k.ans.zc_skipped);
+		}
 		SETI("peer_calls", k.ans.peer_calls);
 		SETN("peer_cpu_ms_per_mib",
 		     k.ans.peer_cpu_s * 1000.0 / ((double)k.size / 1048576.0));

@@ -36,7 +36,7 @@ local function options(what, args, first, default_size, example)
     if not k then fail("%s: '%s' is not key=value - e.g. %s size=64k", what, args[i], what) end
     if not KNOWN[k] then
       fail("%s: %s= is not known - it takes size=, testbed=, dst=, chunk=, offload=on|off, capture=true "
-        .. "and recv=read|splice", what, k)
+        .. "and recv=read|splice|zerocopy", what, k)
     end
     if k == "size" or k == "chunk" then
       local n = require("ringlab.cmd_send").size(v)
@@ -63,6 +63,8 @@ function M.line(r)
       r.zc_sends, r.zc_copied_sends) or "")
     .. (r.peer_calls and string.format("; the peer's %s: %d calls, %.2f ms CPU/MiB", r.peer_recv, r.peer_calls,
       r.peer_cpu_ms_per_mib) or "")
+    .. (r.peer_zc_mapped and string.format(", mapped %s, the kernel copied %s (its report), read %s",
+      human(r.peer_zc_mapped), human(r.peer_zc_copied), human(r.peer_zc_read)) or "")
     .. (r.peer_segments and string.format(", the peer saw %d TCP segments of %d..%d B%s", r.peer_segments,
       r.peer_min_segment, r.peer_max_segment, r.offload and (" (TSO/GSO " .. r.offload .. ")") or "") or "")
     .. (r.peer_datagrams and string.format(", %d datagrams of %d..%d B at the peer", r.peer_datagrams,
@@ -103,6 +105,7 @@ def("kernel", USAGE,
       local r = send(o, path)
       say("%s", M.line(r))
       say("  kernel copy %s: %s", r.kernel_how, r.kernel_why)
+      if o.recv and r.peer_why then say("  the peer: %s", r.peer_why) end
     elseif sub == "compare" then
       local o = options("kernel compare", args, 2, 1048576)
       local results = {}
@@ -159,8 +162,8 @@ testbed's lab namespace to the Linux stack of its peer, over TCP:
 kernel copied is measured where the kernel says it, else derived (why).
 kTLS (TLS inside the kernel, so sendfile works for HTTPS): kernel tls.
 offload=on|off: the lab veth's TSO/GSO (ethtool -K), and the peer counts
-the TCP segments that arrive (capture=true: count only). recv=splice: the
-peer receives socket -> pipe -> file instead of read().
+the TCP segments that arrive (capture=true: count only). recv=splice|
+zerocopy: the peer receives socket -> pipe -> file, or TCP_ZEROCOPY_RECEIVE.
 kernel send PATH size=64k | kernel compare size=1m | kernel tls [testbed=]
 Try: testbed up name=rl, then kernel compare size=1m testbed=rl]]
 

@@ -53,6 +53,14 @@ case_paths() {
 		print(p, r.peer_recv, r.intact, r.peer_calls, r.peer_cpu_ms_per_mib)
 		assert(r.intact and r.peer_recv == 'splice' and r.peer_calls >= 2 and r.peer_cpu_ms_per_mib >= 0)
 		end" || return 1
+	# TCP_ZEROCOPY_RECEIVE: intact; mapped + copied (its report) + read = all
+	"$RINGLAB" -e "for _, p in ipairs{'write', 'sendfile'} do
+		local r = lab.kernel.send{path=p, size=1048576, testbed='$NAME', recv='zerocopy'}
+		print(p, r.peer_recv, r.intact, r.peer_zc_mapped, r.peer_zc_copied, r.peer_zc_read)
+		assert(r.intact and r.peer_recv == 'zerocopy')
+		assert(r.peer_zc_mapped + r.peer_zc_copied + r.peer_zc_read == r.received, 'the sum')
+		assert(r.peer_zc_mapped > 0 or r.peer_why:find('mapped nothing'), 'the why')
+		end" || return 1
 	ip netns exec "$LAB" ethtool -k "$IF" | grep -q '^tcp-segmentation-offload: on' ||
 		{ echo "FAIL: TSO not restored on $IF"; return 1; }
 }
