@@ -1353,8 +1353,9 @@ static int kernel_send(lua_State *L)
 		                       "received skbs hold the sender's own pages - page-cache pages "
 		                       "(sendfile, splice) and the socket's compound page fragments "
 		                       "(write) - which it will not map (can_map_frag), nor payload "
-		                       "not in whole aligned pages; it copied all into the copy "
-		                       "buffer (its own report, peer_zc_copied)"
+		                       "not in whole aligned pages; it copied the bytes into the "
+		                       "copy buffer (its own report, peer_zc_copied) or left them "
+		                       "to read() (peer_zc_read)"
 		                 : k.recv_zc
 		                     ? "TCP_ZEROCOPY_RECEIVE maps whole pages of payload into the "
 		                       "program; what is not page-aligned it copies into the copy "
