@@ -367,15 +367,13 @@ L.result("the picture: %s", file)
 
 ---------------------------------------------------------------------------
 L.part("what each costs, where each works", [[
-  copy pays a copy of every byte per client; reuse pays it once, then only
-  headers (static files). born and sg copy nothing but need the data in the
-  region and a NIC that sends a packet from several descriptors: AF_XDP
-  multi-buffer (Linux 6.6 and later, sg=true) or DPDK scatter-gather (a port
-  with MULTI_SEGS); born saves a descriptor where the headroom holds the
-  headers. tso hands over 16 segments at once and the NIC writes their
-  headers: the least CPU, where the NIC offers TSO (AF_XDP does not). gso
-  gets most of that in software: a header copy per segment, and a read for
-  the checksums unless the NIC fills them (sim csum=true).]])
-L.pause("end of lesson 5")
+  copy pays for every byte per client, reuse once. born and sg copy nothing
+  but need the data in the region and a NIC that sends one packet from
+  several descriptors (AF_XDP multi-buffer, Linux 6.6+; DPDK MULTI_SEGS).
+  tso hands the NIC 16 segments at once: the least CPU, where the NIC has
+  TSO (AF_XDP does not). gso does it in software: a header copy per
+  segment, and a checksum read unless the NIC fills them (csum=true).]])
+L.result("the payload costs only copy and reuse; headers cost every strategy - "
+  .. "the lab, the kernel or the NIC writes them")
 
 L.done("5")

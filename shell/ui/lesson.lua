@@ -332,16 +332,17 @@ function L.done(name, summary)
     return
   end
   if summary then L.result(summary) end
+  -- in the live view, a last pause, one short line: the dashboard keeps
+  -- the last part's engines, and the last part its heading, until Enter
+  -- (leaving the view scrolls its top away)
+  local ok, W = pcall(require, "ringlab.watch")
+  if ok and W.in_live and W.in_live() and term.isatty(0) and term.isatty(1) then
+    lab.pause(string.format("end of lesson %s", tostring(name or "")))
+  end
   if state.check then
     print(string.format("\nlesson %s: every check held", tostring(name or "")))
   else
     print(string.format("\nend of lesson %s (lesson %s --check shows what it checked)", tostring(name or ""), tostring(name or "N")))
-  end
-  -- in the live view, a last pause: the dashboard shows the last part's
-  -- engines until Enter (leaving the view scrolls its top away)
-  local ok, W = pcall(require, "ringlab.watch")
-  if ok and W.in_live and W.in_live() and term.isatty(0) and term.isatty(1) then
-    lab.pause(string.format("end of lesson %s: the dashboard above is its last state", tostring(name or "")))
   end
 end
 

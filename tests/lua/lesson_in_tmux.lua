@@ -78,7 +78,7 @@ function cases.lesson1_80x24()
     if i < #heads then t.wait("the pause after " .. h, at_pause) end
   end
   -- the last pause keeps the dashboard on screen at the end of the lesson
-  s = t.wait("the pause at the end", X.has("end of lesson 1: the dashboard above is its last state"))
+  s = t.wait("the pause at the end", X.has("end of lesson 1 - press Enter"))
   T.check(s:find("-- umem (sim)", 1, true), "the dashboard still there at the end:\n" .. s)
   t.keys("Enter")
   s = t.wait("the end of the lesson", X.has("the lesson left umem open"))
@@ -115,8 +115,10 @@ function cases.check()
     t.wait(h, X.has(h))
     if i < 8 then t.wait("the pause after " .. h, at_pause) end
   end
-  s = t.wait("every check held", X.has("lesson 1: every check held"))
+  s = t.wait("the pause at the end", X.has("end of lesson 1 - press Enter"))
   T.check(s:find("ok: payload = one packet, four rings", 1, true), "the last checks:\n" .. s)
+  t.keys("Enter")
+  t.wait("every check held", X.has("lesson 1: every check held"))
   t.finish()
 end
 

@@ -163,6 +163,51 @@ end
 function cases.lesson5_80() lesson5(80, 24) end
 function cases.lesson5_160() lesson5(160, 48) end
 
+-- every_N: lesson N at 80x24 as a class sees it: every part's heading
+-- (as many as the lesson prints when run as a script) and at least one
+-- result line (=>) per part on the screens, no line past 80 columns, no
+-- ok: line, and the end pause with the dashboard still on screen.
+local function every(n)
+  local L = require "ringlab.lesson"
+  local path
+  for _, l in ipairs(L.lessons()) do if l.n == n then path = l.path end end
+  T.check(path, "lesson " .. n .. " exists")
+  local p = assert(io.popen(string.format("NO_COLOR=1 '%s' '%s' 2>&1", ringlab, path)))
+  local script = p:read("a")
+  p:close()
+  local parts = 0
+  for k in script:gmatch("\nPart (%d+)%. ") do parts = math.max(parts, tonumber(k)) end
+  T.check(parts >= 2, "lesson " .. n .. " has parts:\n" .. script)
+  local screens = run_lesson(tostring(n), 80, 24)
+  local heads, results = {}, {}
+  for _, s in ipairs(screens) do
+    for line in s:gmatch("[^\n]+") do
+      T.check(#line <= 80, "lesson " .. n .. ": a line of " .. #line .. " columns: " .. line)
+      T.check(not line:match("^%s*ok:"), "lesson " .. n .. ": an ok: line without --check: " .. line)
+      local k = line:match("^Part (%d+)%. ")
+      if k then heads[tonumber(k)] = true end
+      if line:match("^%s*=> ") then results[line] = true end
+    end
+  end
+  for k = 1, parts do
+    T.check(heads[k], string.format("lesson %d: Part %d's heading never on screen:\n%s", n, k,
+      table.concat(screens, "\n----\n")))
+  end
+  local nres = 0
+  for _ in pairs(results) do nres = nres + 1 end
+  T.check(nres >= parts, string.format("lesson %d: %d result lines for %d parts", n, nres, parts))
+  local at_end
+  for _, s in ipairs(screens) do
+    -- the first such screen: after Enter the view's end scrolls it
+    if not at_end and s:find("end of lesson " .. n .. " - press Enter", 1, true) then at_end = s end
+  end
+  T.check(at_end and (at_end:find("%-%- %S+ %(sim%)") or at_end:find(" engine +mode ")),
+    "lesson " .. n .. ": the end pause with the dashboard:\n" .. tostring(at_end))
+end
+for _, n in ipairs({ 1, 2, 3, 4, 5, 6, 7, 9, 10, 11 }) do
+  cases["every_" .. n] = function() every(n) end
+end
+
 local f = cases[case] or error("no case " .. tostring(case))
 f()
 T.done("lessons_in_tmux " .. case)
