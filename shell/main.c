@@ -302,7 +302,8 @@ static bool under(const char *path, const char *dir)
 }
 
 /* A chunk of the lab's own: the prompt, -e, an embedded module, one of the
- * lab's plugins (not the user's modules on RINGLAB_PLUGIN_PATH). */
+ * lab's plugins (not the user's modules on RINGLAB_PLUGIN_PATH), a lesson
+ * run by `lesson N` (a student reads what went wrong, not where in it). */
 static bool lab_chunk(const char *name, size_t len)
 {
 	char path[1024];
@@ -314,7 +315,8 @@ static bool lab_chunk(const char *name, size_t len)
 	return !strcmp(path, "stdin") || !strcmp(path, "(command line)") ||
 	       !strncmp(path, "ringlab/", 8) || !strcmp(path, "testbed") ||
 	       under(path, RINGLAB_PLUGIN_BUILD_DIR) ||
-	       under(path, RINGLAB_PLUGIN_INSTALL_DIR);
+	       under(path, RINGLAB_PLUGIN_INSTALL_DIR) ||
+	       under(path, RINGLAB_LESSON_DIR);
 }
 
 static bool is_file(const char *name, size_t len)

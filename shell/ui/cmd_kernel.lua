@@ -101,6 +101,9 @@ def("kernel", USAGE,
       local path = args[2]
       local paths = table.concat(lab.kernel.paths(), ", ")
       if not path or path:find("=") then fail("kernel send: say which path - one of %s", paths) end
+      local known = false
+      for _, p in ipairs(lab.kernel.paths()) do known = known or p == path end
+      if not known then fail("kernel send: no path '%s' - give one of %s", path, paths) end
       local o = options("kernel send", args, 3, nil, "kernel send " .. path)
       local r = send(o, path)
       say("%s", M.line(r))

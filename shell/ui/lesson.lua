@@ -328,8 +328,8 @@ end
 function L.done(name, summary)
   state.quiet = false
   if state.start and state.start > state.part and state.part > 0 then
-    print(string.format("lesson %s has %d parts: part %d does not exist", tostring(name or ""), state.part, state.start))
-    return
+    error(string.format("lesson %s has %d parts: part %d does not exist - e.g. lesson %s part %d",
+      tostring(name or ""), state.part, state.start, tostring(name or "N"), state.part), 0)
   end
   if summary then L.result(summary) end
   -- in the live view, a last pause, one short line: the dashboard keeps
