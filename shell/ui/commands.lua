@@ -87,7 +87,7 @@ function C.help_short()
   end
   group("other", rest)
   out[#out + 1] = "topics: help rings | owners | ledger | step | modes | lua | strategies | mtu"
-  out[#out + 1] = "        | gso | tso | wire. Anything else is Lua."
+  out[#out + 1] = "        | gso | tso | wire | kernel. Anything else is Lua."
   return table.concat(out, "\n")
 end
 
@@ -110,7 +110,7 @@ function C.help(topic)
     for _, l in ipairs(require("ringlab.views").wrap(c.line, width, "      ")) do out[#out + 1] = l end
   end
   out[#out + 1] = "topics: help rings | owners | ledger | step | modes | lua | strategies | mtu"
-  out[#out + 1] = "        | gso | tso | wire. Anything else is Lua."
+  out[#out + 1] = "        | gso | tso | wire | kernel. Anything else is Lua."
   return table.concat(out, "\n")
 end
 
