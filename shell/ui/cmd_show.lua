@@ -90,11 +90,19 @@ function shows.caps(e)
   for _, c in ipairs(CAP_MEANING) do
     lines[#lines + 1] = string.format("  %-9s %-3s  %s", c[1], i.caps[c[1]] and "yes" or "no", c[2])
   end
+  -- not the engine's: whether this kernel has kTLS (lab.kernel.tls, a TCP_ULP probe on an
+  -- unconnected socket - no namespace, no network)
+  local ok_tls, tls = pcall(lab.kernel.tls)
+  local ktls = ok_tls and tls.available or false
+  local ktls_json = nil -- JSON: true/false, absent when the probe failed
+  if ok_tls then ktls_json = ktls end
+  lines[#lines + 1] = string.format("  %-9s %-3s  %s", "ktls", ok_tls and (ktls and "yes" or "no") or "?",
+    "this kernel has kTLS, TLS in the kernel (kernel tls)")
   -- the engine cannot know the name the lab gave it: put it in
   if i.caps_why ~= "" then lines[#lines + 1] = "why: " .. i.caps_why:gsub("THIS_ENGINE", i.name) end
   local strategies = require("ringlab.cmd_send").strategies(e, "tcp")
   lines[#lines + 1] = "strategies it can send with (help strategies): " .. table.concat(strategies, ", ")
-  return { caps = i.caps, why = i.caps_why, strategies = strategies }, table.concat(lines, "\n")
+  return { caps = i.caps, why = i.caps_why, strategies = strategies, ktls = ktls_json }, table.concat(lines, "\n")
 end
 -- show drops: explain's rows (ringlab.drops): each drop counter, its cause and remedy
 function shows.drops(e)

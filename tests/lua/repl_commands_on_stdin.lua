@@ -51,6 +51,9 @@ has("IDLE: nothing to do", "idle step")
 has("sum 64 = frames 64 (conserved)", "owners")
 has("step      yes  one hardware action at a time (step)", "show caps")
 has("extbuf    no   sends app memory outside the region", "show caps")
+-- the kTLS row says what the kernel's own probe (lab.kernel.tls: TCP_ULP "tls") finds
+has(string.format("ktls      %-3s  this kernel has kTLS", lab.kernel.tls().available and "yes" or "no"),
+  "show caps: kTLS row agrees with lab.kernel.tls")
 has("1: udp 198.18.0.1:9000 > 198.18.0.2:9999 len 57 (1 segment), payload 15 bytes, checksums ok", "recv")
 has('"payload_len":15', "show packet json")
 has("still here\t42", "lua line")
