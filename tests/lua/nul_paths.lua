@@ -55,4 +55,7 @@ T.eq(io.lines(dir .. "/plain.txt")(), "x", "io.lines reads a plain path")
 T.check(os.rename(dir .. "/plain.txt", dir .. "/renamed.txt"), "os.rename of plain paths")
 T.check(os.remove(dir .. "/renamed.txt"), "os.remove of a plain path")
 T.conserved(e, "nul")
+e:close() -- the capture's file closed, then the directory goes
+os.remove(dir .. "/ok.pcap")
+os.remove(dir)
 T.done("nul_paths")
