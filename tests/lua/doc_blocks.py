@@ -27,6 +27,7 @@ run's own name, made by the block's `testbed up` and always taken down after).
 """
 import glob
 import os
+import shutil
 import re
 import shlex
 import subprocess
@@ -118,7 +119,9 @@ class Runner:
     def __init__(self, ringlab, src):
         self.ringlab, self.src = ringlab, src
         self.home = tempfile.mkdtemp(prefix="ringlab-docs-")
-        self.env = dict(os.environ, NO_COLOR="1", HOME=self.home, TERM="dumb")
+        # HOME and TMPDIR in one private directory, removed at the end:
+        # lab.tempdir() (lesson 5's picture) lands there, not in /tmp
+        self.env = dict(os.environ, NO_COLOR="1", HOME=self.home, TMPDIR=self.home, TERM="dumb")
         self.env.pop("RINGLAB_DEBUG", None)
         self.root = os.geteuid() == 0
         self.names = {}
@@ -267,9 +270,12 @@ def doc_files(src, given):
 def run_blocks(ringlab, src, files):
     r = Runner(ringlab, src)
     counts = {"ok": 0, "skip": 0, "fail": 0}
-    for path in doc_files(src, files):
-        for line, kind, opts, body in blocks_of(path):
-            counts[r.block(path, line, kind, opts, body)] += 1
+    try:
+        for path in doc_files(src, files):
+            for line, kind, opts, body in blocks_of(path):
+                counts[r.block(path, line, kind, opts, body)] += 1
+    finally:
+        shutil.rmtree(r.home, ignore_errors=True)
     print("doc_blocks: %d blocks ran, %d skipped, %d failed" % (counts["ok"], counts["skip"], counts["fail"]))
     if counts["ok"] == 0:
         print("FAIL: no runnable block found")
