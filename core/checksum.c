@@ -26,6 +26,7 @@
  * The incremental update is RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), which
  * (unlike eqn. 2 of RFC 1141) never produces the -0 of 0xffff wrongly.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "ringlab/checksum.h"
@@ -65,8 +66,11 @@ static uint64_t halves(uint64_t a)
 }
 
 /* The sum of the 32-bit words of the first len / 64 * 64 bytes of p,
- * congruent modulo 2^16-1; *done says how many bytes that was. */
-static uint64_t sum_blocks_generic(const uint8_t *p, size_t len, size_t *done)
+ * congruent modulo 2^16-1; *done says how many bytes that was. With copy
+ * (a constant where it is inlined: no test in the loop), the blocks are
+ * stored to d on the way, so a copy reads each byte once. */
+static inline __attribute__((always_inline)) uint64_t
+blocks_generic(uint8_t *d, const uint8_t *p, size_t len, size_t *done, const bool copy)
 {
 	const v2q lo = {0xffffffff, 0xffffffff};
 	v2q a0 = {0, 0}, a1 = {0, 0}, a2 = {0, 0}, a3 = {0, 0}, q0, q1, q2, q3;
@@ -77,6 +81,12 @@ static uint64_t sum_blocks_generic(const uint8_t *p, size_t len, size_t *done)
 		memcpy(&q1, p + i + 16, 16);
 		memcpy(&q2, p + i + 32, 16);
 		memcpy(&q3, p + i + 48, 16);
+		if (copy) {
+			memcpy(d + i, &q0, 16);
+			memcpy(d + i + 16, &q1, 16);
+			memcpy(d + i + 32, &q2, 16);
+			memcpy(d + i + 48, &q3, 16);
+		}
 		a0 += (q0 & lo) + (q0 >> 32);
 		a1 += (q1 & lo) + (q1 >> 32);
 		a2 += (q2 & lo) + (q2 >> 32);
@@ -87,39 +97,22 @@ static uint64_t sum_blocks_generic(const uint8_t *p, size_t len, size_t *done)
 	return halves(a0[0]) + halves(a0[1]);
 }
 
-/* sum_blocks_generic, and the blocks copied to d on the way. */
+static uint64_t sum_blocks_generic(const uint8_t *p, size_t len, size_t *done)
+{
+	return blocks_generic(NULL, p, len, done, false);
+}
+
 static uint64_t copy_blocks_generic(uint8_t *d, const uint8_t *p, size_t len,
                                     size_t *done)
 {
-	const v2q lo = {0xffffffff, 0xffffffff};
-	v2q a0 = {0, 0}, a1 = {0, 0}, a2 = {0, 0}, a3 = {0, 0}, q0, q1, q2, q3;
-	size_t n = len / 64 * 64;
-
-	for (size_t i = 0; i < n; i += 64) {
-		memcpy(&q0, p + i, 16);
-		memcpy(&q1, p + i + 16, 16);
-		memcpy(&q2, p + i + 32, 16);
-		memcpy(&q3, p + i + 48, 16);
-		memcpy(d + i, &q0, 16);
-		memcpy(d + i + 16, &q1, 16);
-		memcpy(d + i + 32, &q2, 16);
-		memcpy(d + i + 48, &q3, 16);
-		a0 += (q0 & lo) + (q0 >> 32);
-		a1 += (q1 & lo) + (q1 >> 32);
-		a2 += (q2 & lo) + (q2 >> 32);
-		a3 += (q3 & lo) + (q3 >> 32);
-	}
-	a0 += a1 + a2 + a3;
-	*done = n;
-	return halves(a0[0]) + halves(a0[1]);
+	return blocks_generic(d, p, len, done, true);
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define HAVE_AVX2_PATH 1
-__attribute__((target("avx2"))) static uint64_t copy_blocks_avx2(uint8_t *d,
-                                                                 const uint8_t *p,
-                                                                 size_t len,
-                                                                 size_t *done)
+/* blocks_generic with 32-byte lanes, for CPUs that have AVX2 */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) uint64_t
+blocks_avx2(uint8_t *d, const uint8_t *p, size_t len, size_t *done, const bool copy)
 {
 	const v4q lo = {0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff};
 	v4q a0 = {0, 0, 0, 0}, a1 = {0, 0, 0, 0}, q0, q1;
@@ -128,33 +121,31 @@ __attribute__((target("avx2"))) static uint64_t copy_blocks_avx2(uint8_t *d,
 	for (size_t i = 0; i < n; i += 64) {
 		memcpy(&q0, p + i, 32);
 		memcpy(&q1, p + i + 32, 32);
-		memcpy(d + i, &q0, 32);
-		memcpy(d + i + 32, &q1, 32);
+		if (copy) {
+			memcpy(d + i, &q0, 32);
+			memcpy(d + i + 32, &q1, 32);
+		}
 		a0 += (q0 & lo) + (q0 >> 32);
 		a1 += (q1 & lo) + (q1 >> 32);
 	}
 	a0 += a1;
 	*done = n;
 	return halves(a0[0]) + halves(a0[1]) + halves(a0[2]) + halves(a0[3]);
+}
+
+__attribute__((target("avx2"))) static uint64_t copy_blocks_avx2(uint8_t *d,
+                                                                 const uint8_t *p,
+                                                                 size_t len,
+                                                                 size_t *done)
+{
+	return blocks_avx2(d, p, len, done, true);
 }
 
 __attribute__((target("avx2"))) static uint64_t sum_blocks_avx2(const uint8_t *p,
                                                                 size_t len,
                                                                 size_t *done)
 {
-	const v4q lo = {0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff};
-	v4q a0 = {0, 0, 0, 0}, a1 = {0, 0, 0, 0}, q0, q1;
-	size_t n = len / 64 * 64;
-
-	for (size_t i = 0; i < n; i += 64) {
-		memcpy(&q0, p + i, 32);
-		memcpy(&q1, p + i + 32, 32);
-		a0 += (q0 & lo) + (q0 >> 32);
-		a1 += (q1 & lo) + (q1 >> 32);
-	}
-	a0 += a1;
-	*done = n;
-	return halves(a0[0]) + halves(a0[1]) + halves(a0[2]) + halves(a0[3]);
+	return blocks_avx2(NULL, p, len, done, false);
 }
 #endif
 
