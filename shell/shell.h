@@ -267,6 +267,7 @@ void lab_push_ledger(lua_State *L, const struct rl_ledger *l);
  * fills in (ringlab.host's addresses(): runs Lua, so check what you hold
  * afterwards; 0 and nothing when the engine has no interface). */
 void lab_addr_register(lua_State *L);
+void lab_netmap_register(lua_State *L); /* lab/netmap.c: lab.netmap, e:ring() */
 void lab_engine_note_ifname(struct lab_engine *eng, const struct rl_open_args *args);
 void lab_default_engine(lua_State *L, const char *what, const char *say);
 struct lab_wire {

@@ -50,6 +50,7 @@
 
 #include "sim.h"
 #include "sim_internal.h"
+#include "sim_netmap.h"
 
 static const struct rl_engine_ops sim_ops;
 
@@ -94,6 +95,7 @@ static void sim_close(struct rl_engine *s)
 		return;
 	if (s->peer && s->peer != s)
 		s->peer->peer = NULL; /* unplug: its packets now fall off the wire */
+	sim_nm_close(s); /* personality=netmap: the rings' buffers to the pool */
 	if (s->has_region)
 		rl_region_fini(&s->region);
 	rl_ring_fini(&s->fill);
@@ -157,6 +159,10 @@ static int sim_open(struct rl_engine **out, const struct rl_open_args *args,
 		                  "out of memory for the kernel stand-in's buffer");
 	}
 	ledger_init(s);
+	if (opt.netmap && (rc = sim_nm_open(s, err))) {
+		sim_close(s);
+		return rc;
+	}
 	s->peer = s; /* loopback until wired */
 	if (args && args->peer) {
 		s->peer = args->peer;
@@ -171,6 +177,11 @@ static int sim_region(struct rl_engine *s, const struct rl_region_params *p,
 {
 	int rc;
 
+	if (s->nm) { /* netmap: the pool, made at open */
+		if (out)
+			*out = sim_nm_region(s);
+		return 0;
+	}
 	if (s->has_region)
 		return rl_err_set(
 		    err, EBUSY,
@@ -201,6 +212,8 @@ static int sim_fill(struct rl_engine *s, uint32_t n, struct rl_err *err)
 	uint32_t idx = 0;
 	int rc;
 
+	if (s->nm)
+		return sim_nm_fill(s, n, err);
 	if ((rc = need_region(s, err)))
 		return rc;
 	if (n == 0)
@@ -376,6 +389,8 @@ int sim_tx_queue(struct rl_engine *s, const struct rl_desc *d, uint32_t n,
 static int sim_tx(struct rl_engine *s, const struct rl_desc *d, uint32_t n,
                   struct rl_err *err)
 {
+	if (s->nm)
+		return sim_nm_tx(s, d, n, err);
 	return sim_tx_queue(s, d, n, NULL, err);
 }
 
@@ -396,6 +411,8 @@ static void run_tx_and_completions(struct rl_engine *s)
 static int sim_kick(struct rl_engine *s, struct rl_err *err)
 {
 	rl_err_clear(err);
+	if (s->nm) /* netmap: the kick is TXSYNC */
+		return sim_nm_txsync(s, NULL, err);
 	s->c.kicks++;
 	if (!s->opt.step && s->has_region)
 		run_tx_and_completions(s);
@@ -408,6 +425,8 @@ static int sim_complete(struct rl_engine *s, uint64_t *addrs, uint32_t max,
 	uint32_t idx, n;
 
 	rl_err_clear(err);
+	if (s->nm)
+		return sim_nm_complete(s, err);
 	if (!s->has_region)
 		return 0;
 	if (!s->opt.step)
@@ -462,6 +481,8 @@ static int sim_rx(struct rl_engine *s, struct rl_desc *out, uint32_t max,
 	uint32_t idx, avail, n, next;
 
 	rl_err_clear(err);
+	if (s->nm)
+		return sim_nm_rx(s, out, max, err);
 	if (!s->opt.step)
 		while (sim_nic_rx(s, NULL))
 			;
@@ -490,6 +511,8 @@ static int sim_step(struct rl_engine *s, struct rl_step *out, struct rl_err *err
 	struct rl_step *st = out ? out : &scratch;
 
 	rl_err_clear(err);
+	if (s->nm)
+		return sim_nm_step(s, st, err);
 	if ((s->has_region && sim_nic_complete(s, st)) || sim_nic_rx(s, st) ||
 	    (s->has_region && sim_nic_tx(s, st))) {
 		s->c.steps++;
@@ -541,6 +564,8 @@ static int sim_rings(struct rl_engine *s, struct rl_ring_view *v, unsigned max)
 	static const char *const names[4] = {"fill", "comp", "rx", "tx"};
 	unsigned n = 0;
 
+	if (s->nm)
+		return sim_nm_rings(s, v, max);
 	for (; n < 4 && n < max; n++)
 		view(&v[n], names[n], r[n]);
 	if (n < max)
@@ -599,6 +624,8 @@ static int sim_stats(struct rl_engine *s, struct rl_stats *o)
 		rl_stats_extra(o, "csum_filled", c->csum_filled);
 	rl_stats_extra(o, "tx_ring_full", c->tx_ring_full);
 	rl_stats_extra(o, "comp_ring_full", c->comp_ring_full);
+	if (s->nm)
+		sim_nm_stats(s, o);
 	return 0;
 }
 
@@ -609,6 +636,8 @@ static struct rl_ledger *sim_ledger(struct rl_engine *s)
 
 static struct rl_region *sim_get_region(struct rl_engine *s)
 {
+	if (s->nm)
+		return sim_nm_region(s);
 	return s->has_region ? &s->region : NULL;
 }
 
@@ -616,7 +645,8 @@ static const struct rl_engine_ops sim_ops = {
     .abi = RL_ENGINE_ABI,
     .name = "sim",
     .summary = "software NIC with AF_XDP's four rings: deterministic, single-steppable, "
-               "loopback or two wired back to back",
+               "loopback or two wired back to back; personality=netmap gives "
+               "netmap's rings instead (its model, simulated)",
     .options =
         "mode=copy|zerocopy|auto  copy (default): the kernel stand-in copies every "
         "frame; zerocopy: the NIC reads and writes frames directly; auto: zerocopy\n"
@@ -644,7 +674,13 @@ static const struct rl_engine_ops sim_ops = {
         "csum=true|false  true: the NIC fills the checksums of packets sent with "
         "csum=\"offload\" (default false; tso=true sets it)\n"
         "unaligned=true|false  true: a descriptor may start anywhere and cross "
-        "frames, like AF_XDP's unaligned chunks (default false)\n",
+        "frames, like AF_XDP's unaligned chunks (default false)\n"
+        "personality=afxdp|netmap  netmap: netmap's model, simulated - a tx and an "
+        "rx ring with head/cur/tail, slots with buf_idx (help netmap)\n"
+        "pool=NAME  netmap: ports opened with one pool name share its buffers "
+        "(default: a pool of its own)\n"
+        "buffers=N  netmap: buffers in a new pool (default: 4 ports' rings + 64)\n"
+        "buf_size=N  netmap: bytes per buffer, a power of two (default 2048)\n",
     .caps = SIM_CAPS,
     .probe = NULL,
     .open = sim_open,

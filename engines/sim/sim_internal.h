@@ -9,6 +9,8 @@
  *   sim_wire.c  the cable: a FIFO of packets, one byte copy each
  *   sim_offload.c  offloads: TSO (tso=true), the kernel's GSO, checksums
  *               filled by the NIC (csum=true); tx_x and caps_of
+ *   sim_netmap.c   personality=netmap: netmap's rings over a shared pool
+ *               (its API for the shell's bindings: sim_netmap.h)
  *
  * Nothing outside engines/sim/ includes this file.
  */
@@ -80,6 +82,11 @@ struct sim_opts {
 	bool gso;         /* the kernel cuts them in software (gso=, default true) */
 	bool csum;        /* the NIC fills checksums (csum=true; tso=true too) */
 	bool unaligned;   /* a descriptor may cross frames (unaligned=true) */
+	/* personality=netmap (sim_netmap.c): netmap's rings over a pool */
+	bool netmap;
+	char pool[32];     /* pool=NAME: ports of one name share the buffers */
+	uint32_t buffers;  /* buffers= in the pool (0: enough for 4 ports) */
+	uint32_t buf_size; /* buf_size= of each buffer (default 2048) */
 };
 
 /* Parse args->kv into o (defaults for what is not given); args may be NULL. */
@@ -154,6 +161,7 @@ struct rl_engine {
 	bool has_held;
 	struct rl_ledger ledger;
 	struct sim_counters c;
+	struct sim_nm *nm; /* personality=netmap, else NULL (sim_netmap.c) */
 };
 
 /* The frames one descriptor touches: its first, and n of them (1, or more
@@ -214,5 +222,21 @@ const char *sim_offload_tx(struct rl_engine *s, uint32_t idx, uint32_t frags,
 void sim_offload_describe(struct rl_step *st, uint32_t idx, uint32_t frags,
                           uint32_t total, const struct sim_txmeta *m, uint32_t sent,
                           uint32_t lost, const char *why);
+
+/* sim_netmap.c: personality=netmap. sim.c hands every op of such an
+ * engine (s->nm set) to these. */
+int sim_nm_open(struct rl_engine *s, struct rl_err *err);
+void sim_nm_close(struct rl_engine *s);
+struct rl_region *sim_nm_region(struct rl_engine *s);
+int sim_nm_fill(struct rl_engine *s, uint32_t n, struct rl_err *err);
+int sim_nm_rx(struct rl_engine *s, struct rl_desc *out, uint32_t max,
+              struct rl_err *err);
+int sim_nm_tx(struct rl_engine *s, const struct rl_desc *d, uint32_t n,
+              struct rl_err *err);
+int sim_nm_complete(struct rl_engine *s, struct rl_err *err);
+int sim_nm_step(struct rl_engine *s, struct rl_step *st, struct rl_err *err);
+int sim_nm_rings(struct rl_engine *s, struct rl_ring_view *v, unsigned max);
+void sim_nm_stats(struct rl_engine *s, struct rl_stats *o);
+uint32_t sim_nm_caps(struct rl_engine *s, char *why, size_t len);
 
 #endif

@@ -73,6 +73,8 @@ uint32_t sim_caps_of(struct rl_engine *s, char *why, size_t len)
 	uint32_t caps = SIM_CAPS;
 	size_t at = 0;
 
+	if (s->nm)
+		return sim_nm_caps(s, why, len);
 	if (why && len)
 		why[0] = '\0';
 	/* each part names its cap in lower case: the prompt picks the part
@@ -237,6 +239,10 @@ int sim_tx_x(struct rl_engine *s, const struct rl_xdesc *d, uint32_t n,
 	int rc;
 
 	rl_err_clear(err);
+	if (s->nm)
+		return rl_err_set(err, EOPNOTSUPP,
+		                  "netmap's model has no offloads - send whole packets "
+		                  "(e:tx, or fill tx slots and txsync)");
 	if (!s->has_region)
 		return rl_err_set(err, EINVAL,
 		                  "this engine has no region yet - create one with "

@@ -20,7 +20,10 @@
 	"mode=copy|zerocopy|auto, need_wakeup=true|false, ring_size=N, "                 \
 	"fill_size=N, comp_size=N, rx_size=N, tx_size=N, step=true|false, "              \
 	"wire_capacity=N, loss=N, reorder=N, tso=true|false, gso=true|false, "           \
-	"csum=true|false, unaligned=true|false"
+	"csum=true|false, unaligned=true|false, personality=afxdp|netmap, "          \
+	"pool=NAME, buffers=N, buf_size=N"
+
+#define SIM_NETMAP_RING 256u /* personality=netmap: slots per ring */
 
 static int parse_bool(const char *key, const char *val, bool *out, struct rl_err *err)
 {
@@ -111,6 +114,36 @@ static int parse_one(const struct rl_kv *kv, struct sim_opts *o, uint32_t *ring_
 		*csum_set = 1;
 		return parse_bool(k, kv->val, &o->csum, err);
 	}
+	if (strcmp(k, "personality") == 0) {
+		if (kv->val && strcmp(kv->val, "netmap") == 0)
+			o->netmap = true;
+		else if (kv->val && strcmp(kv->val, "afxdp") == 0)
+			o->netmap = false;
+		else
+			return rl_err_set(err, EINVAL,
+			                  "personality=%s is not understood - use "
+			                  "personality=netmap (netmap's rings) or "
+			                  "personality=afxdp (the default)",
+			                  kv->val ? kv->val : "");
+		return 0;
+	}
+	if (strcmp(k, "pool") == 0) {
+		const char *v = kv->val ? kv->val : "";
+		size_t n = strlen(v);
+
+		if (n == 0 || n >= sizeof(o->pool))
+			return rl_err_set(err, EINVAL,
+			                  "pool=%s is not accepted - give a name of 1 to %zu "
+			                  "characters, e.g. pool=fw",
+			                  v, sizeof(o->pool) - 1);
+		memcpy(o->pool, v, n + 1);
+		return 0;
+	}
+	if (strcmp(k, "buffers") == 0)
+		return parse_u32(k, kv->val, 2, RL_REGION_MAX_FRAMES, false, &o->buffers, err);
+	if (strcmp(k, "buf_size") == 0)
+		return parse_u32(k, kv->val, RL_FRAME_SIZE_MIN, RL_FRAME_SIZE_MAX, true,
+		                 &o->buf_size, err);
 	if (strcmp(k, "wire_capacity") == 0)
 		return parse_u32(k, kv->val, 1, SIM_WIRE_MAX, false, &o->wire_capacity,
 		                 err);
@@ -134,7 +167,7 @@ static int parse_one(const struct rl_kv *kv, struct sim_opts *o, uint32_t *ring_
 int sim_parse_options(const struct rl_open_args *a, struct sim_opts *o,
                       struct rl_err *err)
 {
-	uint32_t ring_size = SIM_DEFAULT_RING, set[4] = {0};
+	uint32_t ring_size = 0, set[4] = {0};
 	int csum_set = 0;
 	uint32_t *sizes[4] = {&o->fill_size, &o->comp_size, &o->rx_size, &o->tx_size};
 
@@ -157,6 +190,26 @@ int sim_parse_options(const struct rl_open_args *a, struct sim_opts *o,
 		                  "also fills the checksums: drop csum=false");
 	if (o->tso)
 		o->csum = true;
+	if (!o->netmap && (o->pool[0] || o->buffers || o->buf_size))
+		return rl_err_set(err, EINVAL,
+		                  "pool=, buffers= and buf_size= belong to netmap's model - "
+		                  "add personality=netmap");
+	if (o->netmap && !o->zerocopy) { /* the default copy, or mode=copy asked */
+		for (unsigned i = 0; a && i < a->nkv; i++)
+			if (a->kv[i].key && strcmp(a->kv[i].key, "mode") == 0)
+				return rl_err_set(err, EINVAL,
+				                  "personality=netmap takes no mode=copy - "
+				                  "netmap's NIC uses the pool's buffers "
+				                  "directly: drop mode=");
+		o->zerocopy = true;
+	}
+	if (o->netmap && (o->tso || o->csum || o->unaligned))
+		return rl_err_set(err, EINVAL,
+		                  "personality=netmap takes none of %s - netmap's NIC uses "
+		                  "the pool's buffers directly, without offloads",
+		                  o->tso ? "tso=true" : o->csum ? "csum=true" : "unaligned=true");
+	if (ring_size == 0)
+		ring_size = o->netmap ? SIM_NETMAP_RING : SIM_DEFAULT_RING;
 	for (int i = 0; i < 4; i++)
 		if (!set[i])
 			*sizes[i] = ring_size;

@@ -215,6 +215,7 @@ int luaopen_ringlab(lua_State *L)
 	lab_crypto_register(L);
 	lab_kernel_register(L);
 	lab_addr_register(L);
+	lab_netmap_register(L); /* lab.netmap, e:ring() (after the engine's) */
 	lua_createtable(L, 0, 1);
 	lua_pushcfunction(L, lab_index);
 	lua_setfield(L, -2, "__index");
