@@ -288,6 +288,7 @@ void lab_close_deferred(lua_State *L);
 
 /* lab/time.c: lab.now(), lab.sleep() on the table at -1. */
 void lab_time_register(lua_State *L);
+void lab_run_register(lua_State *L);
 
 /* signals.c: Ctrl-C and SIGTERM (see there). */
 void signals_install(lua_State *L);

@@ -9,7 +9,7 @@
  * redirects the frames we want into the socket.
  *
  * This file is the front: the ops table the shell loads, the options
- * (ifname=, queue=, mode=, sg=, need_wakeup=, steer=, ring sizes), probe,
+ * (ifname=, queue=, queues=, mode=, sg=, need_wakeup=, steer=, ring sizes), probe,
  * open, close and stats. The socket is made when the region is (umem.c),
  * since a socket cannot exist without its UMEM.
  *
@@ -26,6 +26,8 @@
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 
 #include "afxdp.h"
 
@@ -155,6 +157,48 @@ static int parse_steer(struct afxdp_opts *o, const char *v, struct rl_err *err)
 	return 0;
 }
 
+/* queue=1, or queue=0,1: the queues to bind, one socket each. */
+static int parse_queue_list(struct afxdp_opts *o, const char *v, struct rl_err *err)
+{
+	char buf[256], *save = NULL, *tok;
+	uint32_t q = 0;
+
+	snprintf(buf, sizeof(buf), "%s", v);
+	o->nq = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (parse_u32("queue", tok, RL_XSKMAP_MAX - 1, &q, err) < 0)
+			return rl_err_set(err, EINVAL, "queue=%s: give a queue number, or a list "
+					  "like queue=0,1 (0..%d)", v, RL_XSKMAP_MAX - 1);
+		for (unsigned i = 0; i < o->nq; i++)
+			if (o->qids[i] == q)
+				return rl_err_set(err, EINVAL, "queue=%s: queue %u is listed twice",
+						  v, q);
+		if (o->nq == AFXDP_QUEUES_MAX)
+			return rl_err_set(err, E2BIG, "queue=%s: at most %d queues", v,
+					  AFXDP_QUEUES_MAX);
+		o->qids[o->nq++] = q;
+	}
+	if (!o->nq)
+		return rl_err_set(err, EINVAL, "queue=: give a queue number, e.g. queue=0");
+	o->queue = o->qids[0];
+	return 0;
+}
+
+/* queues=N: queues 0 .. N-1. */
+static int parse_queues(struct afxdp_opts *o, const char *v, struct rl_err *err)
+{
+	uint32_t n = 0;
+
+	if (parse_u32("queues", v, AFXDP_QUEUES_MAX, &n, err) < 0 || n == 0)
+		return rl_err_set(err, EINVAL, "queues=%s: give how many queues to bind, 1 to "
+				  "%d (one AF_XDP socket each), e.g. queues=2", v, AFXDP_QUEUES_MAX);
+	o->nq = n;
+	for (uint32_t i = 0; i < n; i++)
+		o->qids[i] = i;
+	o->queue = 0;
+	return 0;
+}
+
 static int parse_one(struct afxdp_opts *o, const struct rl_kv *kv, struct rl_err *err)
 {
 	const char *k = kv->key, *v = kv->val ? kv->val : "";
@@ -167,7 +211,9 @@ static int parse_one(struct afxdp_opts *o, const struct rl_kv *kv, struct rl_err
 		return 0;
 	}
 	if (!strcmp(k, "queue"))
-		return parse_u32(k, v, RL_XSKMAP_MAX - 1, &o->queue, err);
+		return parse_queue_list(o, v, err);
+	if (!strcmp(k, "queues"))
+		return parse_queues(o, v, err);
 	if (!strcmp(k, "mode"))
 		return parse_mode(v, &o->mode, err);
 	if (!strcmp(k, "xdp"))
@@ -191,7 +237,7 @@ static int parse_one(struct afxdp_opts *o, const struct rl_kv *kv, struct rl_err
 	if (!strcmp(k, "tx_budget"))
 		return parse_u32(k, v, 1u << 16, &o->tx_budget, err);
 	return rl_err_set(err, EINVAL,
-			  "afxdp has no option %s - it knows ifname, queue, mode, xdp, sg, "
+			  "afxdp has no option %s - it knows ifname, queue, queues, mode, xdp, sg, "
 			  "unaligned, need_wakeup, steer, fill_size, comp_size, rx_size, tx_size, "
 			  "tx_budget", k);
 }
@@ -206,9 +252,18 @@ static int parse_opts(struct afxdp_opts *o, const struct rl_open_args *a,
 	o->steer_all = true;
 	o->fill_size = o->comp_size = o->rx_size = o->tx_size =
 		XSK_RING_PROD__DEFAULT_NUM_DESCS;
-	for (unsigned i = 0; a && i < a->nkv; i++)
+	o->nq = 1; /* queue 0 */
+	bool queue = false, queues = false;
+
+	for (unsigned i = 0; a && i < a->nkv; i++) {
 		if (parse_one(o, &a->kv[i], err) < 0)
 			return -err->code;
+		queue |= !strcmp(a->kv[i].key, "queue");
+		queues |= !strcmp(a->kv[i].key, "queues");
+	}
+	if (queue && queues)
+		return rl_err_set(err, EINVAL, "give queue=0,1 or queues=2, not both (queues=N "
+				  "means queue=0,...,N-1)");
 	if (!o->ifname[0])
 		return rl_err_set(err, EINVAL,
 				  "afxdp needs ifname= (the interface to bind), e.g. "
@@ -255,6 +310,37 @@ bool afxdp_link_gone(struct rl_engine *e, struct rl_err *err)
 	return true;
 }
 
+/* The interface has as many queues as every queue= needs? The driver's
+ * channel counts (ETHTOOL_GCHANNELS; veth: its real RX/TX queues). A driver
+ * that cannot say is left to the bind to refuse. */
+static int check_queues(struct rl_engine *e, struct rl_err *err)
+{
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	struct ifreq ifr;
+	uint32_t have, want = 0;
+
+	if (e->link_fd < 0)
+		return 0;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", e->o.ifname);
+	ifr.ifr_data = (void *)&ch;
+	if (ioctl(e->link_fd, SIOCETHTOOL, &ifr) < 0)
+		return 0;
+	have = ch.combined_count;
+	if (ch.rx_count && ch.tx_count)
+		have += ch.rx_count < ch.tx_count ? ch.rx_count : ch.tx_count;
+	if (!have)
+		return 0;
+	for (unsigned i = 0; i < e->o.nq; i++)
+		if (e->o.qids[i] + 1 > want)
+			want = e->o.qids[i] + 1;
+	if (want <= have)
+		return 0;
+	return rl_err_set(err, EINVAL, "%s has %u queue%s - make the testbed with queues=%u "
+			  "(ringlab testbed up queues=%u), or open fewer queues",
+			  e->o.ifname, have, have == 1 ? "" : "s", want, want);
+}
+
 static void set_ledger_hows(struct rl_engine *e)
 {
 	e->ledger.kernel_how = RL_HOW_DERIVED;
@@ -298,6 +384,12 @@ static int afxdp_open(struct rl_engine **out, const struct rl_open_args *args,
 	if ((rc = afxdp_prog_clear_stale(e, err)) < 0)
 		goto fail;
 	e->link_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if ((rc = check_queues(e, err)) < 0) {
+		if (e->link_fd >= 0)
+			close(e->link_fd);
+		goto fail;
+	}
+	e->sel = e->o.nq > 1 ? -1 : 0;
 	set_ledger_hows(e);
 	snprintf(e->mode_why, sizeof(e->mode_why), "not bound yet (no region)");
 	e->next_open = open_list;
@@ -315,7 +407,7 @@ static void afxdp_close(struct rl_engine *e)
 		return;
 	e->closing = true;
 	list_remove(e);
-	afxdp_prog_detach(e);   /* first: stop redirecting into the socket */
+	afxdp_prog_detach(e);   /* first: stop redirecting into the sockets */
 	afxdp_socket_close(e);  /* socket, UMEM, region, memory */
 	if (e->link_fd >= 0)
 		close(e->link_fd);
@@ -334,13 +426,25 @@ __attribute__((destructor)) static void afxdp_close_all(void)
 /* The kernel's own counters for this socket: XDP_STATISTICS. */
 static void kernel_stats(struct rl_engine *e, struct rl_stats *s)
 {
-	struct xdp_statistics st;
-	socklen_t len = sizeof(st);
+	struct xdp_statistics st, one;
 
 	memset(&st, 0, sizeof(st));
-	if (!e->xsk || getsockopt(xsk_socket__fd(e->xsk), SOL_XDP, XDP_STATISTICS,
-				  &st, &len) < 0)
+	if (!e->xsk)
 		return;
+	for (unsigned k = 0; k < e->nsocks; k++) { /* every socket's, summed */
+		socklen_t len = sizeof(one);
+
+		memset(&one, 0, sizeof(one));
+		if (getsockopt(xsk_socket__fd(afxdp_xsk_of(e, k)), SOL_XDP, XDP_STATISTICS,
+			       &one, &len) < 0)
+			continue;
+		st.rx_dropped += one.rx_dropped;
+		st.rx_invalid_descs += one.rx_invalid_descs;
+		st.tx_invalid_descs += one.tx_invalid_descs;
+		st.rx_ring_full += one.rx_ring_full;
+		st.rx_fill_ring_empty_descs += one.rx_fill_ring_empty_descs;
+		st.tx_ring_empty_descs += one.tx_ring_empty_descs;
+	}
 	rl_stats_extra(s, "rx_dropped", st.rx_dropped);
 	rl_stats_extra(s, "rx_invalid_descs", st.rx_invalid_descs);
 	rl_stats_extra(s, "tx_invalid_descs", st.tx_invalid_descs);
@@ -373,6 +477,7 @@ static int afxdp_stats(struct rl_engine *e, struct rl_stats *s)
 	rl_stats_extra(s, "unaligned", e->o.unaligned);
 	rl_stats_extra(s, "need_wakeup", e->o.need_wakeup);
 	rl_stats_extra(s, "queue", e->o.queue);
+	rl_stats_extra(s, "queues", e->o.nq);
 	rl_stats_extra(s, "tx_budget", e->tx_budget);
 	rl_stats_extra(s, "tx_ring_full", e->tx_ring_full); /* ringlab's count */
 	return 0;
@@ -421,7 +526,8 @@ static const struct rl_engine_ops afxdp_ops = {
 	.summary = "Linux AF_XDP sockets (libxdp): the kernel's real rings and UMEM",
 	.options =
 		"ifname=rl0         interface to bind (required; see `ringlab testbed up`)\n"
-		"queue=0            RX/TX queue of that interface\n"
+		"queue=0            RX/TX queue of that interface; queue=0,1: one socket each\n"
+		"queues=1           bind queues 0..N-1, one socket each, one shared UMEM\n"
 		"mode=auto          copy | zerocopy | auto (zerocopy, else copy)\n"
 		"xdp=auto           where our XDP program runs: native | skb | auto\n"
 		"sg=false           multi-buffer: packets over several frames (XDP_USE_SG)\n"
@@ -447,6 +553,7 @@ static const struct rl_engine_ops afxdp_ops = {
 	.ledger = afxdp_ledger,
 	.get_region = afxdp_get_region,
 	.caps_of = afxdp_caps_of,
+	.queues = afxdp_queues,
 };
 
 __attribute__((visibility("default"))) const struct rl_engine_ops *ringlab_engine(void)

@@ -36,9 +36,14 @@
 enum afxdp_mode { AFXDP_COPY, AFXDP_ZEROCOPY, AFXDP_AUTO };
 enum afxdp_xdp_mode { AFXDP_XDP_AUTO, AFXDP_XDP_NATIVE, AFXDP_XDP_SKB };
 
+/* Queues one engine may bind: one AF_XDP socket each. */
+#define AFXDP_QUEUES_MAX 8
+
 struct afxdp_opts {
 	char ifname[IF_NAMESIZE];
-	uint32_t queue;
+	uint32_t queue;                     /* the first of qids */
+	uint32_t qids[AFXDP_QUEUES_MAX];    /* queue=0,1 or queues=2: 0 1 */
+	unsigned nq;
 	enum afxdp_mode mode;
 	enum afxdp_xdp_mode xdp;
 	bool sg;
@@ -59,6 +64,16 @@ struct afxdp_shadow {
 	uint32_t mask;
 	uint32_t seen;  /* entries before this one are owned by nic (or later) */
 	uint32_t head;  /* next entry we produce */
+};
+
+/* One AF_XDP socket of an engine on several queues, while another is in
+ * use: its rings and bookkeeping, parked (see afxdp_use in rings.c). */
+struct afxdp_sock {
+	struct xsk_socket *xsk;
+	struct xsk_ring_prod fill, tx;
+	struct xsk_ring_cons comp, rx;
+	struct afxdp_shadow fillq, txq;
+	uint32_t rx_seen, comp_seen;
 };
 
 struct rl_engine {
@@ -109,6 +124,17 @@ struct rl_engine {
 	 * XDP_MAX_TX_SKB_BUDGET, Linux >= 6.17; 32 before). */
 	uint32_t tx_budget;
 
+	/* queues=N: one socket per queue, all on the one UMEM (XDP_SHARED_UMEM),
+	 * each with its own fill and completion rings. The fields above
+	 * (xsk .. comp_seen) are the socket of queue index `cur`; the others
+	 * wait in socks[] (socks[cur] is stale while cur is in use). */
+	struct afxdp_sock socks[AFXDP_QUEUES_MAX];
+	unsigned nsocks;   /* sockets bound (0 before the region) */
+	unsigned cur;      /* index (into o.qids) of the socket in the fields */
+	int sel;           /* the index fill/rx/tx/... act on, or -1: spread */
+	unsigned rr;       /* spread rx: the queue index to read first */
+	struct rl_queue_info qinfo[AFXDP_QUEUES_MAX]; /* counts per queue */
+
 	struct rl_engine *next_open; /* the list the exit-time cleanup walks */
 	bool closing;
 };
@@ -133,6 +159,10 @@ void afxdp_quiet_libs(void);
 const char *afxdp_lib_msg(void);
 
 /* rings.c */
+void afxdp_use(struct rl_engine *e, unsigned k);
+struct xsk_socket *afxdp_xsk_of(struct rl_engine *e, unsigned k);
+int afxdp_queues(struct rl_engine *e, int select, int *was, struct rl_queue_info *q,
+		 unsigned max, struct rl_err *err);
 void afxdp_sync(struct rl_engine *e);
 int afxdp_fill(struct rl_engine *e, uint32_t n, struct rl_err *err);
 int afxdp_rx(struct rl_engine *e, struct rl_desc *out, uint32_t max,

@@ -24,6 +24,13 @@
  *
  * afxdp_sync() applies everything the kernel did since the last call; every
  * operation, and the shell's owner view (get_region), calls it first.
+ *
+ * With queues=N there is one socket per queue, so N sets of four rings over
+ * the one UMEM. The code below works on one socket, the one in the
+ * engine's fields; afxdp_use() parks it and brings another in. An
+ * operation acts on the selected queue (e:queue(1), or queue=1 at the
+ * prompt) or, selected none, spreads: fill and tx share their frames out
+ * over the queues, rx, complete and kick visit every queue in turn.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,6 +43,41 @@
 static uint32_t load_idx(const uint32_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+/* Make the socket of queue index k the one the fields hold. */
+void afxdp_use(struct rl_engine *e, unsigned k)
+{
+	struct afxdp_sock *s;
+
+	if (k == e->cur || k >= e->nsocks)
+		return;
+	s = &e->socks[e->cur]; /* park the one in use */
+	s->xsk = e->xsk;
+	s->fill = e->fill;
+	s->tx = e->tx;
+	s->comp = e->comp;
+	s->rx = e->rx;
+	s->fillq = e->fillq;
+	s->txq = e->txq;
+	s->rx_seen = e->rx_seen;
+	s->comp_seen = e->comp_seen;
+	s = &e->socks[k];
+	e->xsk = s->xsk;
+	e->fill = s->fill;
+	e->tx = s->tx;
+	e->comp = s->comp;
+	e->rx = s->rx;
+	e->fillq = s->fillq;
+	e->txq = s->txq;
+	e->rx_seen = s->rx_seen;
+	e->comp_seen = s->comp_seen;
+	e->cur = k;
+}
+
+struct xsk_socket *afxdp_xsk_of(struct rl_engine *e, unsigned k)
+{
+	return k == e->cur ? e->xsk : e->socks[k].xsk;
 }
 
 static uint32_t frame_of(const struct rl_engine *e, uint64_t addr)
@@ -95,6 +137,8 @@ static void shadow_pass(struct rl_engine *e, struct afxdp_shadow *q, uint32_t up
 				/* Sent: in copy mode the kernel copied it into an skb. */
 				e->tx_bytes += d->len;
 				e->tx_pkts += !(d->options & RL_DESC_CONTD);
+				e->qinfo[e->cur].tx_bytes += d->len;
+				e->qinfo[e->cur].tx_pkts += !(d->options & RL_DESC_CONTD);
 				if (copy_mode(e))
 					rl_ledger_count(&e->ledger, RL_LEDGER_KERNEL_COPIED,
 							d->len, RL_DIR_TX);
@@ -134,12 +178,10 @@ static void arrived(struct rl_engine *e, uint64_t addr, enum rl_owner queued,
 		kmove(e, j, RL_OWN_NIC, to);
 }
 
-void afxdp_sync(struct rl_engine *e)
+static void sync_one(struct rl_engine *e)
 {
 	uint32_t prod;
 
-	if (!e->xsk)
-		return;
 	shadow_pass(e, &e->fillq, load_idx(e->fill.consumer), RL_OWN_FILL);
 	shadow_pass(e, &e->txq, load_idx(e->tx.consumer), RL_OWN_TX);
 	prod = load_idx(e->rx.producer);
@@ -150,6 +192,20 @@ void afxdp_sync(struct rl_engine *e)
 	for (; e->comp_seen != prod; e->comp_seen++)
 		arrived(e, *xsk_ring_cons__comp_addr(&e->comp, e->comp_seen), RL_OWN_TX,
 			&e->txq, RL_OWN_COMP);
+}
+
+/* Every socket's rings; the one in use stays in use. */
+void afxdp_sync(struct rl_engine *e)
+{
+	unsigned was = e->cur;
+
+	if (!e->xsk)
+		return;
+	for (unsigned k = 0; k < e->nsocks; k++) {
+		afxdp_use(e, k);
+		sync_one(e);
+	}
+	afxdp_use(e, was);
 }
 
 static int need_socket(struct rl_engine *e, const char *what, struct rl_err *err)
@@ -190,22 +246,34 @@ static int need_link(struct rl_engine *e, const char *what, struct rl_err *err)
 
 /* ---- fill ------------------------------------------------------------ */
 
-int afxdp_fill(struct rl_engine *e, uint32_t n, struct rl_err *err)
+/* Spread: the share of n that queue index k gets. */
+static uint32_t share(const struct rl_engine *e, uint32_t n, unsigned k)
 {
-	uint32_t idx = 0, room;
-	uint64_t addr;
-	int rc;
+	return n / e->nsocks + (k < n % e->nsocks);
+}
 
-	if ((rc = need_link(e, "fill", err)) < 0)
-		return rc;
-	afxdp_sync(e);
-	room = xsk_prod_nb_free(&e->fill, n);
-	if (room < n)
-		return rl_err_set(err, ENOSPC, "fill: the fill ring has room for %u of %u "
-				  "frames - fill fewer, or receive first", room, n);
-	if (e->region.nfree < n)
-		return rl_err_set(err, ENOBUFS, "fill: only %u free frames for %u - release "
-				  "packets or complete sends first", e->region.nfree, n);
+/* Room for n frames on the fill ring of the socket in use? */
+static int fill_room(struct rl_engine *e, uint32_t n, struct rl_err *err)
+{
+	uint32_t room = xsk_prod_nb_free(&e->fill, n);
+
+	if (room >= n)
+		return 0;
+	if (e->nsocks > 1)
+		return rl_err_set(err, ENOSPC, "fill: the fill ring of queue %u has room for "
+				  "%u of %u frames - fill fewer, or receive first",
+				  e->o.qids[e->cur], room, n);
+	return rl_err_set(err, ENOSPC, "fill: the fill ring has room for %u of %u "
+			  "frames - fill fewer, or receive first", room, n);
+}
+
+static void fill_one(struct rl_engine *e, uint32_t n)
+{
+	uint32_t idx = 0;
+	uint64_t addr;
+
+	if (!n)
+		return;
 	xsk_ring_prod__reserve(&e->fill, n, &idx);
 	for (uint32_t i = 0; i < n; i++) {
 		rl_region_take(&e->region, &addr, NULL);
@@ -215,6 +283,53 @@ int afxdp_fill(struct rl_engine *e, uint32_t n, struct rl_err *err)
 			(struct rl_desc){ .addr = addr };
 	}
 	xsk_ring_prod__submit(&e->fill, n);
+}
+
+/* All or nothing: every share is checked before any frame moves. */
+int afxdp_fill(struct rl_engine *e, uint32_t n, struct rl_err *err)
+{
+	unsigned was = e->cur;
+	int rc;
+
+	if ((rc = need_link(e, "fill", err)) < 0)
+		return rc;
+	afxdp_sync(e);
+	if (e->region.nfree < n)
+		return rl_err_set(err, ENOBUFS, "fill: only %u free frames for %u - release "
+				  "packets or complete sends first", e->region.nfree, n);
+	if (e->sel >= 0) {
+		afxdp_use(e, (unsigned)e->sel);
+		if ((rc = fill_room(e, n, err)) == 0)
+			fill_one(e, n);
+		afxdp_use(e, was);
+		return rc < 0 ? rc : (int)n;
+	}
+	/* spread: an equal share each, and what a full ring cannot take to
+	 * the others (a queue that received more has more room) */
+	uint32_t room[AFXDP_QUEUES_MAX], give[AFXDP_QUEUES_MAX], total = 0, left = n;
+
+	for (unsigned k = 0; k < e->nsocks; k++) {
+		afxdp_use(e, k);
+		room[k] = xsk_prod_nb_free(&e->fill, e->fillq.mask + 1);
+		give[k] = share(e, n, k) < room[k] ? share(e, n, k) : room[k];
+		total += room[k];
+		left -= give[k];
+	}
+	afxdp_use(e, was);
+	if (total < n)
+		return rl_err_set(err, ENOSPC, "fill: the fill rings of the %u queues have room "
+				  "for %u of %u frames - fill fewer, or receive first",
+				  e->nsocks, total, n);
+	for (unsigned k = 0; left; k = (k + 1) % e->nsocks)
+		if (give[k] < room[k]) {
+			give[k]++;
+			left--;
+		}
+	for (unsigned k = 0; k < e->nsocks; k++) {
+		afxdp_use(e, k);
+		fill_one(e, give[k]);
+	}
+	afxdp_use(e, was);
 	return (int)n;
 }
 
@@ -248,17 +363,16 @@ static void take_rx(struct rl_engine *e, const struct xdp_desc *k, struct rl_des
 	kmove(e, frame_of(e, out->addr), RL_OWN_RX, RL_OWN_APP);
 	e->rx_bytes += k->len;
 	e->rx_pkts += !(k->options & XDP_PKT_CONTD);
+	e->qinfo[e->cur].rx_bytes += k->len;
+	e->qinfo[e->cur].rx_pkts += !(k->options & XDP_PKT_CONTD);
 	if (copy_mode(e)) /* the kernel copied it from an skb into the frame */
 		rl_ledger_count(&e->ledger, RL_LEDGER_KERNEL_COPIED, k->len, RL_DIR_RX);
 }
 
-int afxdp_rx(struct rl_engine *e, struct rl_desc *out, uint32_t max, struct rl_err *err)
+static int rx_one(struct rl_engine *e, struct rl_desc *out, uint32_t max, struct rl_err *err)
 {
 	uint32_t idx = 0, n, whole;
-	int rc;
 
-	if ((rc = need_socket(e, "rx", err)) < 0)
-		return rc;
 	wake_rx(e);
 	n = xsk_ring_cons__peek(&e->rx, max, &idx);
 	afxdp_sync(e); /* owners of everything peeked are now rx */
@@ -274,6 +388,38 @@ int afxdp_rx(struct rl_engine *e, struct rl_desc *out, uint32_t max, struct rl_e
 	if (whole)
 		xsk_ring_cons__release(&e->rx, whole);
 	return (int)whole;
+}
+
+/* The selected queue, or every queue in turn (starting one further each
+ * call, so that no queue waits behind another): whole packets only. */
+int afxdp_rx(struct rl_engine *e, struct rl_desc *out, uint32_t max, struct rl_err *err)
+{
+	unsigned was = e->cur;
+	uint32_t got = 0;
+	int rc;
+
+	if ((rc = need_socket(e, "rx", err)) < 0)
+		return rc;
+	if (e->sel >= 0 || e->nsocks < 2) {
+		afxdp_use(e, e->sel >= 0 ? (unsigned)e->sel : 0);
+		rc = rx_one(e, out, max, err);
+		afxdp_use(e, was);
+		return rc;
+	}
+	for (unsigned i = 0; i < e->nsocks && got < max; i++) {
+		afxdp_use(e, (e->rr + i) % e->nsocks);
+		rc = rx_one(e, out + got, max - got, err);
+		if (rc < 0 && !got) {
+			afxdp_use(e, was);
+			return rc;
+		}
+		if (rc < 0) /* the rest waits for the next call */
+			break;
+		got += (uint32_t)rc;
+	}
+	e->rr = (e->rr + 1) % e->nsocks;
+	afxdp_use(e, was);
+	return (int)got;
 }
 
 /* ---- tx -------------------------------------------------------------- */
@@ -369,14 +515,10 @@ static int check_tx(struct rl_engine *e, const struct rl_desc *d, uint32_t n,
 	return 0;
 }
 
-int afxdp_tx(struct rl_engine *e, const struct rl_desc *d, uint32_t n, struct rl_err *err)
+static int tx_one(struct rl_engine *e, const struct rl_desc *d, uint32_t n, struct rl_err *err)
 {
 	uint32_t room, fit = 0, idx = 0, k;
-	int rc;
 
-	if ((rc = need_link(e, "tx", err)) < 0 || (rc = check_tx(e, d, n, err)) < 0)
-		return rc;
-	afxdp_sync(e);
 	room = xsk_prod_nb_free(&e->tx, n);
 	for (; fit < n && (k = packet_descs(d + fit, n - fit)) <= room - fit; fit += k)
 		;
@@ -409,16 +551,63 @@ int afxdp_tx(struct rl_engine *e, const struct rl_desc *d, uint32_t n, struct rl
 	return (int)fit;
 }
 
-/* ---- completion ------------------------------------------------------ */
-
-int afxdp_complete(struct rl_engine *e, uint64_t *addrs, uint32_t max,
-		   struct rl_err *err)
+/* Descriptors in the first p packets of d[0..n). */
+static uint32_t descs_of_packets(const struct rl_desc *d, uint32_t n, uint32_t p)
 {
-	uint32_t idx = 0, n;
+	uint32_t at = 0;
+
+	for (uint32_t i = 0; i < p && at < n; i++)
+		at += packet_descs(d + at, n - at);
+	return at;
+}
+
+/* The selected queue, or spread: the packets cut into one run per queue
+ * (the first n/N packets to the first queue, ...), in order, so that what
+ * went is always the first descriptors of the list, as tx() promises. */
+int afxdp_tx(struct rl_engine *e, const struct rl_desc *d, uint32_t n, struct rl_err *err)
+{
+	unsigned was = e->cur;
+	uint32_t pkts = 0, at = 0;
 	int rc;
 
-	if ((rc = need_socket(e, "complete", err)) < 0)
+	if ((rc = need_link(e, "tx", err)) < 0 || (rc = check_tx(e, d, n, err)) < 0)
 		return rc;
+	afxdp_sync(e);
+	if (e->sel >= 0 || e->nsocks < 2) {
+		afxdp_use(e, e->sel >= 0 ? (unsigned)e->sel : 0);
+		rc = tx_one(e, d, n, err);
+		afxdp_use(e, was);
+		return rc;
+	}
+	for (uint32_t i = 0; i < n; i += packet_descs(d + i, n - i))
+		pkts++;
+	for (unsigned k = 0; k < e->nsocks && at < n; k++) {
+		uint32_t want = descs_of_packets(d + at, n - at, share(e, pkts, k));
+
+		if (!want)
+			continue;
+		afxdp_use(e, k);
+		rc = tx_one(e, d + at, want, err);
+		if (rc < 0 && at) /* this queue is full: what went, went */
+			break;
+		if (rc < 0) {
+			afxdp_use(e, was);
+			return rc;
+		}
+		at += (uint32_t)rc;
+		if ((uint32_t)rc < want)
+			break;
+	}
+	afxdp_use(e, was);
+	return (int)at;
+}
+
+/* ---- completion ------------------------------------------------------ */
+
+static int complete_one(struct rl_engine *e, uint64_t *addrs, uint32_t max)
+{
+	uint32_t idx = 0, n;
+
 	n = xsk_ring_cons__peek(&e->comp, max, &idx);
 	afxdp_sync(e);
 	for (uint32_t i = 0; i < n; i++) {
@@ -440,6 +629,26 @@ int afxdp_complete(struct rl_engine *e, uint64_t *addrs, uint32_t max,
 	if (n)
 		xsk_ring_cons__release(&e->comp, n);
 	return (int)n;
+}
+
+/* The selected queue's completion ring, or every queue's. */
+int afxdp_complete(struct rl_engine *e, uint64_t *addrs, uint32_t max,
+		   struct rl_err *err)
+{
+	unsigned was = e->cur;
+	uint32_t got = 0;
+	int rc;
+
+	if ((rc = need_socket(e, "complete", err)) < 0)
+		return rc;
+	for (unsigned k = 0; k < e->nsocks && got < max; k++) {
+		if (e->sel >= 0 && k != (unsigned)e->sel)
+			continue;
+		afxdp_use(e, k);
+		got += (uint32_t)complete_one(e, addrs ? addrs + got : NULL, max - got);
+	}
+	afxdp_use(e, was);
+	return (int)got;
 }
 
 /* ---- kick ------------------------------------------------------------ */
@@ -488,16 +697,26 @@ static int wake_tx(struct rl_engine *e, struct rl_err *err)
 	return 0;
 }
 
+/* The selected queue's socket, or every socket. */
 int afxdp_kick(struct rl_engine *e, struct rl_err *err)
 {
+	unsigned was = e->cur;
 	int rc;
 
 	if ((rc = need_link(e, "kick", err)) < 0)
 		return rc;
-	if (tx_waiting(e) && (!e->o.need_wakeup || xsk_ring_prod__needs_wakeup(&e->tx)))
-		if ((rc = wake_tx(e, err)) < 0)
-			return rc;
-	wake_rx(e);
+	for (unsigned k = 0; k < e->nsocks; k++) {
+		if (e->sel >= 0 && k != (unsigned)e->sel)
+			continue;
+		afxdp_use(e, k);
+		if (tx_waiting(e) && (!e->o.need_wakeup || xsk_ring_prod__needs_wakeup(&e->tx)))
+			if ((rc = wake_tx(e, err)) < 0) {
+				afxdp_use(e, was);
+				return rc;
+			}
+		wake_rx(e);
+	}
+	afxdp_use(e, was);
 	afxdp_sync(e);
 	return 0;
 }
@@ -516,20 +735,77 @@ static void view(struct rl_ring_view *v, const char *name, const struct xsk_ring
 	snprintf(v->note, sizeof(v->note), "%s", note);
 }
 
+/* The four rings of the socket in use; with several queues each name
+ * carries the queue's number (fill0, rx0, tx0, comp0, fill1, ...). */
+static void views_one(struct rl_engine *e, struct rl_ring_view *v, const char *rxnote)
+{
+	char name[4][16];
+	static const char *base[4] = { "fill", "rx", "tx", "comp" };
+
+	for (int i = 0; i < 4; i++) {
+		if (e->nsocks > 1)
+			snprintf(name[i], sizeof(name[i]), "%s%u", base[i], e->o.qids[e->cur]);
+		else
+			snprintf(name[i], sizeof(name[i]), "%s", base[i]);
+	}
+	/* xsk_ring_prod and xsk_ring_cons have the same layout (DEFINE_XSK_RING). */
+	view(&v[0], name[0], &e->fill, true, "the kernel publishes cons lazily: it may "
+	     "already hold frames past it");
+	view(&v[1], name[1], (const struct xsk_ring_prod *)&e->rx, false, rxnote);
+	view(&v[2], name[2], &e->tx, true, e->zerocopy ? "" : "copy mode: the kernel "
+	     "sends only when kicked (sendto)");
+	view(&v[3], name[3], (const struct xsk_ring_prod *)&e->comp, false, "");
+}
+
 int afxdp_rings(struct rl_engine *e, struct rl_ring_view *v, unsigned max)
 {
 	char rxnote[96];
+	unsigned was = e->cur, n = 0;
 
 	if (!e->xsk || max < 4)
 		return 0;
 	afxdp_sync(e);
 	snprintf(rxnote, sizeof(rxnote), "frames come via our XDP program: %.60s", e->xdp_why);
-	/* xsk_ring_prod and xsk_ring_cons have the same layout (DEFINE_XSK_RING). */
-	view(&v[0], "fill", &e->fill, true, "the kernel publishes cons lazily: it may "
-	     "already hold frames past it");
-	view(&v[1], "rx", (const struct xsk_ring_prod *)&e->rx, false, rxnote);
-	view(&v[2], "tx", &e->tx, true, e->zerocopy ? "" : "copy mode: the kernel "
-	     "sends only when kicked (sendto)");
-	view(&v[3], "comp", (const struct xsk_ring_prod *)&e->comp, false, "");
-	return 4;
+	for (unsigned k = 0; k < e->nsocks && n + 4 <= max; k++, n += 4) {
+		afxdp_use(e, k);
+		views_one(e, v + n, rxnote);
+	}
+	afxdp_use(e, was);
+	return (int)n;
+}
+
+/* ---- queues ----------------------------------------------------------- */
+
+int afxdp_queues(struct rl_engine *e, int select, int *was, struct rl_queue_info *q,
+		 unsigned max, struct rl_err *err)
+{
+	int k = -1;
+
+	if (select >= 0) {
+		for (unsigned i = 0; i < e->o.nq; i++)
+			if (e->o.qids[i] == (uint32_t)select)
+				k = (int)i;
+		if (k < 0) {
+			char list[64] = "";
+
+			for (unsigned i = 0; i < e->o.nq; i++)
+				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%u",
+					 i ? "," : "", e->o.qids[i]);
+			return rl_err_set(err, EINVAL, "no queue %d here: this engine has queue%s "
+					  "%s - open it with queues=%d to use queue %d", select,
+					  e->o.nq == 1 ? "" : "s", list, select + 1, select);
+		}
+	}
+	if (was)
+		*was = e->sel < 0 ? RL_QUEUE_ALL : (int)e->o.qids[e->sel];
+	if (select >= 0)
+		e->sel = k;
+	else if (select == RL_QUEUE_ALL)
+		e->sel = e->o.nq > 1 ? -1 : 0;
+	afxdp_sync(e);
+	for (unsigned i = 0; q && i < e->o.nq && i < max; i++) {
+		q[i] = e->qinfo[i];
+		q[i].id = e->o.qids[i];
+	}
+	return (int)e->o.nq;
 }

@@ -16,6 +16,13 @@
  * first; the kernel's XDP_OPTIONS then says what we really got. libxdp is
  * told not to load its own XDP program: ours is attached by xdp_prog.c.
  *
+ * queues=N (or queue=0,1) binds one socket per queue, all on this one
+ * UMEM: the first as above, each further one with XDP_SHARED_UMEM
+ * (xsk_socket__create_shared). A socket on another queue than the first
+ * needs a fill and a completion ring of its own - the kernel's per-queue
+ * buffer pool - so every queue has four rings; the frames they carry all
+ * come from the one region, and owners still sum to its frames.
+ *
  * In copy mode the kernel sends only inside sendto, and before Linux 6.17
  * at most 32 descriptors per call. Since 6.17 a socket may raise that with
  * XDP_MAX_TX_SKB_BUDGET (32 .. the tx ring size); we ask for the whole tx
@@ -248,8 +255,71 @@ static int bind_socket(struct rl_engine *e, struct rl_err *err)
 	return 0;
 }
 
+/* Queue index k > 0: a socket on the same UMEM, its rings parked in
+ * socks[k]. The kernel takes the mode (copy or zero-copy) and need_wakeup
+ * from the first socket; it refuses them as bind flags of a shared one. */
+static int bind_shared(struct rl_engine *e, unsigned k, struct rl_err *err)
+{
+	struct afxdp_sock *s = &e->socks[k];
+	struct xsk_socket_config cfg = {
+		.rx_size = e->o.rx_size,
+		.tx_size = e->o.tx_size,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.bind_flags = (uint16_t)(e->o.sg ? XDP_USE_SG : 0),
+	};
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	uint32_t q = e->o.qids[k];
+	int rc;
+
+	rc = xsk_socket__create_shared(&s->xsk, e->o.ifname, q, e->umem, &s->rx, &s->tx,
+				       &s->fill, &s->comp, &cfg);
+	for (int i = 0; rc == -EBUSY && i < 100; i++) { /* a queue just closed */
+		nanosleep(&pause, NULL);
+		rc = xsk_socket__create_shared(&s->xsk, e->o.ifname, q, e->umem, &s->rx,
+					       &s->tx, &s->fill, &s->comp, &cfg);
+	}
+	if (rc) {
+		s->xsk = NULL;
+		if (rc == -EINVAL)
+			return rl_err_set(err, EINVAL, "cannot bind a second AF_XDP socket to "
+					  "queue %u of %s on the shared UMEM: %s (does %s have "
+					  "%u queues? ethtool -l %s)", q, e->o.ifname,
+					  strerror(-rc), e->o.ifname, q + 1, e->o.ifname);
+		if (rc == -EBUSY)
+			return rl_err_set(err, EBUSY, "queue %u of %s already has an AF_XDP "
+					  "socket (another ringlab?) - close it, or open other "
+					  "queues", q, e->o.ifname);
+		return rl_err_set(err, -rc, "cannot bind an AF_XDP socket to %s queue %u "
+				  "(shared UMEM): %s - %s", e->o.ifname, q, strerror(-rc),
+				  afxdp_lib_msg());
+	}
+	e->nsocks = k + 1;
+	if ((rc = shadow_init(&s->fillq, e->o.fill_size, *s->fill.producer, err)) < 0 ||
+	    (rc = shadow_init(&s->txq, e->o.tx_size, *s->tx.producer, err)) < 0)
+		return rc;
+	s->rx_seen = *s->rx.consumer;
+	s->comp_seen = *s->comp.consumer;
+	afxdp_use(e, k);
+	afxdp_set_tx_budget(e);
+	afxdp_use(e, 0);
+	return 0;
+}
+
 void afxdp_socket_close(struct rl_engine *e)
 {
+	if (e->nsocks > 1)
+		afxdp_use(e, 0); /* the first socket in the fields, the rest parked */
+	for (unsigned k = 1; k < e->nsocks; k++) {
+		struct afxdp_sock *s = &e->socks[k];
+
+		if (s->xsk)
+			xsk_socket__delete(s->xsk);
+		free(s->fillq.d);
+		free(s->txq.d);
+		memset(s, 0, sizeof(*s));
+	}
+	e->nsocks = 0;
+	e->cur = 0;
 	if (e->xsk)
 		xsk_socket__delete(e->xsk);
 	e->xsk = NULL;
@@ -307,6 +377,10 @@ int afxdp_region(struct rl_engine *e, const struct rl_region_params *p,
 		goto fail;
 	e->rx_seen = *e->rx.consumer;
 	e->comp_seen = *e->comp.consumer;
+	e->nsocks = 1;
+	for (unsigned k = 1; k < e->o.nq; k++)
+		if ((rc = bind_shared(e, k, err)) < 0)
+			goto fail;
 	if ((rc = afxdp_prog_attach(e, err)) < 0 || (rc = afxdp_prog_bind(e, err)) < 0)
 		goto fail;
 	*out = &e->region;

@@ -458,7 +458,9 @@ int afxdp_prog_attach(struct rl_engine *e, struct rl_err *err)
 	return find_maps(e, err);
 }
 
-/* Put the socket into the XSKMAP slot of its queue, then say what to steer. */
+/* Put each socket into the XSKMAP slot of its queue (the program
+ * redirects a frame to the slot of the RX queue it arrived on), then say
+ * what to steer. */
 int afxdp_prog_bind(struct rl_engine *e, struct rl_err *err)
 {
 	struct rl_steer_cfg cfg = { .all = e->o.steer_all };
@@ -466,10 +468,13 @@ int afxdp_prog_bind(struct rl_engine *e, struct rl_err *err)
 	uint8_t one = 1;
 	int rc;
 
-	rc = xsk_socket__update_xskmap(e->xsk, e->xsks_fd);
-	if (rc)
-		return rl_err_set(err, -rc, "cannot put the socket into the XDP program's "
-				  "XSKMAP: %s", strerror(-rc));
+	for (unsigned k = 0; k < e->nsocks; k++) {
+		rc = xsk_socket__update_xskmap(afxdp_xsk_of(e, k), e->xsks_fd);
+		if (rc)
+			return rl_err_set(err, -rc, "cannot put the socket of queue %u into "
+					  "the XDP program's XSKMAP: %s", e->o.qids[k],
+					  strerror(-rc));
+	}
 	for (unsigned i = 0; i < e->o.nports; i++)
 		if (bpf_map_update_elem(e->ports_fd, &e->o.ports[i], &one, BPF_ANY))
 			return rl_err_set(err, errno, "cannot set steer port %u: %s",

@@ -47,6 +47,11 @@
  * RL_TX_CSUM asks it to fill the IPv4 and TCP/UDP checksums (RL_CAP_CSUM).
  * The lab sets a flag only for an engine whose caps_of() has the cap, so an
  * engine that knows none of them never sees one.
+ *
+ * ABI 5 adds queues: an engine opened on several queues of an interface
+ * (AF_XDP: one socket per queue over one shared UMEM; DPDK: several RX/TX
+ * queues of a port) says which queues it has and lets the program choose
+ * the one fill/rx/tx/complete/kick act on, or spread them over all.
  */
 #ifndef RINGLAB_ENGINE_H
 #define RINGLAB_ENGINE_H
@@ -64,7 +69,7 @@
 extern "C" {
 #endif
 
-#define RL_ENGINE_ABI 4
+#define RL_ENGINE_ABI 5
 #define RL_ENGINE_SYMBOL "ringlab_engine"
 
 struct rl_engine; /* opaque, one per lab.open() */
@@ -142,8 +147,9 @@ struct rl_open_args {
 	const struct rl_engine_ops *peer_ops;
 };
 
-/* What e:rings() shows for one ring. */
-#define RL_RING_VIEWS_MAX 8
+/* What e:rings() shows for one ring (an engine on several queues shows
+ * each queue's rings, named with the queue's number: fill0, rx0, ...). */
+#define RL_RING_VIEWS_MAX 40
 struct rl_ring_view {
 	char name[16];      /* "fill", "comp", "rx", "tx", or a PMD queue */
 	uint32_t size;
@@ -191,6 +197,16 @@ static inline void rl_stats_extra(struct rl_stats *s, const char *name, uint64_t
 	c->name[n] = '\0';
 	c->value = value;
 }
+
+/* One queue of a multi-queue engine (ABI 5, the queues op). */
+#define RL_QUEUES_MAX 16
+#define RL_QUEUE_ALL  (-1) /* select: spread over every queue */
+#define RL_QUEUE_KEEP (-2) /* select: change nothing, only ask */
+struct rl_queue_info {
+	uint32_t id;           /* its number on the interface or port */
+	uint64_t rx_pkts, rx_bytes;
+	uint64_t tx_pkts, tx_bytes;
+};
 
 /* What one step() did. */
 enum rl_step_kind {
@@ -307,6 +323,18 @@ struct rl_engine_ops {
 	 * is bound now). why (may be NULL) gets one sentence on what it lacks
 	 * and what to do, or "". NULL op: ops->caps, always. */
 	uint32_t (*caps_of)(struct rl_engine *e, char *why, size_t len);
+
+	/* ---- ABI 5: may be NULL (one queue) ------------------------------ */
+
+	/* The queues this engine works on, and which one fill, rx, tx,
+	 * complete and kick act on: select a queue's id, RL_QUEUE_ALL (fill
+	 * and tx spread over the queues, rx/complete/kick take every queue in
+	 * turn) or RL_QUEUE_KEEP. *was (may be NULL) gets the selection before
+	 * (an id or RL_QUEUE_ALL); q[0..max) (may be NULL) each queue's
+	 * counts. Returns the number of queues, or -errno when select names a
+	 * queue the engine does not have (nothing changed). */
+	int (*queues)(struct rl_engine *e, int select, int *was, struct rl_queue_info *q,
+		      unsigned max, struct rl_err *err);
 };
 
 typedef const struct rl_engine_ops *(*rl_engine_entry_fn)(void);

@@ -26,9 +26,14 @@ Three things make the wire quiet and honest for a lab:
 deletes the veth pair and with it any XDP program attached to it.
 Everything here runs `ip` (iproute2) and needs root.
 
-Use from the shell:   ringlab testbed up|down|status|shell [name=rl mtu=1500 neigh=true]
+`queues=N` gives each veth N RX and N TX queues (numrxqueues/numtxqueues),
+for one AF_XDP socket per queue. On a veth, a frame arrives on the RX queue
+whose number is the TX queue the sender's kernel picked (a hash of its flow):
+several flows (different UDP ports) from the peer reach several queues.
+
+Use from the shell:   ringlab testbed up|down|status|shell [name=rl mtu=1500 queues=1 neigh=true]
 Use from a script:    local tb = require "ringlab.testbed"
-                      tb.up{name="t1", mtu=9000, neigh=false} ... tb.down{name="t1"}
+                      tb.up{name="t1", mtu=9000, queues=2, neigh=false} ... tb.down{name="t1"}
 --]]
 
 local M = {}
@@ -46,6 +51,35 @@ local function run(cmd)
 	local out = f:read("a") or ""
 	local ok = f:close()
 	return ok == true, out
+end
+
+-- Run an argument vector; return ok, combined output. Inside ringlab,
+-- lab.run execs it (no shell). Under a plain lua5.4 (the tests' testbed_cli)
+-- there is no exec: the words go to io.popen only if each is plain (letters,
+-- digits and _ . : / = -), so that no shell can read anything into them.
+local function runv(argv)
+	local lab = rawget(_G, "lab")
+	if type(lab) == "table" and lab.run then
+		local ok, out = lab.run(argv)
+		return ok, out
+	end
+	for _, w in ipairs(argv) do
+		if not tostring(w):match("^[%w_.:/=-]+$") then
+			error("testbed: " .. string.format("%q", tostring(w))
+				.. " has characters a shell would read - refused", 0)
+		end
+	end
+	return run(table.concat(argv, " "))
+end
+
+-- The same, and it must succeed; raise a clear error otherwise.
+local function mustv(argv, what)
+	local ok, out = runv(argv)
+	if not ok then
+		error(string.format("testbed: could not %s - `%s` said: %s",
+			what, table.concat(argv, " "), (out:gsub("%s+$", ""))), 0)
+	end
+	return out
 end
 
 -- Run a command that must succeed; raise a clear error otherwise.
@@ -95,6 +129,18 @@ local function mtu_of(opts)
 	return mtu
 end
 
+-- queues=N: RX and TX queues of each veth (1..8; AF_XDP binds one socket
+-- per queue, the XDP program steers by queue index).
+local function queues_of(opts)
+	local q = tonumber(opts.queues or 1)
+	if not q or q ~= math.floor(q) or q < 1 or q > 8 then
+		error("testbed: queues must be a whole number from 1 to 8 (RX/TX queues of "
+			.. "each veth, e.g. queues=2 for two AF_XDP sockets), got "
+			.. tostring(opts.queues), 0)
+	end
+	return math.floor(q)
+end
+
 local function ns_exists(ns)
 	local _, out = run("ip netns list")
 	for line in out:gmatch("[^\n]+") do
@@ -132,12 +178,30 @@ local function make_ns(ns)
 		.. "net.ipv6.conf.default.disable_ipv6=1", ns))
 end
 
-local function make_link(n)
-	if link_line(n.lab, n.lab_if) then
-		return
+-- The RX and TX queues of ifname in ns (`ip -d link`), or nil.
+local function queues_now(ns, ifname)
+	local ok, out = runv({ "ip", "-n", ns, "-d", "-o", "link", "show", "dev", ifname })
+	if not ok then
+		return nil
 	end
-	must(string.format("ip -n %s link add %s type veth peer name %s netns %s",
-		n.lab, n.lab_if, n.peer_if, n.peer), "create the veth pair")
+	return tonumber(out:match("numrxqueues (%d+)")), tonumber(out:match("numtxqueues (%d+)"))
+end
+
+-- The veth pair, with queues RX and TX queues on each side. A veth's
+-- queue count is fixed when it is made: another count remakes the pair.
+local function make_link(n, queues)
+	if link_line(n.lab, n.lab_if) then
+		local rxq = queues_now(n.lab, n.lab_if)
+		if rxq == nil or rxq == queues then
+			return
+		end
+		mustv({ "ip", "-n", n.lab, "link", "del", "dev", n.lab_if },
+			"remake the veth pair with " .. queues .. " queues")
+	end
+	local q = tostring(queues)
+	mustv({ "ip", "-n", n.lab, "link", "add", n.lab_if, "numtxqueues", q, "numrxqueues", q,
+		"type", "veth", "peer", "name", n.peer_if, "numtxqueues", q, "numrxqueues", q,
+		"netns", n.peer }, "create the veth pair")
 end
 
 -- Permanent neighbour entries on both sides (neigh=true), or none, so
@@ -175,14 +239,21 @@ end
 function M.up(opts)
 	opts = opts or {}
 	need_root()
-	local n, mtu = names(opts), mtu_of(opts)
+	local n, mtu, queues = names(opts), mtu_of(opts), queues_of(opts)
 	local existing = M.status(opts)
 	if existing.up and opts.mtu == nil then
 		mtu = existing.mtu -- a second `up` without mtu= keeps the mtu
 	end
+	if existing.up and opts.queues == nil then
+		queues = existing.queues or 1 -- and its queues
+	end
+	if existing.up and existing.xdp and queues ~= (existing.queues or 1) then
+		error(string.format("testbed: %s has an XDP program (an engine is open on it) - "
+			.. "close it before `up queues=%d` remakes the veth pair", n.lab_if, queues), 0)
+	end
 	make_ns(n.lab)
 	make_ns(n.peer)
-	make_link(n)
+	make_link(n, queues)
 	local neigh = opts.neigh
 	if neigh == nil and existing.up then
 		neigh = existing.neigh == "static" -- a second `up` keeps it too
@@ -240,6 +311,7 @@ function M.status(opts)
 		s.state = line:match(" state (%u+)")
 		s.xdp = line:match("prog/xdp id (%d+)")
 		s.xdp_mode = s.xdp and (line:match("(xdp%a*)") or "xdp")
+		s.queues = queues_now(n.lab, n.lab_if)
 	end
 	s.peer_mac = mac_of(n.peer, n.peer_if)
 	if line then
@@ -262,7 +334,8 @@ local function describe(s)
 			s.peer_ns and "exists" or "missing", s.name)
 	end
 	return table.concat({
-		string.format("testbed %s: up, mtu %d", s.name, s.mtu or 0),
+		string.format("testbed %s: up, mtu %d%s", s.name, s.mtu or 0,
+			(s.queues or 1) > 1 and string.format(", %d queues", s.queues) or ""),
 		string.format("  lab   namespace %-10s %s %s/%d %s (engines attach here)",
 			s.lab, s.lab_if, s.lab_ip, M.PREFIX, s.lab_mac or "?"),
 		string.format("  peer  namespace %-10s %s %s/%d %s (the Linux stack)",
@@ -290,7 +363,7 @@ local function ringlab_bin()
 	return exe:match("/ringlab$") and exe or "ringlab"
 end
 
-local USAGE = "usage: ringlab testbed up|down|status|shell [name=rl] [mtu=1500] [neigh=true] [force=true]"
+local USAGE = "usage: ringlab testbed up|down|status|shell [name=rl] [mtu=1500] [queues=1] [neigh=true] [force=true]"
 
 -- ringlab testbed <cmd> key=value...; returns the exit status (0 = fine).
 function M.main(args)

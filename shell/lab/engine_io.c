@@ -17,6 +17,12 @@
  * free frames of this region - what a wire does, when the bytes land in the
  * receiver's buffers - and counts it `copied`. e:rx(max, {gro=true}) asks
  * the engine to merge the TCP segments waiting first (RL_CAP_GRO).
+ *
+ * An engine on several queues (ABI 5, ops->queues) acts on the queue the
+ * program selected (e:queue(k)) or spreads; every call here also takes
+ * {queue=K} in its options table (e:fill(n, {queue=1}), e:rx(max, {queue=0}),
+ * e:tx(pkts, {queue=1}), e:complete(max, {queue=1}), e:kick{queue=1}), which
+ * selects K for that one call.
  */
 #include <errno.h>
 #include <string.h>
@@ -35,6 +41,55 @@ static bool find_view(struct lab_engine *eng, const char *name, struct rl_ring_v
 		}
 	}
 	return false;
+}
+
+/* {queue=K} (or queue="all") in the options table at idx: select it for this
+ * call. Returns the selection to put back with queue_back(), or
+ * RL_QUEUE_KEEP when the call names none. */
+static int queue_opt(lua_State *L, struct lab_engine *eng, int idx, const char *what)
+{
+	struct rl_err err;
+	int isnum = 0, sel, was = RL_QUEUE_KEEP;
+	lua_Integer q;
+
+	if (!lua_istable(L, idx))
+		return RL_QUEUE_KEEP;
+	lua_getfield(L, idx, "queue"); /* may run an __index: checked again below */
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return RL_QUEUE_KEEP;
+	}
+	q = lua_tointegerx(L, -1, &isnum);
+	if (!isnum && lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "all"))
+		sel = RL_QUEUE_ALL;
+	else if (isnum && q >= 0 && q < 65536)
+		sel = (int)q;
+	else
+		return luaL_error(L, "%s: queue=%s is not a queue - give its number, e.g. "
+		                     "{queue=1}, or \"all\"",
+		                  what, luaL_tolstring(L, -1, NULL));
+	lua_pop(L, 1);
+	eng = lab_check_open(L, eng, what);
+	if (!eng->ops->queues) {
+		if (sel <= 0)
+			return RL_QUEUE_KEEP; /* queue 0 (or all) of a one-queue engine */
+		return luaL_error(L, "%s: queue %d - this engine (%s) has one queue, 0", what,
+		                  sel, eng->ops->name);
+	}
+	rl_err_clear(&err);
+	if (eng->ops->queues(eng->e, sel, &was, NULL, 0, &err) < 0)
+		return lab_raise(L, what, &err);
+	return was;
+}
+
+static void queue_back(struct lab_engine *eng, int was)
+{
+	struct rl_err err;
+
+	if (was == RL_QUEUE_KEEP || !lab_is_open(eng) || !eng->ops->queues)
+		return;
+	rl_err_clear(&err);
+	eng->ops->queues(eng->e, was, NULL, NULL, 0, &err);
 }
 
 static void need_op(lua_State *L, const void *op, const char *what)
@@ -60,6 +115,40 @@ static uint32_t check_count(lua_State *L, int idx, const char *what, uint32_t de
 	return (uint32_t)n;
 }
 
+/* Several queues: room on the selected queue's fill ring (fill<id>), or,
+ * spread, on all of them. */
+static uint32_t queue_fill_room(struct lab_engine *eng, uint32_t room)
+{
+	struct rl_queue_info q[RL_QUEUES_MAX];
+	struct rl_ring_view v;
+	struct rl_err err;
+	uint32_t least = UINT32_MAX, sum = 0;
+	char name[24];
+	int n, sel = RL_QUEUE_ALL;
+
+	if (!eng->ops->queues)
+		return room;
+	rl_err_clear(&err);
+	n = eng->ops->queues(eng->e, RL_QUEUE_KEEP, &sel, q, RL_QUEUES_MAX, &err);
+	if (n < 2)
+		return room;
+	for (int i = 0; i < n && i < RL_QUEUES_MAX; i++) {
+		if (sel >= 0 && q[i].id != (uint32_t)sel)
+			continue;
+		snprintf(name, sizeof(name), "fill%u", q[i].id);
+		if (find_view(eng, name, &v)) {
+			sum += v.size - v.pending;
+			if (v.size - v.pending < least)
+				least = v.size - v.pending;
+		}
+	}
+	if (least == UINT32_MAX)
+		return room;
+	if (sel < 0)
+		least = sum;
+	return least < room ? least : room;
+}
+
 static int engine_fill(lua_State *L)
 {
 	struct lab_engine *eng = lab_check_engine(L, 1);
@@ -67,14 +156,19 @@ static int engine_fill(lua_State *L)
 	struct rl_ring_view fill;
 	struct rl_err err;
 	uint32_t n, room = r->nfree;
-	int ret;
+	int ret, was;
 
 	need_op(L, (const void *)eng->ops->fill, "fill");
+	was = queue_opt(L, eng, 3, "fill");
+	r = lab_engine_region(L, lab_check_open(L, eng, "fill"), "fill");
+	room = r->nfree;
 	if (find_view(eng, "fill", &fill) && fill.size - fill.pending < room)
 		room = fill.size - fill.pending;
+	room = queue_fill_room(eng, room);
 	n = check_count(L, 2, "fill", room);
 	rl_err_clear(&err);
 	ret = eng->ops->fill(eng->e, n, &err);
+	queue_back(eng, was);
 	if (ret < 0)
 		return lab_raise(L, "fill", &err);
 	lua_pushinteger(L, ret);
@@ -232,15 +326,17 @@ static int engine_rx(lua_State *L)
 	struct rl_desc *d;
 	struct rl_err err;
 	uint32_t got = 0;
-	int n, t, k = 0;
+	int n, t, k = 0, was;
 
 	need_op(L, (const void *)eng->ops->rx, "rx");
+	was = queue_opt(L, eng, 3, "rx");
 	d = lua_newuserdatauv(L, (max ? max : 1) * sizeof(*d), 0);
 	lua_createtable(L, 0, 0);
 	t = lua_gettop(L);
 	if (gro) {
 		r = lab_engine_region(L, lab_check_open(L, eng, "rx"), "rx");
 		rx_x_loop(L, eng, r, t, &k, max, true);
+		queue_back(eng, was);
 		return 1;
 	}
 	while (got < max) {
@@ -253,14 +349,17 @@ static int engine_rx(lua_State *L)
 			got += (uint32_t)rx_x_loop(L, eng, r, t, &k, 1, false);
 			continue;
 		}
-		if (n < 0)
+		if (n < 0) {
+			queue_back(eng, was);
 			return lab_raise(L, "rx", &err);
+		}
 		lab_pcap_write(eng, d, (uint32_t)n, RL_DIR_RX);
 		push_received(L, t, &k, d, n);
 		got += (uint32_t)n;
 		if (n == 0 || !eng->ops->rx_x)
 			break; /* one call, as ever, where every packet is frames */
 	}
+	queue_back(eng, was);
 	return 1;
 }
 
@@ -403,13 +502,17 @@ static int engine_tx(lua_State *L)
 	struct rl_desc *d;
 	struct rl_region *r;
 	struct rl_err err;
-	int n, list, seen, nd = 0, ret, sent = 0;
+	int n, list, seen, nd = 0, ret, sent = 0, was;
 
 	lab_engine_region(L, eng, "tx");
 	need_op(L, (const void *)eng->ops->tx, "tx");
 	if (!luaL_testudata(L, 2, LAB_PACKET_MT) && !lua_istable(L, 2))
 		return luaL_error(L, "tx: give a packet or a list of packets, not a %s",
 		                  luaL_typename(L, 2));
+	if (!lua_isnoneornil(L, 3) && !lua_istable(L, 3))
+		return luaL_error(L, "tx: the options are a table, e.g. e:tx(pkts, {queue=1}), "
+		                     "not a %s", luaL_typename(L, 3));
+	lua_settop(L, 3);
 	n = tx_list(L);
 	list = lua_gettop(L);
 	lua_newtable(L);
@@ -436,10 +539,24 @@ static int engine_tx(lua_State *L)
 	for (int i = 0; i < n; i++)
 		for (unsigned s = 0; s < pk[i]->nseg; s++)
 			d[nd++] = pk[i]->seg[s].d;
-	if (nic_csum(eng, pk, n))
-		return tx_nic_csum(L, eng, r, pk, n, d);
+	/* the queue last: its option's __index may run Lua, so the list is
+	 * read again below */
+	was = queue_opt(L, eng, 3, "tx");
+	r = lab_engine_region(L, lab_check_open(L, eng, "tx"), "tx");
+	for (int i = 0; i < n; i++)
+		if (pk[i]->state != PKT_HELD) {
+			queue_back(eng, was);
+			return luaL_error(L, "tx: packet %d was sent or released while the "
+			                     "options were read - build a new one", i + 1);
+		}
+	if (nic_csum(eng, pk, n)) {
+		ret = tx_nic_csum(L, eng, r, pk, n, d);
+		queue_back(eng, was);
+		return ret;
+	}
 	rl_err_clear(&err);
 	ret = eng->ops->tx(eng->e, d, (uint32_t)nd, &err);
+	queue_back(eng, was);
 	if (ret < 0)
 		return lab_raise(L, "tx", &err);
 	lab_pcap_write(eng, d, (uint32_t)ret, RL_DIR_TX);
@@ -460,13 +577,16 @@ static int engine_complete(lua_State *L)
 	struct lab_engine *eng = lab_check_engine(L, 1);
 	uint32_t max;
 	struct rl_err err;
-	int ret;
+	int ret, was;
 
 	lab_engine_region(L, eng, "complete");
 	need_op(L, (const void *)eng->ops->complete, "complete");
 	max = check_count(L, 2, "complete", RL_REGION_MAX_FRAMES);
+	was = queue_opt(L, eng, 3, "complete");
+	lab_engine_region(L, lab_check_open(L, eng, "complete"), "complete");
 	rl_err_clear(&err);
 	ret = eng->ops->complete(eng->e, NULL, max, &err);
+	queue_back(eng, was);
 	if (ret < 0)
 		return lab_raise(L, "complete", &err);
 	lab_ext_reap(L, eng); /* and extbuf memory the engine let go of */
@@ -478,11 +598,14 @@ static int engine_kick(lua_State *L)
 {
 	struct lab_engine *eng = lab_check_engine(L, 1);
 	struct rl_err err;
-	int ret;
+	int ret, was;
 
 	need_op(L, (const void *)eng->ops->kick, "kick");
+	was = queue_opt(L, eng, 2, "kick");
+	lab_check_open(L, eng, "kick");
 	rl_err_clear(&err);
 	ret = eng->ops->kick(eng->e, &err);
+	queue_back(eng, was);
 	if (ret < 0)
 		return lab_raise(L, "kick", &err);
 	lua_pushinteger(L, ret);

@@ -147,7 +147,87 @@ static int engine_stats(lua_State *L)
 	return 1;
 }
 
+/* e:queues() -> {{queue=0, rx_pkts=, rx_bytes=, tx_pkts=, tx_bytes=}, ...},
+ * selected: the queue's number, or "all" (spread). One entry, queue 0, for
+ * an engine on one queue. */
+static int engine_queues(lua_State *L)
+{
+	struct lab_engine *eng = lab_check_engine(L, 1);
+	struct rl_queue_info q[RL_QUEUES_MAX];
+	struct rl_err err;
+	int n = 1, sel = 0;
+
+	memset(q, 0, sizeof(q));
+	if (eng->ops->queues) {
+		rl_err_clear(&err);
+		n = eng->ops->queues(eng->e, RL_QUEUE_KEEP, &sel, q, RL_QUEUES_MAX, &err);
+		if (n < 0)
+			return lab_raise(L, "queues", &err);
+		if (n > RL_QUEUES_MAX)
+			n = RL_QUEUES_MAX;
+	} else if (eng->ops->stats) {
+		struct rl_stats st;
+
+		memset(&st, 0, sizeof(st));
+		eng->ops->stats(eng->e, &st);
+		q[0] = (struct rl_queue_info){0, st.rx_pkts, st.rx_bytes, st.tx_pkts, st.tx_bytes};
+	}
+	lua_createtable(L, n, 0);
+	for (int i = 0; i < n; i++) {
+		lua_createtable(L, 0, 5);
+		set_int(L, "queue", q[i].id);
+		set_int(L, "rx_pkts", (lua_Integer)q[i].rx_pkts);
+		set_int(L, "rx_bytes", (lua_Integer)q[i].rx_bytes);
+		set_int(L, "tx_pkts", (lua_Integer)q[i].tx_pkts);
+		set_int(L, "tx_bytes", (lua_Integer)q[i].tx_bytes);
+		lua_rawseti(L, -2, i + 1);
+	}
+	if (sel == RL_QUEUE_ALL)
+		lua_pushliteral(L, "all");
+	else
+		lua_pushinteger(L, sel);
+	return 2;
+}
+
+/* e:queue(k) or e:queue("all"): the queue fill, rx, tx, complete and kick
+ * act on from now on (all: spread over every queue). Returns the one
+ * before. e:queue() only asks. */
+static int engine_queue(lua_State *L)
+{
+	struct lab_engine *eng = lab_check_engine(L, 1);
+	struct rl_err err;
+	int sel = RL_QUEUE_KEEP, was = 0, isnum = 0;
+	lua_Integer k;
+
+	if (!lua_isnoneornil(L, 2)) {
+		k = lua_tointegerx(L, 2, &isnum);
+		if (isnum && k >= 0 && k < 65536)
+			sel = (int)k;
+		else if (lua_type(L, 2) == LUA_TSTRING && !strcmp(lua_tostring(L, 2), "all"))
+			sel = RL_QUEUE_ALL;
+		else
+			return luaL_error(L, "queue: give a queue's number, e.g. e:queue(1), or "
+			                     "e:queue(\"all\") to spread over every queue");
+	}
+	if (!eng->ops->queues) {
+		if (sel > 0)
+			return luaL_error(L, "queue %d: this engine (%s) has one queue, 0", sel,
+			                  eng->ops->name);
+	} else {
+		rl_err_clear(&err);
+		if (eng->ops->queues(eng->e, sel, &was, NULL, 0, &err) < 0)
+			return lab_raise(L, "queue", &err);
+	}
+	if (was == RL_QUEUE_ALL)
+		lua_pushliteral(L, "all");
+	else
+		lua_pushinteger(L, was);
+	return 1;
+}
+
 const luaL_Reg lab_engine_view_methods[] = {
+    {"queues", engine_queues},
+    {"queue", engine_queue},
     {"rings", engine_rings},
     {"owners", engine_owners},
     {"owner_map", engine_owner_map},

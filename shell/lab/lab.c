@@ -211,6 +211,7 @@ int luaopen_ringlab(lua_State *L)
 	lab_pcap_register(L);
 	lab_batch_register(L);
 	lab_time_register(L);
+	lab_run_register(L);
 	lab_lessons_register(L);
 	lab_crypto_register(L);
 	lab_kernel_register(L);

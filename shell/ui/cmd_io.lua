@@ -8,13 +8,57 @@ local C = require "ringlab.cmdkit"
 local fail, def, say, current = C.fail, C.def, C.say, C.current
 local number, keyvalues, region_of, is_engine = C.number, C.keyvalues, C.region_of, C.is_engine
 
-def("fill", "fill [N]", "offer N free frames to the NIC for receiving (default: as many as fit)",
+-- queue=K (or queue=all) among a command's words: taken out of args (and
+-- of rest, the line after the command); nil when there is none.
+local function queue_word(what, args)
+  for i = #args, 1, -1 do
+    local v = args[i]:match("^queue=(.*)$")
+    if v then
+      table.remove(args, i)
+      if v == "all" then return "all" end
+      local k = tonumber(v)
+      if not k or k < 0 or k ~= math.floor(k) then
+        fail("%s: queue=%s is not a queue - give its number, e.g. queue=1, or queue=all", what, v)
+      end
+      return math.floor(k)
+    end
+  end
+  return nil
+end
+
+-- Run fn with queue q selected on e (nil: as it is), then select back.
+local function on_queue(e, q, fn)
+  if q == nil then return fn() end
+  local was = e:queue(q)
+  local ok, err = pcall(fn)
+  pcall(e.queue, e, was)
+  if not ok then error(err, 0) end
+  return err
+end
+C.queue_word, C.on_queue = queue_word, on_queue
+
+-- "fill0 512 of 2048, fill1 512 of 2048": the fill rings of an engine on
+-- several queues, or nil.
+local function queue_fills(rings)
+  local parts = {}
+  for k = 0, 15 do
+    local f = rings["fill" .. k]
+    if f then parts[#parts + 1] = string.format("fill%d %d of %d", k, f.pending, f.size) end
+  end
+  return #parts > 0 and table.concat(parts, ", ") or nil
+end
+
+def("fill", "fill [N] [queue=K]", "offer N free frames to the NIC for receiving (default: as many as fit); "
+  .. "on an engine with several queues, queue=K offers them to queue K only (default: spread)",
   function(args)
     local e = current()
-    local n = e:fill(number("fill", args[1]))
+    local q = queue_word("fill", args)
+    local n = on_queue(e, q, function() return e:fill(number("fill", args[1])) end)
     local rings = e:rings()
     local f, pool, rxq = rings.fill, rings.mempool, rings.rxq0
-    if f then
+    if queue_fills(rings) then
+      say("offered %d frames to the NIC (%s)", n, queue_fills(rings))
+    elseif f then
       say("offered %d frames to the NIC (fill ring %d of %d)", n, f.pending, f.size)
     elseif pool then -- dpdk: no fill ring; the PMD takes receive mbufs from the mempool
       say("offered %d frames: dpdk's fill puts them in the mempool (%d wait there) for the PMD's %s to take",
@@ -39,8 +83,18 @@ end
 def("send", "send udp|icmp|arp DST [PAYLOAD...] | send tcp|udp DST size=N [strategy=S] [mss=N] [count=N] [to=NAME]",
   "build a packet in the region, queue it on tx and kick the NIC; with size= (64k, 1m) cut that many bytes "
   .. "into packets and send them (tcp: a real connection) - strategy=copy|reuse|born|sg|tso|extbuf|gso "
-  .. "(help strategies), mss=1448, count=N, to=NAME (a lab engine that receives and checks)",
+  .. "(help strategies), mss=1448, count=N, to=NAME (a lab engine that receives and checks), "
+  .. "queue=K (an engine on several queues: send on queue K; default: spread)",
   function(args, rest)
+    local q = queue_word("send", args)
+    if q ~= nil then
+      rest = rest:gsub("%s*queue=%S*", "")
+      local e = current()
+      return on_queue(e, q, function()
+        if cut_by_strategy(args) then return require("ringlab.cmd_send").run(args) end
+        return C.byname.send.fn(args, rest)
+      end)
+    end
     if cut_by_strategy(args) then return require("ringlab.cmd_send").run(args) end
     local e = current()
     local proto, dst = args[1], args[2]
@@ -69,11 +123,14 @@ function C.invented(e)
   return (st.mode_why or ""):match("^(net_%w+)") or "the driver"
 end
 
-def("recv", "recv [MAX]", "receive packets from the rx ring (kept in `last`; see one with show packet N)",
+def("recv", "recv [MAX] [queue=K]", "receive packets from the rx ring (kept in `last`; see one with show packet N); "
+  .. "on an engine with several queues, queue=K reads queue K's rx ring only (default: every queue in turn)",
   function(args)
     local e = current()
     local h = C.hosts[e]
-    local pkts = h and h:take(number("recv", args[1], 64)) or e:rx(number("recv", args[1], 64))
+    local q = queue_word("recv", args)
+    local pkts = h and h:take(number("recv", args[1], 64))
+      or on_queue(e, q, function() return e:rx(number("recv", args[1], 64)) end)
     _G.last = pkts
     C.last_from = { pkts = pkts, e = e } -- show packet N: which engine received them
     if #pkts == 0 then
@@ -112,13 +169,43 @@ def("release", "release", "give the frames of the packets in `last` back to the 
     say("released %d packet%s", n, n == 1 and "" or "s")
   end)
 
-def("kick", "kick", "wake the NIC: it transmits the tx ring and posts completions",
-  function() current():kick(); say("kicked") end)
-
-def("complete", "complete [MAX]", "take sent frames back from the completion ring",
+def("kick", "kick [queue=K]", "wake the NIC: it transmits the tx ring and posts completions (queue=K: that queue's only)",
   function(args)
-    local n = current():complete(number("complete", args[1]))
-    say("took back %d frame%s from the completion ring", n, n == 1 and "" or "s")
+    local e = current()
+    local q = queue_word("kick", args)
+    on_queue(e, q, function() e:kick() end)
+    say("kicked")
+  end)
+
+def("complete", "complete [MAX] [queue=K]", "take sent frames back from the completion ring (queue=K: that queue's only)",
+  function(args)
+    local e = current()
+    local q = queue_word("complete", args)
+    local n = on_queue(e, q, function() return e:complete(number("complete", args[1])) end)
+    say("took back %d frame%s from the completion ring%s", n, n == 1 and "" or "s",
+      q ~= nil and q ~= "all" and (" of queue " .. q) or "")
+  end)
+
+def("queue", "queue [K|all]", "an engine on several queues (open afxdp queues=2, open dpdk ... queues=2): "
+  .. "choose the queue fill, send, recv, kick and complete act on (all: spread), and see each queue's packets",
+  function(args)
+    local e = current()
+    if args[1] then
+      local q = queue_word("queue", { "queue=" .. args[1] })
+      e:queue(q)
+    end
+    local qs, sel = e:queues()
+    if #qs == 1 and not args[1] then
+      say("this engine has one queue (%d): open afxdp queues=2 (on a testbed made with queues=2) for more", qs[1].queue)
+    end
+    for _, x in ipairs(qs) do
+      say("queue %d: rx %d packets, tx %d packets%s", x.queue, x.rx_pkts, x.tx_pkts,
+        (sel == x.queue or (sel == "all" and #qs == 1)) and "  <- selected" or "")
+    end
+    if #qs > 1 then
+      say(sel == "all" and "selected: all - fill and send spread over the queues, recv/kick/complete visit each"
+        or ("selected: queue " .. sel .. " - fill, send, recv, kick and complete act on it (queue all: spread)"))
+    end
   end)
 
 def("step", "step [N]", "let the NIC do one hardware action (or N), and say what moved",

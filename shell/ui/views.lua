@@ -134,7 +134,8 @@ end
 local wrap = V.wrap
 
 -- Ring views in the engine's order: a header, one row per ring (its
--- numbers and its slots, V.ring_bar), the engine's note under it.
+-- numbers and its slots, V.ring_bar), the engine's note under it - once:
+-- an engine on several queues has the same notes on each queue's rings.
 function V.rings(rings)
   local names = {}
   for name in pairs(rings) do names[#names + 1] = name end
@@ -155,15 +156,19 @@ function V.rings(rings)
   local cols = 7 + 4 + cw.size + cw.prod + cw.cons + cw.pending + 2
   local w = math.max(8, math.min(64, width - 1 - cols - 2 - cap))
   local out = { string.format(fmt:gsub("d", "s"), "ring", "size", "prod", "cons", "pending") .. "slots" }
+  local said = {}
   for _, name in ipairs(names) do
     local r = rings[name]
     local b, caption = V.ring_bar(r, w)
     out[#out + 1] = string.format(fmt, name, r.size, r.prod, r.cons, r.pending) ..
       b .. (caption ~= "" and (" " .. caption) or "")
-    if r.need_wakeup then
+    local base = name:gsub("%d+$", "") -- fill0, fill1: the same ring's notes
+    if r.need_wakeup and not said["wakeup " .. base] then
+      said["wakeup " .. base] = true
       out[#out + 1] = "       " .. paint("33", "need_wakeup") .. ": the NIC sleeps until the program kicks it"
     end
-    if r.note then
+    if r.note and not said[base .. " " .. r.note] then
+      said[base .. " " .. r.note] = true
       for _, l in ipairs(wrap("(" .. r.note .. ")", width - 1, "       ")) do out[#out + 1] = l end
     end
   end

@@ -80,6 +80,7 @@ local function sample(e)
   local s = { e = e, info = info, t = lab.now(), label = info.name }
   if info.closed then return s end
   s.stats, s.rings = e:stats(), e:rings()
+  s.queues = e:queues() -- one entry, or one per queue (open afxdp queues=2)
   if info.has_region then
     s.owners, s.map = e:owners(), e:owner_map()
     s.region = e:region()
@@ -126,7 +127,55 @@ end
 -- producer; a large ring as the slots around them, or one cell per group).
 local views = require "ringlab.views"
 
-local function ring_lines(s, width, out)
+-- An engine on several queues has rings named fill0, rx0, ... fill1, ...:
+-- the queues' numbers, or nil for one queue.
+local function queue_ids(s)
+  if not s.queues or #s.queues < 2 then return nil end
+  local ids = {}
+  for _, q in ipairs(s.queues) do ids[#ids + 1] = q.queue end
+  return ids
+end
+
+-- Narrow (under 120 columns) or tight: one line per queue, each ring's
+-- entries waiting/size and the queue's packets. Returns true when it drew
+-- them.
+local function queue_lines(s, width, out, compact)
+  local ids = queue_ids(s)
+  if not ids or (width >= 120 and compact ~= "tight") then return false end
+  local bases, names = {}, sorted_rings(s.rings)
+  for _, name in ipairs(names) do
+    local base, id = name:match("^(%a+)(%d+)$")
+    if base and tonumber(id) == ids[1] then bases[#bases + 1] = base end
+  end
+  for i, id in ipairs(ids) do
+    local parts = { string.format(" q%-2d", id) }
+    for _, base in ipairs(bases) do
+      local r = s.rings[base .. id]
+      if r then
+        parts[#parts + 1] = string.format("%s %d/%d", base, r.pending, r.size)
+      end
+    end
+    local q = s.queues[i]
+    parts[#parts + 1] = string.format("  rx %s tx %s pkts", human(q.rx_pkts), human(q.tx_pkts))
+    out[#out + 1] = table.concat(parts, " ")
+  end
+  return true
+end
+
+-- Wide: under the rings' bars, each queue's packets on one line.
+local function queue_counts(s, out)
+  local ids = queue_ids(s)
+  if not ids then return end
+  local parts = { " queues " }
+  for _, q in ipairs(s.queues) do
+    parts[#parts + 1] = string.format(" q%d rx %d tx %d pkts ", q.queue, q.rx_pkts, q.tx_pkts)
+  end
+  out[#out + 1] = table.concat(parts)
+end
+
+local function ring_lines(s, width, out, compact)
+  if s.netmap then return require("ringlab.nmview").watch_lines(s, width, out, compact, paint) end
+  if queue_lines(s, width, out, compact) then return end
   -- the bar gets what the name, the numbers and the caption leave
   local names, nums, room = sorted_rings(s.rings), {}, 0
   for _, name in ipairs(names) do
@@ -152,6 +201,7 @@ local function ring_lines(s, width, out)
       caption ~= "" and ("  " .. caption) or "",
       r.need_wakeup and paint("33", " need_wakeup") or "")
   end
+  queue_counts(s, out)
 end
 
 local letters = { A = "33", ["."] = "2", F = "34", N = "35", R = "32", T = "36", C = "31" }
@@ -269,7 +319,7 @@ function engine_lines_of(s, width, map_rows, out, compact)
   if s.info.closed then title = title .. "  (closed)" end
   out[#out + 1] = paint("1", title .. " " .. string.rep("-", math.max(0, width - #title - 1)))
   if s.info.closed then return end
-  ring_lines(s, width, out)
+  ring_lines(s, width, out, compact)
   if compact == "tight" then
     -- the rings, the owners in one line, the ledger's first line and the
     -- packets: what a lesson's small dashboard keeps
