@@ -10,15 +10,18 @@
 -- e:kick() and e:complete(). rxdrop keeps the fill ring topped up, and
 -- receives into the batch and releases it. key=value: dst_mac= and
 -- batch=N (default 256) for the loop, style=packets for the old loop over
--- one lab.packet.udp handle per packet; the rest are engine options.
+-- one lab.packet.udp handle per packet, out=PATH to write the result line
+-- to that file too (bench/watch.sh runs it in tmux, under the dashboard);
+-- the rest are engine options.
 -- bench/afxdp.sh runs it next to the C program and dpdk-testpmd.
 local what, ifname, secs = arg[1], arg[2], tonumber(arg[3]) or 3
-local opts, dst_mac, size, style = { ifname = ifname }, "02:00:00:00:00:02", 256, "batch"
+local opts, dst_mac, size, style, out_path = { ifname = ifname }, "02:00:00:00:00:02", 256, "batch", nil
 for i = 4, #arg do
   local k, v = arg[i]:match("^([%w_]+)=(.*)$")
   if k == "dst_mac" then dst_mac = v
   elseif k == "batch" then size = tonumber(v)
   elseif k == "style" then style = v
+  elseif k == "out" then out_path = v
   else opts[k] = v end
 end
 local e = lab.open("afxdp", opts)
@@ -86,6 +89,12 @@ local t, cpu = now() - t0, os.clock() - c0
 bt:release()
 local o = e:owners()
 assert(o.app + o.fill + o.nic + o.rx + o.tx + o.comp == o.frames, "owners not conserved")
-print(string.format("afxdp Lua %s: %.3f Mpps (%d packets in %.2f s; %.3f Mpps per CPU-second)",
-  what, n / t / 1e6, n, t, cpu > 0 and n / cpu / 1e6 or 0))
+local line = string.format("afxdp Lua %s: %.3f Mpps (%d packets in %.2f s; %.3f Mpps per CPU-second)",
+  what, n / t / 1e6, n, t, cpu > 0 and n / cpu / 1e6 or 0)
+print(line)
+if out_path then
+  local f = assert(io.open(out_path, "w"))
+  f:write(line, "\n")
+  f:close()
+end
 e:close()

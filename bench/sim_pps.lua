@@ -1,7 +1,7 @@
 -- sim_pps.lua - packets per second through two simulator engines back to
 -- back, driven by a Lua loop that works in batches, as a script would.
 --
---   ringlab bench/sim_pps.lua [seconds] [batch] [mode] [style]
+--   ringlab bench/sim_pps.lua [seconds] [batch] [mode] [style] [out=PATH]
 --
 -- style=batch (default): one lab.batch handle holds `batch` packets; each
 -- round bt:udp() builds the same 64-byte UDP packet into every free frame
@@ -10,12 +10,17 @@
 -- them off its rx ring (bt:rx) and releases them; e:fill() keeps its fill
 -- ring stocked. style=packets: the same with one packet handle per packet
 -- (lab.packet.udp, e:tx({...}), e:rx()), to show what the handles cost.
--- bench/sim.sh runs this next to the C benchmark and prints the ratios.
+-- bench/sim.sh runs this next to the C benchmark and prints the ratios;
+-- bench/watch.sh runs it in tmux with and without the dashboard (out=PATH:
+-- the result line goes to that file too, as the screen is the dashboard's).
 
 local secs = tonumber(arg[1]) or 2
 local size = math.tointeger(tonumber(arg[2])) or 64
 local mode = arg[3] or "copy"
 local style = arg[4] or "batch"
+-- out=PATH (bench/watch.sh): the result line goes to that file too, for a
+-- run inside a terminal (tmux) whose screen is the dashboard's
+local out_path = arg[5] and arg[5]:match("^out=(.+)$")
 
 local a = lab.open("sim", { mode = mode })
 local b = lab.open("sim", { mode = mode, peer = a })
@@ -55,17 +60,24 @@ else
   error("style must be batch or packets, not " .. style, 0)
 end
 
-local t0, t = lab.now()
+local t0, c0, t = lab.now(), os.clock()
 repeat
   for _ = 1, 16 do round() end
   t = lab.now() - t0
 until t >= secs
+local cpu = os.clock() - c0
 
 for _, e in ipairs { a, b } do
   local o = e:owners()
   assert(o.app + o.fill + o.nic + o.rx + o.tx + o.comp == o.frames, "owners not conserved")
 end
-print(string.format("lua %s loop, sim %s mode, batch %d: %.3f Mpps (%d packets in %.2f s)",
-  style, mode, size, got / t / 1e6, got, t))
+local line = string.format("lua %s loop, sim %s mode, batch %d: %.3f Mpps (%d packets in %.2f s; %.3f Mpps per CPU-second)",
+  style, mode, size, got / t / 1e6, got, t, cpu > 0 and got / cpu / 1e6 or 0)
+print(line)
+if out_path then
+  local f = assert(io.open(out_path, "w"))
+  f:write(line, "\n")
+  f:close()
+end
 b:close()
 a:close()

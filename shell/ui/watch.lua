@@ -28,17 +28,23 @@ local function paint(code, s)
   return ESC .. code .. "m" .. s .. ESC .. "0m"
 end
 
--- Cut s to w visible columns, keeping colour escapes whole.
+-- Cut s to w visible columns, keeping colour escapes whole. Plain text
+-- between escapes is taken a run at a time (a frame is thousands of
+-- characters, ten times a second: bench/watch.sh measures what it costs).
 local function clip(s, w)
-  local out, n, i = {}, 0, 1
-  while i <= #s and n < w do
-    local e = s:match("^\27%[[%d;?]*[%a]", i)
+  local out, n, i, len = {}, 0, 1, #s
+  while i <= len and n < w do
+    local j = s:find("\27", i, true)
+    local e = j == i and s:match("^\27%[[%d;?]*[%a]", i)
     if e then
       out[#out + 1] = e
       i = i + #e
     else
-      out[#out + 1] = s:sub(i, i)
-      n, i = n + 1, i + 1
+      -- up to the next escape (a lone ESC counts as one column)
+      local stop = j and j > i and j - 1 or (j == i and i) or len
+      local take = math.min(stop - i + 1, w - n)
+      out[#out + 1] = s:sub(i, i + take - 1)
+      n, i = n + take, i + take
     end
   end
   if colour then out[#out + 1] = ESC .. "0m" end
@@ -209,25 +215,76 @@ local order = { "A", "F", "N", "R", "T", "C", "." }
 
 -- The owner map, one cell per frame, or per group of frames (the owner
 -- most of the group has) when it does not fit in max_rows.
+-- The owner of each cell: one letter per group of frames, kept in the
+-- sample per group size (W.lines tries several layouts of one sample).
+local function owner_cells(s, group)
+  s.cells = s.cells or {}
+  if s.cells[group] then return s.cells[group] end
+  local map, cells = s.map, {}
+  if group == 1 then
+    for i = 1, #map do cells[i] = map:sub(i, i) end
+  else
+    -- the map as runs of one owner (a few dozen, not thousands of frames)
+    local rs, rc, n = s.runs_at, s.runs_of, #map
+    if not rs then
+      rs, rc = {}, {}
+      local i = 1
+      while i <= n do
+        local c = map:sub(i, i)
+        rs[#rs + 1], rc[#rc + 1] = i, c
+        i = map:find("[^" .. (c:match("%w") and c or "%" .. c) .. "]", i + 1) or n + 1
+      end
+      rs[#rs + 1] = n + 1
+      s.runs_at, s.runs_of = rs, rc
+    end
+    local count, r, nord, i = {}, 1, #order, 1
+    while i <= n do
+      local stop = math.min(i + group - 1, n)
+      while rs[r + 1] <= i do r = r + 1 end
+      if rs[r + 1] > stop then -- whole groups in one run: as many at once
+        local ch = letters[rc[r]] and rc[r] or order[1]
+        local whole = rs[r + 1] > n and (n - i + group) // group or (rs[r + 1] - i) // group
+        for _ = 1, whole do cells[#cells + 1] = ch end
+        i = i + whole * group
+      else
+        for o = 1, nord do count[order[o]] = 0 end
+        local k = r
+        while rs[k] <= stop do
+          local from, to = math.max(rs[k], i), math.min(rs[k + 1] - 1, stop)
+          count[rc[k]] = (count[rc[k]] or 0) + to - from + 1
+          k = k + 1
+        end
+        local best, bestn = ".", -1
+        for o = 1, nord do
+          local ch = order[o]
+          if count[ch] > bestn then best, bestn = ch, count[ch] end
+        end
+        cells[#cells + 1] = best
+        i = i + group
+      end
+    end
+  end
+  s.cells[group] = cells
+  return cells
+end
+
 local function owner_lines(s, width, max_rows, out)
   local o, map = s.owners, s.map
   local per = math.max(16, width - 10)
   local group = math.max(1, math.ceil(#map / (per * max_rows)))
-  local cells = {}
-  for i = 1, #map, group do
-    local chunk, best, bestn = map:sub(i, i + group - 1), ".", -1
-    if group == 1 then best = chunk else
-      for _, ch in ipairs(order) do
-        local n = select(2, chunk:gsub(ch == "." and "%." or ch, ""))
-        if n > bestn then best, bestn = ch, n end
-      end
-    end
-    cells[#cells + 1] = paint(letters[best] or "0", best)
-  end
+  local cells = owner_cells(s, group)
   out[#out + 1] = string.format(" owners  %d frames%s", o.frames,
     group > 1 and string.format(", one cell per %d frames (the owner most of them have)", group) or ", one cell per frame")
   for i = 1, math.min(#cells, per * max_rows), per do
-    out[#out + 1] = string.format(" %6d  %s", (i - 1) * group, table.concat(cells, "", i, math.min(#cells, i + per - 1)))
+    -- a run of cells with one owner is painted once
+    local row, last_i, stop = {}, i, math.min(#cells, i + per - 1)
+    for k = i + 1, stop + 1 do
+      if k > stop or cells[k] ~= cells[last_i] then
+        row[#row + 1] = paint(letters[cells[last_i]] or "0", table.concat(cells, "", last_i, k - 1))
+        last_i = k
+      end
+    end
+    out[#out + 1] = string.format(" %6d  %s", (i - 1) * group, table.concat(row))
   end
   local held = select(2, map:gsub("A", ""))
   out[#out + 1] = string.format(" owners: app %d (held %d, free %d)  fill %d  nic %d  rx %d  tx %d  comp %d  = %d",
@@ -388,7 +445,15 @@ end
 function W.lines(samples, rows, width, head, empty, small)
   local out
   local function start() out = {} if head then out[1] = head end end
-  for map_rows = 4, small and -1 or 0, -1 do -- shrink the owner map, then go compact, then tight
+  -- fewer map rows never take more lines: when one row does not fit,
+  -- neither do 2-4, and each try lays every engine out (bench/watch.sh)
+  local first = 4
+  if #samples > 0 then
+    start()
+    for _, s in ipairs(samples) do engine_lines(s, width, 1, out, false) end
+    if #out > rows then first = 0 end
+  end
+  for map_rows = first, small and -1 or 0, -1 do -- shrink the owner map, then go compact, then tight
     start()
     for _, s in ipairs(samples) do
       engine_lines(s, width, math.max(map_rows, 0), out, map_rows == 0 or (map_rows < 0 and "tight"))
