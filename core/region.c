@@ -15,8 +15,16 @@
  * from rl_region_alloc() are additionally pinned: a pinned frame that comes
  * back from the NIC stays held by its buffer instead of rejoining the pool.
  *
+ * A frame in several transmit descriptors (rl_region_ref) keeps one owner
+ * and a count per stage of its descriptors (refs[]): the owner is the stage
+ * of the least advanced one, and moves of such a frame take the slow path
+ * here (rl_region__move_slow), one reference at a time. A frame with a
+ * single reference has no count at all, so the common path - and every
+ * engine loop that moves owners itself - stays as it was.
+ *
  * rl_region_check() trusts nothing: it recounts owners and walks the pool
- * both ways, and reports the first thing that does not add up.
+ * both ways, checks every count, and reports the first thing that does not
+ * add up.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -85,9 +93,10 @@ static int alloc_bookkeeping(struct rl_region *r, struct rl_err *err)
 
 	r->owner = calloc(n, sizeof(*r->owner));
 	r->pins = calloc(n, sizeof(*r->pins));
+	r->refs = calloc(n, sizeof(*r->refs));
 	r->free_stack = malloc((size_t)n * sizeof(*r->free_stack));
 	r->free_pos = malloc((size_t)n * sizeof(*r->free_pos));
-	if (!r->owner || !r->pins || !r->free_stack || !r->free_pos)
+	if (!r->owner || !r->pins || !r->refs || !r->free_stack || !r->free_pos)
 		return rl_err_set(err, ENOMEM,
 		                  "no memory for the bookkeeping of %" PRIu32
 		                  " frames - use fewer frames",
@@ -146,6 +155,7 @@ void rl_region_fini(struct rl_region *r)
 		munmap(r->base, r->size);
 	free(r->owner);
 	free(r->pins);
+	free(r->refs);
 	free(r->free_stack);
 	free(r->free_pos);
 	memset(r, 0, sizeof(*r));
@@ -242,6 +252,126 @@ int rl_region__move_refused(const struct rl_region *r, uint32_t frame,
 		                  frame, rl_owner_name(real), rl_owner_name(from));
 	return rl_err_set(err, EPERM,
 	                  "frame %" PRIu32 " is free in the pool; take it first", frame);
+}
+
+/* ---- frames in several descriptors ------------------------------------- */
+
+/* Where a reference can be: tx, nic, comp (-1: not a reference's stage). */
+static int ref_stage(enum rl_owner o)
+{
+	return o == RL_OWN_TX ? 0 : o == RL_OWN_NIC ? 1 : o == RL_OWN_COMP ? 2 : -1;
+}
+
+static uint16_t *stage_count(struct rl_frame_refs *x, int stage)
+{
+	return stage == 0 ? &x->tx : stage == 1 ? &x->nic : &x->comp;
+}
+
+/* The owner of a shared frame: where its least advanced reference is. */
+static enum rl_owner refs_owner(const struct rl_frame_refs *x)
+{
+	return x->tx ? RL_OWN_TX : x->nic ? RL_OWN_NIC : x->comp ? RL_OWN_COMP : RL_OWN_APP;
+}
+
+static void set_owner(struct rl_region *r, uint32_t frame, enum rl_owner o)
+{
+	r->count[r->owner[frame]]--;
+	r->count[o]++;
+	r->owner[frame] = (uint8_t)o;
+}
+
+/* Down to one reference: no count any more; the owner is where it is. */
+static void refs_settle(struct rl_region *r, uint32_t frame)
+{
+	struct rl_frame_refs *x = &r->refs[frame];
+
+	if (x->sum != 1)
+		return;
+	set_owner(r, frame, refs_owner(x));
+	r->nshared--;
+	r->shared_refs--;
+	*x = (struct rl_frame_refs){0};
+}
+
+int rl_region_ref(struct rl_region *r, uint32_t frame, struct rl_err *err)
+{
+	struct rl_frame_refs *x;
+	int stage;
+
+	if (frame < r->frames && r->owner[frame] == RL_OWN_APP &&
+	    r->free_pos[frame] != RL_NOT_FREE)
+		return rl_err_set(err, EPERM,
+		                  "frame %" PRIu32 " is free in the pool, not held - "
+		                  "build the packet in a frame you hold first",
+		                  frame);
+	if (frame < r->frames && r->owner[frame] == RL_OWN_APP)
+		return rl_region_move(r, frame, RL_OWN_APP, RL_OWN_TX, err);
+	if (frame >= r->frames)
+		return bad_frame(r, frame, err);
+	stage = ref_stage((enum rl_owner)r->owner[frame]);
+	if (stage < 0)
+		return rl_err_set(err, EPERM,
+		                  "frame %" PRIu32 " is owned by %s, not by the program "
+		                  "or a send in flight - send only frames you hold (%s)",
+		                  frame, rl_owner_name((enum rl_owner)r->owner[frame]),
+		                  r->owner[frame] == RL_OWN_RX
+		                      ? "receive it first: e:rx(), recv"
+		                      : "a frame offered for receive is the NIC's");
+	x = &r->refs[frame];
+	if (x->sum >= RL_REFS_MAX)
+		return rl_err_set(err, EMLINK,
+		                  "frame %" PRIu32 " is already in %u descriptors - "
+		                  "complete some (complete, or e:complete()) first",
+		                  frame, (unsigned)x->sum);
+	if (x->sum == 0) { /* its one reference gets a count */
+		(*stage_count(x, stage))++;
+		x->sum = 1;
+		r->nshared++;
+		r->shared_refs++;
+	}
+	x->tx++;
+	x->sum++;
+	r->shared_refs++;
+	set_owner(r, frame, RL_OWN_TX);
+	return 0;
+}
+
+int rl_region__move_slow(struct rl_region *r, uint32_t frame, enum rl_owner from,
+			 enum rl_owner to, struct rl_err *err)
+{
+	struct rl_frame_refs *x;
+	int sf, st;
+
+	if (frame >= r->frames || (unsigned)from >= RL_OWN_COUNT ||
+	    (unsigned)to >= RL_OWN_COUNT || r->refs[frame].sum == 0)
+		return rl_region__move_refused(r, frame, from, to, err);
+	x = &r->refs[frame];
+	sf = ref_stage(from);
+	st = to == RL_OWN_APP ? 3 : ref_stage(to);
+	/* a reference moves forward (tx -> nic -> comp) or ends (-> app) */
+	if (sf < 0 || st < 0 || st <= sf)
+		return rl_err_set(err, EPERM,
+		                  "frame %" PRIu32 " is in %u descriptors (tx %u, nic %u, "
+		                  "comp %u) - one of them cannot go %s -> %s",
+		                  frame, (unsigned)x->sum, (unsigned)x->tx, (unsigned)x->nic,
+		                  (unsigned)x->comp, rl_owner_name(from), rl_owner_name(to));
+	if (*stage_count(x, sf) == 0)
+		return rl_err_set(err, EPERM,
+		                  "frame %" PRIu32 " is in %u descriptors but none is "
+		                  "%s (tx %u, nic %u, comp %u)",
+		                  frame, (unsigned)x->sum, rl_owner_name(from),
+		                  (unsigned)x->tx, (unsigned)x->nic, (unsigned)x->comp);
+	(*stage_count(x, sf))--;
+	if (st == 3) {
+		x->sum--;
+		r->shared_refs--;
+	} else {
+		(*stage_count(x, st))++;
+	}
+	if (refs_owner(x) != (enum rl_owner)r->owner[frame])
+		set_owner(r, frame, refs_owner(x));
+	refs_settle(r, frame);
+	return 0;
 }
 
 /* The inline rl_region_take() in region.h found the pool empty. */
@@ -431,9 +561,54 @@ static int check_pool(const struct rl_region *r, struct rl_err *err)
 	return 0;
 }
 
+static int check_refs(const struct rl_region *r, struct rl_err *err)
+{
+	uint32_t shared = 0;
+	uint64_t refs = 0;
+
+	for (uint32_t f = 0; f < r->frames; f++) {
+		const struct rl_frame_refs *x = &r->refs[f];
+		enum rl_owner o = (enum rl_owner)r->owner[f];
+
+		if (!x->sum && !x->tx && !x->nic && !x->comp)
+			continue;
+		if (ref_stage(o) < 0)
+			return rl_err_set(err, EFAULT,
+			                  "frame %" PRIu32 " is owned by %s but counts "
+			                  "%u descriptors - only a frame on its way has any",
+			                  f, rl_owner_name(o), (unsigned)x->sum);
+		if ((uint32_t)x->tx + x->nic + x->comp != x->sum)
+			return rl_err_set(err, EFAULT,
+			                  "frame %" PRIu32 " counts %u descriptors but tx %u "
+			                  "+ nic %u + comp %u",
+			                  f, (unsigned)x->sum, (unsigned)x->tx,
+			                  (unsigned)x->nic, (unsigned)x->comp);
+		if (x->sum < 2)
+			return rl_err_set(err, EFAULT,
+			                  "frame %" PRIu32 " counts %u descriptor - a count "
+			                  "is kept from two on",
+			                  f, (unsigned)x->sum);
+		if (refs_owner(x) != o)
+			return rl_err_set(err, EFAULT,
+			                  "frame %" PRIu32 " is owned by %s but its least "
+			                  "advanced descriptor is in %s",
+			                  f, rl_owner_name(o), rl_owner_name(refs_owner(x)));
+		shared++;
+		refs += x->sum;
+	}
+	if (shared != r->nshared || refs != r->shared_refs)
+		return rl_err_set(err, EFAULT,
+		                  "%" PRIu32 " frames are shared by %" PRIu64
+		                  " descriptors but the region says %" PRIu32 " by %" PRIu64,
+		                  shared, refs, r->nshared, r->shared_refs);
+	return 0;
+}
+
 int rl_region_check(const struct rl_region *r, struct rl_err *err)
 {
 	int rc = check_counts(r, err);
 
-	return rc ? rc : check_pool(r, err);
+	if (!rc)
+		rc = check_pool(r, err);
+	return rc ? rc : check_refs(r, err);
 }

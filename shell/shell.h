@@ -193,6 +193,10 @@ void lab_engine_register(lua_State *L);
 
 /* lab/region.c */
 void lab_push_region(lua_State *L, int engine_idx);
+/* Raises when a descriptor on its way still points into the frames of
+ * region bytes [addr, addr+len): they may not be written yet. */
+void lab_check_writable(lua_State *L, const char *what, const struct rl_region *r,
+                        uint64_t addr, uint64_t len);
 void lab_region_register(lua_State *L);
 struct lab_buffer *lab_test_buffer(lua_State *L, int idx);
 /* A packet (segs false) or a segs handle (true) no longer points into b;

@@ -31,7 +31,7 @@
  * it (sim_caps_of() says what this one does). */
 #define SIM_CAPS                                                                        \
 	(RL_CAP_STEP | RL_CAP_ZEROCOPY | RL_CAP_SG | RL_CAP_PEER | RL_CAP_TSO |          \
-	 RL_CAP_GSO | RL_CAP_CSUM | RL_CAP_UNALIGNED)
+	 RL_CAP_GSO | RL_CAP_CSUM | RL_CAP_UNALIGNED | RL_CAP_SHARED)
 
 /* The wire keeps room for wire_capacity packets of this many bytes on
  * average (and always for two of the largest). */

@@ -89,6 +89,12 @@ struct rl_engine; /* opaque, one per lab.open() */
  * XDP_UMEM_UNALIGNED_CHUNK_FLAG). Owners stay per frame: a descriptor moves
  * every frame it touches, and tx() refuses it unless all are held. */
 #define RL_CAP_UNALIGNED (1u << 10)
+/* One frame may be in several TX descriptors at once (rl_region_ref): a
+ * frame already on its way may be sent again, and it is the program's again
+ * when the last descriptor completes. Without it tx() refuses a frame that
+ * is not held, and lab.segment's sg/born segments that share a frame wait
+ * for the previous one's completion. */
+#define RL_CAP_SHARED (1u << 11)
 
 /*
  * An extended descriptor (ABI 2): a region address, or memory outside the

@@ -20,6 +20,24 @@
  * from) or held. A held frame may also be pinned by a buffer from
  * rl_region_alloc(): when a pinned frame comes back from the NIC it stays
  * held by its buffer instead of returning to the pool.
+ *
+ * A frame in several descriptors. AF_XDP and DPDK let one frame sit in
+ * several TX descriptors at once (sg and born segments share the frame where
+ * one segment's payload ends and the next begins). rl_region_ref() adds a
+ * transmit reference: to a held app frame (its first: app -> tx, as a move)
+ * or to a frame whose descriptors are already on their way (tx, nic or comp).
+ * A frame with one reference needs no count: its owner says where that
+ * descriptor is. A frame with two or more is *shared*: refs[] counts its
+ * descriptors by where each is (on the tx ring, inside the NIC, on the
+ * completion ring), and its one owner is where its least advanced
+ * descriptor is - tx while any is on the tx ring, else nic while any is in
+ * the NIC, else comp. rl_region_move() moves one reference of a shared frame
+ * (tx -> nic, nic -> comp, tx -> comp, and comp -> app or tx -> app, which
+ * end one); when one reference is left the count goes and the owner is
+ * where that one is, and the frame returns to app only with its last. So a
+ * shared frame is counted once, under one owner, and conservation holds;
+ * it is never free, so rl_region_take()/alloc() never hand it out and no
+ * fill ring gets it while a descriptor points at it.
  */
 #ifndef RINGLAB_REGION_H
 #define RINGLAB_REGION_H
@@ -60,6 +78,14 @@ struct rl_region_params {
 
 #define RL_NOT_FREE UINT32_MAX
 
+/* The descriptors of a shared frame by where they are; all 0 for a frame
+ * with fewer than two references. sum = tx + nic + comp. */
+struct rl_frame_refs {
+	uint16_t tx, nic, comp, sum;
+};
+
+#define RL_REFS_MAX UINT16_MAX /* references one frame may have */
+
 struct rl_region {
 	uint8_t *base;          /* frames * frame_size bytes */
 	uint64_t size;
@@ -71,6 +97,9 @@ struct rl_region {
 	uint8_t *owner;         /* enum rl_owner per frame */
 	uint16_t *pins;         /* buffers pinning each frame */
 	uint32_t count[RL_OWN_COUNT];
+	struct rl_frame_refs *refs; /* per frame; nonzero only when shared */
+	uint32_t nshared;       /* frames with two or more references */
+	uint64_t shared_refs;   /* their references, summed */
 
 	uint32_t *free_stack;   /* frame numbers of free app frames */
 	uint32_t *free_pos;     /* index in free_stack, or RL_NOT_FREE */
@@ -124,8 +153,23 @@ int rl_region_check_span(const struct rl_region *r, uint64_t addr, uint64_t len,
 int rl_region_check_desc(const struct rl_region *r, uint64_t addr, uint32_t len,
 			 struct rl_err *err);
 
-/* The slow paths of the three inline functions below: they only explain
- * a refusal (in err) and return the negative errno. */
+/* Descriptors that point into a frame on the transmit side: a shared
+ * frame's count, 1 for any other frame owned by tx, nic or comp (a receive
+ * buffer inside the NIC counts 1 too), 0 for app, fill and rx. */
+static inline uint32_t rl_region_refs(const struct rl_region *r, uint32_t frame)
+{
+	uint8_t o = r->owner[frame];
+
+	if (r->refs[frame].sum)
+		return r->refs[frame].sum;
+	return o == RL_OWN_TX || o == RL_OWN_NIC || o == RL_OWN_COMP;
+}
+
+/* The slow paths of the inline functions below: a move of a shared frame
+ * (rl_region__move_slow does it), or a refusal explained in err (the
+ * negative errno returned). */
+int rl_region__move_slow(struct rl_region *r, uint32_t frame, enum rl_owner from,
+			 enum rl_owner to, struct rl_err *err);
 int rl_region__move_refused(const struct rl_region *r, uint32_t frame,
 			    enum rl_owner from, enum rl_owner to, struct rl_err *err);
 int rl_region__take_refused(const struct rl_region *r, struct rl_err *err);
@@ -142,20 +186,29 @@ static inline void rl_region__pool_push(struct rl_region *r, uint32_t frame)
 
 /* Move a frame from one owner to another; refuses (-EPERM, message names
  * the frame, its real owner and the expected one) when the frame is not
- * owned by `from`, or is free in the pool. Inline: it runs several times
- * per packet. */
+ * owned by `from`, or is free in the pool. A shared frame moves one of its
+ * references instead (see the top): from must be where one of them is.
+ * Inline: it runs several times per packet. */
 static inline int rl_region_move(struct rl_region *r, uint32_t frame, enum rl_owner from,
 				 enum rl_owner to, struct rl_err *err)
 {
 	if (frame >= r->frames || (unsigned)from >= RL_OWN_COUNT ||
 	    (unsigned)to >= RL_OWN_COUNT || r->owner[frame] != from ||
-	    r->free_pos[frame] != RL_NOT_FREE)
-		return rl_region__move_refused(r, frame, from, to, err);
+	    r->free_pos[frame] != RL_NOT_FREE || r->refs[frame].sum)
+		return rl_region__move_slow(r, frame, from, to, err);
 	r->count[from]--;
 	r->count[to]++;
 	r->owner[frame] = (uint8_t)to;
 	return 0;
 }
+
+/* One more transmit descriptor points into the frame: a held app frame
+ * moves app -> tx (its first reference); a frame already on its way (tx,
+ * nic, comp: its descriptors not all completed) gets one more reference,
+ * now on the tx ring, and is owned by tx. -EPERM for a free frame or one
+ * owned by fill or rx; -EMLINK past RL_REFS_MAX. An engine whose nic frames
+ * may be receive buffers checks that the frame was sent first. */
+int rl_region_ref(struct rl_region *r, uint32_t frame, struct rl_err *err);
 
 /* Pop a free frame: it stays app-owned, now held by the caller. Returns its
  * address in *addr; -ENOBUFS (and *addr = UINT64_MAX, outside any region)
@@ -205,7 +258,10 @@ void rl_region_span_frames(const struct rl_region *r, uint64_t addr, uint64_t le
 
 /* The conservation invariant: counts sum to frames, a recount of the
  * per-frame owners equals the counts, and the pool holds exactly the free
- * app frames. -EFAULT with the first discrepancy when it does not hold. */
+ * app frames; and the references: only frames owned by tx, nic or comp have
+ * a count, each count is at least two and sums its parts, the owner is
+ * where the least advanced reference is, and nshared/shared_refs are the
+ * recount. -EFAULT with the first discrepancy when it does not hold. */
 int rl_region_check(const struct rl_region *r, struct rl_err *err);
 
 #ifdef __cplusplus

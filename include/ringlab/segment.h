@@ -46,14 +46,18 @@
  *          payload - those it counts itself). The lab writes one header
  *          per packet, checksums left partial. ledger: referenced += len.
  *
- * Shared frames. A frame has one owner, so one frame cannot be in flight in
- * two packets at once (the engine's tx() refuses the second: "owned by tx -
- * wait for its completion"). born and sg payloads are contiguous, so when
- * mss is not a multiple of the frame size two consecutive segments share
- * the frame where one ends and the next begins; such a segment has
- * shares_prev set and may be queued only after the previous one completed.
- * rl_segs_ready() says how many segments from a given one can be queued
- * now. copy, reuse and tso segments never share frames.
+ * Shared frames. born and sg payloads are contiguous, so when mss is not a
+ * multiple of the frame size two consecutive segments share the frame where
+ * one ends and the next begins; such a segment has shares_prev set. On an
+ * engine that lets one frame sit in several descriptors at once
+ * (engine_shared, RL_CAP_SHARED: the sim, DPDK; see region.h) they go
+ * together: the frame counts one reference per descriptor, is owned by the
+ * stage of its least advanced one, and is the program's again only when the
+ * last completes - so 64 KiB of sg goes out in one burst. Elsewhere a frame
+ * has one descriptor at a time (the engine's tx() refuses a second: "owned
+ * by tx") and a shares_prev segment may be queued only after the previous
+ * one completed. rl_segs_ready() says how many segments from a given one
+ * can be queued now. copy, reuse and tso segments never share frames.
  *
  * Checksums are computed in software by default (reading the payload:
  * touched += len). RL_CSUM_PARTIAL leaves the L4 checksum to the NIC: the
@@ -114,6 +118,9 @@ struct rl_seg_params {
 	bool engine_unaligned;  /* born, sg: one descriptor may cross frames
 	                         * (RL_CAP_UNALIGNED: AF_XDP unaligned chunks),
 	                         * so payload is not cut at frame boundaries */
+	bool engine_shared;     /* one frame may be in several descriptors at
+	                         * once (RL_CAP_SHARED): rl_segs_ready() lets
+	                         * segments that share a frame go together */
 	uint32_t max;           /* tso, gso: payload bytes per packet at most
 	                         * (rounded down to a multiple of mss); 0: as
 	                         * many as one IPv4 packet holds */
@@ -168,10 +175,13 @@ int rl_segment(struct rl_segs *out, struct rl_region *r, const void *data, uint6
 int rl_segs_resend(struct rl_segs *s, const struct rl_flow *f, const struct rl_tcp *t,
                    struct rl_ledger *ledger, struct rl_err *err);
 
-/* How many segments from segment `from` on can be queued now: none of
- * their frames in flight, none shared within the batch (RL_DESC_EXT
- * descriptors have no frame: app memory may be in flight many times). Their descriptors
- * are descs[segs[from].desc ..] up to the end of the last of them. */
+/* How many segments from segment `from` on can be queued now. With
+ * engine_shared: every one whose frames are held by the program or already
+ * on their way (tx, nic, comp) - all of them, unless a frame waits on a
+ * receiving rx ring. Without: none of their frames in flight, none shared
+ * within the batch. RL_DESC_EXT descriptors have no frame: app memory may
+ * be in flight many times. Their descriptors are descs[segs[from].desc ..]
+ * up to the end of the last of them. */
 uint32_t rl_segs_ready(const struct rl_segs *s, uint32_t from);
 
 /* Descriptors of segments [from, from+n). */

@@ -255,6 +255,9 @@ static int build_born(lua_State *L, const struct build *b, int eidx, int bidx,
 		    "headers need %d - make the region with headroom of at least %d",
 		    b->what, (int)in_frame, (int)b->hdr, (int)b->hdr);
 	rl_region_span_frames(r, start, end - start, &first, &nseg);
+	/* the headers go into the first frame: not while a sent packet's
+	 * descriptor still points there */
+	lab_check_writable(L, b->what, r, start, b->hdr);
 	rl_err_clear(&err);
 	if (write_headers(b, rl_region_ptr(r, start), &v, 1, &touched, &err) < 0)
 		return lab_raise(L, b->what, &err);

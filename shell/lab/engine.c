@@ -661,6 +661,7 @@ static int engine_info(lua_State *L)
 	    {RL_CAP_TSO, "tso"},   {RL_CAP_PEER, "peer"},         {RL_CAP_WIRE, "wire"},
 	    {RL_CAP_EXTBUF, "extbuf"}, {RL_CAP_GSO, "gso"},       {RL_CAP_GRO, "gro"},
 	    {RL_CAP_CSUM, "csum"}, {RL_CAP_UNALIGNED, "unaligned"},
+	    {RL_CAP_SHARED, "shared"},
 	};
 
 	lua_newtable(L);

@@ -66,6 +66,8 @@ static int engine_owners(lua_State *L)
 	struct lab_engine *eng = lab_check_engine(L, 1);
 	struct rl_region *r = lab_engine_region(L, eng, "owners");
 	uint32_t count[RL_OWN_COUNT], frames = r->frames, nfree = r->nfree;
+	uint32_t shared = r->nshared;
+	uint64_t shared_refs = r->shared_refs;
 
 	check_conserved(L, r);
 	/* read before Lua allocates: a finalizer may close the engine then */
@@ -75,6 +77,29 @@ static int engine_owners(lua_State *L)
 		set_int(L, rl_owner_name((enum rl_owner)o), count[o]);
 	set_int(L, "frames", frames);
 	set_int(L, "free", nfree);
+	/* frames in two or more descriptors at once, and those descriptors */
+	set_int(L, "shared", shared);
+	set_int(L, "shared_refs", (lua_Integer)shared_refs);
+	return 1;
+}
+
+/* One character per frame: how many descriptors point into it when it is
+ * in two or more at once ('2' .. '9', '+' for 10 or more), '.' otherwise. */
+static int engine_refs_map(lua_State *L)
+{
+	struct lab_engine *eng = lab_check_engine(L, 1);
+	struct rl_region *r = lab_engine_region(L, eng, "refs_map");
+	luaL_Buffer b;
+	char *out = luaL_buffinitsize(L, &b, r->frames);
+
+	/* the allocation may have run a finalizer that closed the engine */
+	r = lab_engine_region(L, lab_check_open(L, eng, "refs_map"), "refs_map");
+	for (uint32_t f = 0; f < r->frames; f++) {
+		uint32_t k = r->refs[f].sum;
+
+		out[f] = k < 2 ? '.' : k <= 9 ? (char)('0' + k) : '+';
+	}
+	luaL_pushresultsize(&b, r->frames);
 	return 1;
 }
 
@@ -231,6 +256,7 @@ const luaL_Reg lab_engine_view_methods[] = {
     {"rings", engine_rings},
     {"owners", engine_owners},
     {"owner_map", engine_owner_map},
+    {"refs_map", engine_refs_map},
     {"stats", engine_stats},
     {NULL, NULL},
 };

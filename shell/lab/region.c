@@ -216,6 +216,31 @@ static void check_range(lua_State *L, const char *what, const struct lab_buffer 
 		           what, off, len, (lua_Integer)b->len, (lua_Integer)b->len);
 }
 
+/* Bytes [addr, addr+len) of the region may be written: no descriptor on
+ * its way points into their frames (a frame may be in several, and is
+ * written again only when the last completed). */
+void lab_check_writable(lua_State *L, const char *what, const struct rl_region *r,
+                        uint64_t addr, uint64_t len)
+{
+	uint32_t first, n;
+
+	if (addr >= r->size)
+		return;
+	rl_region_span_frames(r, addr, len, &first, &n);
+	for (uint32_t f = first; f < first + n && f < r->frames; f++) {
+		uint32_t k = rl_region_refs(r, f);
+		enum rl_owner o = rl_region_owner(r, f);
+
+		if (o == RL_OWN_TX || o == RL_OWN_NIC || o == RL_OWN_COMP)
+			luaL_error(L,
+			           "%s: frame %d is still in %d descriptor%s on %s way "
+			           "(owner %s) - complete them first (complete, or "
+			           "e:complete()), then write",
+			           what, (int)f, (int)k, k == 1 ? "" : "s",
+			           k == 1 ? "its" : "their", rl_owner_name(o));
+	}
+}
+
 static int buffer_write(lua_State *L)
 {
 	struct rl_region *r;
@@ -226,6 +251,7 @@ static int buffer_write(lua_State *L)
 	const char *s = luaL_checklstring(L, 3, &len);
 
 	check_range(L, "write", b, off, (lua_Integer)len);
+	lab_check_writable(L, "write", r, b->addr + (uint64_t)off, len);
 	memcpy(rl_region_ptr(r, b->addr + (uint64_t)off), s, len);
 	count_copied(eng, len, RL_DIR_TX);
 	return 0;
@@ -237,6 +263,8 @@ static int buffer_fill(lua_State *L)
 	struct lab_engine *eng;
 	struct lab_buffer *b = check_buffer(L, "fill", &r, &eng);
 	uint8_t *p = rl_region_ptr(r, b->addr);
+
+	lab_check_writable(L, "fill", r, b->addr, b->len);
 	const char *pat;
 	size_t plen;
 	char byte;
@@ -277,6 +305,7 @@ static int buffer_testdata(lua_State *L)
 	uint8_t *p = rl_region_ptr(r, b->addr);
 	char row[32];
 
+	lab_check_writable(L, "testdata", r, b->addr, b->len);
 	for (uint64_t off = 0; off < b->len; off += 16) {
 		if (b->len - off < 16) {
 			memset(p + off, '#', (size_t)(b->len - off));

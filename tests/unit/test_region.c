@@ -420,6 +420,246 @@ static void region_pinned_frame_stays_held_after_completion(void **state)
 	rl_region_fini(&r);
 }
 
+/* ---- a frame in several descriptors ---------------------------------------- */
+
+static void assert_refs(const struct rl_region *r, uint32_t f, unsigned tx, unsigned nic,
+                        unsigned comp)
+{
+	const struct rl_frame_refs *x = &r->refs[f];
+
+	assert_int_equal(x->tx, tx);
+	assert_int_equal(x->nic, nic);
+	assert_int_equal(x->comp, comp);
+	assert_int_equal(x->sum, tx + nic + comp);
+}
+
+/* Three descriptors in one frame, each walking tx -> nic -> comp -> app at
+ * its own pace: the owner is always where the least advanced one is, the
+ * frame is counted once, conservation and rl_region_check hold after every
+ * step, and the frame goes back to the pool only with the last completion. */
+static void region_shared_frame_counts_each_descriptor(void **state)
+{
+	struct rl_region r;
+	uint32_t f;
+
+	(void)state;
+	region_setup(&r, &small);
+	f = take_frame(&r);
+	assert_int_equal(rl_region_ref(&r, f, NULL), 0); /* first: app -> tx */
+	assert_int_equal(rl_region_owner(&r, f), RL_OWN_TX);
+	assert_int_equal(rl_region_refs(&r, f), 1);
+	assert_refs(&r, f, 0, 0, 0); /* one reference needs no count */
+	assert_int_equal(r.nshared, 0);
+	assert_region_ok(&r);
+	/* the first goes into the NIC, a second joins on the tx ring */
+	assert_int_equal(rl_region_move(&r, f, RL_OWN_TX, RL_OWN_NIC, NULL), 0);
+	assert_int_equal(rl_region_ref(&r, f, NULL), 0);
+	assert_refs(&r, f, 1, 1, 0);
+	assert_int_equal(rl_region_owner(&r, f), RL_OWN_TX);
+	assert_int_equal(r.count[RL_OWN_TX], 1);
+	assert_int_equal(r.count[RL_OWN_NIC], 0);
+	assert_int_equal(r.nshared, 1);
+	assert_int_equal(r.shared_refs, 2);
+	assert_region_ok(&r);
+	assert_int_equal(rl_region_ref(&r, f, NULL), 0); /* a third */
+	assert_refs(&r, f, 2, 1, 0);
+	assert_int_equal(rl_region_refs(&r, f), 3);
+	assert_region_ok(&r);
+	/* the NIC's one completes: still tx (two wait there) */
+	assert_int_equal(rl_region_move(&r, f, RL_OWN_NIC, RL_OWN_COMP, NULL), 0);
+	assert_refs(&r, f, 2, 0, 1);
+	assert_int_equal(rl_region_owner(&r, f), RL_OWN_TX);
+	assert_region_ok(&r);
+	/* the program reaps it: one descriptor fewer, the frame stays out */
+	assert_int_equal(rl_region_move(&r, f, RL_OWN_COMP, RL_OWN_APP, NULL), 0);
+	assert_refs(&r, f, 2, 0, 0);
+	assert_int_equal(rl_region_owner(&r, f), RL_OWN_TX);
+	assert_int_equal(rl_region_release(&r, f, NULL), -EPERM); /* not yet */
+	assert_false(rl_region_is_free(&r, f));
+	assert_region_ok(&r);
+	/* both go into the NIC: owner nic */
+	assert_int_equal(rl_region_move(&r, f, RL_OWN_TX, RL_OWN_NIC, NULL), 0);
+	assert_int_equal(rl_region_owner(&r, f), RL_OWN_TX);
+	assert_int_equal(rl_region_move(&r, f, RL_OWN_TX, RL_OWN_NIC, NULL), 0);
+	assert_refs(&r, f, 0, 2, 0);
+	assert_int_equal(rl_region_owner(&r, f), RL_OWN_NIC);
+	assert_int_equal(r.count[RL_OWN_NIC], 1);
+	assert_region_ok(&r);
+	/* one completes: nic while the other is inside */
+	assert_int_equal(rl_region_move(&r, f, RL_OWN_NIC, RL_OWN_COMP, NULL), 0);
+	assert_int_equal(rl_region_owner(&r, f), RL_OWN_NIC);
+	assert_region_ok(&r);
+	/* the other completes too: comp */
+	assert_int_equal(rl_region_move(&r, f, RL_OWN_NIC, RL_OWN_COMP, NULL), 0);
+	assert_refs(&r, f, 0, 0, 2);
+	assert_int_equal(rl_region_owner(&r, f), RL_OWN_COMP);
+	assert_region_ok(&r);
+	/* one reaped: one left, the count goes, owner comp as a plain frame */
+	assert_int_equal(rl_region_move(&r, f, RL_OWN_COMP, RL_OWN_APP, NULL), 0);
+	assert_refs(&r, f, 0, 0, 0);
+	assert_int_equal(rl_region_owner(&r, f), RL_OWN_COMP);
+	assert_int_equal(r.nshared, 0);
+	assert_int_equal(r.shared_refs, 0);
+	assert_region_ok(&r);
+	/* the last: back to the program, and to the pool */
+	assert_int_equal(rl_region_move(&r, f, RL_OWN_COMP, RL_OWN_APP, NULL), 0);
+	assert_int_equal(rl_region_owner(&r, f), RL_OWN_APP);
+	assert_int_equal(rl_region_release(&r, f, NULL), 0);
+	assert_true(rl_region_is_free(&r, f));
+	assert_int_equal(r.count[RL_OWN_APP], 64);
+	assert_region_ok(&r);
+	rl_region_fini(&r);
+}
+
+/* What may not get a reference, and moves a shared frame cannot make. */
+static void region_ref_refusals(void **state)
+{
+	struct rl_region r;
+	struct rl_err err;
+	uint32_t f, g;
+
+	(void)state;
+	region_setup(&r, &small);
+	assert_int_equal(rl_region_ref(&r, 5, &err), -EPERM);
+	assert_contains(err.msg, "free in the pool");
+	assert_int_equal(rl_region_ref(&r, 64, &err), -ERANGE);
+	g = take_frame(&r);
+	assert_int_equal(rl_region_move(&r, g, RL_OWN_APP, RL_OWN_FILL, NULL), 0);
+	assert_int_equal(rl_region_ref(&r, g, &err), -EPERM);
+	assert_contains(err.msg, "owned by fill");
+	assert_int_equal(rl_region_move(&r, g, RL_OWN_FILL, RL_OWN_NIC, NULL), 0);
+	assert_int_equal(rl_region_move(&r, g, RL_OWN_NIC, RL_OWN_RX, NULL), 0);
+	assert_int_equal(rl_region_ref(&r, g, &err), -EPERM);
+	assert_contains(err.msg, "receive it first");
+	/* a plain move never shares: a frame on its way is not app's */
+	f = take_frame(&r);
+	assert_int_equal(rl_region_ref(&r, f, NULL), 0);
+	assert_int_equal(rl_region_move(&r, f, RL_OWN_APP, RL_OWN_TX, &err), -EPERM);
+	assert_contains(err.msg, "owned by tx, not app");
+	assert_int_equal(rl_region_ref(&r, f, NULL), 0);
+	/* a reference never goes back a stage, nor from where none is */
+	assert_int_equal(rl_region_move(&r, f, RL_OWN_NIC, RL_OWN_COMP, &err), -EPERM);
+	assert_contains(err.msg, "none is nic");
+	assert_int_equal(rl_region_move(&r, f, RL_OWN_TX, RL_OWN_RX, &err), -EPERM);
+	assert_contains(err.msg, "cannot go tx -> rx");
+	assert_refs(&r, f, 2, 0, 0);
+	/* past the limit */
+	r.refs[f].tx = r.refs[f].sum = RL_REFS_MAX;
+	r.shared_refs = RL_REFS_MAX;
+	assert_int_equal(rl_region_ref(&r, f, &err), -EMLINK);
+	assert_contains(err.msg, "already in 65535 descriptors");
+	r.refs[f].tx = r.refs[f].sum = 2;
+	r.shared_refs = 2;
+	/* a tx that failed takes its references back: app, held */
+	assert_int_equal(rl_region_move(&r, f, RL_OWN_TX, RL_OWN_APP, NULL), 0);
+	assert_int_equal(rl_region_move(&r, f, RL_OWN_TX, RL_OWN_APP, NULL), 0);
+	assert_int_equal(rl_region_owner(&r, f), RL_OWN_APP);
+	assert_false(rl_region_is_free(&r, f));
+	assert_region_ok(&r);
+	rl_region_fini(&r);
+}
+
+/* rl_region_check catches every kind of wrong count. */
+static void region_check_catches_wrong_ref_count(void **state)
+{
+	struct rl_region r;
+	struct rl_err err;
+	uint32_t f, g;
+
+	(void)state;
+	region_setup(&r, &small);
+	f = take_frame(&r);
+	g = take_frame(&r);
+	assert_int_equal(rl_region_ref(&r, f, NULL), 0);
+	assert_int_equal(rl_region_ref(&r, f, NULL), 0);
+	assert_region_ok(&r);
+
+	r.refs[f].tx++; /* a part that does not add up */
+	assert_int_equal(rl_region_check(&r, &err), -EFAULT);
+	assert_contains(err.msg, "counts 2 descriptors but tx 3");
+	r.refs[f].sum++; /* adds up, but the region's total does not */
+	assert_int_equal(rl_region_check(&r, &err), -EFAULT);
+	assert_contains(err.msg, "shared by 3 descriptors but the region says 1 by 2");
+	r.refs[f].tx--;
+	r.refs[f].sum--;
+	assert_region_ok(&r);
+
+	r.refs[g] = (struct rl_frame_refs){.tx = 1, .nic = 1, .sum = 2}; /* a held frame */
+	assert_int_equal(rl_region_check(&r, &err), -EFAULT);
+	assert_contains(err.msg, "owned by app but counts 2 descriptors");
+	r.refs[g] = (struct rl_frame_refs){0};
+
+	r.refs[f] = (struct rl_frame_refs){.nic = 2, .sum = 2}; /* owner tx */
+	assert_int_equal(rl_region_check(&r, &err), -EFAULT);
+	assert_contains(err.msg, "owned by tx but its least advanced descriptor is in nic");
+	r.refs[f] = (struct rl_frame_refs){.tx = 1, .sum = 1};
+	r.shared_refs = 1;
+	assert_int_equal(rl_region_check(&r, &err), -EFAULT);
+	assert_contains(err.msg, "counts 1 descriptor - a count is kept from two on");
+	r.refs[f] = (struct rl_frame_refs){.tx = 2, .sum = 2};
+	r.shared_refs = 2;
+	assert_region_ok(&r);
+	rl_region_fini(&r);
+}
+
+/* Random references and moves against a model of every frame's
+ * descriptors by stage: each result as the model says, the owner where the
+ * least advanced descriptor is, rl_region_check after every operation. */
+static void region_shared_conservation_after_random_steps(void **state)
+{
+	struct rl_region r;
+	unsigned st[64][3] = {{0}}; /* descriptors on tx, nic, comp */
+	bool held[64] = {false};
+	static const enum rl_owner stage_owner[4] = {RL_OWN_TX, RL_OWN_NIC, RL_OWN_COMP,
+	                                             RL_OWN_APP};
+	uint64_t seed = 7;
+	unsigned shared_seen = 0;
+
+	(void)state;
+	region_setup(&r, &small);
+	for (int i = 0; i < 20000; i++) {
+		uint32_t f = (uint32_t)(rl_unit_rand(&seed) % 64);
+		unsigned op = (unsigned)(rl_unit_rand(&seed) % 4), total;
+		unsigned a = (unsigned)(rl_unit_rand(&seed) % 3), b = a + 1;
+		enum rl_owner want;
+		uint64_t addr;
+		int rc;
+
+		total = st[f][0] + st[f][1] + st[f][2];
+		if (op == 0) { /* take a frame */
+			if (rl_region_take(&r, &addr, NULL) == 0)
+				held[rl_region_frame(&r, addr)] = true;
+		} else if (op == 1) { /* one more descriptor */
+			rc = rl_region_ref(&r, f, NULL);
+			assert_int_equal(rc, held[f] || total ? 0 : -EPERM);
+			if (!rc)
+				st[f][0]++;
+		} else if (op == 2) { /* a descriptor one stage on, or done */
+			rc = rl_region_move(&r, f, stage_owner[a], stage_owner[b], NULL);
+			assert_int_equal(rc, st[f][a] ? 0 : -EPERM);
+			if (!rc) {
+				st[f][a]--;
+				if (b < 3)
+					st[f][b]++;
+			}
+		} else if (total == 0 && held[f]) { /* give it back */
+			assert_int_equal(rl_region_release(&r, f, NULL), 0);
+			held[f] = false;
+		}
+		total = st[f][0] + st[f][1] + st[f][2];
+		want = st[f][0] ? RL_OWN_TX : st[f][1] ? RL_OWN_NIC
+		     : st[f][2] ? RL_OWN_COMP : RL_OWN_APP;
+		assert_int_equal(rl_region_owner(&r, f), want);
+		assert_int_equal(rl_region_refs(&r, f), total);
+		shared_seen += total > 1;
+		if (i % 16 == 0 || total > 1)
+			assert_region_ok(&r);
+	}
+	assert_true(shared_seen > 1000);
+	assert_region_ok(&r);
+	rl_region_fini(&r);
+}
+
 static void region_check_span_and_desc(void **state)
 {
 	struct rl_region r;
@@ -610,6 +850,10 @@ static const struct CMUnitTest region_tests[] = {
     cmocka_unit_test(region_pinned_frame_stays_held_after_completion),
     cmocka_unit_test(region_check_span_and_desc),
     cmocka_unit_test(region_check_detects_corruption),
+    cmocka_unit_test(region_shared_frame_counts_each_descriptor),
+    cmocka_unit_test(region_ref_refusals),
+    cmocka_unit_test(region_check_catches_wrong_ref_count),
+    cmocka_unit_test(region_shared_conservation_after_random_steps),
     cmocka_unit_test(region_conservation_after_random_moves),
     cmocka_unit_test(region_owner_names),
 };

@@ -645,11 +645,11 @@ static void sim_option_sizes_apply(void **state)
 	assert_null(sim()->get_region(e));
 	assert_int_equal(sim()->caps, RL_CAP_STEP | RL_CAP_ZEROCOPY | RL_CAP_SG |
 	                                  RL_CAP_PEER | RL_CAP_TSO | RL_CAP_GSO |
-	                                  RL_CAP_CSUM | RL_CAP_UNALIGNED);
+	                                  RL_CAP_CSUM | RL_CAP_UNALIGNED | RL_CAP_SHARED);
 	/* as opened: the kernel's gso, no tso, no checksum offload */
 	assert_int_equal(sim()->caps_of(e, NULL, 0), RL_CAP_STEP | RL_CAP_ZEROCOPY |
 	                                                 RL_CAP_SG | RL_CAP_PEER |
-	                                                 RL_CAP_GSO);
+	                                                 RL_CAP_GSO | RL_CAP_SHARED);
 	assert_int_equal(sim()->abi, RL_ENGINE_ABI);
 	assert_contains(sim()->options, "wire_capacity=N");
 	sim()->close(e);
@@ -689,11 +689,18 @@ static void sim_refuses_tx_of_frames_not_held(void **state)
 	assert_owners(r, 7, 1, 0, 0, 0, 0);
 	assert_conserved(e);
 
-	/* the same frame twice */
-	bad[1] = good;
-	assert_int_equal(sim()->tx(e, bad, 2, &err), -EPERM);
-	assert_ring(e, "tx", 0, 0);
-	assert_owners(r, 7, 1, 0, 0, 0, 0);
+	/* the same frame twice, then a descriptor the sim refuses: the
+	 * frame's two references are taken back, no count is left */
+	{
+		struct rl_desc three[3] = {good, good, {.addr = r->size + 4096, .len = 60}};
+
+		assert_int_equal(sim()->tx(e, three, 3, &err), -EINVAL);
+		assert_ring(e, "tx", 0, 0);
+		assert_owners(r, 7, 1, 0, 0, 0, 0);
+		assert_int_equal(r->nshared, 0);
+		assert_int_equal(rl_region_refs(r, rl_region_frame(r, good.addr)), 0);
+		assert_conserved(e);
+	}
 
 	/* outside the region */
 	bad[1] = (struct rl_desc){.addr = r->size + 4096, .len = 60};
@@ -710,8 +717,15 @@ static void sim_refuses_tx_of_frames_not_held(void **state)
 	assert_owners(r, 7, 1, 0, 0, 0, 0);
 	assert_conserved(e);
 
-	/* and the good one still goes */
-	assert_int_equal(tx(e, &good, 1), 1);
+	/* and the good one still goes - twice at once: one frame in two
+	 * descriptors (RL_CAP_SHARED), owned by tx once */
+	bad[0] = bad[1] = good;
+	bad[0].options = bad[1].options = 0;
+	assert_int_equal(tx(e, bad, 2), 2);
+	assert_owners(r, 6, 1, 0, 0, 1, 0);
+	assert_int_equal(r->nshared, 1);
+	assert_int_equal(rl_region_refs(r, rl_region_frame(r, good.addr)), 2);
+	assert_conserved(e);
 	sim()->close(e);
 }
 
@@ -750,10 +764,15 @@ static void sim_unaligned_descriptor_moves_every_frame(void **state)
 	assert_owners(r, 6, 0, 0, 0, 2, 0);
 	assert_int_equal(rl_region_owner(r, 0), RL_OWN_TX);
 	assert_int_equal(rl_region_owner(r, 1), RL_OWN_TX);
-	/* frame 1 is in flight: a descriptor starting in it is refused */
-	bad = (struct rl_desc){.addr = b + 600, .len = 60};
+	/* frame 1 is in flight, frame 2 free: a descriptor from one into the
+	 * other is refused, and the reference it took on frame 1 (which may
+	 * be in several descriptors) is given back */
+	bad = (struct rl_desc){.addr = b + FRAME - 100, .len = 200};
 	assert_int_equal(sim()->tx(e, &bad, 1, &err), -EPERM);
+	assert_contains(err.msg, "frame 2 is free in the pool");
 	assert_owners(r, 6, 0, 0, 0, 2, 0);
+	assert_int_equal(r->nshared, 0);
+	assert_int_equal(rl_region_refs(r, 1), 1);
 	assert_conserved(e);
 
 	st = step(e);
