@@ -3,7 +3,14 @@
  * ringlab's ledger.
  *
  *   lab.kernel.send{path="write", size=65536 [, testbed="rl"]
- *                   [, dst="198.18.0.2:PORT"] [, chunk=65536]} -> result
+ *                   [, dst="198.18.0.2:PORT"] [, chunk=65536]
+ *                   [, offload="on"|"off"] [, capture=true|"FILE"]
+ *                   [, recv="read"|"splice"|"zerocopy"]} -> result
+ *
+ * capture: the receiver also reads an AF_PACKET socket in the peer
+ * namespace and counts the flow's packets with data by payload size (the
+ * sizes on the wire: result.wire), and with FILE writes their headers to
+ * a pcap; offload= sets the lab veth's TSO/GSO/UDP GSO first and captures.
  *   lab.kernel.paths()                 -> {"write", "writev", ...}
  *   lab.kernel.tls{[testbed="rl"]}     -> {available=, errno=, line=}
  *
@@ -120,6 +127,14 @@ enum { P_WRITE, P_WRITEV, P_SENDFILE, P_SPLICE, P_VMSPLICE, P_ZEROCOPY, P_UDP, P
 #define SOL_UDP 17
 #endif
 
+/* The capture: packets of the flow's data by payload size (the sizes on
+ * the wire), up to KWIRE_SIZES distinct sizes, the rest counted as other. */
+#define KWIRE_SIZES 24
+#define KCAP_SNAP 128 /* bytes of each packet the capture keeps: headers */
+struct kwire {
+	uint32_t size, count;
+};
+
 /* What the receiver answers through its pipe. */
 struct kanswer {
 	uint64_t received;
@@ -128,6 +143,9 @@ struct kanswer {
 	uint64_t segments;             /* capture: TCP packets with data to the port */
 	uint32_t min_seg, max_seg;     /* capture: their payload sizes */
 	int capture_err;
+	struct kwire wire[KWIRE_SIZES];
+	uint64_t wire_other; /* packets of sizes past the table's */
+	uint64_t pcap_packets; /* records written to the pcap file */
 	uint64_t peer_calls;  /* TCP: the receiver's read/splice calls */
 	uint64_t zc_mapped, zc_copybuf, zc_skipped; /* TCP_ZEROCOPY_RECEIVE */
 	int zc_err;
@@ -158,7 +176,9 @@ struct ksend {
 	    zc_ranges;
 	int kernel_measured;
 	unsigned udp_seg; /* UDP: bytes per datagram */
-	int capture;      /* the peer captures the TCP segments (AF_PACKET) */
+	int capture;      /* the peer captures the flow's packets (AF_PACKET) */
+	int pcap_fd;      /* capture=FILE: the pcap file, -1 without */
+	char pcap_path[4200];
 	int offload;      /* -1 as it is, 0 tso/gso off, 1 on (ethtool -K) */
 	int recv_splice;  /* the peer receives with splice socket -> pipe -> file */
 	int recv_zc;      /* ... with TCP_ZEROCOPY_RECEIVE (mmap of the socket) */
@@ -174,6 +194,7 @@ static void ks_init(struct ksend *k)
 	k->peer_fd = k->lab_fd = k->own_fd = k->sock = k->file = -1;
 	k->pipe[0] = k->pipe[1] = k->answer[0] = k->answer[1] = -1;
 	k->child = -1;
+	k->pcap_fd = -1;
 	k->vm_probe = -1;
 	k->offload = -1;
 }
@@ -193,6 +214,7 @@ static void ks_release(struct ksend *k)
 	xclose(&k->pipe[1]);
 	xclose(&k->answer[0]);
 	xclose(&k->answer[1]);
+	xclose(&k->pcap_fd);
 	if (k->child > 0) {
 		int st;
 		if (waitpid(k->child, &st, WNOHANG) == 0) {
@@ -287,26 +309,35 @@ static void child_answer(int fd, struct kanswer *a)
 	(void)n;
 }
 
+static void capture_one(int ps, const struct ksend *k, struct kanswer *a);
+
 /* UDP: datagrams until the body's bytes arrived, or 1 s without one. */
-static void udp_receive(struct ksend *k, int s, struct kanswer *a)
+static void udp_receive(struct ksend *k, int s, int ps, struct kanswer *a)
 {
 	crypto_hash_sha256_state st;
 	unsigned char *buf = malloc(1 << 16);
-	struct pollfd p = {.fd = s, .events = POLLIN};
+	struct pollfd p[2] = {{.fd = s, .events = POLLIN}, {.fd = ps, .events = POLLIN}};
 
 	crypto_hash_sha256_init(&st);
 	while (buf && a->received < k->size) {
 		ssize_t n;
-		if (poll(&p, 1, a->datagrams ? 1000 : KSEND_TIMEOUT_S * 1000) != 1) {
+		int r = poll(p, ps >= 0 ? 2 : 1, a->datagrams ? 1000 : KSEND_TIMEOUT_S * 1000);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 1) {
 			if (!a->datagrams) {
 				a->err = ETIMEDOUT;
 				snprintf(a->what, sizeof(a->what), "no datagram came");
 			}
 			break; /* some were lost: the count says so */
 		}
-		n = recv(s, buf, 1 << 16, 0);
+		if (ps >= 0 && (p[1].revents & POLLIN))
+			capture_one(ps, k, a);
+		if (!(p[0].revents & POLLIN))
+			continue;
+		n = recv(s, buf, 1 << 16, MSG_DONTWAIT);
 		if (n < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			a->err = errno;
 			snprintf(a->what, sizeof(a->what), "recv");
@@ -325,28 +356,91 @@ static void udp_receive(struct ksend *k, int s, struct kanswer *a)
 	free(buf);
 }
 
-/* One packet from the capture socket: a TCP segment with data to port? */
-static void capture_one(int ps, unsigned port, struct kanswer *a)
+/* Count one packet of payload size pay in the capture's table. */
+static void wire_add(struct kanswer *a, uint32_t pay)
 {
-	unsigned char h[128];
-	ssize_t n = recv(ps, h, sizeof(h), MSG_DONTWAIT);
-	unsigned ihl, tot, doff, pay;
+	int i;
 
-	if (n < 40 || (h[0] >> 4) != 4 || h[9] != IPPROTO_TCP)
+	for (i = 0; i < KWIRE_SIZES && a->wire[i].count; i++)
+		if (a->wire[i].size == pay) {
+			a->wire[i].count++;
+			return;
+		}
+	if (i < KWIRE_SIZES) {
+		a->wire[i].size = pay;
+		a->wire[i].count = 1;
+	} else {
+		a->wire_other++;
+	}
+}
+
+/* One pcap record: the packet's first bytes (headers), its whole length. */
+static void pcap_record(int fd, const unsigned char *h, size_t caplen, size_t len,
+                        struct kanswer *a)
+{
+	struct timespec ts;
+	uint32_t rec[4];
+	struct iovec iov[2];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	rec[0] = (uint32_t)ts.tv_sec;
+	rec[1] = (uint32_t)(ts.tv_nsec / 1000);
+	rec[2] = (uint32_t)caplen;
+	rec[3] = (uint32_t)len;
+	iov[0].iov_base = rec;
+	iov[0].iov_len = sizeof(rec);
+	iov[1].iov_base = (void *)h;
+	iov[1].iov_len = caplen;
+	if (writev(fd, iov, 2) == (ssize_t)(sizeof(rec) + caplen))
+		a->pcap_packets++;
+}
+
+/* One packet from the capture socket (AF_PACKET, SOCK_DGRAM: from the IP
+ * header on). A packet of the flow (to or from the port, TCP or UDP as the
+ * path) goes to the pcap file; one with data to the port is counted by its
+ * payload size. MSG_TRUNC: the packet's whole length, of which only the
+ * headers are read. */
+static void capture_one(int ps, const struct ksend *k, struct kanswer *a)
+{
+	unsigned char h[KCAP_SNAP];
+	struct sockaddr_ll ll;
+	socklen_t ll_len = sizeof(ll);
+	ssize_t n = recvfrom(ps, h, sizeof(h), MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&ll,
+	                     &ll_len);
+	unsigned ihl, tot, pay, sport, dport, proto = IS_UDP(k->path) ? IPPROTO_UDP : IPPROTO_TCP;
+	size_t got;
+
+	if (n < 28 || ll.sll_protocol != htons(ETH_P_IP) || (h[0] >> 4) != 4 || h[9] != proto)
 		return;
+	got = (size_t)n < sizeof(h) ? (size_t)n : sizeof(h);
 	ihl = (h[0] & 15u) * 4;
-	if ((size_t)n < ihl + 20 || ((unsigned)h[ihl + 2] << 8 | h[ihl + 3]) != port)
+	if (got < ihl + (proto == IPPROTO_UDP ? 8 : 20))
+		return;
+	sport = (unsigned)h[ihl] << 8 | h[ihl + 1];
+	dport = (unsigned)h[ihl + 2] << 8 | h[ihl + 3];
+	if (sport != k->port && dport != k->port)
+		return;
+	if (k->pcap_fd >= 0)
+		pcap_record(k->pcap_fd, h, got, (size_t)n, a);
+	if (dport != k->port || ll.sll_pkttype == PACKET_OUTGOING)
 		return;
 	tot = (unsigned)h[2] << 8 | h[3];
-	doff = (h[ihl + 12] >> 4) * 4u;
-	if (tot <= ihl + doff)
-		return;
-	pay = tot - ihl - doff;
+	if (proto == IPPROTO_UDP) {
+		if (tot < ihl + 8)
+			return;
+		pay = tot - ihl - 8;
+	} else {
+		unsigned doff = (h[ihl + 12] >> 4) * 4u;
+		if (tot <= ihl + doff)
+			return; /* no data: a SYN, an ACK, the FIN */
+		pay = tot - ihl - doff;
+	}
 	if (!a->segments || pay < a->min_seg)
 		a->min_seg = pay;
 	if (pay > a->max_seg)
 		a->max_seg = pay;
 	a->segments++;
+	wire_add(a, pay);
 }
 
 /* One round of TCP_ZEROCOPY_RECEIVE: map what the kernel can, take what
@@ -425,9 +519,11 @@ static void receiver(struct ksend *k, int ready_fd)
 		snprintf(a.what, sizeof(a.what), "enter %s", k->ns_peer);
 		goto out;
 	}
-	if (k->capture && !IS_UDP(k->path)) {
+	if (k->capture) {
 		int rb = 32 << 20;
-		ps = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IP));
+		/* ETH_P_ALL: only such a socket sees the peer's own packets too
+		 * (its ACKs, for the pcap); IPv4 is picked out by sll_protocol */
+		ps = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL));
 		if (ps < 0)
 			a.capture_err = errno;
 		else
@@ -460,8 +556,8 @@ static void receiver(struct ksend *k, int ready_fd)
 	p.fd = srv;
 	p.events = POLLIN;
 	if (IS_UDP(k->path)) {
-		udp_receive(k, srv, &a);
-		goto out;
+		udp_receive(k, srv, ps, &a);
+		goto drain;
 	}
 	if (poll(&p, 1, KSEND_TIMEOUT_S * 1000) != 1 ||
 	    (c = accept(srv, NULL, NULL)) < 0) {
@@ -529,7 +625,7 @@ static void receiver(struct ksend *k, int ready_fd)
 			break;
 		}
 		if (ps >= 0 && (pp[1].revents & POLLIN))
-			capture_one(ps, k->port, &a);
+			capture_one(ps, k, &a);
 		if (!(pp[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		if (k->recv_splice) {
@@ -590,10 +686,11 @@ static void receiver(struct ksend *k, int ready_fd)
 		unlink(rfile);
 	if (rdir[0])
 		rmdir(rdir);
+drain:
 	if (ps >= 0) { /* what the capture still holds */
 		struct pollfd q = {.fd = ps, .events = POLLIN};
 		while (poll(&q, 1, 5) == 1)
-			capture_one(ps, k->port, &a);
+			capture_one(ps, k, &a);
 	}
 out:
 	if (!listening) {
@@ -1056,7 +1153,8 @@ static int do_udp(struct ksend *k, int gso)
 	return 0;
 }
 
-/* ethtool -K <testbed>0 tso on|off gso on|off, run in the lab namespace
+/* ethtool -K <testbed>0 tso on|off gso on|off tx-udp-segmentation on|off,
+ * run in the lab namespace
  * (fork, setns, execvp: an argument vector, no shell). */
 static int set_offload(struct ksend *k, int on)
 {
@@ -1071,7 +1169,8 @@ static int set_offload(struct ksend *k, int on)
 		return fail(k, "fork: %s", strerror(errno));
 	if (pid == 0) {
 		char *argv[] = {"ethtool", "-K", ifname, "tso", on ? "on" : "off",
-		                "gso", on ? "on" : "off", NULL};
+		                "gso", on ? "on" : "off", "tx-udp-segmentation", on ? "on" : "off",
+		                NULL};
 		int dn = open("/dev/null", O_WRONLY);
 		if (dn >= 0) {
 			dup2(dn, 1);
@@ -1085,9 +1184,40 @@ static int set_offload(struct ksend *k, int on)
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return fail(k, "ethtool -K %s tso %s gso %s in %s failed%s", ifname,
-		            on ? "on" : "off", on ? "on" : "off", k->ns_lab,
+		return fail(k, "ethtool -K %s tso %s gso %s tx-udp-segmentation %s in %s failed%s",
+		            ifname, on ? "on" : "off", on ? "on" : "off", on ? "on" : "off", k->ns_lab,
 		            WIFEXITED(st) && WEXITSTATUS(st) == 127 ? " - install ethtool" : "");
+	return 0;
+}
+
+/* capture=FILE: a new file (never an existing one, nor through a link:
+ * O_EXCL), or with XXXXXX at its end or before ".pcap" a name made by
+ * mkstemps; the pcap header now, the records by the receiver. Raw IPv4
+ * (LINKTYPE_RAW), KCAP_SNAP bytes of each packet: its headers. */
+static int open_pcap(struct ksend *k)
+{
+	size_t n = strlen(k->pcap_path);
+	uint32_t hdr[6] = {0xa1b2c3d4u, 2u | (4u << 16), 0, 0, KCAP_SNAP, 101};
+
+	if (n >= 11 && !strcmp(k->pcap_path + n - 11, "XXXXXX.pcap"))
+		k->pcap_fd = mkstemps(k->pcap_path, 5);
+	else if (n >= 6 && !strcmp(k->pcap_path + n - 6, "XXXXXX"))
+		k->pcap_fd = mkstemp(k->pcap_path);
+	else
+		k->pcap_fd = open(k->pcap_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		                  0644);
+	if (k->pcap_fd < 0) {
+		int e = errno;
+		char name[4200];
+		snprintf(name, sizeof(name), "%s", k->pcap_path);
+		k->pcap_path[0] = 0; /* not ours: never removed */
+		if (e == EEXIST)
+			return fail(k, "capture=%s: that file exists - give a new name (or NAME-XXXXXX.pcap "
+			               "for a fresh one)", name);
+		return fail(k, "capture=%s: cannot make it (%s)", name, strerror(e));
+	}
+	if (write(k->pcap_fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr))
+		return fail(k, "capture=%s: cannot write it (%s)", k->pcap_path, strerror(errno));
 	return 0;
 }
 
@@ -1262,12 +1392,23 @@ static int kernel_send(lua_State *L)
 	}
 	lua_pop(L, 1);
 	lua_getfield(L, 1, "capture");
-	if (lua_toboolean(L, -1))
+	if (lua_type(L, -1) == LUA_TSTRING &&
+	    (!strcmp(lua_tostring(L, -1), "true") || !strcmp(lua_tostring(L, -1), "false"))) {
+		k.capture = !strcmp(lua_tostring(L, -1), "true"); /* as typed at the prompt */
+	} else if (lua_type(L, -1) == LUA_TSTRING) {
+		const char *f = lua_tostring(L, -1);
+		if (!*f || strlen(f) >= sizeof(k.pcap_path) - 16)
+			return luaL_error(L, "kernel send: capture= is true, false or a new file's "
+			                     "name for the pcap (e.g. capture=wire.pcap)");
+		snprintf(k.pcap_path, sizeof(k.pcap_path), "%s", f);
 		k.capture = 1;
+	} else if (lua_type(L, -1) == LUA_TBOOLEAN) {
+		k.capture = lua_toboolean(L, -1);
+	} else if (!lua_isnil(L, -1)) {
+		return luaL_error(L, "kernel send: capture= is true, false or a new file's name for "
+		                     "the pcap (e.g. capture=wire.pcap)");
+	}
 	lua_pop(L, 1);
-	if ((k.capture || k.offload >= 0) && IS_UDP(k.path))
-		return luaL_error(L, "kernel send: offload= and capture= are for the TCP paths - "
-		                     "udp and udp_gso report their datagrams anyway");
 	k.size = (size_t)size;
 	k.chunk = (size_t)chunk;
 	inet_pton(AF_INET, "198.18.0.2", &k.dst);
@@ -1297,7 +1438,15 @@ static int kernel_send(lua_State *L)
 		return luaL_error(L, "kernel send: needs root (it enters %s and %s)", k.ns_lab,
 		                  k.ns_peer);
 
+	if (k.pcap_path[0] && open_pcap(&k) < 0) {
+		char e[sizeof(k.err)];
+		memcpy(e, k.err, sizeof(e));
+		ks_release(&k);
+		return luaL_error(L, "kernel send %s: %s", kpaths[k.path], e);
+	}
 	rc = run_send(&k);
+	if (rc < 0 && k.pcap_path[0])
+		unlink(k.pcap_path); /* made here, and nothing worth keeping */
 	if (k.offload == 0 && k.lab_fd >= 0) {
 		char keep[sizeof(k.err)];
 		memcpy(keep, k.err, sizeof(keep));
@@ -1396,11 +1545,34 @@ static int kernel_send(lua_State *L)
 		SETI("zc_copied_sends", k.zc_copied_sends);
 	}
 	if (k.capture) {
-		SETI("peer_segments", k.ans.segments);
-		SETI("peer_min_segment", k.ans.min_seg);
-		SETI("peer_max_segment", k.ans.max_seg);
+		int i;
+		if (!IS_UDP(k.path)) {
+			SETI("peer_segments", k.ans.segments);
+			SETI("peer_min_segment", k.ans.min_seg);
+			SETI("peer_max_segment", k.ans.max_seg);
+		}
 		if (k.ans.capture_err)
 			SETS("capture_error", strerror(k.ans.capture_err));
+		/* the sizes on the wire: {size=, count=} by size, largest first */
+		SETI("wire_packets", k.ans.segments);
+		SETI("wire_other", k.ans.wire_other);
+		SETS("wire_unit", IS_UDP(k.path) ? "UDP packet" : "TCP segment");
+		lua_createtable(L, KWIRE_SIZES, 0);
+		for (i = 0; i < KWIRE_SIZES && k.ans.wire[i].count; i++) {
+			int j, at = 1;
+			for (j = 0; j < KWIRE_SIZES && k.ans.wire[j].count; j++)
+				if (k.ans.wire[j].size > k.ans.wire[i].size)
+					at++;
+			lua_createtable(L, 0, 2);
+			SETI("size", k.ans.wire[i].size);
+			SETI("count", k.ans.wire[i].count);
+			lua_rawseti(L, -2, at);
+		}
+		lua_setfield(L, -2, "wire");
+		if (k.pcap_path[0]) {
+			SETS("capture_file", k.pcap_path);
+			SETI("capture_records", k.ans.pcap_packets);
+		}
 	}
 	if (k.offload >= 0)
 		SETS("offload", k.offload ? "on" : "off");

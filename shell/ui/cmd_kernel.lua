@@ -15,7 +15,11 @@ local fail, def, say = C.fail, C.def, C.say
 
 local M = {}
 
-local USAGE = "kernel send PATH size=64k [testbed=NAME] [offload=on|off] | kernel compare [size=1m] | kernel tls"
+local USAGE = "kernel send PATH size=64k [testbed=NAME] [offload=on|off] [capture=] | kernel compare [size=1m] | kernel tls"
+
+-- The last result of every path sent from the prompt (kernel send,
+-- kernel compare), by path: `compare kernel:PATH` shows them.
+M.results = {}
 
 -- 65536 -> "64 KiB", 1048576 -> "1 MiB", 1000 -> "1000 B".
 local function human(n)
@@ -43,8 +47,8 @@ local function options(what, args, first, default_size, example)
       if not n then fail("%s: %s=%s is not a size - say e.g. %s=64k, %s=1m or %s=65536", what, k, v, k, k, k) end
       o[k] = n
     elseif k == "capture" then
-      if v ~= "true" and v ~= "false" then fail("%s: capture= is true or false", what) end
-      o[k] = v == "true"
+      if v == "" then fail("%s: capture= is true, false or a new file for the pcap - e.g. capture=wire.pcap", what) end
+      if v == "true" or v == "false" then o[k] = v == "true" else o[k] = v end
     else
       o[k] = v
     end
@@ -75,7 +79,44 @@ local function send(o, path)
   local ok, r = pcall(lab.kernel.send, { path = path, size = o.size, testbed = o.testbed,
     dst = o.dst, chunk = o.chunk, offload = o.offload, capture = o.capture, recv = o.recv })
   if not ok then fail("%s", tostring(r):gsub("^[^:]*:%d+: ", "")) end
+  M.results[path] = r
   return r
+end
+
+-- What the peer's capture saw, in words (nil without a capture): "on the
+-- wire: 45 TCP segments of 1448 B + 1 of 376 B" - the most frequent sizes
+-- first, three at most, the rest as "N more of A..B B".
+function M.wire(r)
+  if not r.wire then return nil end
+  local list = {}
+  for _, w in ipairs(r.wire) do list[#list + 1] = w end
+  table.sort(list, function(a, b)
+    if a.count ~= b.count then return a.count > b.count end
+    return a.size > b.size
+  end)
+  local total, top, lo, hi = r.wire_other or 0, 0, nil, nil
+  for i, w in ipairs(list) do
+    total = total + w.count
+    if i <= 3 then top = top + w.count end
+    lo, hi = math.min(lo or w.size, w.size), math.max(hi or w.size, w.size)
+  end
+  local unit = function(n) return n == 1 and r.wire_unit or r.wire_unit .. "s" end
+  if total == 0 then return string.format("on the wire: no %s with data was captured", r.wire_unit) end
+  local text
+  if #list <= 3 and total == top then
+    -- a few sizes: each with its count ("45 TCP segments of 1448 B + 1 of 376 B")
+    local parts = {}
+    for i, w in ipairs(list) do
+      parts[#parts + 1] = i == 1 and string.format("%d %s of %d B", w.count, unit(w.count), w.size)
+        or string.format("%d of %d B", w.count, w.size)
+    end
+    text = table.concat(parts, " + ")
+  else
+    -- many sizes: the range, and the most frequent one
+    text = string.format("%d %s of %d..%d B (%d sizes, %d of %d B)", total, unit(total), lo, hi,
+      #list + ((r.wire_other or 0) > 0 and 1 or 0), list[1].count, list[1].size)
+  end
+  return string.format("on the wire%s: %s", r.offload and (" (TSO/GSO " .. r.offload .. ")") or "", text)
 end
 
 -- The table over all paths.
@@ -109,19 +150,29 @@ def("kernel", USAGE,
       say("%s", M.line(r))
       say("  kernel copy %s: %s", r.kernel_how, r.kernel_why)
       if o.recv and r.peer_why then say("  the peer: %s", r.peer_why) end
+      if r.wire then say("  %s", M.wire(r)) end
+      if r.capture_file then
+        say("  capture: %s (%d packets, their headers; tshark -r %s)", r.capture_file, r.capture_records,
+          r.capture_file)
+      end
     elseif sub == "compare" then
       local o = options("kernel compare", args, 2, 1048576)
+      if type(o.capture) == "string" then
+        fail("kernel compare: capture= is true or false here - a pcap file is one send's: "
+          .. "kernel send PATH size=64k capture=FILE")
+      end
       local results = {}
       for _, p in ipairs(lab.kernel.paths()) do
-        if not ((o.offload or o.capture or o.recv) and p:match("^udp")) then results[#results + 1] = send(o, p) end
+        if not (o.recv and p:match("^udp")) then results[#results + 1] = send(o, p) end
       end
       for row in M.table(results):gmatch("[^\n]+") do say("%s", row) end
-      if results[1] and results[1].peer_segments then
+      if results[1] and results[1].wire then
         local seen = {}
         for _, r in ipairs(results) do
-          seen[#seen + 1] = string.format("%s %d of <= %d B", r.path, r.peer_segments, r.peer_max_segment)
+          local w = r.wire[1]
+          seen[#seen + 1] = string.format("%s %d of <= %d B", r.path, r.wire_packets, w and w.size or 0)
         end
-        say("TCP segments the peer saw%s: %s", o.offload and (" (TSO/GSO " .. o.offload .. ")") or "",
+        say("packets the peer saw on the wire%s: %s", o.offload and (" (TSO/GSO " .. o.offload .. ")") or "",
           table.concat(seen, ", "))
       end
       local zc = {}
@@ -164,9 +215,11 @@ testbed's lab namespace to the Linux stack of its peer, over TCP:
   udp_gso      UDP_SEGMENT: one send() per 44 datagrams, cut later
 kernel copied is measured where the kernel says it, else derived (why).
 kTLS (TLS inside the kernel, so sendfile works for HTTPS): kernel tls.
-offload=on|off: the lab veth's TSO/GSO (ethtool -K), and the peer counts
-the TCP segments that arrive (capture=true: count only). recv=splice|
+offload=on|off: the lab veth's TSO/GSO and UDP GSO (ethtool -K), and the
+peer's capture says the sizes on the wire (capture=true: capture only;
+capture=FILE: also a pcap of the headers for tshark -r FILE). recv=splice|
 zerocopy: the peer receives socket -> pipe -> file, or TCP_ZEROCOPY_RECEIVE.
+compare kernel:write kernel:sendfile NAME: the last results beside engines.
 kernel send PATH size=64k | kernel compare size=1m | kernel tls [testbed=]
 Try: testbed up name=rl, then kernel compare size=1m testbed=rl]]
 

@@ -178,21 +178,74 @@ def("show", "show rings|owners|stats|ledger|drops|caps|arp|tcp|engines [json] | 
 -- lab.compare(e | name, ...) / compare NAME...: the ledgers side by side
 -- (views.compare) of these engines, or of every open one; a table of
 -- engines or names works too. Returns the text.
+-- The kernel's paths sit beside them: "kernel:PATH" is the last result of
+-- that path sent at the prompt (kernel send, kernel compare), "kernel:all"
+-- every one; a result of lab.kernel.send works as it is.
+local function is_kernel_result(x)
+  return type(x) == "table" and type(x.ledger) == "table" and type(x.path) == "string"
+end
+
+local function kernel_column(r)
+  local udp = r.path:match("^udp") ~= nil
+  return { name = r.path, kind = "kernel", mode = udp and "UDP" or "TCP", kernel = r,
+    stats = { tx_pkts = r.wire_packets or r.peer_datagrams, rx_pkts = 0, drops = 0,
+      ledger = { copied = r.ledger.copied, referenced = r.ledger.referenced, headers = r.ledger.headers,
+        kernel_copied = r.ledger.kernel_copied, kernel_how = r.ledger.kernel_how, driver_copied = 0,
+        driver_how = "-", touched = r.ledger.touched } } }
+end
+
+local function kernel_results(name)
+  local K = require "ringlab.cmd_kernel"
+  local path = name:match("^kernel:(.*)$")
+  local out = {}
+  if path == "all" then
+    for _, p in ipairs(lab.kernel.paths()) do
+      if K.results[p] then out[#out + 1] = K.results[p] end
+    end
+    if #out == 0 then fail("compare: no kernel result yet - run kernel compare size=64k (or kernel send PATH) first") end
+    return out
+  end
+  local known = false
+  for _, p in ipairs(lab.kernel.paths()) do known = known or p == path end
+  if not known then
+    fail("compare: no kernel path '%s' - say kernel:PATH with one of %s, or kernel:all", path,
+      table.concat(lab.kernel.paths(), ", "))
+  end
+  if not K.results[path] then
+    fail("compare: no result for kernel:%s yet - run kernel send %s size=64k first", path, path)
+  end
+  return { K.results[path] }
+end
+
 function C.compare_text(...)
-  local list = select("#", ...) == 1 and type(...) == "table" and (...) or { ... }
+  local list = select("#", ...) == 1 and type(...) == "table" and not is_kernel_result(...) and (...) or { ... }
   if #list == 0 then list = lab.opened() end
   local cols = {}
-  for i, x in ipairs(list) do
+  local expanded = {}
+  for _, x in ipairs(list) do
+    if type(x) == "string" and x:match("^kernel:") then
+      for _, r in ipairs(kernel_results(x)) do expanded[#expanded + 1] = r end
+    else
+      expanded[#expanded + 1] = x
+    end
+  end
+  for i, x in ipairs(expanded) do
     local e = type(x) == "string" and C.engine_named("compare", x) or x
-    if not is_engine(e) then fail("compare: argument %d is a %s - give engines or their names", i, type(x)) end
-    local info = e:info()
-    if info.closed then fail("compare: %s is closed - compare open engines (engines lists them)", info.name) end
-    cols[#cols + 1] = { name = info.name, kind = info.kind, mode = e:stats().mode, stats = e:stats() }
+    if is_kernel_result(e) then
+      cols[#cols + 1] = kernel_column(e)
+    else
+      if not is_engine(e) then
+        fail("compare: argument %d is a %s - give engines or their names, or kernel:PATH", i, type(x))
+      end
+      local info = e:info()
+      if info.closed then fail("compare: %s is closed - compare open engines (engines lists them)", info.name) end
+      cols[#cols + 1] = { name = info.name, kind = info.kind, mode = e:stats().mode, stats = e:stats() }
+    end
   end
   return views.compare(cols, require("ringlab.term").width())
 end
 
-def("compare", "compare [NAME...]", "the ledgers of several engines side by side: packets sent and received, every ledger category in bytes and per packet sent / received (default: every open engine)",
+def("compare", "compare [NAME...]", "the ledgers of several engines side by side: packets sent and received, every ledger category in bytes and per packet sent / received (default: every open engine); kernel:PATH adds the last kernel send of that path (kernel:all: every one)",
   function(args) print(C.compare_text(table.unpack(args))) end)
 
 -- The topics of show, from the table itself (Tab completion, messages).

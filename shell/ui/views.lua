@@ -377,7 +377,7 @@ function V.compare(cols, width)
     if first > 1 then out[#out + 1] = "" end
     row("engine", function(c) return c.name end)
     row("kind, mode", function(c) return c.kind .. " " .. c.mode end)
-    row("packets sent", function(c) return c.stats.tx_pkts end)
+    row("packets sent", function(c) return c.stats.tx_pkts or "-" end)
     row("packets recv", function(c) return c.stats.rx_pkts end)
     row("drops", function(c) return c.stats.drops end)
     out[#out + 1] = "ledger in bytes: the total; per sent/recv: send part/sent, recv part/recv"
@@ -390,6 +390,22 @@ function V.compare(cols, width)
           short(ledger_part(l, "rx", k), c.stats.rx_pkts)
       end)
       if r[3] then row("  " .. r[3], function(c) return c.stats.ledger[r[3] .. "_how"] end) end
+    end
+    -- a kernel path's column (compare kernel:PATH): its calls, CPU, peer
+    local kernel = false
+    for _, c in ipairs(part) do kernel = kernel or c.kernel ~= nil end
+    if kernel then
+      row("kernel: calls", function(c) return c.kernel and c.kernel.syscalls or "-" end)
+      row("  CPU ms/MiB", function(c) return c.kernel and string.format("%.2f", c.kernel.cpu_ms_per_mib) or "-" end)
+      row("  body size", function(c) return c.kernel and c.kernel.size or "-" end)
+      row("  peer sha256", function(c) return c.kernel and (c.kernel.intact and "intact" or "NOT INTACT") or "-" end)
+    end
+  end
+  for _, c in ipairs(cols) do
+    if c.kernel then
+      out[#out + 1] = "kernel columns: the kernel's own send path (kernel send); packets sent: what the"
+      out[#out + 1] = "peer's capture saw (- without capture=true), or the datagrams the peer got"
+      break
     end
   end
   if #cols == 0 then out[1] = "no engine to compare - open some: open sim name=copy, open sim name=zc mode=zerocopy" end

@@ -7,6 +7,13 @@
 #            root namespace (a write of 64 KiB only)
 #   strategies  scripts/strategies_by_engine.lua kernel: eight intact rows
 #            (its own testbed rlsk, taken down after)
+#   wire     the peer's capture (AF_PACKET in NAME-peer): UDP GSO with the
+#            veth's offloads off gives 44 datagrams of 1472 B + 1 of 768 on
+#            the wire, on one GSO packet of 64768 B; TCP with TSO/GSO off
+#            45 segments of 1448 B (the MSS) + 1 of 376, on larger ones; a
+#            pcap file (capture=FILE) that tshark reads with the same sizes;
+#            an existing file refused in one line; at the prompt the wire
+#            line, and `compare` with kernel:PATH columns beside an engine
 #   prompt   kernel compare / send / tls typed at the prompt: a table of six
 #            intact rows, one line per send; a bad path, a bad size, a
 #            missing testbed and a typo each give one error line
@@ -116,7 +123,79 @@ case_strategies() {
 	if ip netns list | grep -q '^rlsk-'; then echo "FAIL: testbed rlsk left"; return 1; fi
 }
 
+# the sizes in a lab.kernel.send result's wire table, "COUNTxSIZE ..."
+wire_of() {
+	"$RINGLAB" -e "local r = lab.kernel.send{path='$1', size=65536, testbed='$NAME', offload='$2',
+		capture='$3'}
+		assert(r.intact, 'not intact')
+		local t = {} for _, w in ipairs(r.wire) do t[#t + 1] = w.count .. 'x' .. w.size end
+		print(table.concat(t, ' ') .. ' records=' .. tostring(r.capture_records) .. ' file=' .. tostring(r.capture_file))"
+}
+
+case_wire() {
+	out=$(wire_of udp_gso off true) || return 1
+	echo "udp_gso off: $out"
+	case "$out" in "44x1472 1x768 records=nil file=nil") ;; *) echo "FAIL: UDP GSO, offload off"; return 1 ;; esac
+	out=$(wire_of udp_gso on true) || return 1
+	echo "udp_gso on: $out"
+	case "$out" in "1x64768 1x768 "*) ;; *) echo "FAIL: UDP GSO over the veth: one GSO packet"; return 1 ;; esac
+	out=$(wire_of udp off true) || return 1
+	echo "udp off: $out"
+	case "$out" in "44x1472 1x768 "*) ;; *) echo "FAIL: plain UDP"; return 1 ;; esac
+	out=$(wire_of write off "$TMP/off.pcap") || return 1
+	echo "write off: $out"
+	case "$out" in "45x1448 1x376 records="*" file=$TMP/off.pcap") ;; *) echo "FAIL: TSO off: MSS-sized"; return 1 ;; esac
+	# tshark (when there) reads the pcap: the same data segments
+	if command -v tshark >/dev/null 2>&1; then
+		tshark -r "$TMP/off.pcap" -T fields -e tcp.len 2>/dev/null | grep -v '^0$' | sort -n | uniq -c |
+			awk '{printf "%sx%s ", $1, $2}' >"$TMP/ts"
+		echo "tshark: $(cat "$TMP/ts")"
+		[ "$(cat "$TMP/ts")" = "1x376 45x1448 " ] || { echo "FAIL: tshark reads other sizes"; return 1; }
+	else
+		echo "(no tshark: the pcap's reading by tshark is not checked)"
+	fi
+	out=$(wire_of write on "$TMP/on-XXXXXX.pcap") || return 1
+	echo "write on: $out"
+	case "$out" in *"file=$TMP/on-"??????".pcap") ;; *) echo "FAIL: a mkstemps name"; return 1 ;; esac
+	max=$(echo "$out" | tr ' ' '\n' | sed -n 's/^[0-9]*x\([0-9]*\)$/\1/p' | sort -n | tail -1)
+	[ "$max" -gt 1448 ] || { echo "FAIL: TSO on over the veth: larger than the MSS"; return 1; }
+	# an existing file is never written over
+	if "$RINGLAB" -e "lab.kernel.send{path='write', size=65536, testbed='$NAME', capture='$TMP/off.pcap'}" \
+		>"$TMP/out" 2>&1; then echo "FAIL: an existing pcap written over"; return 1; fi
+	cat "$TMP/out"
+	expect "capture=$TMP/off.pcap: that file exists - give a new name" || return 1
+	cat >"$TMP/in" <<-EOF2
+	open sim name=copy
+	kernel send udp_gso size=64k offload=off
+	kernel send write size=64k offload=off
+	kernel send sendfile size=64k capture=true
+	compare copy kernel:write kernel:sendfile kernel:udp_gso
+	compare kernel:splice
+	compare kernel:nosuch
+	kernel send write size=64k capture=
+	kernel compare size=64k capture=$TMP/x.pcap
+	EOF2
+	COLUMNS=80 "$RINGLAB" --netns "$LAB" <"$TMP/in" >"$TMP/out" 2>&1
+	cat "$TMP/out"
+	expect "  on the wire (TSO/GSO off): 44 UDP packets of 1472 B + 1 of 768 B" || return 1
+	expect "  on the wire (TSO/GSO off): 45 TCP segments of 1448 B + 1 of 376 B" || return 1
+	grep -Eq "^engine +copy +write +sendfile +udp_gso$" "$TMP/out" || { echo "FAIL: compare's columns"; return 1; }
+	grep -Eq "^packets sent +0 +46 +[0-9]+ +45$" "$TMP/out" || { echo "FAIL: packets on the wire"; return 1; }
+	grep -Eq "^kernel_copied +0 +65536 +0 +65536$" "$TMP/out" || { echo "FAIL: kernel copies"; return 1; }
+	grep -Eq "^  peer sha256 +- +intact +intact +intact$" "$TMP/out" || { echo "FAIL: peer row"; return 1; }
+	expect "error: compare: no result for kernel:splice yet - run kernel send splice size=64k first" || return 1
+	expect "error: compare: no kernel path 'nosuch' - say kernel:PATH with one of" || return 1
+	expect "error: kernel send: capture= is true, false or a new file for the pcap" || return 1
+	expect "error: kernel compare: capture= is true or false here" || return 1
+	[ "$(grep -c '^error:' "$TMP/out")" = 4 ] || { echo "FAIL: not one line per error"; return 1; }
+	# the compare table, from its first row to its last note, fits 80 columns
+	if awk '/^engine   /{t=1} t && length > 80 {print; bad=1} /^peer.s capture saw/{t=0} END{exit !bad}' "$TMP/out"; then
+		echo "FAIL: compare wider than 80 columns"; return 1
+	fi
+}
+
 case "$CASE" in
+wire) case_wire ;;
 paths) case_paths ;;
 strategies) case_strategies ;;
 prompt) case_prompt ;;
