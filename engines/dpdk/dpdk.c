@@ -54,7 +54,9 @@
 	"layout=auto|pinned|objects  frames as pinned mbuf buffers, or as whole mempool "  \
 	"objects (auto: objects for net_af_xdp, whose UMEM is the mempool)\n"              \
 	"peer=ENGINE             a dpdk engine on net_ring: rewire both ports back to back "\
-	"over two rings, sharing its region\n"
+	"over two rings, sharing its region\n"                                             \
+	"queues=N                RX and TX queues of the port (1); e:queue(k) or queue=K "  \
+	"picks one, else TX bursts and RX polls go round the queues\n"
 
 /* ---- options -------------------------------------------------------------- */
 
@@ -197,14 +199,16 @@ static int parse_kv(struct dpdk_opts *o, const struct rl_kv *kv, struct rl_err *
 	}
 	if (!strcmp(k, "peer"))
 		return 0; /* the engine itself arrives in args->peer */
+	if (!strcmp(k, "queues"))
+		return parse_u32(k, v, 1, DPDK_QUEUES_MAX, &o->queues, err);
 	return rl_err_set(err, EINVAL, "dpdk has no option '%s' - it knows vdev=, port=, "
-			  "rx_desc=, tx_desc=, mem=, lcores=, log=, layout=, peer=", k);
+			  "rx_desc=, tx_desc=, mem=, lcores=, log=, layout=, peer=, queues=", k);
 }
 
 static int parse_opts(struct dpdk_opts *o, const struct rl_open_args *a, struct rl_err *err)
 {
 	*o = (struct dpdk_opts){.rx_desc = 256, .tx_desc = 256, .mem = 256,
-				.lcores = "0", .log = "error", .layout = "auto"};
+				.lcores = "0", .log = "error", .layout = "auto", .queues = 1};
 	for (unsigned i = 0; i < a->nkv; i++) {
 		int rc = parse_kv(o, &a->kv[i], err);
 
@@ -424,12 +428,26 @@ static void tx_counted(struct rl_engine *e, uint16_t sent, uint64_t sum, uint64_
 /* rte_eth_tx_burst, counting the frames the PMD takes from our pool while
  * it sends (buffers to copy into). own: every mbuf of every packet is one
  * of the pool's frames. */
+/* The TX queue of the next burst: the selected one, or each in turn. */
+static uint16_t tx_queue(struct rl_engine *e)
+{
+	uint16_t q;
+
+	if (e->sel >= 0)
+		return (uint16_t)e->sel;
+	q = e->txrr;
+	e->txrr = (uint16_t)((e->txrr + 1) % e->o.queues);
+	return q;
+}
+
 static uint16_t tx_burst(struct rl_engine *e, struct rte_mbuf **pkts, uint16_t n,
 			 uint64_t *takes, bool own)
 {
-	uint64_t t0 = e->p->tx_takes;
-	uint16_t sent;
+	uint64_t t0 = e->p->tx_takes, bytes = 0;
+	uint16_t sent, q = n ? tx_queue(e) : (e->sel >= 0 ? (uint16_t)e->sel : 0);
 
+	for (uint16_t i = 0; i < n && e->o.queues > 1; i++)
+		bytes += pkts[i]->pkt_len; /* before the PMD may free them */
 	e->p->in_tx = true;
 	if (e->pmd.tx_cache && e->p->tx_cache && own) {
 		/* it only frees: gather its frees in the mempool cache, then
@@ -441,15 +459,17 @@ static uint16_t tx_burst(struct rl_engine *e, struct rte_mbuf **pkts, uint16_t n
 
 		if (c)
 			dpdk_cache_on(c, e->p->tx_cache);
-		sent = rte_eth_tx_burst(e->port, 0, pkts, n);
+		sent = rte_eth_tx_burst(e->port, q, pkts, n);
 		if (c) {
 			rte_mempool_cache_flush(c, mp);
 			dpdk_cache_off(c);
 		}
 	} else {
-		sent = rte_eth_tx_burst(e->port, 0, pkts, n);
+		sent = rte_eth_tx_burst(e->port, q, pkts, n);
 	}
 	e->p->in_tx = false;
+	e->qinfo[q].tx_pkts += sent;
+	e->qinfo[q].tx_bytes += sent == n ? bytes : 0; /* a short burst: not split */
 	*takes = e->p->tx_takes - t0;
 	e->tx_burst_short += n - sent; /* the PMD's queue was full: they wait */
 	return sent;
@@ -545,17 +565,53 @@ static uint16_t rx_room(struct rl_engine *e, uint32_t max)
 	return e->started ? (uint16_t)room : 0;
 }
 
-/* Pull what the PMD has into the rx staging queue. */
+/* The RX queue of the next burst: the selected one, or each in turn. */
+static uint16_t rx_queue(struct rl_engine *e)
+{
+	uint16_t q;
+
+	if (e->sel >= 0)
+		return (uint16_t)e->sel;
+	q = e->rxrr;
+	e->rxrr = (uint16_t)((e->rxrr + 1) % e->o.queues);
+	return q;
+}
+
+static uint16_t rx_burst(struct rl_engine *e, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t got = rte_eth_rx_burst(e->port, q, pkts, n);
+
+	e->qinfo[q].rx_pkts += got;
+	for (uint16_t i = 0; i < got && e->o.queues > 1; i++)
+		e->qinfo[q].rx_bytes += pkts[i]->pkt_len;
+	return got;
+}
+
+/* Pull what the PMD has into the rx staging queue: from the selected
+ * queue, or one burst from every queue. */
 int dpdk_poll(struct rl_engine *e)
 {
 	struct rte_mbuf *pkts[DPDK_BURST];
-	uint16_t room = rx_room(e, DPDK_BURST), n;
+	unsigned tries = e->sel >= 0 ? 1 : e->o.queues;
+	int total = 0;
 
-	if (!room)
-		return 0;
-	n = rte_eth_rx_burst(e->port, 0, pkts, room);
-	rx_stage(e, pkts, n);
-	return n;
+	for (unsigned i = 0; i < tries; i++) {
+		uint16_t room = rx_room(e, DPDK_BURST), n;
+
+		if (!room)
+			break;
+		n = rx_burst(e, rx_queue(e), pkts, room);
+		rx_stage(e, pkts, n);
+		total += n;
+	}
+	return total;
+}
+
+/* Every TX queue's sent mbufs back (a PMD that frees lazily). */
+void dpdk_tx_cleanup(struct rl_engine *e)
+{
+	for (uint16_t q = 0; q < e->o.queues; q++)
+		rte_eth_tx_done_cleanup(e->port, q, 0);
 }
 
 /* ---- ops ------------------------------------------------------------------- */
@@ -607,6 +663,7 @@ static int dpdk_open(struct rl_engine **out, const struct rl_open_args *args,
 	if (!e)
 		return rl_err_set(err, ENOMEM, "no memory for a dpdk engine");
 	rc = parse_opts(&e->o, args, err);
+	e->sel = e->o.queues > 1 ? -1 : 0;
 	if (!rc)
 		rc = dpdk_eal_start(&e->o, err);
 	if (!rc && args->peer)
@@ -1042,7 +1099,7 @@ static uint32_t rx_direct(struct rl_engine *e, struct rl_desc *out, uint32_t max
 
 	if (!room)
 		return 0;
-	n = rte_eth_rx_burst(e->port, 0, pkts, room);
+	n = rx_burst(e, rx_queue(e), pkts, room);
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint32_t f;
@@ -1083,7 +1140,10 @@ static int dpdk_rx(struct rl_engine *e, struct rl_desc *out, uint32_t max,
 	if (rc < 0)
 		return rc;
 	if (q_len(&e->rxq) == 0 && max > 0) {
-		done = rx_direct(e, out, max);
+		/* spread: the next queue that has something */
+		for (unsigned i = 0; i < (e->sel >= 0 ? 1u : e->o.queues) && !done &&
+				    q_len(&e->rxq) == 0; i++)
+			done = rx_direct(e, out, max);
 		if (q_len(&e->rxq) == 0)
 			return (int)done;
 	} else {
@@ -1174,6 +1234,8 @@ static int dpdk_complete(struct rl_engine *e, uint64_t *addrs, uint32_t max,
 	if (e->started && !e->no_cleanup &&
 	    rte_eth_tx_done_cleanup(e->port, 0, 0) == -ENOTSUP)
 		e->no_cleanup = true;
+	for (uint16_t q = 1; e->started && !e->no_cleanup && q < e->o.queues; q++)
+		rte_eth_tx_done_cleanup(e->port, q, 0);
 	for (;;) {
 		uint32_t f;
 
@@ -1198,7 +1260,7 @@ static int dpdk_kick(struct rl_engine *e, struct rl_err *err)
 		return rc;
 	e->kicks++;
 	dpdk_flush(e);
-	rte_eth_tx_done_cleanup(e->port, 0, 0);
+	dpdk_tx_cleanup(e);
 	dpdk_poll(e);
 	return 0;
 }
@@ -1277,6 +1339,7 @@ static const struct rl_engine_ops ops = {
 	.ext_unregister = dpdk_ext_unregister,
 	.ext_freed = dpdk_ext_freed,
 	.caps_of = dpdk_caps_of,
+	.queues = dpdk_queues,
 };
 
 __attribute__((visibility("default"))) const struct rl_engine_ops *ringlab_engine(void)

@@ -43,7 +43,10 @@ struct dpdk_opts {
 	char log[32];          /* EAL --log-level */
 	bool log_echo;         /* log= given: DPDK's lines to stderr too (eal.c) */
 	char layout[16];       /* auto, pinned, objects (pool.c) */
+	uint32_t queues;       /* RX and TX queues of the port (queues=N) */
 };
+
+#define DPDK_QUEUES_MAX 8
 
 /* A FIFO of packets (mbuf chains), for the rx and tx staging queues. */
 struct dpdk_q {
@@ -146,6 +149,12 @@ struct rl_engine {
 	struct dpdk_pool *p;
 
 	struct dpdk_q rxq, txq;
+	/* queues=N: the port's RX/TX queues. sel: the one the program acts
+	 * on, or -1: spread (each TX burst to the next queue, RX from every
+	 * queue in turn); rxrr/txrr: the next queue when spreading. */
+	int sel;
+	uint16_t rxrr, txrr;
+	struct rl_queue_info qinfo[DPDK_QUEUES_MAX];
 	struct rte_mempool *aux;  /* header and indirect mbufs (gso, extbuf) */
 
 	/* counters */
@@ -320,6 +329,9 @@ void dpdk_peer_unwire(struct rl_engine *e);
 
 /* view.c */
 int dpdk_rings(struct rl_engine *e, struct rl_ring_view *v, unsigned max);
+int dpdk_queues(struct rl_engine *e, int select, int *was, struct rl_queue_info *q,
+		unsigned max, struct rl_err *err);
+void dpdk_tx_cleanup(struct rl_engine *e);
 int dpdk_stats(struct rl_engine *e, struct rl_stats *out);
 
 /* ext.c: the ABI 2 ops */

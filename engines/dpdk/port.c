@@ -2,7 +2,8 @@
  * port.c - the DPDK port behind the engine, and what its PMD copies.
  *
  * A port is configured once its region exists (rte_eth_dev_configure with
- * one RX and one TX queue, multi-segment TX when the PMD offers it) and
+ * one RX and one TX queue - queues=N: N of each, all taking their receive
+ * buffers from the one region's mempool - multi-segment TX when the PMD offers it) and
  * started lazily, at the first fill/tx/rx/kick: some PMDs (net_tap,
  * net_af_xdp) take buffers for every RX descriptor when the RX queue is
  * set up, and those buffers can only come from frames the program has
@@ -130,8 +131,14 @@ int dpdk_port_configure(struct rl_engine *e, struct rl_err *err)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+	if (e->o.queues > info.max_rx_queues || e->o.queues > info.max_tx_queues)
+		return rl_err_set(err, EINVAL, "%s (%s) has at most %u RX and %u TX queues - "
+				  "open it with queues=%u or fewer", e->port_name, e->driver,
+				  info.max_rx_queues, info.max_tx_queues,
+				  info.max_rx_queues < info.max_tx_queues ? info.max_rx_queues
+									  : info.max_tx_queues);
 	mark = dpdk_log_mark();
-	rc = rte_eth_dev_configure(e->port, 1, 1, &conf);
+	rc = rte_eth_dev_configure(e->port, (uint16_t)e->o.queues, (uint16_t)e->o.queues, &conf);
 	if (rc < 0)
 		return rl_err_set(err, -rc, "%s: rte_eth_dev_configure failed (%s)",
 				  e->port_name, dpdk_log_said(mark) ? dpdk_log_said(mark)
@@ -139,9 +146,13 @@ int dpdk_port_configure(struct rl_engine *e, struct rl_err *err)
 	rc = desc_counts(e, err);
 	if (rc < 0)
 		return rc;
-	mark = dpdk_log_mark();
-	rc = rte_eth_tx_queue_setup(e->port, 0, (uint16_t)e->o.tx_desc,
-				    rte_eth_dev_socket_id(e->port), NULL);
+	for (uint16_t q = 0; q < e->o.queues; q++) {
+		mark = dpdk_log_mark();
+		rc = rte_eth_tx_queue_setup(e->port, q, (uint16_t)e->o.tx_desc,
+					    rte_eth_dev_socket_id(e->port), NULL);
+		if (rc < 0)
+			break;
+	}
 	if (rc < 0)
 		return rl_err_set(err, -rc, "%s: TX queue with %u descriptors failed (%s) - "
 				  "check the device's arguments (vdev=\"%s\") or try another "
@@ -157,18 +168,24 @@ int dpdk_port_start(struct rl_engine *e, struct rl_err *err)
 	uint32_t offered = e->p->nfill;
 	uint32_t want = e->pmd.rx_prefill > e->o.rx_desc ? e->pmd.rx_prefill : e->o.rx_desc;
 	const char *said;
-	uint64_t mark;
-	int rc;
+	uint64_t mark = 0;
+	int rc = 0;
 
 	if (e->started)
 		return 0;
+	if (e->pmd.rx_prefill) /* behind every RX descriptor of every queue */
+		want *= e->o.queues;
 	if (e->pmd.rx_prefill && offered < want)
 		return rl_err_set(err, ENOBUFS, "%s: %s takes %u frames for receive when it "
 				  "starts and %u were offered - e:fill(%u) first",
 				  e->port_name, e->driver, want, offered, want);
-	mark = dpdk_log_mark();
-	rc = rte_eth_rx_queue_setup(e->port, 0, (uint16_t)e->o.rx_desc,
-				    rte_eth_dev_socket_id(e->port), NULL, e->p->mp);
+	for (uint16_t q = 0; q < e->o.queues; q++) {
+		mark = dpdk_log_mark();
+		rc = rte_eth_rx_queue_setup(e->port, q, (uint16_t)e->o.rx_desc,
+					    rte_eth_dev_socket_id(e->port), NULL, e->p->mp);
+		if (rc < 0)
+			break;
+	}
 	said = dpdk_log_said(mark);
 	if (rc < 0 && said)
 		return rl_err_set(err, -rc, "%s: RX queue setup failed - %s said \"%s\" "
@@ -204,10 +221,11 @@ void dpdk_port_stop(struct rl_engine *e)
 	int rounds = 0;
 
 	if (e->started) {
-		rte_eth_tx_done_cleanup(e->port, 0, 0);
-		while ((n = rte_eth_rx_burst(e->port, 0, pkts, DPDK_BURST)) > 0 &&
-		       rounds++ < 1024)
-			rte_pktmbuf_free_bulk(pkts, n);
+		dpdk_tx_cleanup(e);
+		for (uint16_t q = 0; q < e->o.queues; q++, rounds = 0)
+			while ((n = rte_eth_rx_burst(e->port, q, pkts, DPDK_BURST)) > 0 &&
+			       rounds++ < 1024)
+				rte_pktmbuf_free_bulk(pkts, n);
 		rte_eth_dev_stop(e->port);
 	}
 	if (e->configured)

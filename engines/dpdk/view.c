@@ -58,46 +58,51 @@ static void view_mempool(struct rl_engine *e, struct rl_ring_view *v)
 	v->pending = e->p->nfill; /* frames a PMD gave back return here too */
 }
 
-static void view_rxq(struct rl_engine *e, struct rl_ring_view *v)
+static void view_rxq(struct rl_engine *e, struct rl_ring_view *v, uint16_t q)
 {
-	int used = e->started ? rte_eth_rx_queue_count(e->port, 0) : 0;
-	uint32_t cons = (uint32_t)e->rx_pkts;
+	int used = e->started ? rte_eth_rx_queue_count(e->port, q) : 0;
+	uint32_t cons = (uint32_t)(e->o.queues > 1 ? e->qinfo[q].rx_pkts : e->rx_pkts);
+	char name[16];
 
+	snprintf(name, sizeof(name), "rxq%u", q);
 	if (used >= 0) {
-		view(v, "rxq0", e->o.rx_desc, cons + (uint32_t)used, cons,
+		view(v, name, e->o.rx_desc, cons + (uint32_t)used, cons,
 		     "PMD: descriptors holding packets; prod derived");
 		return;
 	}
-	view(v, "rxq0", e->o.rx_desc, cons, cons, "");
+	view(v, name, e->o.rx_desc, cons, cons, "");
 	note(v, "%.24s hides its RX descriptors (%.24s); cons = packets received",
 	     e->driver, used == -ENOTSUP ? "no rx_queue_count" : strerror(-used));
 }
 
-static void view_txq(struct rl_engine *e, struct rl_ring_view *v)
+static void view_txq(struct rl_engine *e, struct rl_ring_view *v, uint16_t q)
 {
-	uint32_t prod = (uint32_t)e->tx_burst_pkts, busy = 0;
+	uint32_t prod = (uint32_t)(e->o.queues > 1 ? e->qinfo[q].tx_pkts : e->tx_burst_pkts);
+	uint32_t busy = 0;
 	int st = -ENOTSUP;
+	char name[16];
 
+	snprintf(name, sizeof(name), "txq%u", q);
 	for (uint16_t off = 0; e->started && off < e->o.tx_desc; off++) {
-		st = rte_eth_tx_descriptor_status(e->port, 0, off);
+		st = rte_eth_tx_descriptor_status(e->port, q, off);
 		if (st < 0)
 			break;
 		busy += st == RTE_ETH_TX_DESC_FULL;
 	}
 	if (st >= 0) {
-		view(v, "txq0", e->o.tx_desc, prod, prod - busy,
+		view(v, name, e->o.tx_desc, prod, prod - busy,
 		     "PMD: descriptors not yet done; cons derived");
 		return;
 	}
-	view(v, "txq0", e->o.tx_desc, prod, prod, "");
+	view(v, name, e->o.tx_desc, prod, prod, "");
 	note(v, "%.24s hides its TX descriptors (%.24s); prod = packets it took",
 	     e->driver, st == -ENOTSUP ? "no tx_descriptor_status" : strerror(-st));
 }
 
-/* net_ring's queue is an rte_ring named after the device: read it. */
-static bool view_netring(struct rl_engine *e, struct rl_ring_view *v)
+/* net_ring's queue q is an rte_ring named after the device: read it. */
+static bool view_netring(struct rl_engine *e, struct rl_ring_view *v, uint16_t q)
 {
-	char name[96];
+	char name[96], vname[16];
 	struct rte_ring *r;
 
 	if (e->wire_tx) {
@@ -108,11 +113,15 @@ static bool view_netring(struct rl_engine *e, struct rl_ring_view *v)
 	}
 	if (strcmp(e->driver, "net_ring") != 0)
 		return false;
-	snprintf(name, sizeof(name), "ETH_RXTX0_%s", e->port_name);
+	snprintf(name, sizeof(name), "ETH_RXTX%u_%s", q, e->port_name);
 	r = rte_ring_lookup(name);
 	if (!r)
 		return false;
-	view(v, "ring", rte_ring_get_size(r), r->prod.tail, r->cons.tail,
+	if (e->o.queues > 1)
+		snprintf(vname, sizeof(vname), "ring%u", q);
+	else
+		snprintf(vname, sizeof(vname), "ring");
+	view(v, vname, rte_ring_get_size(r), r->prod.tail, r->cons.tail,
 	     "exact: net_ring's rte_ring (TX enqueues, RX dequeues)");
 	return true;
 }
@@ -123,10 +132,17 @@ int dpdk_rings(struct rl_engine *e, struct rl_ring_view *v, unsigned max)
 	unsigned n = 0;
 
 	view_mempool(e, &all[n++]);
-	view_rxq(e, &all[n++]);
-	view_txq(e, &all[n++]);
-	if (view_netring(e, &all[n]))
+	for (uint16_t q = 0; q < e->o.queues && n + 6 < RL_RING_VIEWS_MAX; q++) {
+		view_rxq(e, &all[n++], q);
+		view_txq(e, &all[n++], q);
+	}
+	for (uint16_t q = 0; q < e->o.queues && n + 4 < RL_RING_VIEWS_MAX; q++) {
+		if (!view_netring(e, &all[n], q))
+			break;
 		n++;
+		if (e->wire_tx)
+			break; /* peer=: the one wire */
+	}
 	view(&all[n++], "rx", DPDK_STAGE, e->rxq.tail, e->rxq.head,
 	     "exact: packets rx_burst returned, not yet given to the program");
 	view(&all[n++], "tx", DPDK_STAGE, e->txq.tail, e->txq.head,
@@ -137,6 +153,35 @@ int dpdk_rings(struct rl_engine *e, struct rl_ring_view *v, unsigned max)
 		n = max;
 	memcpy(v, all, n * sizeof(*v));
 	return (int)n;
+}
+
+/* ---- queues ------------------------------------------------------------- */
+
+int dpdk_queues(struct rl_engine *e, int select, int *was, struct rl_queue_info *q,
+		unsigned max, struct rl_err *err)
+{
+	if (select >= 0 && (uint32_t)select >= e->o.queues)
+		return rl_err_set(err, EINVAL, "no queue %d here: this port has %u queue%s (0%s) "
+				  "- open it with queues=%d to use queue %d", select, e->o.queues,
+				  e->o.queues == 1 ? "" : "s", e->o.queues == 1 ? "" :
+				  e->o.queues == 2 ? ",1" : "..", select + 1, select);
+	if (was)
+		*was = e->sel < 0 ? RL_QUEUE_ALL : e->sel;
+	if (select >= 0)
+		e->sel = select;
+	else if (select == RL_QUEUE_ALL)
+		e->sel = e->o.queues > 1 ? -1 : 0;
+	for (unsigned i = 0; q && i < e->o.queues && i < max; i++) {
+		q[i] = e->qinfo[i];
+		q[i].id = i;
+		if (e->o.queues == 1) { /* one queue: the engine's counts */
+			q[i].rx_pkts = e->rx_pkts;
+			q[i].rx_bytes = e->rx_bytes;
+			q[i].tx_pkts = e->tx_pkts;
+			q[i].tx_bytes = e->tx_bytes;
+		}
+	}
+	return (int)e->o.queues;
 }
 
 static void port_stats(struct rl_engine *e, struct rl_stats *s)
