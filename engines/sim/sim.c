@@ -242,11 +242,16 @@ static int sim_fill(struct rl_engine *s, uint32_t n, struct rl_err *err)
 	return (int)n;
 }
 
-/* A frame the program may send: inside the region, app-owned and held. */
+/* A frame the program may send: inside the region, and app-owned and held
+ * or already on its way in other descriptors (tx, nic, comp: the sim's
+ * NIC holds receive frames only inside one step, so a nic frame here is a
+ * sent one) - a frame may be in several descriptors at once, and goes back
+ * to the program when the last of them completes (rl_region_ref). */
 static int check_tx_frame(struct rl_engine *s, const struct rl_desc *d, uint32_t i,
                           struct rl_err *err)
 {
 	uint32_t frame;
+	enum rl_owner o;
 
 	if (d->addr >= s->region.size)
 		return rl_err_set(
@@ -255,12 +260,13 @@ static int check_tx_frame(struct rl_engine *s, const struct rl_desc *d, uint32_t
 		    "send frames of this engine's region",
 		    i, (unsigned long long)d->addr, (unsigned long long)s->region.size);
 	frame = rl_region_frame(&s->region, d->addr);
-	if (rl_region_owner(&s->region, frame) != RL_OWN_APP)
+	o = rl_region_owner(&s->region, frame);
+	if (o == RL_OWN_FILL || o == RL_OWN_RX)
 		return rl_err_set(
 		    err, EPERM,
 		    "descriptor %u: frame %u is owned by %s, not by the program - "
-		    "only frames the program holds can be sent",
-		    i, frame, rl_owner_name(rl_region_owner(&s->region, frame)));
+		    "only frames the program holds (or has sent) can be sent",
+		    i, frame, rl_owner_name(o));
 	if (rl_region_is_free(&s->region, frame))
 		return rl_err_set(
 		    err, EPERM,
@@ -309,7 +315,11 @@ static int tx_move_desc(struct rl_engine *s, const struct rl_desc *d, enum rl_ow
 
 	sim_desc_frames(s, d->addr, d->len, &first, &n);
 	for (uint32_t f = first; f < first + n; f++) {
-		int rc = rl_region_move(&s->region, f, from, to, err);
+		/* app -> tx: one more descriptor in the frame (it may be in
+		 * others already); the way back ends that one only */
+		int rc = from == RL_OWN_APP && to == RL_OWN_TX
+		             ? rl_region_ref(&s->region, f, err)
+		             : rl_region_move(&s->region, f, from, to, err);
 
 		if (rc) {
 			while (f-- > first)
@@ -442,8 +452,11 @@ static int sim_complete(struct rl_engine *s, uint64_t *addrs, uint32_t max,
 		sim_desc_frames(s, addr, rl_ring__desc(&s->comp, idx + i)->len, &frame,
 		                &nf);
 		for (uint32_t f = frame; f < frame + nf; f++) {
+			/* one descriptor done; the frame is the program's
+			 * again when it was the last that pointed at it */
 			rl_region_move(&s->region, f, RL_OWN_COMP, RL_OWN_APP, NULL);
-			rl_region_release(&s->region, f, NULL);
+			if (rl_region_owner(&s->region, f) == RL_OWN_APP)
+				rl_region_release(&s->region, f, NULL);
 		}
 		if (addrs)
 			addrs[i] = addr;
@@ -583,8 +596,52 @@ static const char *mode_why(const struct sim_opts *o)
 	                   : "mode=copy (the default unless asked)";
 }
 
+/* The sim's own proof that no frame is reused while a descriptor points
+ * into it: every frame's transmit descriptors recounted from the rings - on
+ * the tx ring (tx), sent and not completed (the NIC's sent list: nic), on
+ * the completion ring (comp) - must be what the region counts for it (a
+ * shared frame's refs, or one at its owner's stage); a frame on the fill or
+ * rx ring, or free, has none. Returns how many frames disagree. */
+static uint32_t sim_ref_errors(struct rl_engine *s)
+{
+	const struct rl_ring *rings[3] = {&s->tx, &s->sent, &s->comp};
+	const struct rl_region *r = &s->region;
+	uint16_t(*seen)[3];
+	uint32_t bad = 0;
+
+	if (!s->has_region || s->nm || !(seen = calloc(r->frames, sizeof(*seen))))
+		return 0;
+	for (int k = 0; k < 3; k++)
+		for (uint32_t i = rings[k]->cons; i != rings[k]->prod; i++) {
+			const struct rl_desc *d = rl_ring__desc(rings[k], i);
+			uint32_t f, n;
+
+			if (d->addr >= r->size)
+				continue; /* refused by the NIC's check, no frame moved */
+			sim_desc_frames(s, d->addr, d->len, &f, &n);
+			for (uint32_t j = f; j < f + n && j < r->frames; j++)
+				seen[j][k]++;
+		}
+	for (uint32_t f = 0; f < r->frames; f++) {
+		const struct rl_frame_refs *x = &r->refs[f];
+		enum rl_owner o = rl_region_owner(r, f);
+		uint16_t want[3] = {x->tx, x->nic, x->comp};
+
+		if (!x->sum) {
+			want[0] = o == RL_OWN_TX;
+			want[1] = o == RL_OWN_NIC;
+			want[2] = o == RL_OWN_COMP;
+		}
+		bad += memcmp(want, seen[f], sizeof(want)) != 0;
+	}
+	free(seen);
+	return bad;
+}
+
 static int sim_stats(struct rl_engine *s, struct rl_stats *o)
 {
+	uint32_t ref_errors = sim_ref_errors(s);
+
 	const struct sim_counters *c = &s->c;
 
 	memset(o, 0, sizeof(*o));
@@ -624,6 +681,12 @@ static int sim_stats(struct rl_engine *s, struct rl_stats *o)
 		rl_stats_extra(o, "csum_filled", c->csum_filled);
 	rl_stats_extra(o, "tx_ring_full", c->tx_ring_full);
 	rl_stats_extra(o, "comp_ring_full", c->comp_ring_full);
+	/* frames in several descriptors at once, and the rings' recount of
+	 * every frame's descriptors against the region's (0: none reused) */
+	if (s->has_region && !s->nm && (s->region.nshared || ref_errors)) {
+		rl_stats_extra(o, "shared_frames", s->region.nshared);
+		rl_stats_extra(o, "ref_errors", ref_errors);
+	}
 	if (s->nm)
 		sim_nm_stats(s, o);
 	return 0;

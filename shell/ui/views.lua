@@ -204,10 +204,17 @@ local function group_map(map, size)
   return table.concat(cells)
 end
 
-local function map_lines(cells, per_line, frames_per_cell)
+-- refs (optional, one character per cell as e:refs_map()): a frame in
+-- several descriptors shows their number instead of its letter, in its
+-- owner's colour.
+local function map_lines(cells, per_line, frames_per_cell, refs)
   local out = {}
   for i = 1, #cells, per_line do
+    local k = i - 1
     local row = cells:sub(i, i + per_line - 1):gsub(".", function(ch)
+      k = k + 1
+      local n = refs and refs:sub(k, k) or "."
+      if n ~= "." then return colour_of[ch] and paint(colour_of[ch], n) or n end
       return colour_of[ch] and paint(colour_of[ch], ch) or ch
     end)
     out[#out + 1] = string.format("%7d  %s", (i - 1) * frames_per_cell, row)
@@ -236,8 +243,18 @@ V.MAP_ROWS = 8
 -- ... unless the runs need more lines than this: then cells of groups.
 V.RUN_LINES = 8
 
--- owners: e:owners(); map: e:owner_map() (one letter per frame).
-function V.owners(owners, map)
+-- A frame in two or more descriptors at once, told in words: the line
+-- under the owner map and the dashboard's (nil when no frame is).
+function V.shared_line(owners)
+  if not owners.shared or owners.shared == 0 then return nil end
+  return string.format("shared: %d frame%s in %d descriptors; a digit in the map = "
+    .. "descriptors in that frame", owners.shared, owners.shared == 1 and "" or "s",
+    owners.shared_refs)
+end
+
+-- owners: e:owners(); map: e:owner_map() (one letter per frame); refs
+-- (optional): e:refs_map(), the frames in several descriptors.
+function V.owners(owners, map, refs)
   local frames = owners.frames
   local width = math.max(40, term.width())
   local per_line = math.max(16, math.min(64, width - 10))
@@ -257,9 +274,11 @@ function V.owners(owners, map)
     else
       out[1] = string.format("owners of %d frames (one cell per frame, frame number at the left)", frames)
     end
-    for _, line in ipairs(map_lines(cells, per_line, group)) do out[#out + 1] = line end
+    local shown = group == 1 and refs and refs:find("[^.]") and refs or nil
+    for _, line in ipairs(map_lines(cells, per_line, group, shown)) do out[#out + 1] = line end
     local legend = {}
     for _, l in ipairs(letters) do legend[#legend + 1] = l.ch .. " " .. l.what end
+    if shown then legend[#legend + 1] = "2-9 (+: 10 or more) descriptors in one frame, its owner's colour" end
     for _, l in ipairs(wrap("legend: " .. table.concat(legend, ", "), width - 1, "")) do
       out[#out + 1] = (l:gsub("(%u) ", function(ch) return paint(colour_of[ch], ch) .. " " end))
     end
@@ -271,6 +290,11 @@ function V.owners(owners, map)
     owners.app, held, owners.free, owners.fill, owners.nic, owners.rx, owners.tx, owners.comp)
   out[#out + 1] = string.format("sum %d = frames %d (%s)", sum, frames,
     sum == frames and "conserved" or paint("31", "NOT CONSERVED - a bug"))
+  local sh = V.shared_line(owners)
+  if sh then
+    for _, l in ipairs(wrap(sh .. " (a shared frame counts once, under the owner of "
+      .. "its least advanced descriptor)", width - 1, "  ")) do out[#out + 1] = l end
+  end
   return table.concat(out, "\n")
 end
 
