@@ -423,13 +423,13 @@ int sim_nm_write(struct rl_engine *e, struct sim_nm_ring *r, uint32_t i, uint32_
 {
 	int rc;
 
-	if ((rc = need_program_slot(r, i, "write", err)))
-		return rc;
 	if (!r->tx)
 		return rl_err_set(err, EPERM,
 		                  "write: slot %u is on the rx ring - write into tx slots "
 		                  "(an rx slot holds what arrived)",
 		                  i);
+	if ((rc = need_program_slot(r, i, "write", err)))
+		return rc;
 	if ((uint64_t)off + n > R(e)->frame_size)
 		return rl_err_set(err, EMSGSIZE,
 		                  "write: %zu bytes at %u do not fit a buffer of %u bytes - "
@@ -879,6 +879,34 @@ int sim_nm_step(struct rl_engine *s, struct rl_step *st, struct rl_err *err)
 }
 
 /* ---- views ---------------------------------------------------------------- */
+
+void sim_nm_map(const struct sim_nm_ring *r, char *out)
+{
+	uint32_t n = r->num_slots, head = abs_of(r, r->head);
+
+	if (r->tx) {
+		uint32_t g = r->done - 1; /* the slot at tail */
+
+		for (uint32_t p = g; p != g + n; p++) {
+			uint32_t d = p - g;
+
+			out[p % n] = d < r->nic - g     ? 'C'
+			             : d < r->hwcur - g ? 'T'
+			             : d < head - g     ? 'a'
+			                                : 'A';
+		}
+	} else {
+		for (uint32_t p = r->hwcur; p != r->hwcur + n; p++) {
+			uint32_t d = p - r->hwcur;
+
+			out[p % n] = d < head - r->hwcur     ? 'r'
+			             : d < r->done - r->hwcur ? 'R'
+			             : d < r->nic - r->hwcur  ? 'N'
+			                                     : 'F';
+		}
+	}
+	out[n] = '\0';
+}
 
 int sim_nm_rings(struct rl_engine *s, struct rl_ring_view *v, unsigned max)
 {

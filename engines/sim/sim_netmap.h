@@ -124,6 +124,14 @@ int sim_nm_swap(struct rl_engine *a, struct sim_nm_ring *ra, uint32_t ia,
                 struct rl_engine *b, struct sim_nm_ring *rb, uint32_t ib,
                 struct rl_err *err);
 
+/* One letter per slot into out (num_slots + 1 bytes), the owner of its
+ * buffer as show owners writes it: TX  A the program's (free to fill),
+ * a the program moved head past it but has not synced, T handed to the
+ * NIC, C sent (tail not yet over it); RX  R received (the program's),
+ * r given back by head, not yet synced, N in the NIC (not yet synced),
+ * F empty, waiting for a packet. */
+void sim_nm_map(const struct sim_nm_ring *r, char *out);
+
 /* TXSYNC / RXSYNC (out may be NULL). */
 int sim_nm_txsync(struct rl_engine *e, struct sim_nm_sync *out, struct rl_err *err);
 int sim_nm_rxsync(struct rl_engine *e, struct sim_nm_sync *out, struct rl_err *err);

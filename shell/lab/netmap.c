@@ -142,9 +142,11 @@ static int engine_rxsync(lua_State *L)
 	return engine_sync(L, false);
 }
 
-static void push_ring_state(lua_State *L, const struct sim_nm_ring *r)
+static void push_ring_state(lua_State *L, const struct sim_nm_ring *r, const char *map)
 {
-	lua_createtable(L, 0, 7);
+	lua_createtable(L, 0, 8);
+	lua_pushstring(L, map); /* one owner letter per slot (sim_nm_map) */
+	lua_setfield(L, -2, "map");
 	set_int(L, "num_slots", r->num_slots);
 	set_int(L, "head", r->head);
 	set_int(L, "cur", r->cur);
@@ -161,12 +163,20 @@ static int engine_netmap(lua_State *L)
 	struct lab_engine *eng = lab_check_engine(L, 1);
 	struct sim_nm_ring tx, rx, *t, *x;
 	struct sim_nm_info info;
+	char *maps;
 
 	if (eng->ops != rl_sim_engine() || !(t = sim_nm_ring(eng->e, true))) {
 		lua_pushnil(L);
 		return 1;
 	}
 	x = sim_nm_ring(eng->e, false);
+	/* room for both maps first (may run a finalizer), then read the rings */
+	maps = lua_newuserdatauv(L, (size_t)t->num_slots + x->num_slots + 2, 0);
+	lab_check_open(L, eng, "netmap");
+	t = sim_nm_ring(eng->e, true);
+	x = sim_nm_ring(eng->e, false);
+	sim_nm_map(t, maps);
+	sim_nm_map(x, maps + t->num_slots + 1);
 	tx = *t;
 	rx = *x;
 	sim_nm_info(eng->e, &info);
@@ -181,9 +191,9 @@ static int engine_netmap(lua_State *L)
 	set_int(L, "rxsyncs", (lua_Integer)info.rxsyncs);
 	set_int(L, "swaps", (lua_Integer)info.swaps);
 	set_int(L, "swapped_bytes", (lua_Integer)info.swapped_bytes);
-	push_ring_state(L, &tx);
+	push_ring_state(L, &tx, maps);
 	lua_setfield(L, -2, "tx");
-	push_ring_state(L, &rx);
+	push_ring_state(L, &rx, maps + tx.num_slots + 1);
 	lua_setfield(L, -2, "rx");
 	/* the slots' buffers and lengths, for the views (slot i at [i+1]) */
 	for (int k = 0; k < 2; k++) {
@@ -308,8 +318,8 @@ static int ring_newindex(lua_State *L)
 
 	v = lua_tointegerx(L, 3, &isnum);
 	if (!k || (strcmp(k, "head") != 0 && strcmp(k, "cur") != 0))
-		return luaL_error(L, "ring: only head and cur are the program's to set (tail "
-		                     "is the kernel's), not %s",
+		return luaL_error(L, "ring: %s is not the program's to set - set head and cur "
+		                     "(tail is the kernel's)",
 		                  k ? k : luaL_typename(L, 2));
 	if (!isnum)
 		return luaL_error(L, "%s: give a slot number, not a %s", k, luaL_typename(L, 3));
@@ -462,7 +472,7 @@ static int slot_newindex(lua_State *L)
 		                     "another slot's - lab.netmap.swap(rx:slot(i), tx:slot(j)) "
 		                     "(prompt: swap)");
 	if (!k || (strcmp(k, "len") != 0 && strcmp(k, "flags") != 0))
-		return luaL_error(L, "slot: the program sets len and flags, not %s",
+		return luaL_error(L, "slot: %s is not the program's to set - set len and flags",
 		                  k ? k : luaL_typename(L, 2));
 	if (!isnum)
 		return luaL_error(L, "%s: give a number, not a %s", k, luaL_typename(L, 3));

@@ -53,7 +53,8 @@ local function available(long)
       local t = en.available and yes or no
       t[#t + 1] = en.name
     end
-    say("can open here: %s%s", #yes > 0 and table.concat(yes, ", ") or "none",
+    say("can open here: %s%s   netmap: its model, simulated (open sim personality=netmap)",
+      #yes > 0 and table.concat(yes, ", ") or "none",
       #no > 0 and ("   not here: " .. table.concat(no, ", ") .. " (engines available says why)") or "")
     return
   end
@@ -68,6 +69,10 @@ local function available(long)
     if not en.available then column(string.format("%-8s %-13s ", "", ""), "why: " .. en.why) end
     if en.path ~= "built in" then column(string.format("%-8s %-13s ", "", ""), "from " .. en.path) end
   end
+  -- netmap is no engine of its own: the simulator plays its model
+  column(string.format("%-8s %-13s ", "netmap", "simulated"), "netmap's rings (head/cur/tail, buf_idx, one "
+    .. "buffer pool for its ports): its model, simulated - open sim personality=netmap. netmap itself needs "
+    .. "its kernel module, which cannot be loaded here")
 end
 
 def("engines", "engines [available]", "list the open engines (name, kind, mode, region, packets, ledger) and the kinds that can open here; engines available: every kind this ringlab can load, and why one cannot open here",
@@ -117,7 +122,9 @@ def("open", "open ENGINE [name=NAME] [key=value...]", "open an engine (sim, afxd
     C.use(e)
     -- a dpdk peer= shares its partner's region: it needs none of its own
     local next = C.region_hint(e)
-    if e:info().has_region then
+    if e:netmap() then -- netmap's model: the pool and the rings' buffers are there
+      next = "send udp 198.18.0.2:9999 hi, then rxsync and show rings (help netmap)"
+    elseif e:info().has_region then
       next = string.format("fill %d, then send udp 198.18.0.2:9999 (the region is shared with %s)",
         math.max(1, math.min(64, e:region().frames // 2)), opts.peer and tostring(opts.peer) or "its peer")
     end

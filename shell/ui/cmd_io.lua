@@ -134,6 +134,10 @@ def("recv", "recv [MAX] [queue=K]", "receive packets from the rx ring (kept in `
     _G.last = pkts
     C.last_from = { pkts = pkts, e = e } -- show packet N: which engine received them
     if #pkts == 0 then
+      if e:netmap() then -- netmap: no fill ring, the rx slots are always armed
+        say("nothing received - no packet between head and tail (send to this port first; in step mode, step)")
+        return
+      end
       say("nothing received - the rx ring is empty (give the NIC frames with fill; in step mode, step first)")
       return
     end

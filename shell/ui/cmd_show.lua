@@ -11,7 +11,17 @@ local views = require "ringlab.views"
 
 local shows = {}
 
-function shows.rings(e) local t = e:rings(); return t, views.rings(t) end
+function shows.rings(e)
+  -- a netmap port (open sim personality=netmap): its rings in netmap's terms
+  local nm = e:netmap()
+  if nm then return nm, require("ringlab.nmview").text(e, nm, require("ringlab.term").width() - 1) end
+  local t = e:rings(); return t, views.rings(t)
+end
+-- show slots tx|rx [FROM] [N]: a netmap port's slots (cmd_netmap.lua)
+function shows.slots(e, which, args)
+  local function n(i) return args[i] and args[i] ~= "json" and number("show slots", args[i]) or nil end
+  return C.netmap_slots(e, which, n(3), n(4))
+end
 function shows.owners(e)
   local o, map = e:owners(), e:owner_map()
   local j = {}

@@ -19,6 +19,7 @@ require "ringlab.cmd_engine"
 require "ringlab.cmd_io"
 require "ringlab.cmd_show"
 require "ringlab.cmd_kernel"
+require "ringlab.cmd_netmap" -- txsync, rxsync, advance, forward (personality=netmap)
 require("ringlab.drops").install(C) -- explain
 
 def("clear", "clear", "clear the screen (also Ctrl-L)", function()
@@ -51,7 +52,7 @@ end
 local GROUPS = {
   { "engines", { "open", "use", "close", "engines", "compare" } },
   { "memory", { "region", "fill", "release" } },
-  { "packets", { "send", "recv", "kick", "complete", "step" } },
+  { "packets", { "send", "recv", "kick", "complete", "step", "txsync", "rxsync", "advance", "forward" } },
   { "look", { "show", "watch", "explain" } },
   { "host", { "host", "serve" } },
   { "learn", { "lessons", "lesson", "help" } },
@@ -87,7 +88,7 @@ function C.help_short()
   end
   group("other", rest)
   out[#out + 1] = "topics: help rings | owners | ledger | step | modes | lua | strategies | mtu"
-  out[#out + 1] = "        | gso | tso | wire | kernel. Anything else is Lua."
+  out[#out + 1] = "        | gso | tso | wire | kernel | netmap. Anything else is Lua."
   return table.concat(out, "\n")
 end
 
@@ -110,7 +111,7 @@ function C.help(topic)
     for _, l in ipairs(require("ringlab.views").wrap(c.line, width, "      ")) do out[#out + 1] = l end
   end
   out[#out + 1] = "topics: help rings | owners | ledger | step | modes | lua | strategies | mtu"
-  out[#out + 1] = "        | gso | tso | wire | kernel. Anything else is Lua."
+  out[#out + 1] = "        | gso | tso | wire | kernel | netmap. Anything else is Lua."
   return table.concat(out, "\n")
 end
 

@@ -172,9 +172,13 @@ function M.install(C, def, current)
     local e = current()
     local n = math.tointeger(tonumber(args[1] or "1")) or fail("step: '%s' is not a whole number - e.g. step 3", args[1])
     for _ = 1, n do
-      local before = e:rings()
+      local before, nm = e:rings(), e:netmap()
       local s = e:step()
-      print(W.step_view(before, e:rings(), s))
+      if nm then -- a netmap port: its ring before and after, head/cur/tail marked
+        print(require("ringlab.nmview").step_text(nm, e:netmap(), s, require("ringlab.term").width() - 1))
+      else
+        print(W.step_view(before, e:rings(), s))
+      end
       if s.kind == "idle" then break end
     end
   end

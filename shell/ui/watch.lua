@@ -86,6 +86,7 @@ local function sample(e)
   local s = { e = e, info = info, t = lab.now(), label = info.name }
   if info.closed then return s end
   s.stats, s.rings = e:stats(), e:rings()
+  s.netmap = e:netmap() -- a netmap port (personality=netmap), else nil
   s.queues = e:queues() -- one entry, or one per queue (open afxdp queues=2)
   if info.has_region then
     s.owners, s.map = e:owners(), e:owner_map()
@@ -180,6 +181,7 @@ local function queue_counts(s, out)
 end
 
 local function ring_lines(s, width, out, compact)
+  if s.netmap then return require("ringlab.nmview").watch_lines(s, width, out, compact, paint) end
   if s.netmap then return require("ringlab.nmview").watch_lines(s, width, out, compact, paint) end
   if queue_lines(s, width, out, compact) then return end
   -- the bar gets what the name, the numbers and the caption leave
