@@ -15,6 +15,14 @@
 #         veth the receive side's XDP program and the copy into the
 #         receiver's UMEM run on the *sender's* CPU, so the generator's rate
 #         bounds every receiver; it is printed next to each.
+# xdp-trafficgen (Debian's xdp-tools) is a second txonly peer where it
+# runs: `xdp-trafficgen udp` on rlbench0 in the lab namespace (ip netns
+# exec, an argument vector), the same frame to the same MAC; it sends with
+# BPF_PROG_RUN's live frames, so its figure is counted where the packets
+# arrive (the peer veth's rx_packets over the window) and its CPU is the
+# process's (all threads; the kernel's work runs in its system calls).
+# Where it cannot run (not installed, or it fails to load on this kernel)
+# the script says why once and goes on without it.
 # Every ringlab run uses mode=copy (veth has no zero-copy) and batches of
 # 256; testpmd runs as a user would run it: defaults (burst 32) with
 # --txpkts=64, --no-huge -m 512 --no-pci, lcores 0-1 (its worker on CPU 1,
@@ -73,6 +81,44 @@ testpmd() {
 		"$TMP/testpmd.log"
 }
 
+# xdp-trafficgen: can it run here? (it loads its BPF programs first)
+XTG_WHY=
+if ! command -v xdp-trafficgen >/dev/null; then
+	XTG_WHY="not installed (apt install xdp-tools)"
+else
+	timeout -s INT 3 ip netns exec $LAB xdp-trafficgen udp -m 02:00:00:00:00:02 -M "$LAB_MAC" \
+		-A 198.18.0.1 -a 198.18.0.2 -p 9 -P 9000 ${NAME}0 >"$TMP/xtg.log" 2>&1
+	[ $? = 124 ] || XTG_WHY="it does not run here: $(grep -v '^ *$' "$TMP/xtg.log" | tail -3 | tr -s ' \n' ' ')"
+fi
+[ -n "$XTG_WHY" ] && echo "xdp-trafficgen skipped: $XTG_WHY"
+
+peer_rx() { ip netns exec $PEER cat /sys/class/net/${NAME}1/statistics/rx_packets; }
+
+# trafficgen: xdp-trafficgen udp on CPU 1 for $secs seconds (after a
+# second to start), counted at the peer; its CPU ticks over the window.
+trafficgen() {
+	[ -n "$XTG_WHY" ] && return 0
+	timeout -s INT $((secs + 10)) ip netns exec $LAB taskset -c 1 xdp-trafficgen udp \
+		-m 02:00:00:00:00:02 -M "$LAB_MAC" -A 198.18.0.1 -a 198.18.0.2 -p 9 -P 9000 ${NAME}0 \
+		>"$TMP/xtg.log" 2>&1 &
+	xt=$!
+	sleep 1
+	xp=$(pgrep -P $xt -x xdp-trafficgen | head -1)
+	if [ -z "$xp" ]; then
+		wait $xt
+		echo "xdp-trafficgen udp: no figures ($(tail -1 "$TMP/xtg.log"))"
+		return 0
+	fi
+	c0=$(ticks "$xp") p0=$(peer_rx) t0=$(date +%s.%N)
+	sleep "$secs"
+	c1=$(ticks "$xp") p1=$(peer_rx) t1=$(date +%s.%N)
+	kill -INT "$xp" 2>/dev/null
+	wait $xt
+	awk -v p=$((p1 - p0)) -v t0="$t0" -v t1="$t1" -v cpu=$((c1 - c0)) -v hz="$HZ" 'BEGIN {
+		printf "xdp-trafficgen udp (BPF_PROG_RUN live frames): %.3f Mpps (%d packets at the peer in %.2f s; %.3f Mpps per CPU-second)\n",
+		    p / (t1 - t0) / 1e6, p, t1 - t0, (cpu > 0 ? p / (cpu / hz) / 1e6 : 0) }'
+}
+
 c_path() { ip netns exec $LAB taskset -c 1 "$PPS" "$ENGINE" "$1" ${NAME}0 "$secs" mode=copy steer=all; }
 lua_path() { taskset -c 1 "$RINGLAB" --netns $LAB "$here/afxdp_pps.lua" "$1" ${NAME}0 "$secs" mode=copy steer=all; }
 
@@ -81,7 +127,8 @@ lua_path() { taskset -c 1 "$RINGLAB" --netns $LAB "$here/afxdp_pps.lua" "$1" ${N
 for r in $(seq "$rounds"); do
 	echo "== round $r: txonly, 64-byte frames, ${secs} s each, on ${NAME}0"
 	{ c_path txonly; lua_path txonly
-	  for b in $BURSTS; do testpmd txonly "$b"; done; } | tee "$TMP/tx.$r"
+	  for b in $BURSTS; do testpmd txonly "$b"; done
+	  trafficgen; } | tee "$TMP/tx.$r"
 	echo "== round $r: rxdrop, 64-byte frames, ${secs} s each, on ${NAME}0"
 	{ generator $((secs + 1)); c_path rxdrop; gen_done
 	  generator $((secs + 1)); lua_path rxdrop; gen_done
@@ -109,4 +156,21 @@ for kind in tx rx; do
 	for col in 2 3 4 5; do
 		grep "^$kind " "$TMP/ratios" | awk -v c=$col '{ print $c }' | med
 	done | paste -sd' ' | awk -v l=$label '{ printf "  %s  C/testpmd wall %s cpu %s   Lua/testpmd wall %s cpu %s\n", l, $1, $3, $2, $4 }'
+done
+
+# Mpps per CPU-second of every tool, the median over the rounds.
+echo "== Mpps per CPU-second, every tool, median of $rounds rounds (packets over the CPU time the tool used)"
+for kind in tx rx; do
+	cat "$TMP/$kind".* 2>/dev/null | awk -v kind=$kind '
+		function cpu() { for (i = 2; i < NF; i++) if ($i == "Mpps" && $(i + 1) == "per") return $(i - 1); return "" }
+		/^afxdp C/ { print "ringlab C|" cpu() }
+		/^afxdp Lua/ { print "ringlab Lua|" cpu() }
+		/^dpdk-testpmd/ { split($0, w, " "); print "dpdk-testpmd " w[3] "|" cpu() }
+		/^xdp-trafficgen/ { print "xdp-trafficgen|" cpu() }
+		/traffic: generator/ { print "generator (ringlab C, peer)|" cpu() }' >"$TMP/cpu.$kind"
+	label=$([ $kind = tx ] && echo txonly || echo rxdrop)
+	cut -d'|' -f1 "$TMP/cpu.$kind" | awk '!seen[$0]++' | while read -r tool; do
+		v=$(awk -F'|' -v t="$tool" '$1 == t && $2 != "" { print $2 }' "$TMP/cpu.$kind" | med)
+		printf '  %s  %-34s %s Mpps per CPU-second\n' "$label" "$tool" "$v"
+	done
 done
