@@ -86,7 +86,6 @@ local function sample(e)
   local s = { e = e, info = info, t = lab.now(), label = info.name }
   if info.closed then return s end
   s.stats, s.rings = e:stats(), e:rings()
-  s.netmap = e:netmap() -- a netmap port (personality=netmap), else nil
   s.queues = e:queues() -- one entry, or one per queue (open afxdp queues=2)
   if info.has_region then
     s.owners, s.map = e:owners(), e:owner_map()
@@ -166,6 +165,14 @@ local function queue_lines(s, width, out, compact)
     parts[#parts + 1] = string.format("  rx %s tx %s pkts", human(q.rx_pkts), human(q.tx_pkts))
     out[#out + 1] = table.concat(parts, " ")
   end
+  -- the rings no queue owns (dpdk: the mempool, the staging queues)
+  local rest = { " all" }
+  for _, name in ipairs(names) do
+    if not name:match("^%a+%d+$") then
+      rest[#rest + 1] = string.format("%s %d/%d", name, s.rings[name].pending, s.rings[name].size)
+    end
+  end
+  if #rest > 1 then out[#out + 1] = table.concat(rest, " ") end
   return true
 end
 
