@@ -41,7 +41,7 @@ struct sim_nm_pool {
 struct sim_nm {
 	struct sim_nm_pool *pool;
 	struct sim_nm_ring tx, rx;
-	uint64_t txsyncs, rxsyncs, swaps, swapped_bytes, rx_ring_full;
+	uint64_t txsyncs, rxsyncs, swaps, swapped_bytes;
 };
 
 /* The pools with a name (pool=NAME); the simulator is single-threaded. */
@@ -572,7 +572,7 @@ static bool nic_rx(struct rl_engine *s, struct rl_step *st, uint32_t *dropped)
 	if (need > room) {
 		sim_wire_pop(&s->inwire);
 		s->c.rx_dropped++;
-		s->nm->rx_ring_full++;
+		s->c.rx_ring_full++;
 		if (dropped)
 			(*dropped)++;
 		if (st) {
@@ -960,7 +960,6 @@ void sim_nm_stats(struct rl_engine *s, struct rl_stats *o)
 	rl_stats_extra(o, "txsyncs", s->nm->txsyncs);
 	rl_stats_extra(o, "rxsyncs", s->nm->rxsyncs);
 	rl_stats_extra(o, "buf_swaps", s->nm->swaps);
-	rl_stats_extra(o, "rx_ring_full", s->nm->rx_ring_full);
 }
 
 uint32_t sim_nm_caps(struct rl_engine *s, char *why, size_t len)

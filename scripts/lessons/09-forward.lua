@@ -4,7 +4,9 @@
 -- The teaching is on the screen (L.part); this header only says how to run.
 -- Engines on sim: "sender" -> "in" ... "out" -> "receiver" (two pairs wired
 -- back to back, each with its own region), then "forwarder" and its
--- neighbour "host"; rings of 32. On dpdk: "in" (net_ring0), "out"
+-- neighbour "host"; rings of 32; then netmap's model (the simulator's
+-- personality=netmap): "nm-sender" -> "nm-in" ... "nm-out" -> "nm-receiver",
+-- nm-in and nm-out ports of one buffer pool. On dpdk: "in" (net_ring0), "out"
 -- (net_ring1) and "forwarder" (net_ring2), each port receiving what it
 -- sends; queues of 32 descriptors.
 -- Run: ringlab scripts/lessons/09-forward.lua [dpdk]   (or: lesson 9 [dpdk])
@@ -158,4 +160,66 @@ for _, p in ipairs(far) do p:release() end
 L.conserved(fw)
 L.result("%d packets forwarded, 0 bytes copied: the frames that arrived are the "
   .. "frames that left", #far)
+
+-- netmap's model is the simulator's (personality=netmap): not on dpdk
+if dpdk then return L.done("9") end
+
+-- a pool name no open port uses (the lesson may run again at one prompt)
+local pool, used, k = "lesson9", {}, 1
+for _, e in ipairs(lab.opened()) do
+  local nm = e:netmap()
+  if nm then used[nm.pool] = true end
+end
+while used[pool] do k = k + 1; pool = "lesson9-" .. k end
+
+L.part("netmap: one buffer pool, forward by swapping buf_idx", [[
+  netmap gives each port a tx and an rx ring of slots; every slot holds a
+  buffer (buf_idx) of one pool the ports share, and the program owns the
+  slots from head to tail. To forward, it swaps the buf_idx of a received
+  rx slot with a free tx slot's (NS_BUF_CHANGED on both), moves head on
+  and calls TXSYNC. (The simulator plays netmap's model here.)
+
+  Dashboard: nm-in's rx slots R turn F, nm-out sends; copied stays 0.]])
+-- the ports of parts 1 and 2 are done: closed, so that the dashboard has
+-- room for netmap's rings
+for _, e in ipairs({ src, port_in, port_out, dst, fw, host }) do e:close() end
+local nsrc = port("nm-sender")
+if not nsrc then return end
+local nin = L.open(A, { name = "nm-in", personality = "netmap", pool = pool, ring_size = 32, peer = nsrc })
+if not nin then return end
+local nout = L.open(A, { name = "nm-out", personality = "netmap", pool = pool, ring_size = 32 })
+if not nout then return end
+local ndst = port("nm-receiver", { peer = nout })
+if not ndst then return end
+show(nin, nout, nsrc, ndst)
+send_from(nsrc)
+L.eq(nin:rxsync().received, N, "packets on nm-in's rx ring after rxsync")
+L.printf("   rxsync: %d packets in nm-in's rx slots 0..%d (R): head 0, tail %d", N, N - 1, N)
+L.pause("next: swap their buffers into nm-out's tx slots")
+local rx, tx = nin:ring("rx"), nout:ring("tx")
+local c2 = nin:stats().ledger.copied + nout:stats().ledger.copied
+local swapped = {}
+while rx.head ~= rx.tail do
+  local s, t = rx:slot(rx.head), tx:slot(tx.head)
+  if #swapped == 0 then
+    L.printf("   rx slot %d (buf_idx %d) <-> tx slot %d (buf_idx %d): the packet's buffer",
+      rx.head, s.buf_idx, tx.head, t.buf_idx)
+  end
+  swapped[#swapped + 1] = s.buf_idx
+  lab.netmap.swap(s, t)
+  rx.head = rx:next(rx.head)
+  tx.head = tx:next(tx.head)
+end
+L.printf("   (and %d more swaps; tx head is now %d)", #swapped - 1, tx.head)
+L.eq(nout:txsync().sent, N, "packets nm-out sent at TXSYNC")
+nin:rxsync() -- nm-in's rx slots go back to the kernel, with the buffers they got
+L.eq(tx:slot(0).buf_idx, swapped[1], "the buffer that arrived is the buffer that left")
+local fwd = ndst:rx(64)
+L.eq(#fwd, N, "packets at the far end")
+L.eq(fwd[1]:payload(), payload(1), "first payload")
+for _, p in ipairs(fwd) do p:release() end
+local copied = nin:stats().ledger.copied + nout:stats().ledger.copied - c2
+L.eq(copied, 0, "bytes copied to forward them")
+L.conserved(nin)
+L.result("%d packets forwarded by swapping buf_idx, %d bytes copied", #fwd, copied)
 L.done("9")

@@ -116,12 +116,14 @@ end
 -- numbers, and (unless tight) the marks under it; then the wire.
 function M.watch_lines(s, width, out, compact, paint)
   local nm = s.netmap
-  local w = math.max(8, math.min(64, width - 48))
+  local w = math.max(8, math.min(64, width - 44))
   for _, name in ipairs({ "rx", "tx" }) do
     local r = nm[name]
     local strip = M.strip(r, w, paint)
-    out[#out + 1] = string.format(" %-3s %s %s  %s", name, strip, numbers(r), M.owns(name, r))
-    if compact ~= "tight" then out[#out + 1] = "     " .. M.marks(r, w) end
+    local n = (r.tail - r.head) % r.num_slots
+    out[#out + 1] = string.format(" %-3s%s %s  %d %s", name, strip, numbers(r), n,
+      name == "rx" and "to read" or "free")
+    if compact ~= "tight" then out[#out + 1] = "    " .. M.marks(r, w) end
   end
   local wire = s.rings and s.rings.wire
   if wire and compact ~= "tight" then
