@@ -456,8 +456,13 @@ static int check_tx_desc(struct rl_engine *e, const struct rl_desc *d, uint32_t 
 	if (f < first + nf)
 		return rl_err_set(err, EPERM, "tx: descriptor %u is in frame %u, which the "
 				  "program does not hold (owner %s%s) - send only frames you built "
-				  "packets in", i, f, rl_owner_name(rl_region_owner(&e->region, f)),
-				  rl_region_is_free(&e->region, f) ? ", free in the pool" : "");
+				  "packets in%s", i, f, rl_owner_name(rl_region_owner(&e->region, f)),
+				  rl_region_is_free(&e->region, f) ? ", free in the pool" : "",
+				  rl_region_owner(&e->region, f) == RL_OWN_APP ||
+				  rl_region_owner(&e->region, f) == RL_OWN_FILL ||
+				  rl_region_owner(&e->region, f) == RL_OWN_RX
+				  ? "" : "; on afxdp a frame is in one descriptor at a time "
+				  "(no shared in show caps): complete it first");
 	return 0;
 }
 
