@@ -375,13 +375,14 @@ static int rx_one(struct rl_engine *e, struct rl_desc *out, uint32_t max, struct
 
 	wake_rx(e);
 	n = xsk_ring_cons__peek(&e->rx, max, &idx);
-	afxdp_sync(e); /* owners of everything peeked are now rx */
+	sync_one(e); /* owners of everything peeked are now rx (this socket's
+		      * frames: only its fill ring feeds its rx ring) */
 	whole = whole_packets(e, idx, n);
 	xsk_ring_cons__cancel(&e->rx, n - whole);
 	if (!whole && n == max && max > 0)
 		return rl_err_set(err, EMSGSIZE, "rx: the next packet spans more than %u "
 				  "frames - ask for more, e.g. e:rx(%u)", max, max * 4);
-	if (!whole && afxdp_link_gone(e, err))
+	if (!whole && need_link(e, "rx", err) < 0) /* an ioctl at most every ms */
 		return -err->code;
 	for (uint32_t i = 0; i < whole; i++)
 		take_rx(e, xsk_ring_cons__rx_desc(&e->rx, idx + i), &out[i]);
