@@ -13,10 +13,18 @@
  * adds what it did to the ledger; on failure it gives back every frame it
  * took, so an error leaves the region and the ledger as they were.
  *
- * Frames the segments need are taken with rl_region_alloc(r, 1), which
- * takes one frame and pins it: the engine's completion then leaves it held
- * by us, so a staged (reuse) frame survives its sends and rl_segs_free()
- * returns everything with rl_region_unpin(), in flight or not.
+ * Frames the segments need are taken before building, the lowest free
+ * first, with rl_region_alloc() of each run of free frames (the frames
+ * rl_region_alloc(r, 1) would give one at a time), which pins them: the
+ * engine's completion then leaves them held by us, so a staged (reuse)
+ * frame survives its sends and rl_segs_free() returns everything with
+ * rl_region_unpin(), a run at a time, in flight or not.
+ *
+ * The cost is in the middle segments (all but the first and the last):
+ * build_run() makes them in one loop, their headers from a template of the
+ * first (rl_tcp_tmpl_write: a copy and a few stores, the checksums from
+ * sums taken once), copy's payload summed while it is copied, born/sg's
+ * summed in one piece; the ledger is counted once per call.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -67,11 +75,13 @@ struct plan {
 	uint32_t max_descs;
 	bool unaligned; /* born/sg on an engine with RL_CAP_UNALIGNED */
 	struct rl_ledger led; /* what this call did, added at the end */
-	/* TCP: the headers of the last segment built that was not the last
-	 * one, and its payload length - the template of the next (see
-	 * rl_build_tcp_next) */
-	const uint8_t *tmpl;
+	/* TCP: the headers of the first segment built that was not the last
+	 * one, and its payload length - the template of the next ones of that
+	 * length (rl_tcp_tmpl_write) */
+	bool have_tmpl;
 	uint32_t tmpl_len;
+	struct rl_tcp_tmpl tmpl;
+	uint32_t next_frame; /* the next of s->held to hand out (take_frame) */
 };
 
 static bool needs_region_data(enum rl_seg_strategy st)
@@ -267,14 +277,46 @@ static int plan(struct plan *pl, const struct rl_seg_params *p, uint64_t len,
 
 /* ---- building ------------------------------------------------------------- */
 
-static int take_frame(struct plan *pl, uint64_t *addr, struct rl_err *err)
+/* Take the frames the segments need, all before building, the lowest free
+ * first - the frames rl_region_alloc(r, 1) would give one by one, in the
+ * same order - but a run of free frames at a time: one rl_region_alloc()
+ * of the whole run instead of a call, a search and a check per frame. */
+static int take_frames(struct plan *pl, struct rl_err *err)
 {
+	struct rl_region *r = pl->r;
 	struct rl_segs *s = pl->s;
-	int rc = rl_region_alloc(pl->r, 1, addr, err);
+	uint32_t need = pl->frames;
 
-	if (rc == 0)
-		s->held[s->nheld++] = *addr;
-	return rc;
+	while (need) {
+		uint32_t f = r->low_free, k = 0; /* no frame below low_free is free */
+		uint64_t a;
+		int rc;
+
+		while (f < r->frames && !rl_region_is_free(r, f))
+			f++;
+		while (k < need && f + k < r->frames && rl_region_is_free(r, f + k))
+			k++;
+		/* the run's frames exactly (rl_region_alloc adds the headroom);
+		 * k = 0 cannot happen (plan checked nfree): alloc says why */
+		rc = rl_region_alloc(r, k ? ((uint64_t)k << r->frame_shift) - r->headroom : 1,
+		                     &a, err);
+		if (rc)
+			return rc;
+		if (!k)
+			k = 1;
+		for (uint32_t j = 0, n = s->nheld; j < k; j++)
+			s->held[n + j] = a + ((uint64_t)j << r->frame_shift);
+		s->nheld += k;
+		need -= k;
+	}
+	return 0;
+}
+
+/* The next of the frames take_frames() took (build_all takes exactly as
+ * many as count_frames() said). */
+static uint64_t take_frame(struct plan *pl)
+{
+	return pl->s->held[pl->next_frame++];
 }
 
 static struct rl_desc *add_desc(struct rl_segs *s, uint64_t addr, uint32_t len)
@@ -292,10 +334,24 @@ static int build_headers(struct plan *pl, const struct rl_seg *g, uint8_t *hdr,
 {
 	const struct rl_seg_params *p = &pl->s->params;
 	enum rl_csum_mode mode = cut_later(p->strategy) ? RL_CSUM_PARTIAL : p->csum;
-	struct rl_flow f = p->flow;
-	struct rl_tcp t = p->tcp;
+	struct rl_flow f;
+	struct rl_tcp t;
 	int rc;
 
+	if (p->proto == RL_IPPROTO_TCP && pl->have_tmpl && !last && g->len == pl->tmpl_len) {
+		uint32_t sum = 0;
+
+		/* the payload lies in one piece in memory (the pieces are cut
+		 * only at frame boundaries of a contiguous span) */
+		if (mode == RL_CSUM_SOFTWARE) {
+			sum = rl_csum_partial(pl->data + g->off, g->len, 0);
+			pl->led.touched += g->len;
+		}
+		rl_tcp_tmpl_write(&pl->tmpl, hdr, g->ip_id, g->seq, sum);
+		return (int)pl->s->hdr_len;
+	}
+	f = p->flow;
+	t = p->tcp;
 	f.ip_id = g->ip_id;
 	if (p->proto == RL_IPPROTO_UDP) {
 		rc = rl_build_udp(hdr, pl->s->hdr_len, &f, pay, npay,
@@ -310,18 +366,13 @@ static int build_headers(struct plan *pl, const struct rl_seg *g, uint8_t *hdr,
 		}
 		return rc;
 	}
-	if (pl->tmpl && !last && g->len == pl->tmpl_len) {
-		rc = rl_build_tcp_next(hdr, pl->tmpl, pl->s->hdr_len, g->ip_id, g->seq,
-		                       pay, npay, g->len, mode, &pl->led.touched);
-		pl->tmpl = hdr;
-		return rc;
-	}
 	t.seq = g->seq;
 	t.flags = (t.flags ? t.flags : RL_TCP_ACK) | (last ? RL_TCP_PSH : 0);
 	rc = rl_build_tcp(hdr, pl->s->hdr_len, &f, &t, pay, npay, mode, &pl->led.touched,
 	                  err);
-	if (rc > 0 && !last) {
-		pl->tmpl = hdr;
+	if (rc > 0 && !last && !pl->have_tmpl) {
+		rl_tcp_tmpl_init(&pl->tmpl, hdr, pl->s->hdr_len, g->len, mode);
+		pl->have_tmpl = true;
 		pl->tmpl_len = g->len;
 	}
 	return rc;
@@ -336,19 +387,20 @@ static int build_copied(struct plan *pl, struct rl_seg *g, bool last, struct rl_
 	struct rl_iov pay;
 	int rc;
 
-	if ((rc = take_frame(pl, &a, err)))
-		return rc;
+	a = take_frame(pl);
 	hdr = rl_region_ptr(pl->r, a);
-	rl_ledger_count(&pl->led, RL_LEDGER_COPIED, g->len, RL_DIR_TX);
-	if (pl->tmpl && !last && g->len == pl->tmpl_len &&
-	    s->params.proto == RL_IPPROTO_TCP && s->params.csum == RL_CSUM_SOFTWARE) {
-		/* one pass: the payload summed while it is copied */
-		uint32_t sum = rl_csum_copy(hdr + s->hdr_len, pl->data + g->off, g->len, 0);
+	if (pl->have_tmpl && !last && g->len == pl->tmpl_len &&
+	    s->params.proto == RL_IPPROTO_TCP) {
+		uint32_t sum = 0;
 
-		rl_build_tcp_next_summed(hdr, pl->tmpl, s->hdr_len, g->ip_id, g->seq,
-		                         g->len, sum);
-		pl->tmpl = hdr;
-		pl->led.touched += g->len;
+		if (s->params.csum == RL_CSUM_SOFTWARE) {
+			/* one pass: the payload summed while it is copied */
+			sum = rl_csum_copy(hdr + s->hdr_len, pl->data + g->off, g->len, 0);
+			pl->led.touched += g->len;
+		} else {
+			memcpy(hdr + s->hdr_len, pl->data + g->off, g->len);
+		}
+		rl_tcp_tmpl_write(&pl->tmpl, hdr, g->ip_id, g->seq, sum);
 	} else {
 		memcpy(hdr + s->hdr_len, pl->data + g->off, g->len);
 		pay = (struct rl_iov){hdr + s->hdr_len, g->len};
@@ -369,15 +421,13 @@ static int build_ext(struct plan *pl, struct rl_seg *g, bool last, struct rl_err
 	uint64_t h;
 	int rc;
 
-	if ((rc = take_frame(pl, &h, err)))
-		return rc;
+	h = take_frame(pl);
 	add_desc(s, h, s->hdr_len);
 	add_desc(s, g->off, g->len)->options |= RL_DESC_EXT;
 	g->ndesc = 2;
 	g->header_frame = true;
 	if ((rc = build_headers(pl, g, rl_region_ptr(pl->r, h), &pay, 1, last, err)) < 0)
 		return rc;
-	rl_ledger_count(&pl->led, RL_LEDGER_REFERENCED, g->len, RL_DIR_TX);
 	return 0;
 }
 
@@ -427,8 +477,7 @@ static int build_in_place(struct plan *pl, struct rl_seg *g, struct rl_iov *pay,
 		h = paddr - s->hdr_len;
 		open = add_desc(s, h, s->hdr_len);
 	} else {
-		if ((rc = take_frame(pl, &h, err)))
-			return rc;
+		h = take_frame(pl);
 		add_desc(s, h, s->hdr_len);
 		g->header_frame = true;
 	}
@@ -436,7 +485,6 @@ static int build_in_place(struct plan *pl, struct rl_seg *g, struct rl_iov *pay,
 	npay = add_payload(pl, g, paddr, g->len, open, pay);
 	if ((rc = build_headers(pl, g, rl_region_ptr(r, h), pay, npay, last, err)) < 0)
 		return rc;
-	rl_ledger_count(&pl->led, RL_LEDGER_REFERENCED, g->len, RL_DIR_TX);
 	return 0;
 }
 
@@ -450,6 +498,83 @@ static bool shares_prev(const struct plan *pl, const struct rl_seg *g)
 	return rl_region_frame(pl->r, a) == rl_region_frame(pl->r, a - 1);
 }
 
+/* The segments between the first and the last, all of per_pkt bytes, of
+ * copy, reuse, born and sg over TCP: what build_copied() and
+ * build_in_place() make of them - the same descriptors, segment records
+ * and bytes - in one loop with what they share kept in locals: headers
+ * from the template (rl_tcp_tmpl_write), frames from those taken, and for
+ * born/sg the payload cut at frame boundaries (not at all when unaligned).
+ * The middle of a large send is almost all of it: this loop is the cost of
+ * rl_segment(). */
+static bool run_ok(const struct plan *pl)
+{
+	enum rl_seg_strategy st = pl->s->params.strategy;
+
+	return pl->have_tmpl && pl->tmpl_len == pl->per_pkt &&
+	       (st == RL_SEG_COPY || st == RL_SEG_REUSE || st == RL_SEG_BORN ||
+	        st == RL_SEG_SG);
+}
+
+static void build_run(struct plan *pl, uint32_t from, uint32_t to)
+{
+	struct rl_segs *s = pl->s;
+	const struct rl_seg_params *p = &s->params;
+	const struct rl_region *r = pl->r;
+	const uint32_t hl = s->hdr_len, len = pl->per_pkt, fsize = r->frame_size;
+	const uint64_t fmask = fsize - 1;
+	const bool sw = p->csum == RL_CSUM_SOFTWARE, copied = !needs_region_data(p->strategy);
+	struct rl_desc *d = s->descs + s->ndescs;
+	uint32_t nf = pl->next_frame;
+
+	for (uint32_t i = from; i < to; i++) {
+		uint64_t off = (uint64_t)i * len, h = s->held[nf++];
+		uint8_t *hdr = rl_region_ptr(r, h);
+		struct rl_seg *g = &s->segs[i];
+		uint32_t sum = 0;
+
+		*g = (struct rl_seg){.desc = (uint32_t)(d - s->descs),
+		                     .off = off,
+		                     .len = len,
+		                     .seq = p->tcp.seq + (uint32_t)off,
+		                     .ip_id = (uint16_t)(p->flow.ip_id + i)};
+		if (copied) {
+			if (sw) /* one pass: the payload summed while it is copied */
+				sum = rl_csum_copy(hdr + hl, pl->data + off, len, 0);
+			else
+				memcpy(hdr + hl, pl->data + off, len);
+			*d++ = (struct rl_desc){.addr = h, .len = hl + len};
+			g->ndesc = 1;
+		} else {
+			uint64_t a = pl->addr + off;
+			uint32_t left = len;
+
+			*d++ = (struct rl_desc){.addr = h, .len = hl, .options = RL_DESC_CONTD};
+			while (left) {
+				uint32_t take = (uint32_t)(fsize - (a & fmask));
+
+				if (take > left || pl->unaligned)
+					take = left;
+				*d++ = (struct rl_desc){
+				    .addr = a, .len = take, .options = RL_DESC_CONTD};
+				a += take;
+				left -= take;
+			}
+			d[-1].options &= ~RL_DESC_CONTD; /* the packet ends here */
+			g->ndesc = (uint32_t)(d - s->descs) - g->desc;
+			g->header_frame = true;
+			/* its first byte's frame is the previous one's last's */
+			g->shares_prev = ((pl->addr + off) & fmask) != 0;
+			if (sw)
+				sum = rl_csum_partial(pl->data + off, len, 0);
+		}
+		rl_tcp_tmpl_write(&pl->tmpl, hdr, g->ip_id, g->seq, sum);
+	}
+	if (sw)
+		pl->led.touched += (uint64_t)(to - from) * len;
+	s->ndescs = (uint32_t)(d - s->descs);
+	pl->next_frame = nf;
+}
+
 static int build_all(struct plan *pl, uint64_t len, struct rl_err *err)
 {
 	struct rl_segs *s = pl->s;
@@ -461,10 +586,17 @@ static int build_all(struct plan *pl, uint64_t len, struct rl_err *err)
 	    !(pay = calloc(pl->per_pkt / pl->r->frame_size + 2, sizeof(*pay))))
 		return rl_err_set(err, ENOMEM, "out of memory planning the segments");
 	for (uint32_t i = 0; i < s->nsegs && rc == 0; i++) {
-		struct rl_seg *g = &s->segs[i];
-		uint64_t off = (uint64_t)i * pl->per_pkt;
-		bool last = i + 1 == s->nsegs;
+		struct rl_seg *g;
+		uint64_t off;
+		bool last;
 
+		if (i + 1 < s->nsegs && run_ok(pl)) { /* all but the last */
+			build_run(pl, i, s->nsegs - 1);
+			i = s->nsegs - 1;
+		}
+		g = &s->segs[i];
+		off = (uint64_t)i * pl->per_pkt;
+		last = i + 1 == s->nsegs;
 		*g = (struct rl_seg){.desc = s->ndescs,
 		                     .off = off,
 		                     .len = (uint32_t)(last ? len - off : pl->per_pkt),
@@ -483,13 +615,28 @@ static int build_all(struct plan *pl, uint64_t len, struct rl_err *err)
 			s->descs[s->ndescs - 1].options &= ~RL_DESC_CONTD;
 	}
 	free(pay);
+	/* the payload, counted once for the whole call: copy and reuse
+	 * copied it into their frames, the others point at it */
+	if (rc == 0)
+		rl_ledger_count(&pl->led,
+		                p->strategy == RL_SEG_COPY || p->strategy == RL_SEG_REUSE
+		                    ? RL_LEDGER_COPIED
+		                    : RL_LEDGER_REFERENCED,
+		                len, RL_DIR_TX);
 	return rc;
 }
 
 void rl_segs_free(struct rl_segs *s)
 {
-	for (uint32_t i = 0; s->region && i < s->nheld; i++)
-		rl_region_unpin(s->region, s->held[i], 1);
+	/* a run of consecutive frames (take_frames took them so) at a time */
+	for (uint32_t i = 0, n; s->region && i < s->nheld; i += n) {
+		for (n = 1; i + n < s->nheld &&
+		            s->held[i + n] == s->held[i] + ((uint64_t)n << s->region->frame_shift);
+		     n++)
+			;
+		rl_region_unpin(s->region, s->held[i],
+		                ((uint64_t)(n - 1) << s->region->frame_shift) + 1);
+	}
 	free(s->held);
 	free(s->segs);
 	free(s->descs);
@@ -509,9 +656,11 @@ static int alloc_arrays(struct plan *pl, struct rl_err *err)
 {
 	struct rl_segs *s = pl->s;
 
-	s->segs = calloc(s->nsegs, sizeof(*s->segs));
-	s->descs = calloc(pl->max_descs, sizeof(*s->descs));
-	s->held = calloc(pl->frames ? pl->frames : 1, sizeof(*s->held));
+	/* not zeroed: every record and descriptor is written whole before
+	 * it is read (and held up to nheld) */
+	s->segs = malloc((size_t)s->nsegs * sizeof(*s->segs));
+	s->descs = malloc((size_t)pl->max_descs * sizeof(*s->descs));
+	s->held = malloc((size_t)(pl->frames ? pl->frames : 1) * sizeof(*s->held));
 	if (!s->segs || !s->descs || !s->held)
 		return rl_err_set(err, ENOMEM,
 		                  "out of memory for %" PRIu32
@@ -543,7 +692,7 @@ int rl_segment(struct rl_segs *out, struct rl_region *r, const void *data, uint6
 	if (!data && len)
 		return rl_err_set(err, EINVAL, "no data given - pass the bytes to send");
 	if ((rc = plan(&pl, p, len, err)) || (rc = alloc_arrays(&pl, err)) ||
-	    (rc = build_all(&pl, len, err))) {
+	    (rc = take_frames(&pl, err)) || (rc = build_all(&pl, len, err))) {
 		rl_segs_free(s);
 		return rc;
 	}
@@ -568,6 +717,20 @@ static bool frame_held(const struct rl_region *r, uint32_t f)
 	return rl_region_owner(r, f) == RL_OWN_APP && !rl_region_is_free(r, f);
 }
 
+/* engine_shared: a frame already on its way in other descriptors (tx, nic,
+ * comp) may be in one more. A segs frame owned by nic is a sent one (no
+ * segs frame is offered for receive); one waiting on an rx ring (net_ring
+ * hands the sent buffer to the receiver) is not. */
+static bool frame_sendable(const struct rl_segs *s, uint32_t f)
+{
+	enum rl_owner o = rl_region_owner(s->region, f);
+
+	if (!s->params.engine_shared)
+		return frame_held(s->region, f);
+	return o == RL_OWN_TX || o == RL_OWN_NIC || o == RL_OWN_COMP ||
+	       frame_held(s->region, f);
+}
+
 uint32_t rl_segs_ready(const struct rl_segs *s, uint32_t from)
 {
 	uint32_t n = 0;
@@ -575,7 +738,9 @@ uint32_t rl_segs_ready(const struct rl_segs *s, uint32_t from)
 	for (uint32_t i = from; i < s->nsegs; i++, n++) {
 		const struct rl_seg *g = &s->segs[i];
 
-		if (i > from && g->shares_prev)
+		/* one descriptor per frame at a time: a segment that shares a
+		 * frame with the one before waits for its completion */
+		if (i > from && g->shares_prev && !s->params.engine_shared)
 			break;
 		for (uint32_t k = g->desc; k < g->desc + g->ndesc; k++) {
 			const struct rl_desc *d = &s->descs[k];
@@ -586,7 +751,7 @@ uint32_t rl_segs_ready(const struct rl_segs *s, uint32_t from)
 			/* 1 frame, or more for an unaligned descriptor */
 			rl_region_span_frames(s->region, d->addr, d->len, &f, &nf);
 			for (uint32_t j = f; j < f + nf; j++)
-				if (!frame_held(s->region, j))
+				if (!frame_sendable(s, j))
 					return n;
 		}
 	}

@@ -241,92 +241,28 @@ int rl_build_tcp(uint8_t *hdr, size_t cap, const struct rl_flow *f,
 	return (int)hl;
 }
 
-/* prev's headers at hdr with ip_id and seq set, the IPv4 checksum updated.
- * Returns the TCP header. */
-static uint8_t *next_headers(uint8_t *hdr, const uint8_t *prev, unsigned hl,
-                             uint16_t ip_id, uint32_t seq)
+void rl_tcp_tmpl_init(struct rl_tcp_tmpl *t, const uint8_t *hdr, unsigned hl,
+                      size_t plen, enum rl_csum_mode mode)
 {
-	uint8_t *ip = hdr + RL_ETH_HLEN, *th = ip + RL_IP4_HLEN;
-	uint32_t c;
-
-	/* the common lengths as constants: the compiler copies them inline */
-	if (hl == RL_TCP_HDRS)
-		memcpy(hdr, prev, RL_TCP_HDRS);
-	else if (hl == RL_TCP_HDRS + 12) /* timestamps */
-		memcpy(hdr, prev, RL_TCP_HDRS + 12);
-	else
-		memcpy(hdr, prev, hl);
-	/* RFC 1624 eqn. 3 for the new id, as rl_csum_update16 does it */
-	c = (uint16_t)~get16(ip + 10);
-	c += (uint16_t)~get16(ip + 4);
-	c += ip_id;
-	c = (c & 0xffff) + (c >> 16);
-	c = (c & 0xffff) + (c >> 16);
-	put16(ip + 10, (uint16_t)~c);
-	put16(ip + 4, ip_id);
-	put32(th + 4, seq);
-	return th;
-}
-
-/* The one's complement sum of n bytes (n a multiple of 4) as 32-bit words
- * in the host's order, folded to 16 bits and turned into the big-endian
- * words' sum (RFC 1071 2(B), as core/checksum.c does). Inline: the few
- * words of a header cost less than a call. */
-static uint32_t sum_words(const uint8_t *p, unsigned n, uint64_t s)
-{
-	for (unsigned i = 0; i + 4 <= n; i += 4) {
-		uint32_t w;
-
-		memcpy(&w, p + i, 4);
-		s += w;
-	}
-	s = (s & 0xffffffff) + (s >> 32);
-	s = (s & 0xffffffff) + (s >> 32);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	s = (uint16_t)(s << 8 | s >> 8);
-#endif
-	return (uint32_t)s;
-}
-
-int rl_build_tcp_next_summed(uint8_t *hdr, const uint8_t *prev, unsigned hl,
-                             uint16_t ip_id, uint32_t seq, size_t plen,
-                             uint32_t payload_sum)
-{
-	uint8_t *th = next_headers(hdr, prev, hl, ip_id, seq), *ip = hdr + RL_ETH_HLEN;
+	const uint8_t *ip = hdr + RL_ETH_HLEN, *th = ip + RL_IP4_HLEN;
 	unsigned thl = hl - RL_ETH_HLEN - RL_IP4_HLEN;
-	uint64_t s;
+	uint64_t s = 0;
 
-	put16(th + 16, 0);
-	/* the pseudo-header: the two addresses as they lie in the IPv4
-	 * header, the protocol and the TCP length; then the TCP header */
-	s = sum_words(th, thl, 0);
-	s += sum_words(ip + 12, 8, 0);
-	s += RL_IPPROTO_TCP + (uint32_t)(thl + plen) + (uint64_t)payload_sum;
-	while (s >> 32)
-		s = (s & 0xffffffff) + (s >> 32);
-	put16(th + 16, rl_csum_fold((uint32_t)s));
-	return (int)hl;
-}
-
-int rl_build_tcp_next(uint8_t *hdr, const uint8_t *prev, unsigned hl, uint16_t ip_id,
-                      uint32_t seq, const struct rl_iov *payload, unsigned npayload,
-                      size_t plen, enum rl_csum_mode mode, uint64_t *touched)
-{
-	uint32_t ps;
-
-	if (mode == RL_CSUM_PARTIAL) {
-		/* the pseudo-header sum, the same for every one */
-		next_headers(hdr, prev, hl, ip_id, seq);
-		return (int)hl;
-	}
-	if (touched)
-		*touched += plen;
-	ps = npayload == 1 && payload[0].len == plen
-	         ? rl_csum_partial(payload[0].base, plen, 0)
-	         : rl_csum_iov(payload, npayload, 0, plen, 0);
-	return rl_build_tcp_next_summed(hdr, prev, hl, ip_id, seq, plen, ps);
+	memcpy(t->hdr, hdr, hl);
+	t->hl = hl;
+	t->mode = mode;
+	for (unsigned i = 0; i < RL_IP4_HLEN; i += 2)
+		if (i != 4 && i != 10) /* the id, the checksum */
+			s += get16(ip + i);
+	t->ip_sum = rl_tcp__fold(s);
+	/* the pseudo-header: the addresses as they lie in the IPv4 header,
+	 * the protocol, the TCP length; then the TCP header */
+	s = get16(ip + 12) + get16(ip + 14) + get16(ip + 16) + get16(ip + 18);
+	s += RL_IPPROTO_TCP + thl + plen;
+	for (unsigned i = 0; i + 1 < thl; i += 2)
+		if (i != 4 && i != 6 && i != 16) /* the sequence number, the checksum */
+			s += get16(th + i);
+	t->tcp_sum = rl_tcp__fold(s);
 }
 
 /* ---- rewriting ------------------------------------------------------------------ */

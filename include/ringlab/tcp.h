@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "err.h"
 #include "packet.h"
@@ -79,24 +80,71 @@ int rl_build_tcp(uint8_t *hdr, size_t cap, const struct rl_flow *f,
                  const struct rl_tcp *t, const struct rl_iov *payload, unsigned npayload,
                  enum rl_csum_mode mode, uint64_t *touched, struct rl_err *err);
 
-/* The headers of the next segment of a run, hl bytes at hdr, made from
- * prev: the headers rl_build_tcp() wrote for a segment of the same flow,
- * options, flags, payload length and checksum mode. Only the IPv4 id and
- * the sequence number differ: they are set, the IPv4 checksum is updated
- * (RFC 1624), and the TCP checksum is the pseudo-header's as in prev
- * (RL_CSUM_PARTIAL: it does not cover the sequence number) or summed
- * again over the header and the payload pieces (RL_CSUM_SOFTWARE, which
- * adds their bytes to *touched). What rl_segment() uses for all but the
- * first and the last segment: a copy of 54 bytes and a few stores instead
- * of building every header. Returns hl. */
-int rl_build_tcp_next(uint8_t *hdr, const uint8_t *prev, unsigned hl, uint16_t ip_id,
-                      uint32_t seq, const struct rl_iov *payload, unsigned npayload,
-                      size_t plen, enum rl_csum_mode mode, uint64_t *touched);
-/* The same with the software TCP checksum from the payload's sum, known
- * already (rl_csum_copy summed it while copying it behind the headers). */
-int rl_build_tcp_next_summed(uint8_t *hdr, const uint8_t *prev, unsigned hl,
-                             uint16_t ip_id, uint32_t seq, size_t plen,
-                             uint32_t payload_sum);
+/* The headers of a run of segments, made from one template: what
+ * rl_segment() writes for all but the first and the last segment.
+ * rl_tcp_tmpl_init() takes the headers rl_build_tcp() wrote for a segment
+ * of plen payload bytes (hl bytes at hdr) and sums once the words the next
+ * segments share: the IPv4 header but its id and checksum, and the
+ * pseudo-header and TCP header but the sequence number and checksum.
+ * rl_tcp_tmpl_write() then writes the headers of another segment of the
+ * same flow, options, flags, payload length and checksum mode: a copy of
+ * the template, the IPv4 id and sequence number stored, and both checksums
+ * made from those sums in registers - no header byte is read back. With
+ * RL_CSUM_SOFTWARE, payload_sum is the payload's rl_csum_partial() (or
+ * rl_csum_copy()) sum; with RL_CSUM_PARTIAL it is unused (the pseudo-header
+ * sum does not cover the sequence number, so the template's stays). The
+ * bytes are those rl_build_tcp() writes for that segment (the checksums
+ * are sums of the same words; tests/unit/test_tcp.c compares them). */
+struct rl_tcp_tmpl {
+	uint8_t hdr[RL_TCP_HDRS + RL_TCP_OPTS_MAX];
+	unsigned hl;
+	enum rl_csum_mode mode;
+	uint16_t ip_sum;  /* folded sums, big-endian words */
+	uint16_t tcp_sum;
+};
+
+void rl_tcp_tmpl_init(struct rl_tcp_tmpl *t, const uint8_t *hdr, unsigned hl,
+                      size_t plen, enum rl_csum_mode mode);
+
+/* Fold a sum of 16-bit words to 16 bits (carries wrapped back in). */
+static inline uint16_t rl_tcp__fold(uint64_t s)
+{
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+static inline void rl_tcp__put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Inline: it runs once per segment. */
+static inline void rl_tcp_tmpl_write(const struct rl_tcp_tmpl *t, uint8_t *hdr,
+                                     uint16_t ip_id, uint32_t seq,
+                                     uint32_t payload_sum)
+{
+	uint8_t *ip = hdr + RL_ETH_HLEN, *th = ip + RL_IP4_HLEN;
+
+	/* the common lengths as constants: the compiler copies them inline */
+	if (t->hl == RL_TCP_HDRS)
+		memcpy(hdr, t->hdr, RL_TCP_HDRS);
+	else if (t->hl == RL_TCP_HDRS + 12) /* timestamps */
+		memcpy(hdr, t->hdr, RL_TCP_HDRS + 12);
+	else
+		memcpy(hdr, t->hdr, t->hl);
+	rl_tcp__put16(ip + 4, ip_id);
+	rl_tcp__put16(ip + 10, (uint16_t)~rl_tcp__fold((uint64_t)t->ip_sum + ip_id));
+	rl_tcp__put16(th + 4, (uint16_t)(seq >> 16));
+	rl_tcp__put16(th + 6, (uint16_t)seq);
+	if (t->mode == RL_CSUM_SOFTWARE)
+		rl_tcp__put16(th + 16, (uint16_t)~rl_tcp__fold((uint64_t)t->tcp_sum +
+		                                               (seq >> 16) + (seq & 0xffff) +
+		                                               payload_sum));
+}
 
 /* Parse the options of a TCP header (opt: the bytes after the fixed 20)
  * into d's tcp_* fields. -EBADMSG with d->problem set when an option is

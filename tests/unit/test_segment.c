@@ -380,6 +380,73 @@ static void segment_udp_is_one_datagram_per_segment(void **state)
 
 /* ---- shared frames ------------------------------------------------------------ */
 
+/* engine_shared (RL_CAP_SHARED): segments that share a frame are ready
+ * together, and stay ready while the frames they share are on their way
+ * in other descriptors - but not a frame that waits on a receiving rx
+ * ring, nor a free one. Every descriptor referenced, the region's counts
+ * add up: one reference per descriptor. */
+static void segment_sg_shared_frames_ready_together(void **state)
+{
+	struct rl_seg_params p = tcp_params(RL_SEG_SG);
+	struct rl_region r;
+	struct rl_segs s;
+	struct rl_err err;
+	uint64_t addr, refs = 0;
+	uint32_t f0;
+
+	(void)state;
+	make_body();
+	region_up(&r, 128, HEADROOM);
+	p.engine_shared = true;
+	segment_ok(&s, &r, born(&r, &addr), BODY, &p, NULL);
+	assert_true(s.segs[1].shares_prev);
+	assert_int_equal(rl_segs_ready(&s, 0), s.nsegs);
+	/* queue them all: every descriptor takes a reference on its frame */
+	for (uint32_t i = 0; i < s.ndescs; i++) {
+		rl_err_clear(&err);
+		if (rl_region_ref(&r, rl_region_frame(&r, s.descs[i].addr), &err) < 0)
+			fail_msg("ref of descriptor %u: %s", i, err.msg);
+	}
+	for (uint32_t f = 0; f < r.frames; f++)
+		refs += rl_region_refs(&r, f);
+	assert_int_equal(refs, s.ndescs);
+	assert_true(r.nshared > 30);
+	assert_conserved(&r);
+	/* on their way: still ready (they may be sent again) */
+	assert_int_equal(rl_segs_ready(&s, 1), s.nsegs - 1);
+	/* a frame waiting on a receiving rx ring is not */
+	f0 = rl_region_frame(&r, s.descs[s.segs[3].desc + 1].addr);
+	{
+		uint8_t keep = r.owner[f0];
+
+		r.owner[f0] = RL_OWN_RX; /* as net_ring hands it over */
+		assert_true(rl_segs_ready(&s, 0) <= 3);
+		r.owner[f0] = keep;
+	}
+	/* without the engine's word: the old rule, one at a time */
+	s.params.engine_shared = false;
+	assert_int_equal(rl_segs_ready(&s, 0), 0);
+	s.params.engine_shared = true;
+	/* every descriptor completes: the frames are the program's again */
+	for (uint32_t i = 0; i < s.ndescs; i++) {
+		uint32_t f = rl_region_frame(&r, s.descs[i].addr);
+
+		assert_int_equal(rl_region_move(&r, f, RL_OWN_TX, RL_OWN_NIC, NULL), 0);
+		assert_int_equal(rl_region_move(&r, f, RL_OWN_NIC, RL_OWN_COMP, NULL), 0);
+		assert_int_equal(rl_region_move(&r, f, RL_OWN_COMP, RL_OWN_APP, NULL), 0);
+		if (rl_region_owner(&r, f) == RL_OWN_APP)
+			rl_region_release(&r, f, NULL);
+		assert_conserved(&r);
+	}
+	assert_int_equal(r.nshared, 0);
+	assert_int_equal(r.count[RL_OWN_APP], r.frames);
+	assert_int_equal(rl_segs_ready(&s, 0), s.nsegs);
+	rl_segs_free(&s);
+	rl_region_unpin(&r, addr, BODY);
+	assert_conserved(&r);
+	region_down(&r);
+}
+
 static void segment_born_shared_frames_go_one_batch_at_a_time(void **state)
 {
 	struct rl_seg_params p = tcp_params(RL_SEG_BORN);
@@ -462,8 +529,8 @@ static void segment_partial_checksum_touches_nothing(void **state)
 	region_down(&r);
 }
 
-/* All but the first and the last segment's headers are made from the
- * previous one's (rl_build_tcp_next): each must be byte for byte what
+/* All but the first and the last segment's headers are made from a
+ * template (rl_tcp_tmpl_write): each must be byte for byte what
  * rl_build_tcp() writes from scratch for that segment, with either
  * checksum mode, for every strategy that writes headers per segment. */
 static void segment_headers_equal_headers_built_from_scratch(void **state)
@@ -505,6 +572,151 @@ static void segment_headers_equal_headers_built_from_scratch(void **state)
 			rl_region_unpin(&r, addr, BODY);
 			region_down(&r);
 		}
+}
+
+/* The middle segments of copy, reuse, born and sg are made by one loop
+ * (build_run in core/segment.c) with headers from a template. Each packet,
+ * as its descriptors put it together, must be byte for byte what a plain
+ * build makes: rl_build_tcp() of that segment's fields from scratch, then
+ * its payload - and its descriptors cut where a straightforward walk cuts
+ * them (born's first in the headroom, a header frame for the others, the
+ * payload at frame boundaries unless unaligned). Over many MSS, lengths,
+ * places of the data in its frame, options and both checksum modes. */
+static void reference_packet(const struct rl_segs *s, const uint8_t *data, uint32_t i,
+                             uint8_t *pkt, uint32_t *len)
+{
+	const struct rl_seg *g = &s->segs[i];
+	const struct rl_seg_params *p = &s->params;
+	struct rl_flow f = p->flow;
+	struct rl_tcp t = p->tcp;
+	struct rl_iov pay = {(void *)(data + g->off), g->len};
+	int hl;
+
+	f.ip_id = (uint16_t)(p->flow.ip_id + i);
+	t.seq = p->tcp.seq + (uint32_t)g->off;
+	t.flags = RL_TCP_ACK | (i + 1 == s->nsegs ? RL_TCP_PSH : 0);
+	hl = rl_build_tcp(pkt, 128, &f, &t, &pay, 1, p->csum, NULL, NULL);
+	assert_int_equal(hl, s->hdr_len);
+	memcpy(pkt + hl, pay.base, g->len);
+	*len = (uint32_t)hl + g->len;
+}
+
+static void check_against_reference(const struct rl_segs *s, struct rl_region *r,
+                                    const uint8_t *data, uint64_t len, bool unaligned)
+{
+	static uint8_t want[128 + 8192], got[128 + 8192];
+	enum rl_seg_strategy st = s->params.strategy;
+	uint64_t addr = (uint64_t)(data - r->base);
+
+	for (uint32_t i = 0; i < s->nsegs; i++) {
+		const struct rl_seg *g = &s->segs[i];
+		uint32_t wlen, glen = 0, k = 0;
+
+		assert_int_equal(g->off, (uint64_t)i * s->params.mss);
+		assert_int_equal(g->len, i + 1 < s->nsegs ? s->params.mss : len - g->off);
+		assert_int_equal(g->desc, i ? s->segs[i - 1].desc + s->segs[i - 1].ndesc : 0);
+		reference_packet(s, data, i, want, &wlen);
+		for (k = 0; k < g->ndesc; k++) {
+			const struct rl_desc *d = &s->descs[g->desc + k];
+
+			assert_int_equal(d->options, k + 1 < g->ndesc ? RL_DESC_CONTD : 0);
+			assert_true(glen + d->len <= sizeof(got));
+			memcpy(got + glen, rl_region_ptr(r, d->addr), d->len);
+			glen += d->len;
+		}
+		assert_int_equal(glen, wlen);
+		assert_memory_equal(got, want, wlen);
+		if (st == RL_SEG_COPY || st == RL_SEG_REUSE) {
+			assert_int_equal(g->ndesc, 1);
+			assert_false(g->header_frame || g->shares_prev);
+			continue;
+		}
+		/* born/sg: the walk a reader would write */
+		{
+			uint64_t a = addr + g->off, left = g->len;
+			bool headroom = st == RL_SEG_BORN && i == 0 &&
+			                (addr & (FRAME - 1)) == r->headroom &&
+			                s->hdr_len <= r->headroom;
+			const struct rl_desc *d = &s->descs[g->desc];
+
+			assert_int_equal(g->header_frame, !headroom);
+			assert_int_equal(g->shares_prev,
+			                 i > 0 && (a & (FRAME - 1)) != 0);
+			k = 0;
+			if (!headroom) {
+				assert_int_equal(d[0].len, s->hdr_len);
+				assert_int_equal(d[0].addr & (FRAME - 1), r->headroom);
+				k = 1;
+			}
+			while (left) {
+				uint64_t take = FRAME - (a & (FRAME - 1));
+
+				if (take > left || unaligned)
+					take = left;
+				if (headroom && k == 0) {
+					assert_int_equal(d[0].addr, a - s->hdr_len);
+					assert_int_equal(d[0].len, s->hdr_len + take);
+				} else {
+					assert_int_equal(d[k].addr, a);
+					assert_int_equal(d[k].len, take);
+				}
+				k++;
+				a += take;
+				left -= take;
+			}
+			assert_int_equal(g->ndesc, k);
+		}
+	}
+}
+
+static void segment_fast_path_equals_reference_build(void **state)
+{
+	static const enum rl_seg_strategy sts[] = {RL_SEG_COPY, RL_SEG_REUSE, RL_SEG_BORN,
+	                                           RL_SEG_SG};
+	static const uint32_t msses[] = {1, 7, 536, 1447, 1448, 1460, 1700, 2048, 4001};
+	static const uint32_t deltas[] = {0, 1, 3, 1000, 1791};
+	uint64_t seed = 99, cases = 0;
+
+	(void)state;
+	make_body();
+	for (size_t k = 0; k < sizeof(sts) / sizeof(sts[0]); k++)
+		for (size_t m = 0; m < sizeof(msses) / sizeof(msses[0]); m++)
+			for (size_t o = 0; o < sizeof(deltas) / sizeof(deltas[0]); o++)
+				for (int v = 0; v < 4; v++) {
+					struct rl_seg_params p = tcp_params(sts[k]);
+					bool copies = sts[k] == RL_SEG_COPY || sts[k] == RL_SEG_REUSE;
+					struct rl_ledger l = {0};
+					struct rl_region r;
+					struct rl_segs s;
+					uint64_t addr, len;
+					const uint8_t *data;
+
+					p.mss = msses[m];
+					if (copies && p.mss + 66 + HEADROOM > FRAME)
+						continue;
+					p.csum = v & 1 ? RL_CSUM_PARTIAL : RL_CSUM_SOFTWARE;
+					p.engine_unaligned = (v & 2) && !copies;
+					if (v & 2) /* no options: 54-byte headers */
+						p.tcp.has_ts = false;
+					p.tcp.seq = (uint32_t)rl_unit_rand(&seed);
+					p.flow.ip_id = (uint16_t)rl_unit_rand(&seed);
+					region_up(&r, 128, HEADROOM);
+					data = born(&r, &addr) + deltas[o];
+					/* up to 40 segments, never a whole number of them */
+					len = (uint64_t)p.mss * 40 + 13;
+					if (len > BODY - deltas[o])
+						len = BODY - deltas[o] - 5;
+					segment_ok(&s, &r, data, len, &p, &l);
+					check_against_reference(&s, &r, data, len, p.engine_unaligned);
+					assert_int_equal(copies ? l.copied : l.referenced, len);
+					assert_int_equal(l.touched, p.csum == RL_CSUM_SOFTWARE ? len : 0);
+					assert_int_equal(l.headers, (uint64_t)s.hdr_len * s.nsegs);
+					rl_segs_free(&s);
+					rl_region_unpin(&r, addr, BODY);
+					region_down(&r);
+					cases++;
+				}
+	assert_true(cases > 100);
 }
 
 static void segment_tso_needs_the_engine(void **state)
@@ -802,8 +1014,10 @@ static const struct CMUnitTest segment_tests[] = {
     cmocka_unit_test(segment_reuse_in_flight_says_wait_for_completion),
     cmocka_unit_test(segment_udp_is_one_datagram_per_segment),
     cmocka_unit_test(segment_born_shared_frames_go_one_batch_at_a_time),
+    cmocka_unit_test(segment_sg_shared_frames_ready_together),
     cmocka_unit_test(segment_partial_checksum_touches_nothing),
     cmocka_unit_test(segment_headers_equal_headers_built_from_scratch),
+    cmocka_unit_test(segment_fast_path_equals_reference_build),
     cmocka_unit_test(segment_tso_needs_the_engine),
     cmocka_unit_test(segment_extbuf_references_app_memory),
     cmocka_unit_test(segment_gso_needs_the_engine_and_obeys_max),

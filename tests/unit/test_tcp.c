@@ -1,8 +1,9 @@
 /*
  * test_tcp.c - TCP headers: a build/dissect round trip with every option,
  * each option alone, the checksum over odd pieces, the partial checksum a
- * NIC finishes, a real captured segment with a known checksum, and header
- * rewrites checked against a full recompute.
+ * NIC finishes, a real captured segment with a known checksum, header
+ * rewrites checked against a full recompute, and the segment template
+ * (rl_tcp_tmpl_*) against a build from scratch.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -321,6 +322,65 @@ static void rewrite_refuses_what_is_not_tcp_or_udp(void **state)
 	assert_int_equal(rl_hdr_rewrite(a, 20, &rw, &err), -EINVAL);
 }
 
+/* rl_tcp_tmpl_write() (what rl_segment writes for its middle segments)
+ * against rl_build_tcp() from scratch: a template from one segment's
+ * headers, then other ids and sequence numbers - the edges (0, 0xffff,
+ * 0xffffffff, the seq that wraps) and random ones - with every option set,
+ * payload lengths odd and even, both checksum modes, and the payload's sum
+ * taken by rl_csum_partial or by rl_csum_copy. Byte for byte. */
+static void tcp_template_equals_build_from_scratch(void **state)
+{
+	static const uint32_t plens[] = {1, 2, 3, 535, 1447, 1448, 4001};
+	static const uint32_t seqs[] = {0, 1, 0xffff, 0x10000, 0xfffffff0u, 0xffffffffu};
+	static const uint16_t ids[] = {0, 1, 0xfffe, 0xffff};
+	static uint8_t pay[4001], copy[4001];
+	uint64_t seed = 5;
+	unsigned cases = 0;
+
+	(void)state;
+	fill_bytes(pay, sizeof(pay), 3);
+	for (int o = 0; o < 5; o++)
+		for (size_t n = 0; n < sizeof(plens) / sizeof(plens[0]); n++)
+			for (int c = 0; c < 2; c++)
+				for (int i = 0; i < 24; i++) {
+					enum rl_csum_mode mode = c ? RL_CSUM_PARTIAL : RL_CSUM_SOFTWARE;
+					struct rl_tcp t = all_options();
+					struct rl_flow f = flow;
+					struct rl_iov v = {pay, plens[n]};
+					struct rl_tcp_tmpl tm;
+					uint8_t first[128], want[128], got[128];
+					uint32_t sum;
+					int hl;
+
+					t.flags = RL_TCP_ACK;
+					t.has_mss = o == 1 || o == 4;
+					t.has_wscale = o == 2 || o == 4;
+					t.sack_ok = o == 3 || o == 4;
+					t.has_ts = o >= 3;
+					f.src_ip = (uint32_t)rl_unit_rand(&seed);
+					f.dst_port = (uint16_t)rl_unit_rand(&seed);
+					t.ack = (uint32_t)rl_unit_rand(&seed);
+					hl = rl_build_tcp(first, sizeof(first), &f, &t, &v, 1, mode,
+					                  NULL, NULL);
+					assert_true(hl >= RL_TCP_HDRS);
+					rl_tcp_tmpl_init(&tm, first, (unsigned)hl, plens[n], mode);
+					f.ip_id = i < 4 ? ids[i] : (uint16_t)rl_unit_rand(&seed);
+					t.seq = i < 6 ? seqs[i] : (uint32_t)rl_unit_rand(&seed);
+					assert_int_equal(rl_build_tcp(want, sizeof(want), &f, &t, &v, 1,
+					                              mode, NULL, NULL),
+					                 hl);
+					sum = i & 1 ? rl_csum_copy(copy, pay, plens[n], 0)
+					            : rl_csum_partial(pay, plens[n], 0);
+					memset(got, 0xa5, sizeof(got));
+					rl_tcp_tmpl_write(&tm, got, f.ip_id, t.seq,
+					                  mode == RL_CSUM_SOFTWARE ? sum : 0);
+					assert_memory_equal(got, want, (size_t)hl);
+					assert_int_equal(got[hl], 0xa5); /* not a byte more */
+					cases++;
+				}
+	assert_int_equal(cases, 5 * 7 * 2 * 24);
+}
+
 static void tcp_build_refuses_small_buffer_and_huge_payload(void **state)
 {
 	struct rl_tcp t = all_options();
@@ -350,6 +410,7 @@ static const struct CMUnitTest tcp_tests[] = {
     cmocka_unit_test(udp_rewrite_keeps_checksum_right),
     cmocka_unit_test(rewrite_refuses_what_is_not_tcp_or_udp),
     cmocka_unit_test(tcp_build_refuses_small_buffer_and_huge_payload),
+    cmocka_unit_test(tcp_template_equals_build_from_scratch),
 };
 
 RL_UNIT_MAIN(tcp_tests)
