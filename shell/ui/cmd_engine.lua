@@ -53,7 +53,7 @@ local function available(long)
       local t = en.available and yes or no
       t[#t + 1] = en.name
     end
-    say("can open here: %s%s   netmap: its model, simulated (open sim personality=netmap)",
+    say("can open here: %s%s; netmap's model: sim personality=netmap",
       #yes > 0 and table.concat(yes, ", ") or "none",
       #no > 0 and ("   not here: " .. table.concat(no, ", ") .. " (engines available says why)") or "")
     return
