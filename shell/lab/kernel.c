@@ -145,6 +145,9 @@ struct kanswer {
 	int capture_err;
 	struct kwire wire[KWIRE_SIZES];
 	uint64_t wire_other; /* packets of sizes past the table's */
+	uint64_t wire_rtx;   /* TCP: segments whose data came before (retransmitted) */
+	uint32_t tcp_next;   /* TCP: the sequence number after the data seen so far */
+	int tcp_seen;
 	uint64_t pcap_packets; /* records written to the pcap file */
 	uint64_t peer_calls;  /* TCP: the receiver's read/splice calls */
 	uint64_t zc_mapped, zc_copybuf, zc_skipped; /* TCP_ZEROCOPY_RECEIVE */
@@ -431,9 +434,19 @@ static void capture_one(int ps, const struct ksend *k, struct kanswer *a)
 		pay = tot - ihl - 8;
 	} else {
 		unsigned doff = (h[ihl + 12] >> 4) * 4u;
+		uint32_t seq;
 		if (tot <= ihl + doff)
 			return; /* no data: a SYN, an ACK, the FIN */
 		pay = tot - ihl - doff;
+		seq = (uint32_t)h[ihl + 4] << 24 | (uint32_t)h[ihl + 5] << 16 |
+		      (uint32_t)h[ihl + 6] << 8 | h[ihl + 7];
+		if (a->tcp_seen && (int32_t)(seq + pay - a->tcp_next) <= 0) {
+			a->wire_rtx++; /* its bytes were on the wire already: a retransmit */
+			return;
+		}
+		if (!a->tcp_seen || (int32_t)(seq + pay - a->tcp_next) > 0)
+			a->tcp_next = seq + pay;
+		a->tcp_seen = 1;
 	}
 	if (!a->segments || pay < a->min_seg)
 		a->min_seg = pay;
@@ -1556,6 +1569,7 @@ static int kernel_send(lua_State *L)
 		/* the sizes on the wire: {size=, count=} by size, largest first */
 		SETI("wire_packets", k.ans.segments);
 		SETI("wire_other", k.ans.wire_other);
+		SETI("wire_retransmits", k.ans.wire_rtx);
 		SETS("wire_unit", IS_UDP(k.path) ? "UDP packet" : "TCP segment");
 		lua_createtable(L, KWIRE_SIZES, 0);
 		for (i = 0; i < KWIRE_SIZES && k.ans.wire[i].count; i++) {

@@ -116,6 +116,8 @@ function M.wire(r)
     text = string.format("%d %s of %d..%d B (%d sizes, %d of %d B)", total, unit(total), lo, hi,
       #list + ((r.wire_other or 0) > 0 and 1 or 0), list[1].count, list[1].size)
   end
+  local rtx = r.wire_retransmits or 0
+  if rtx > 0 then text = text .. string.format(" (and %d retransmitted)", rtx) end
   return string.format("on the wire%s: %s", r.offload and (" (TSO/GSO " .. r.offload .. ")") or "", text)
 end
 
@@ -200,7 +202,9 @@ def("kernel", USAGE,
     end
   end)
 
-C.topics.kernel = [[
+-- (C.topics is ringlab.topics once the prompt's commands are assembled; a
+-- lesson may require this module for M.wire and M.results before that)
+;(C.topics or require "ringlab.topics").kernel = [[
 kernel: the kernel's own ways to send, on the same wire and ledger. From the
 testbed's lab namespace to the Linux stack of its peer, over TCP:
   write        the kernel copies every byte into its buffers (skbs)
@@ -221,6 +225,7 @@ capture=FILE: also a pcap of the headers for tshark -r FILE). recv=splice|
 zerocopy: the peer receives socket -> pipe -> file, or TCP_ZEROCOPY_RECEIVE.
 compare kernel:write kernel:sendfile NAME: the last results beside engines.
 kernel send PATH size=64k | kernel compare size=1m | kernel tls [testbed=]
-Try: testbed up name=rl, then kernel compare size=1m testbed=rl]]
+Try: testbed up name=rl, then kernel compare size=1m testbed=rl
+lesson 12 walks through every path, measured (root).]]
 
 return M

@@ -208,6 +208,67 @@ for _, n in ipairs({ 1, 2, 3, 4, 5, 6, 7, 9, 10, 11 }) do
   cases["every_" .. n] = function() every(n) end
 end
 
+-- lesson 12 (the kernel's own paths; root, its own testbed rlK3, made and
+-- taken down by the lesson) at 80x24: every part's heading and result on
+-- the screens, the measured sizes on the wire, nothing past 80 columns, no
+-- ok: line, the end pause with the simulator's engine, no testbed left.
+function cases.kernel12_80()
+  local f = io.open("/proc/self/status")
+  local st = f and f:read("a") or ""
+  if f then f:close() end
+  if not st:match("\nUid:%s+0%s") then
+    print("SKIP: lesson 12 needs root")
+    os.exit(77)
+  end
+  local L = require "ringlab.lesson"
+  local path
+  for _, l in ipairs(L.lessons()) do if l.n == 12 then path = l.path end end
+  T.check(path, "lesson 12 exists")
+  local p = assert(io.popen(string.format("NO_COLOR=1 '%s' '%s' testbed=rlK3 2>&1", ringlab, path)))
+  local script = p:read("a")
+  p:close()
+  local parts = 0
+  for k in script:gmatch("\nPart (%d+)%. ") do parts = math.max(parts, tonumber(k)) end
+  T.check(parts >= 8, "lesson 12 has its parts:\n" .. script)
+  local screens = run_lesson("12 testbed=rlK3", 80, 24)
+  local heads, results = {}, 0
+  local seen = {}
+  for _, s in ipairs(screens) do
+    for line in s:gmatch("[^\n]+") do
+      T.check(#line <= 80, "lesson 12: a line of " .. #line .. " columns: " .. line)
+      T.check(not line:match("^%s*ok:"), "lesson 12: an ok: line without --check: " .. line)
+      local k = line:match("^Part (%d+)%. ")
+      if k then heads[tonumber(k)] = true end
+      if line:match("^%s*=> ") and not seen[line] then seen[line], results = true, results + 1 end
+    end
+  end
+  for k = 1, parts do
+    T.check(heads[k], string.format("lesson 12: Part %d's heading never on screen:\n%s", k,
+      table.concat(screens, "\n----\n")))
+  end
+  T.check(results >= parts, string.format("lesson 12: %d result lines for %d parts", results, parts))
+  -- results cut at the width go on under "=> ": compare without the cuts
+  local all = table.concat(screens, "\n"):gsub("%s+", " ")
+  for _, want in ipairs({ "=> write: 64 KiB in 2 calls, the kernel copied 64 KiB",
+    "=> sendfile: 64 KiB in 2 calls, the kernel copied 0 B", "the probe says the pipe holds the program's pages",
+    "=> 4 KiB sends: 64 sends,", "64 of 64 and 4 of 4 said COPIED",
+    "Off: 44 UDP packets of 1472 B + 1 of 768 B. On: 1 UDP packet of 64768 B + 1 of 768 B",
+    "=> TCP, TSO/GSO off: 45 TCP segments of 1448 B + 1 of 376 B.",
+    "TCP_ZEROCOPY_RECEIVE: 0 B mapped, 64 KiB copied by the kernel (its own report)",
+    "=> kTLS: ", "=> the same 64 KiB: ringlab's sg copied 0 bytes and referenced 65536" }) do
+    T.check(all:find(want, 1, true), "lesson 12: on screen: " .. want .. "\n" .. table.concat(screens, "\n----\n"))
+  end
+  local at_end
+  for _, s in ipairs(screens) do
+    if not at_end and s:find("end of lesson 12 - press Enter", 1, true) then at_end = s end
+  end
+  T.check(at_end and at_end:find("%-%- sg %(sim%)"), "lesson 12: the end pause with sg on the dashboard:\n"
+    .. tostring(at_end))
+  local left = io.open("/var/run/netns/rlK3-lab")
+  if left then left:close() end
+  T.check(not left, "lesson 12 took its testbed rlK3 down")
+end
+
 local f = cases[case] or error("no case " .. tostring(case))
 f()
 T.done("lessons_in_tmux " .. case)
