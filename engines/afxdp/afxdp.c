@@ -508,6 +508,8 @@ static uint32_t afxdp_caps_of(struct rl_engine *e, char *why, size_t len)
 		caps |= RL_CAP_SG;
 	if (e->o.unaligned) /* the UMEM is registered with the flag, or refused */
 		caps |= RL_CAP_UNALIGNED;
+	else /* a chunk may be in several TX descriptors (rings.c) */
+		caps |= RL_CAP_SHARED;
 	if (!e->xsk || e->zerocopy)
 		caps |= RL_CAP_ZEROCOPY; /* not bound yet: it may */
 	if (why && len)
@@ -537,7 +539,7 @@ static const struct rl_engine_ops afxdp_ops = {
 		"fill_size=2048     fill ring slots (comp_size, rx_size, tx_size alike)\n"
 		"tx_budget=0        copy mode: descriptors one sendto may send (Linux >= 6.17;\n"
 		"                   0: the whole tx ring; older kernels: 32)",
-	.caps = RL_CAP_ZEROCOPY | RL_CAP_SG | RL_CAP_WIRE | RL_CAP_UNALIGNED,
+	.caps = RL_CAP_ZEROCOPY | RL_CAP_SG | RL_CAP_WIRE | RL_CAP_UNALIGNED | RL_CAP_SHARED,
 	.probe = afxdp_probe,
 	.open = afxdp_open,
 	.close = afxdp_close,

@@ -95,8 +95,14 @@ struct rl_engine {
 	uint32_t comp_seen; /* completion entries up to here are owned by comp */
 	/* unaligned=true: frames the in-flight TX descriptor that starts in
 	 * frame f touches (0: none in flight). The completion ring gives back
-	 * the address only; a frame is in one descriptor at a time. */
+	 * the address only; with unaligned=true a frame is in one descriptor
+	 * at a time (no RL_CAP_SHARED). */
 	uint16_t *span;
+	/* Aligned chunks: frames with a TX descriptor on their way (set at
+	 * tx, cleared when the last completes), so a frame owned by nic is
+	 * told apart from a receive buffer: only a sent one may be sent again
+	 * (a chunk in several TX descriptors, RL_CAP_SHARED). */
+	uint8_t *txside;
 
 	/* Our XDP program and its maps. prog_obj is the loaded program;
 	 * xdp_link the BPF link attaching it to ifindex (-1: not attached): the

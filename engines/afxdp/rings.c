@@ -160,6 +160,14 @@ static void shadow_pass_frame(struct rl_engine *e, struct afxdp_shadow *q, uint3
 		}
 }
 
+/* Descriptors of frame f inside the kernel (a shared frame counts them). */
+static uint32_t nic_refs(const struct rl_engine *e, uint32_t f)
+{
+	const struct rl_region *r = &e->region;
+
+	return r->refs[f].sum ? r->refs[f].nic : rl_region_owner(r, f) == RL_OWN_NIC;
+}
+
 /* A frame came out of the kernel onto the rx or completion ring. */
 static void arrived(struct rl_engine *e, uint64_t addr, enum rl_owner queued,
 		    struct afxdp_shadow *q, enum rl_owner to)
@@ -170,7 +178,10 @@ static void arrived(struct rl_engine *e, uint64_t addr, enum rl_owner queued,
 		e->owner_mismatch++;
 		return;
 	}
-	if (rl_region_owner(&e->region, f) == queued)
+	/* a completion for a frame none of whose descriptors the shadow has
+	 * seen leave the tx ring yet (a frame may be in several: its nic
+	 * count, not its owner, says whether one left) */
+	if (queued == RL_OWN_TX ? !nic_refs(e, f) : rl_region_owner(&e->region, f) == queued)
 		shadow_pass_frame(e, q, f, queued);
 	kmove(e, f, RL_OWN_NIC, to);
 	/* unaligned: the rest of the frames its TX descriptor crossed */
@@ -450,10 +461,16 @@ static int check_tx_desc(struct rl_engine *e, const struct rl_desc *d, uint32_t 
 		return rl_err_set(err, EINVAL, "tx: descriptor %u has unknown option bits "
 				  "0x%x - only RL_DESC_CONTD", i, d->options);
 	span_of(e, d->addr, d->len, &first, &nf);
-	for (f = first; f < first + nf; f++)
-		if (rl_region_owner(&e->region, f) != RL_OWN_APP ||
-		    rl_region_is_free(&e->region, f))
+	for (f = first; f < first + nf; f++) {
+		enum rl_owner o = rl_region_owner(&e->region, f);
+
+		/* aligned: a chunk already in TX descriptors may be in one more */
+		if (e->txside && e->txside[f] &&
+		    (o == RL_OWN_TX || o == RL_OWN_NIC || o == RL_OWN_COMP))
+			continue;
+		if (o != RL_OWN_APP || rl_region_is_free(&e->region, f))
 			break;
+	}
 	if (f < first + nf)
 		return rl_err_set(err, EPERM, "tx: descriptor %u is in frame %u, which the "
 				  "program does not hold (owner %s%s) - send only frames you built "
@@ -461,9 +478,9 @@ static int check_tx_desc(struct rl_engine *e, const struct rl_desc *d, uint32_t 
 				  rl_region_is_free(&e->region, f) ? ", free in the pool" : "",
 				  rl_region_owner(&e->region, f) == RL_OWN_APP ||
 				  rl_region_owner(&e->region, f) == RL_OWN_FILL ||
-				  rl_region_owner(&e->region, f) == RL_OWN_RX
-				  ? "" : "; on afxdp a frame is in one descriptor at a time "
-				  "(no shared in show caps): complete it first");
+				  rl_region_owner(&e->region, f) == RL_OWN_RX || e->txside
+				  ? "" : "; with unaligned=true a frame is in one descriptor at a "
+				  "time (no shared in show caps): complete it first");
 	return 0;
 }
 
@@ -547,8 +564,14 @@ static int tx_one(struct rl_engine *e, const struct rl_desc *d, uint32_t n, stru
 		uint32_t f, nf;
 
 		span_of(e, d[i].addr, d[i].len, &f, &nf);
-		for (uint32_t j = f; j < f + nf; j++) /* more than 1: unaligned */
-			rl_region_move(&e->region, j, RL_OWN_APP, RL_OWN_TX, NULL);
+		for (uint32_t j = f; j < f + nf; j++) { /* more than 1: unaligned */
+			if (e->txside) { /* one more descriptor in the chunk */
+				rl_region_ref(&e->region, j, NULL);
+				e->txside[j] = 1;
+			} else {
+				rl_region_move(&e->region, j, RL_OWN_APP, RL_OWN_TX, NULL);
+			}
+		}
 		if (e->span)
 			e->span[f] = (uint16_t)nf;
 		e->txq.d[e->txq.head++ & e->txq.mask] = d[i];
@@ -626,8 +649,14 @@ static int complete_one(struct rl_engine *e, uint64_t *addrs, uint32_t max)
 		}
 		for (uint32_t j = f; j < f + nf; j++) {
 			kmove(e, j, RL_OWN_COMP, RL_OWN_APP);
-			if (j < e->region.frames) /* to the pool, or its buffer */
+			/* to the pool, or its buffer - when it was the last
+			 * descriptor that pointed into it */
+			if (j < e->region.frames &&
+			    rl_region_owner(&e->region, j) == RL_OWN_APP) {
+				if (e->txside)
+					e->txside[j] = 0;
 				rl_region_release(&e->region, j, NULL);
+			}
 		}
 		if (addrs)
 			addrs[i] = addr;

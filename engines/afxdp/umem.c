@@ -337,6 +337,8 @@ void afxdp_socket_close(struct rl_engine *e)
 	e->fillq.d = e->txq.d = NULL;
 	free(e->span);
 	e->span = NULL;
+	free(e->txside);
+	e->txside = NULL;
 }
 
 static int make_region(struct rl_engine *e, const struct rl_region_params *p,
@@ -352,7 +354,8 @@ static int make_region(struct rl_engine *e, const struct rl_region_params *p,
 		return rc;
 	e->have_region = true;
 	e->region.ledger = &e->ledger;
-	if (e->o.unaligned && !(e->span = calloc(p->frames, sizeof(*e->span))))
+	if ((e->o.unaligned && !(e->span = calloc(p->frames, sizeof(*e->span)))) ||
+	    (!e->o.unaligned && !(e->txside = calloc(p->frames, 1))))
 		return rl_err_set(err, ENOMEM, "no memory to track %u frames - use "
 				  "fewer frames", p->frames);
 	return 0;

@@ -18,7 +18,7 @@ A held by the program, . free in the pool, F on the fill ring, N inside
 the NIC, R on the rx ring, T on the tx ring, C on the completion ring.
 Frames only change owner, they are never lost: the counts always sum to
 the number of frames (the conservation invariant). Where the engine allows
-it (shared in show caps: the sim) a frame may be in several descriptors at
+it (shared in show caps: sim, afxdp) a frame may be in several descriptors at
 once, as born/sg segments meeting in a frame are: it counts once, under the
 owner of its least advanced descriptor, shows as a digit (how many), and
 is the program's again when the last completes. Try: show owners]],

@@ -1,0 +1,62 @@
+#!/bin/sh
+# shared_case.sh NAME - a UMEM chunk in several TX descriptors (issue 14.1)
+# on testbed NAME (its own, made and removed here): 64 KiB born in the
+# region, cut into 46 sg UDP segments at 1448 bytes (45 of them share a
+# 2048-byte chunk with the one before), goes out of AF_XDP (sg=true) in at
+# most 2 kicks (shared_send.lua); a kernel UDP socket in the peer namespace
+# receives all 46 and their bytes equal the body; owners conserved, nothing
+# left in flight, no XDP program, link or namespace left. When the kernel
+# refuses multi-buffer: its one line, SKIP. Needs root (else exit 77).
+# Environment (set by CMake): RINGLAB TESTBED_LUA PLUGIN_DIR PYTHON
+set -u
+NAME=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/case_lib.sh"
+case_trap shared_case
+
+tb down name="$NAME" force=true >/dev/null 2>&1
+tb up name="$NAME" >/dev/null || exit 1
+PEER_MAC=$(ip -n "$PEERNS" -o link show dev "$PIF" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+[ -n "$PEER_MAC" ] || { echo "FAIL: no MAC for $PIF"; exit 1; }
+
+# the peer: a kernel UDP socket that must get the 64 KiB body in 46
+# datagrams, in order, from 198.18.0.1
+ip netns exec "$PEERNS" "$PYTHON" -c '
+import socket, sys
+ready, n = sys.argv[1], 65536
+body = bytes((i * 13 + i // 241) % 256 for i in range(n))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+# 46 multi-buffer datagrams arrive in one burst: room for all of them
+# (SO_RCVBUFFORCE, as root in the peer namespace)
+s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 16 << 20)
+s.bind(("198.18.0.2", 9998)); s.settimeout(10)
+open(ready, "w").close()
+got = b""
+while len(got) < n:
+    try:
+        d, src = s.recvfrom(65536)
+    except socket.timeout:
+        print("peer: %d of %d bytes, then nothing for 10 s" % (len(got), n)); sys.exit(1)
+    if src[0] != "198.18.0.1":
+        print("peer: a datagram from", src); sys.exit(1)
+    got += d
+print("peer: %d bytes, %s" % (len(got), "intact" if got == body else "NOT INTACT"))
+sys.exit(0 if got == body else 1)' "$TMP/ready" >"$TMP/peer.log" 2>&1 &
+BG=$!
+wait_for "$TMP/ready" 50 || exit 1
+
+"$RINGLAB" --netns "$LAB" "$HERE/shared_send.lua" "$IF" "$PEER_MAC" 9998 >"$TMP/out" 2>&1
+src=$?
+cat "$TMP/out"
+if [ $src = 3 ]; then
+	grep -q '^REFUSED: ' "$TMP/out" && [ "$(grep -c . "$TMP/out")" = 1 ] ||
+		{ echo "FAIL: the refusal is not one line"; exit 1; }
+	echo "SKIP: this kernel or link refuses multi-buffer (sg=true)"
+	exit 77
+fi
+[ $src = 0 ] || { echo "FAIL: shared_send.lua exited with $src"; exit 1; }
+wait "$BG"; prc=$?; BG=
+cat "$TMP/peer.log"
+[ $prc = 0 ] || { echo "FAIL: the peer did not get the body intact"; exit 1; }
+grep -q "46 segments, 45 sharing a chunk, sent in [12] kicks" "$TMP/out" ||
+	{ echo "FAIL: the shared chunks did not go together"; exit 1; }
