@@ -7,16 +7,18 @@
 -- (lab.kernel.send, shell/lab/kernel.c), and the peer checks its sha256.
 -- The testbed: the one ringlab runs in (ringlab --netns NAME-lab), else
 -- its own, rl12 (testbed=NAME names another), made and taken down here.
--- The last part opens a simulator (zerocopy) for ringlab's own strategy.
--- Run: sudo ringlab scripts/lessons/12-kernel-paths.lua [testbed=NAME]
---      (or at the prompt, as root: lesson 12)
+-- The last part opens a simulator (zerocopy) for ringlab's own strategy,
+-- or with afxdp an AF_XDP socket on the same veth (sg=true; ringlab must
+-- run in the testbed's lab namespace: ringlab --netns NAME-lab).
+-- Run: sudo ringlab scripts/lessons/12-kernel-paths.lua [afxdp] [testbed=NAME]
+--      (or at the prompt, as root: lesson 12 [afxdp])
 local L = require "ringlab.lesson"
 local A = L.args(...)
 local K = require "ringlab.cmd_kernel"
 
 L.title("Lesson 12: the kernel's own zero-copy paths")
-if A.engine and A.engine ~= "sim" then
-  L.say(A.engine .. ": lesson 12 uses the kernel's own paths (and the simulator at its end) - run: lesson 12")
+if A.engine == "dpdk" then
+  L.say("dpdk: lesson 12 uses the kernel's own paths, and sim or afxdp at its end - run: lesson 12")
   return
 end
 local function is_root()
@@ -163,12 +165,23 @@ local ok, err = pcall(function()
     or " - HTTPS here is encrypted in userspace, a copy per client: no sendfile")
 
   L.part("beside ringlab's strategies", [[
-    The same 64 KiB body, sent by ringlab with the sg strategy (lesson 5)
-    on the simulator: born in the engine's region, headers in frames of
-    their own, the payload referenced where it lies. Beside it the kernel's
-    paths, sent again with the same body. After the lesson, compare sg
+    The same 64 KiB body sent by ringlab's sg strategy (lesson 5) on the
+    simulator - or on this veth with lesson 12 afxdp: born in the region,
+    headers in frames of their own, the payload referenced. Beside it the
+    kernel's paths again, same body. After the lesson, compare sg
     kernel:write kernel:sendfile kernel:msg_zerocopy shows every row.]])
-  local e = L.open("sim", { name = "sg", mode = "zerocopy", ring_size = 64 }, {}) -- testbed= is not its
+  -- the kernel's paths again with the same 64 KiB, captured: their packets
+  -- (first: an AF_XDP socket on the veth would take the kernel's TCP)
+  local kw = send("write", { capture = true })
+  local kf = send("sendfile", { capture = true })
+  local kz = send("msg_zerocopy", { capture = true })
+  -- testbed= is the lesson's, not the engine's: no extra options
+  local e
+  if A.engine == "afxdp" then
+    e = L.open("afxdp", { name = "sg", ifname = name .. "0", sg = true }, {})
+  else
+    e = L.open("sim", { name = "sg", mode = "zerocopy", ring_size = 64 }, {})
+  end
   if not e then return end
   L.show(e)
   local r = e:region { frames = 256 }
@@ -179,25 +192,25 @@ local ok, err = pcall(function()
     src = "198.18.0.1:40000", dst = "198.18.0.2:8080" })
   L.eq(segs:send(e), 46, "46 segments sent")
   local got = 0
-  while got < 46 do
+  local until_t = lab.now() + 0.5 -- sim: its own 46 back; afxdp: the peer's answers, if any
+  while got < 46 and lab.now() < until_t do
     local ps = e:rx(64)
-    if #ps == 0 then break end
     for _, p in ipairs(ps) do p:release() end
     got = got + #ps
+    if #ps == 0 then lab.sleep(0.01) end
   end
   segs:free()
   data:free()
   L.conserved(e)
   local l = e:stats().ledger
   L.eq(l.copied, 0, "sg: nothing copied")
-  -- the kernel's paths again with the same 64 KiB, captured: their packets
-  local kw = send("write", { capture = true })
-  local kf = send("sendfile", { capture = true })
-  local kz = send("msg_zerocopy", { capture = true })
   L.pause("next: the table")
   -- the ledger rows that differ, one column each (at the prompt after the
   -- lesson: compare sg kernel:write kernel:sendfile kernel:msg_zerocopy)
-  local cols = { { "sg (ringlab)", l.copied, l.referenced, l.kernel_copied, 46, "-" } }
+  local kind = e:info().kind
+  -- the send side's part of the ledger (afxdp also counts the peer's answers it received)
+  local tx = type(l.tx) == "table" and l.tx or l
+  local cols = { { "sg (" .. kind .. ")", tx.copied, tx.referenced, tx.kernel_copied, e:stats().tx_pkts, "-" } }
   for _, k in ipairs({ kw, kf, kz }) do
     cols[#cols + 1] = { k.path, k.program_copied, k.ledger.referenced, k.kernel_copied, k.wire_packets, k.syscalls }
   end
@@ -207,10 +220,13 @@ local ok, err = pcall(function()
     for _, c in ipairs(cols) do line = line .. string.format("%13s", tostring(c[i])) end
     L.print(line)
   end
-  L.result("the same 64 KiB: ringlab's sg copied %d bytes and referenced %d; the kernel's write "
-    .. "copied %d, sendfile %d (but only from a file), msg_zerocopy %d (across the veth, as its "
+  L.result("the same 64 KiB: ringlab's sg on %s copied %d bytes and referenced %d%s; the kernel's "
+    .. "write copied %d, sendfile %d (but only from a file), msg_zerocopy %d (across the veth, as its "
     .. "completions said); the kernel's %d packets are TSO super-packets the veth passes whole",
-    l.copied, l.referenced, kw.kernel_copied, kf.kernel_copied, kz.kernel_copied, kw.wire_packets)
+    kind, tx.copied, tx.referenced, kind == "afxdp" and tx.kernel_copied > 0
+      and string.format(", and the kernel copied %d: AF_XDP on a veth is copy mode (%s)", tx.kernel_copied,
+        l.kernel_how) or "",
+    kw.kernel_copied, kf.kernel_copied, kz.kernel_copied, kw.wire_packets)
 end)
 if made then made.down { name = name, force = true } end
 if not ok then error(err, 0) end

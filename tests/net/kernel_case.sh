@@ -14,6 +14,9 @@
 #            pcap file (capture=FILE) that tshark reads with the same sizes;
 #            an existing file refused in one line; at the prompt the wire
 #            line, and `compare` with kernel:PATH columns beside an engine
+#   lesson   lesson 12 afxdp --check in NAME-lab: every check held, its
+#            last part on AF_XDP on the same veth (sg, the kernel's copy of
+#            copy mode in words), the sizes on the wire in part 5
 #   prompt   kernel compare / send / tls typed at the prompt: a table of six
 #            intact rows, one line per send; a bad path, a bad size, a
 #            missing testbed and a typo each give one error line
@@ -194,7 +197,21 @@ case_wire() {
 	fi
 }
 
+case_lesson() {
+	"$RINGLAB" --netns "$LAB" "$HERE/../../scripts/lessons/12-kernel-paths.lua" afxdp --check >"$TMP/out" 2>&1
+	prc=$?
+	cat "$TMP/out"
+	[ $prc = 0 ] || { echo "FAIL: lesson 12 afxdp exited with $prc"; return 1; }
+	expect "lesson 12: every check held" || return 1
+	grep -Eq "^ +sg \(afxdp\) +write +sendfile +msg_zerocopy$" "$TMP/out" || { echo "FAIL: the table's columns"; return 1; }
+	grep -Eq "^   copied by the program +0 +0 +0 +0$" "$TMP/out" || { echo "FAIL: nothing copied by the program"; return 1; }
+	tr -s ' \n' ' ' <"$TMP/out" | grep -q "AF_XDP on a veth is copy mode" || { echo "FAIL: copy mode in words"; return 1; }
+	tr -s ' \n' ' ' <"$TMP/out" | grep -q "Off: 44 UDP packets of 1472 B + 1 of 768 B." || { echo "FAIL: UDP GSO sizes"; return 1; }
+	if grep -q 'traceback' "$TMP/out"; then echo "FAIL: a traceback"; return 1; fi
+}
+
 case "$CASE" in
+lesson) case_lesson ;;
 wire) case_wire ;;
 paths) case_paths ;;
 strategies) case_strategies ;;
