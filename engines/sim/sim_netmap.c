@@ -732,6 +732,28 @@ int sim_nm_fill(struct rl_engine *s, uint32_t n, struct rl_err *err)
 	                  "kernel holds already has a buffer; rxsync (or recv) receives");
 }
 
+/* Is buffer f in a slot of any port of s's pool? (A buffer lives in one
+ * slot at a time: the program must not hand the ring one it already has.) */
+static bool in_a_slot(struct rl_engine *s, uint32_t f)
+{
+	struct sim_nm_pool *p = s->nm->pool;
+
+	for (unsigned k = 0; k < NM_PORTS_MAX; k++) {
+		struct rl_engine *e = p->port[k];
+
+		if (!e || !e->nm)
+			continue;
+		for (int t = 0; t < 2; t++) {
+			const struct sim_nm_ring *r = t ? &e->nm->tx : &e->nm->rx;
+
+			for (uint32_t i = 0; r->slot && i < r->num_slots; i++)
+				if (r->slot[i].buf_idx == f)
+					return true;
+		}
+	}
+	return false;
+}
+
 /* Put the whole packets of d into tx slots at head. */
 int sim_nm_tx(struct rl_engine *s, const struct rl_desc *d, uint32_t n,
               struct rl_err *err)
@@ -766,6 +788,12 @@ int sim_nm_tx(struct rl_engine *s, const struct rl_desc *d, uint32_t n,
 			                  "tx: descriptor %u starts %llu bytes into its buffer - "
 			                  "a netmap slot's bytes start at its buffer's start",
 			                  i, (unsigned long long)(d[i].addr & (g->frame_size - 1)));
+		if (in_a_slot(s, f))
+			return rl_err_set(err, EBUSY,
+			                  "tx: buffer %u is in a ring slot already (sent before, "
+			                  "and a netmap slot keeps the buffer it sends) - build a "
+			                  "new packet, or write into a tx slot",
+			                  f);
 		if (g->pins[f])
 			return rl_err_set(err, EPERM,
 			                  "tx: buffer %u belongs to an r:alloc buffer - a netmap "
@@ -968,7 +996,11 @@ uint32_t sim_nm_caps(struct rl_engine *s, char *why, size_t len)
 	if (why && len)
 		snprintf(why, len,
 		         "netmap's model, simulated (personality=netmap): netmap itself "
-		         "needs its kernel module, which cannot be loaded here; no tso, "
-		         "gso or csum offload in this model");
-	return RL_CAP_STEP | RL_CAP_ZEROCOPY | RL_CAP_SG | RL_CAP_PEER;
+		         "needs its kernel module, which cannot be loaded here; no sg here - "
+		         "a slot keeps the buffer it sends, so born and sg data cannot be "
+		         "lent to the ring: write into tx slots (NS_MOREFRAG for a packet "
+		         "over several); no tso, gso or csum offload in this model");
+	/* no RL_CAP_SG: a multi-slot packet is written into the slots
+	 * (NS_MOREFRAG), not lent from r:alloc buffers */
+	return RL_CAP_STEP | RL_CAP_ZEROCOPY | RL_CAP_PEER;
 }

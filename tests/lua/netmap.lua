@@ -440,4 +440,41 @@ function cases.conservation()
   T.done("netmap_conservation")
 end
 
+-- Bindings survive hostile Lua: a finalizer that closes the port runs
+-- inside the netmap bindings (the collector runs at every allocation);
+-- each call works or ends in one line saying the engine is closed.
+function cases.hostile()
+  collectgarbage("incremental", 0, 1000) -- a GC step at every allocation
+  local closed = 0
+  for _ = 1, 150 do
+    local a = lab.open("sim", { personality = "netmap", ring_size = 8 })
+    local rx, tx = a:ring("rx"), a:ring("tx")
+    tx:slot(0):write("abc")
+    local s0, r1 = tx:slot(0), rx:slot(1)
+    local ops = {
+      function() return a:netmap() end, function() return s0:data() end, function() return a:txsync() end,
+      function() return rx:slot(1) end, function() return a:rxsync() end, function() return tostring(s0) end,
+      function() return a:ring("tx") end, function() return tx.head end, function() r1:swap(s0) end,
+      function() tx.head = 1 end, function() s0.len = 2 end, function() return rx:space() end,
+    }
+    for i, f in ipairs(ops) do
+      setmetatable({}, { __gc = function() a:close() end })
+      local ok, err = pcall(f)
+      if not ok then
+        err = tostring(err)
+        T.check(not err:find("\n"), "one line: " .. err)
+        if err:find("closed", 1, true) then closed = closed + 1 end
+      end
+    end
+    -- still open: conserved (a finalizer may close it inside this check too)
+    local ok, err = pcall(T.conserved, a, "still open")
+    T.check(ok or tostring(err):find("closed", 1, true), "conserved, or closed: " .. tostring(err))
+    a:close()
+  end
+  collectgarbage("incremental", 200, 100)
+  print("closed inside a binding: " .. closed)
+  T.check(closed > 0, "a finalizer closed a port inside a binding at least once")
+  T.done("netmap_hostile")
+end
+
 assert(cases[case], "no case " .. case)()
