@@ -171,6 +171,13 @@ def("close", "close [NAME|all]", "close the current engine, the one called NAME,
 def("region", "region [frames=N] [size=N] [headroom=N]", "make the current engine's packet memory (default 4096 frames of 2048 bytes - 4096 on a DPDK net_af_packet port -, headroom 256)",
   function(args)
     local e = current()
+    local nm = e:netmap()
+    if nm then -- netmap: the pool came with the port
+      _G.r = e:region()
+      fail("region: a netmap port has its buffer pool from open (pool %s: %d buffers of %d bytes) - "
+        .. "give buffers= and buf_size= to open; r is the pool", nm.pool ~= "" and nm.pool or "of its own",
+        nm.buffers, nm.buf_size)
+    end
     local kv = keyvalues("region", args, 1)
     local p = {}
     for k, v in pairs(kv) do
