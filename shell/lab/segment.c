@@ -23,10 +23,12 @@
  * own ledger; what a NIC does later on the wire (TSO's headers) is the
  * engine's alone.
  *
- * Sending follows the core's rule of one owner per frame: segs:tx(e)
- * queues what rl_segs_ready() allows now (a segment sharing a frame with
- * the previous one waits for its completion); segs:send(e) loops ready ->
- * tx -> kick -> complete until every segment went and every frame is back.
+ * Sending follows rl_segs_ready(): segs:tx(e) queues what may go now - on
+ * an engine where a frame may be in several descriptors (RL_CAP_SHARED:
+ * sim, afxdp) every segment at once, elsewhere a segment sharing a frame
+ * with the previous one waits for its completion; segs:send(e) loops
+ * ready -> tx -> kick -> complete until every segment went and every frame
+ * is back (64 KiB of sg: one round where frames are shared, 46 where not).
  * Each call counts into the engine's ledger and the segs' own.
  */
 #include <errno.h>

@@ -23,11 +23,11 @@ function shows.slots(e, which, args)
   return C.netmap_slots(e, which, n(3), n(4))
 end
 function shows.owners(e)
-  local o, map = e:owners(), e:owner_map()
+  local o, map, refs = e:owners(), e:owner_map(), e:refs_map()
   local j = {}
   for k, v in pairs(o) do j[k] = v end
-  j.map = map
-  return j, views.owners(o, map)
+  j.map, j.refs = map, refs
+  return j, views.owners(o, map, refs)
 end
 function shows.engines() -- the open engines (also: engines); json: a list, [] when none
   local rows, text = C.engines_view()
@@ -90,6 +90,7 @@ local CAP_MEANING = {
   { "csum", "the NIC fills checksums (csum=\"offload\")" },
   { "gro", "merges received TCP segments (e:rx(max, {gro=true}))" },
   { "unaligned", "a descriptor may cross frames (unaligned=true)" },
+  { "shared", "a frame in several descriptors at once" },
   { "step", "one hardware action at a time (step)" },
   { "peer", "two engines wired back to back (peer=)" },
   { "wire", "a real interface: needs root and a testbed" },
