@@ -24,7 +24,8 @@ Three things make the wire quiet and honest for a lab:
 
 `up` and `down` are idempotent. `down` deletes both namespaces, which
 deletes the veth pair and with it any XDP program attached to it.
-Everything here runs `ip` (iproute2) and needs root.
+Everything here runs `ip` (iproute2) as argument vectors - lab.run, no
+shell - and needs root.
 
 `queues=N` gives each veth N RX and N TX queues (numrxqueues/numtxqueues),
 for one AF_XDP socket per queue. On a veth, a frame arrives on the RX queue
@@ -82,22 +83,12 @@ local function mustv(argv, what)
 	return out
 end
 
--- Run a command that must succeed; raise a clear error otherwise.
-local function must(cmd, what)
-	local ok, out = run(cmd)
-	if not ok then
-		error(string.format("testbed: could not %s - `%s` said: %s",
-			what, cmd, (out:gsub("%s+$", ""))), 0)
-	end
-	return out
-end
-
 local function need_root()
-	local ok, out = run("id -u")
+	local ok, out = runv({ "id", "-u" })
 	if not ok or out:match("^%s*(%d+)") ~= "0" then
 		error("the testbed needs root: run as root (sudo ringlab testbed up)", 0)
 	end
-	if not run("ip -V") then
+	if not runv({ "ip", "-V" }) then
 		error("the testbed needs iproute2's `ip` command: install iproute2", 0)
 	end
 end
@@ -142,7 +133,7 @@ local function queues_of(opts)
 end
 
 local function ns_exists(ns)
-	local _, out = run("ip netns list")
+	local _, out = runv({ "ip", "netns", "list" })
 	for line in out:gmatch("[^\n]+") do
 		if line:match("^(%S+)") == ns then
 			return true
@@ -156,7 +147,7 @@ local function link_line(ns, ifname)
 	if not ns_exists(ns) then
 		return nil
 	end
-	local ok, out = run(string.format("ip -n %s -o link show dev %s", ns, ifname))
+	local ok, out = runv({ "ip", "-n", ns, "-o", "link", "show", "dev", ifname })
 	if not ok then
 		return nil
 	end
@@ -172,10 +163,10 @@ local function make_ns(ns)
 	if ns_exists(ns) then
 		return
 	end
-	must("ip netns add " .. ns, "create namespace " .. ns)
+	mustv({ "ip", "netns", "add", ns }, "create namespace " .. ns)
 	-- A quiet wire: no IPv6 chatter in the lab's RX ring.
-	run(string.format("ip netns exec %s sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
-		.. "net.ipv6.conf.default.disable_ipv6=1", ns))
+	runv({ "ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+		"net.ipv6.conf.default.disable_ipv6=1" })
 end
 
 -- The RX and TX queues of ifname in ns (`ip -d link`), or nil.
@@ -209,14 +200,14 @@ end
 local function neighbours(n, neigh)
 	local lab_mac, peer_mac = mac_of(n.lab, n.lab_if), mac_of(n.peer, n.peer_if)
 	if not neigh then
-		run(string.format("ip -n %s neigh del %s dev %s", n.peer, M.LAB_IP, n.peer_if))
-		run(string.format("ip -n %s neigh del %s dev %s", n.lab, M.PEER_IP, n.lab_if))
+		runv({ "ip", "-n", n.peer, "neigh", "del", M.LAB_IP, "dev", n.peer_if })
+		runv({ "ip", "-n", n.lab, "neigh", "del", M.PEER_IP, "dev", n.lab_if })
 		return
 	end
-	must(string.format("ip -n %s neigh replace %s lladdr %s dev %s nud permanent",
-		n.peer, M.LAB_IP, lab_mac, n.peer_if), "add the peer's neighbour entry")
-	must(string.format("ip -n %s neigh replace %s lladdr %s dev %s nud permanent",
-		n.lab, M.PEER_IP, peer_mac, n.lab_if), "add the lab's neighbour entry")
+	mustv({ "ip", "-n", n.peer, "neigh", "replace", M.LAB_IP, "lladdr", tostring(lab_mac),
+		"dev", n.peer_if, "nud", "permanent" }, "add the peer's neighbour entry")
+	mustv({ "ip", "-n", n.lab, "neigh", "replace", M.PEER_IP, "lladdr", tostring(peer_mac),
+		"dev", n.lab_if, "nud", "permanent" }, "add the lab's neighbour entry")
 end
 
 -- Settings that `up` (re)applies every time, so a second `up` with another
@@ -224,15 +215,15 @@ end
 local function configure(n, mtu, neigh)
 	for _, side in ipairs({ { n.lab, n.lab_if, M.LAB_IP }, { n.peer, n.peer_if, M.PEER_IP } }) do
 		local ns, ifname, ip = side[1], side[2], side[3]
-		must(string.format("ip -n %s link set dev lo up", ns), "bring up lo in " .. ns)
-		must(string.format("ip -n %s link set dev %s mtu %d", ns, ifname, mtu),
+		mustv({ "ip", "-n", ns, "link", "set", "dev", "lo", "up" }, "bring up lo in " .. ns)
+		mustv({ "ip", "-n", ns, "link", "set", "dev", ifname, "mtu", tostring(mtu) },
 			"set mtu " .. mtu .. " on " .. ifname)
-		must(string.format("ip -n %s addr replace %s/%d dev %s", ns, ip, M.PREFIX, ifname),
+		mustv({ "ip", "-n", ns, "addr", "replace", ip .. "/" .. M.PREFIX, "dev", ifname },
 			"give " .. ifname .. " its address")
-		must(string.format("ip -n %s link set dev %s up", ns, ifname), "bring up " .. ifname)
+		mustv({ "ip", "-n", ns, "link", "set", "dev", ifname, "up" }, "bring up " .. ifname)
 	end
 	-- Real checksums in frames that reach the lab (see the top of this file).
-	run(string.format("ip netns exec %s ethtool -K %s tx off", n.peer, n.peer_if))
+	runv({ "ip", "netns", "exec", n.peer, "ethtool", "-K", n.peer_if, "tx", "off" })
 	neighbours(n, neigh)
 end
 
@@ -266,7 +257,7 @@ local function pids_in(ns)
 	if not ns_exists(ns) then
 		return {}
 	end
-	local _, out = run("ip netns pids " .. ns)
+	local _, out = runv({ "ip", "netns", "pids", ns })
 	local pids = {}
 	for pid in out:gmatch("%d+") do
 		pids[#pids + 1] = pid
@@ -289,7 +280,7 @@ function M.down(opts)
 	end
 	for _, ns in ipairs({ n.lab, n.peer }) do
 		if ns_exists(ns) then
-			must("ip netns del " .. ns, "delete namespace " .. ns)
+			mustv({ "ip", "netns", "del", ns }, "delete namespace " .. ns)
 		end
 	end
 	return M.status(opts)
@@ -315,7 +306,7 @@ function M.status(opts)
 	end
 	s.peer_mac = mac_of(n.peer, n.peer_if)
 	if line then
-		local _, nb = run(string.format("ip -n %s neigh show %s dev %s", n.peer, M.LAB_IP, n.peer_if))
+		local _, nb = runv({ "ip", "-n", n.peer, "neigh", "show", M.LAB_IP, "dev", n.peer_if })
 		s.neigh = nb:find("PERMANENT") and "static" or "arp"
 	end
 	s.up = (s.lab_ns and s.peer_ns and line ~= nil and s.peer_mac ~= nil) or false

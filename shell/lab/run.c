@@ -84,8 +84,9 @@ static int lab_run(lua_State *L)
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	n = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	luaL_pushresult(&b); /* the buffer is on top of the stack: first */
 	lua_pushboolean(L, n == 0);
-	luaL_pushresult(&b);
+	lua_insert(L, -2);
 	lua_pushinteger(L, n);
 	return 3;
 }
