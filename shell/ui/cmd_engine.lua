@@ -42,6 +42,12 @@ function C.engines_view()
       human(l.referenced), human(l.headers))
   end
   out[#out + 1] = "  (* current; sent/recv in packets, the ledger in bytes; more: compare)"
+  for _, row in ipairs(rows) do
+    if row.mode == "netmap" then -- say it plainly: the model, not netmap
+      out[#out + 1] = "  (mode netmap: netmap's model, simulated - open sim personality=netmap)"
+      break
+    end
+  end
   return rows, table.concat(out, "\n")
 end
 
