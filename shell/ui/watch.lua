@@ -7,7 +7,7 @@
 -- whole screen: the alternate screen, the cursor hidden, keys raw; q or
 -- Ctrl-C leaves and the terminal is restored on every path (pcall). W.live()
 -- runs a script under a dashboard: the top rows are redrawn by a count hook
--- (term.hook) about ten times a second while the script's own output
+-- (term.hook) about five times a second while the script's own output
 -- scrolls in the region below; q (keys are read unechoed, Ctrl-C stays a
 -- signal) or q at a lab.pause stops the script as q leaves watch. Without a
 -- terminal both print plain lines. A script's error is one line with its
@@ -681,7 +681,9 @@ function W.live(f, opts, ...)
     what = (opts.what or "live view") .. (keys and " - q or Ctrl-C stops it" or " - Ctrl-C stops it") }
   live_setup(live)
   if keys then term.raw(true, true) end
-  term.hook(live_hook, opts.interval or 0.1)
+  -- five frames a second, as watch: at ten, a loop under the dashboard
+  -- lost 8-9% of its packets per second here, at five 0-4% (bench/watch.sh)
+  term.hook(live_hook, opts.interval or 0.2)
   live_draw()
   local res = table.pack(xpcall(f, errtext, ...))
   term.unhook()
