@@ -245,16 +245,30 @@ V.RUN_LINES = 8
 
 -- A frame in two or more descriptors at once, told in words: the line
 -- under the owner map and the dashboard's (nil when no frame is).
-function V.shared_line(owners)
+-- digits: the map shows them; else refs (e:refs_map()) gives the frames
+-- as runs ("frames 0-31").
+function V.shared_line(owners, digits, refs)
   if not owners.shared or owners.shared == 0 then return nil end
-  return string.format("shared: %d frame%s in %d descriptors; a digit in the map = "
-    .. "descriptors in that frame", owners.shared, owners.shared == 1 and "" or "s",
-    owners.shared_refs)
+  local where = ""
+  if digits then
+    where = "; a digit in the map = descriptors in that frame"
+  elseif refs then
+    local runs, i = {}, refs:find("[^.]")
+    while i and #runs < 6 do
+      local j = (refs:find("%.", i) or #refs + 1) - 1
+      runs[#runs + 1] = i == j and tostring(i - 1) or string.format("%d-%d", i - 1, j - 1)
+      i = refs:find("[^.]", j + 1)
+    end
+    where = "; frames " .. table.concat(runs, ", ") .. (i and ", ..." or "")
+  end
+  return string.format("shared: %d frame%s in %d descriptors%s", owners.shared,
+    owners.shared == 1 and "" or "s", owners.shared_refs, where)
 end
 
 -- owners: e:owners(); map: e:owner_map() (one letter per frame); refs
 -- (optional): e:refs_map(), the frames in several descriptors.
 function V.owners(owners, map, refs)
+  local shown_digits = false
   local frames = owners.frames
   local width = math.max(40, term.width())
   local per_line = math.max(16, math.min(64, width - 10))
@@ -275,6 +289,7 @@ function V.owners(owners, map, refs)
       out[1] = string.format("owners of %d frames (one cell per frame, frame number at the left)", frames)
     end
     local shown = group == 1 and refs and refs:find("[^.]") and refs or nil
+    shown_digits = shown ~= nil
     for _, line in ipairs(map_lines(cells, per_line, group, shown)) do out[#out + 1] = line end
     local legend = {}
     for _, l in ipairs(letters) do legend[#legend + 1] = l.ch .. " " .. l.what end
@@ -290,7 +305,7 @@ function V.owners(owners, map, refs)
     owners.app, held, owners.free, owners.fill, owners.nic, owners.rx, owners.tx, owners.comp)
   out[#out + 1] = string.format("sum %d = frames %d (%s)", sum, frames,
     sum == frames and "conserved" or paint("31", "NOT CONSERVED - a bug"))
-  local sh = V.shared_line(owners)
+  local sh = V.shared_line(owners, shown_digits, refs)
   if sh then
     for _, l in ipairs(wrap(sh .. " (a shared frame counts once, under the owner of "
       .. "its least advanced descriptor)", width - 1, "  ")) do out[#out + 1] = l end

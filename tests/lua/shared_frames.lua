@@ -103,6 +103,13 @@ function cases.step()
   T.check(o.shared >= 30, "shared frames on the tx ring: " .. o.shared)
   T.check(o.shared_refs >= 2 * o.shared, "each shared frame in two descriptors or more")
   T.eq(e:rings().tx.pending, total, "every descriptor on the tx ring")
+  -- show owners: the shared frames as digits (64 KiB in 512 frames: one
+  -- cell per frame), the shared line, 80 columns
+  local txt = require("ringlab.views").owners(o, e:owner_map(), e:refs_map()):gsub("\27%[[%d;]*m", "")
+  T.check(txt:find(string.format("shared: %d frames in %d descriptors; a digit", o.shared, o.shared_refs), 1, true),
+    "show owners has the shared line: " .. txt)
+  T.check(txt:find("\n%s+0  [23]+[23]"), "the map starts with digits: " .. txt)
+  for l in txt:gmatch("[^\n]+") do T.check(#l <= 80, "80 columns: " .. l) end
   local peak, steps, came_back = 0, 0, 0
   while true do
     local before = e:owner_map()
