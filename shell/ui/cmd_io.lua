@@ -178,6 +178,7 @@ def("kick", "kick [queue=K]", "wake the NIC: it transmits the tx ring and posts 
     local e = current()
     local q = queue_word("kick", args)
     on_queue(e, q, function() e:kick() end)
+    if e:netmap() then return say("kicked: netmap's kick is txsync (tail %d)", e:netmap().tx.tail) end
     say("kicked")
   end)
 
@@ -186,6 +187,10 @@ def("complete", "complete [MAX] [queue=K]", "take sent frames back from the comp
     local e = current()
     local q = queue_word("complete", args)
     local n = on_queue(e, q, function() return e:complete(number("complete", args[1])) end)
+    if e:netmap() then -- no completion ring: tail moves over the slots sent
+      return say("tail moved over %d sent tx slot%s (netmap has no completion ring: txsync does this)", n,
+        n == 1 and "" or "s")
+    end
     say("took back %d frame%s from the completion ring%s", n, n == 1 and "" or "s",
       q ~= nil and q ~= "all" and (" of queue " .. q) or "")
   end)
