@@ -253,7 +253,7 @@ function cases.kernel12_80()
     "=> sendfile: 64 KiB in 2 calls, the kernel copied 0 B", "the probe says the pipe holds the program's pages",
     "=> 4 KiB sends: 64 sends,", "64 of 64 and 4 of 4 said COPIED",
     "Off: 44 UDP packets of 1472 B + 1 of 768 B. On: 1 UDP packet of 64768 B + 1 of 768 B",
-    "=> TCP, TSO/GSO off: 45 TCP segments of 1448 B + 1 of 376 B.",
+    "=> TCP, TSO/GSO off: 45 TCP segments of 1448 B + 1 of 376 B",
     "TCP_ZEROCOPY_RECEIVE: 0 B mapped, 64 KiB copied by the kernel (its own report)",
     "=> kTLS: ", "=> the same 64 KiB: ringlab's sg on sim copied 0 bytes and referenced 65536" }) do
     T.check(all:find(want, 1, true), "lesson 12: on screen: " .. want .. "\n" .. table.concat(screens, "\n----\n"))

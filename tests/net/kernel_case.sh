@@ -150,10 +150,14 @@ case_wire() {
 	case "$out" in "45x1448 1x376 records="*" file=$TMP/off.pcap") ;; *) echo "FAIL: TSO off: MSS-sized"; return 1 ;; esac
 	# tshark (when there) reads the pcap: the same data segments
 	if command -v tshark >/dev/null 2>&1; then
-		tshark -r "$TMP/off.pcap" -T fields -e tcp.len 2>/dev/null | grep -v '^0$' | sort -n | uniq -c |
+		# (a retransmission - a tail loss probe on a loaded machine - is in
+		# the pcap but not in the sizes: both leave it out)
+		tshark -r "$TMP/off.pcap" -Y 'tcp.len > 0 && !tcp.analysis.retransmission && !tcp.analysis.spurious_retransmission' \
+			-T fields -e tcp.len 2>/dev/null | sort -n | uniq -c |
 			awk '{printf "%sx%s ", $1, $2}' >"$TMP/ts"
 		echo "tshark: $(cat "$TMP/ts")"
-		[ "$(cat "$TMP/ts")" = "1x376 45x1448 " ] || { echo "FAIL: tshark reads other sizes"; return 1; }
+		[ "$(cat "$TMP/ts")" = "1x376 45x1448 " ] ||
+			{ echo "FAIL: tshark reads other sizes"; tshark -r "$TMP/off.pcap" 2>/dev/null | tail -8; return 1; }
 	else
 		echo "(no tshark: the pcap's reading by tshark is not checked)"
 	fi
