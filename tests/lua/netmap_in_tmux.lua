@@ -3,14 +3,20 @@
 -- one pool, two packets received and forwarded by swapping buf_idx; the
 -- rings are drawn in netmap's terms - head/cur/tail, the slots' owners -
 -- not as producer/consumer, and no row is wider than 80 columns.
--- usage: ringlab netmap_in_tmux.lua RINGLAB      (exits 77 without tmux)
+-- Case watch_160: the live dashboard of the same two ports at 160x48 (and
+-- watch_80 at 80x24): each ring as its slots with head/cur/tail under them.
+-- usage: ringlab netmap_in_tmux.lua RINGLAB [show_rings_80|watch_80|watch_160]
+--        (exits 77 without tmux)
 local T = require "common"
 
-local ringlab = arg[1] or error("usage: ringlab netmap_in_tmux.lua RINGLAB")
+local ringlab = arg[1] or error("usage: ringlab netmap_in_tmux.lua RINGLAB [CASE]")
+local case = arg[2] or "show_rings_80"
 local X = require "tmux"
 X.skip_without_tmux()
 local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-local S = X.start("NO_COLOR=1 " .. q(ringlab), 80, 24, { secs = 15 })
+local cols, rows = 80, 24
+if case == "watch_160" then cols, rows = 160, 48 end
+local S = X.start("NO_COLOR=1 " .. q(ringlab), cols, rows, { secs = 15 })
 local has = X.has
 -- clear the screen, and wait for the bare prompt at its top
 local function clear()
@@ -26,6 +32,24 @@ S.command("send udp 198.18.0.2:9999 world")
 clear()
 local s = S.command("rxsync")
 T.check(s:find("2 packets received; tail 0 -> 2", 1, true), "rxsync says what arrived:\n" .. s)
+if case ~= "show_rings_80" then
+  clear()
+  S.keys("watch in out", "Enter")
+  s = S.wait("the dashboard", function(sc) return sc:find("-- out (sim)  mode netmap", 1, true) ~= nil end)
+  print(s)
+  T.check(s:find("-- in (sim)  mode netmap", 1, true), "in's panel")
+  T.check(s:find("\n rx [RRFFFFFFFFFFFFFF] head 0 cur 0 tail 2  2 to read\n     h t\n", 1, true),
+    "in's rx ring in netmap's terms, head and tail marked")
+  T.check(s:find("\n tx [ACAAAAAAAAAAAAAA] head 2 cur 2 tail 1  15 free\n      th\n", 1, true),
+    "in's tx ring: the slot at tail is the kernel's")
+  T.check(s:find("\n tx [AAAAAAAAAAAAAAAC] head 0 cur 0 tail 15  15 free\n", 1, true), "out's tx ring")
+  T.check(s:find("owners: app", 1, true) or s:find("owners ", 1, true), "the owners under the rings")
+  for line in s:gmatch("[^\n]+") do T.check(#line <= cols, "wider than the screen: " .. line) end
+  S.keys("q")
+  S.wait("the prompt again", function(sc) return sc:find("ringlab%[in%]>%s*$") ~= nil end)
+  S.finish()
+  return T.done("netmap_in_tmux " .. case)
+end
 clear()
 s = S.command("show rings")
 print(s)
