@@ -28,8 +28,7 @@ local function is_root()
   return s:match("\nUid:%s+0%s") ~= nil
 end
 if not is_root() then
-  L.skip("lesson 12 needs root: it sends over a testbed's veth between two network namespaces "
-    .. "- run it as root: sudo ringlab, then lesson 12")
+  L.skip("lesson 12 needs root: it sends over a testbed's veth - run: sudo ringlab")
   return
 end
 
