@@ -138,6 +138,11 @@ static int pool_get(struct rl_engine *s, struct sim_nm_pool **out, struct rl_err
 		*out = p;
 		return 0;
 	}
+	if (o->buf_size > 32768)
+		return rl_err_set(err, EINVAL,
+		                  "buf_size=%u does not fit a slot's len (16 bits, as in "
+		                  "netmap) - use at most buf_size=32768",
+		                  o->buf_size);
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return rl_err_set(err, ENOMEM, "out of memory for a netmap pool");
@@ -623,7 +628,7 @@ static int tx_prologue(struct rl_engine *s, uint32_t *head, struct rl_err *err)
 	    (rc = check_cur(r, r->head, r->cur, "txsync", err)))
 		return rc;
 	*head = abs_of(r, r->head);
-	for (uint32_t a = r->hwcur; a != *head; a++) {
+	for (uint32_t a = r->hwcur, pkt = 0; a != *head; a++) {
 		const struct sim_nm_slot *sl = at(r, a);
 
 		if (sl->len == 0 || sl->len > R(s)->frame_size)
@@ -631,6 +636,15 @@ static int tx_prologue(struct rl_engine *s, uint32_t *head, struct rl_err *err)
 			                  "txsync: tx slot %u has len=%u - give each slot "
 			                  "before head its packet's length (1 .. %u)",
 			                  slot_of(r, a), sl->len, R(s)->frame_size);
+		pkt += sl->len;
+		if (pkt > SIM_MAX_PKT)
+			return rl_err_set(err, EMSGSIZE,
+			                  "txsync: the packet ending past tx slot %u is over %u "
+			                  "bytes, more than the wire carries - end it sooner "
+			                  "(a slot without NS_MOREFRAG)",
+			                  slot_of(r, a), SIM_MAX_PKT);
+		if (!(sl->flags & SIM_NS_MOREFRAG))
+			pkt = 0;
 	}
 	if (*head != r->hwcur && (at(r, *head - 1)->flags & SIM_NS_MOREFRAG))
 		return rl_err_set(err, EINVAL,
@@ -783,6 +797,10 @@ int sim_nm_tx(struct rl_engine *s, const struct rl_desc *d, uint32_t n,
 			                  "tx: descriptor %u is not a buffer the program holds "
 			                  "in this port's pool - build the packet in it first",
 			                  i);
+		if (d[i].len == 0 || d[i].len > g->frame_size)
+			return rl_err_set(err, EINVAL,
+			                  "tx: descriptor %u has %u bytes - a slot holds 1 .. %u",
+			                  i, d[i].len, g->frame_size);
 		if (d[i].addr != rl_region_frame_addr(g, f))
 			return rl_err_set(err, EINVAL,
 			                  "tx: descriptor %u starts %llu bytes into its buffer - "
