@@ -245,6 +245,8 @@ static int parse_one(struct afxdp_opts *o, const struct rl_kv *kv, struct rl_err
 static int parse_opts(struct afxdp_opts *o, const struct rl_open_args *a,
 		      struct rl_err *err)
 {
+	bool queue = false, queues = false; /* which of the two was given */
+
 	memset(o, 0, sizeof(*o));
 	o->mode = AFXDP_AUTO;
 	o->xdp = AFXDP_XDP_AUTO;
@@ -253,8 +255,6 @@ static int parse_opts(struct afxdp_opts *o, const struct rl_open_args *a,
 	o->fill_size = o->comp_size = o->rx_size = o->tx_size =
 		XSK_RING_PROD__DEFAULT_NUM_DESCS;
 	o->nq = 1; /* queue 0 */
-	bool queue = false, queues = false;
-
 	for (unsigned i = 0; a && i < a->nkv; i++) {
 		if (parse_one(o, &a->kv[i], err) < 0)
 			return -err->code;
