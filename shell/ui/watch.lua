@@ -490,8 +490,9 @@ function W.lines(samples, rows, width, head, empty, small)
   return out
 end
 
-local function header(what, width)
-  local h = string.format("ringlab %s  %s  %s", what, os.date("%H:%M:%S"), "rings: # waiting  c next to take  p next to fill  | both")
+local function header(what, width, legend)
+  local h = string.format("ringlab %s  %s  %s", what, os.date("%H:%M:%S"),
+    legend or "rings: # waiting  c next to take  p next to fill  | both")
   return paint("7", clip(h .. string.rep(" ", width), width))
 end
 
@@ -538,7 +539,7 @@ local function draw_full(list, what)
   local rows, cols = term.size()
   local samples = {}
   for _, e in ipairs(engines_of(list)) do samples[#samples + 1] = sample(e) end
-  local lines = W.lines(samples, rows, cols, header(what, cols))
+  local lines = W.lines(samples, rows, cols, header(what, cols, W.legend_of(samples)))
   term.write(frame_string(lines, cols, rows))
 end
 
@@ -600,6 +601,18 @@ end
 
 local LEGEND = "rings: # waiting  c next to take  p next to fill  | both"
 
+-- The legend of the rings on screen: AF_XDP's, netmap's (nmview.lua:
+-- a port opened with personality=netmap), or both.
+function W.legend_of(samples)
+  local nm, other = false, false
+  for _, s in ipairs(samples) do
+    if s.netmap then nm = true elseif s.rings then other = true end
+  end
+  if nm and not other then return "netmap rings: h head  c cur  t tail  (help netmap)" end
+  if nm then return "netmap: h head  c cur  t tail   " .. LEGEND end
+  return LEGEND
+end
+
 -- s padded with spaces (or cut) to w visible columns
 local function pad(s, w)
   local shown = #s:gsub("\27%[[%d;?]*%a", "")
@@ -627,10 +640,11 @@ local function live_draw()
     lines = W.lines(samples, st.dash, st.cols, nil, st.empty, true)
   end
   local bar = st.what .. "  " .. os.date("%H:%M:%S")
-  if #bar + 2 + #LEGEND <= st.cols then
-    bar = bar .. "  " .. LEGEND
+  local legend = W.legend_of(samples)
+  if #bar + 2 + #legend <= st.cols then
+    bar = bar .. "  " .. legend
   elseif #lines < st.dash then
-    lines[#lines + 1] = paint("2", " " .. LEGEND)
+    lines[#lines + 1] = paint("2", " " .. legend)
   end
   local b = { "\0277", ESC .. "H" }
   for i = 1, st.dash do b[#b + 1] = clip(lines[i] or "", st.cols) .. ESC .. "K\r\n" end
