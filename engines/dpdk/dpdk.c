@@ -274,6 +274,20 @@ static void q_pop(struct dpdk_q *q, uint32_t frames)
 
 /* ---- descriptors <-> mbuf chains ------------------------------------------- */
 
+/* A frame already on its way may be in one more descriptor (RL_CAP_SHARED):
+ * owned by tx or comp, or by nic as a sent one (a receive buffer is nic
+ * too, but not sent). */
+static bool dpdk_sendable_again(const struct rl_engine *e, uint32_t f)
+{
+	enum rl_owner o = rl_region_owner(&e->p->region, f);
+
+	return dpdk_can_share(e) &&
+	       (o == RL_OWN_TX || o == RL_OWN_COMP ||
+		(o == RL_OWN_NIC && (e->p->sent[f] || e->p->region.refs[f].sum)));
+}
+
+/* 0: a frame the program holds; 1: one on its way that may be in one more
+ * descriptor; or why not. */
 static int desc_check(struct rl_engine *e, const struct rl_desc *d, uint32_t i,
 		      struct rl_err *err)
 {
@@ -289,11 +303,15 @@ static int desc_check(struct rl_engine *e, const struct rl_desc *d, uint32_t i,
 				  "packets at the region's headroom (%u), one frame each",
 				  i, (unsigned)(d->addr - rl_region_frame_addr(&e->p->region, f)),
 				  f, e->driver, e->p->hdr, e->p->region.headroom);
+	if (dpdk_sendable_again(e, f))
+		return 1; /* on its way already: one more descriptor (aux mbuf) */
 	if (rl_region_owner(&e->p->region, f) != RL_OWN_APP || rl_region_is_free(&e->p->region, f))
 		return rl_err_set(err, EPERM, "tx: descriptor %u (frame %u) is not held by the "
-				  "program (owner %s%s) - send only frames you took or received",
+				  "program (owner %s%s) - send only frames you took or received%s",
 				  i, f, rl_owner_name(rl_region_owner(&e->p->region, f)),
-				  rl_region_is_free(&e->p->region, f) ? ", free in the pool" : "");
+				  rl_region_is_free(&e->p->region, f) ? ", free in the pool" : "",
+				  dpdk_can_share(e) ? "" : "; on this port a frame is in one "
+				  "descriptor at a time (no shared in show caps)");
 	return 0;
 }
 
@@ -325,11 +343,14 @@ int dpdk_chain(struct rl_engine *e, const struct rl_desc *d, uint32_t n,
 	if (n > DPDK_MAX_SEGS)
 		return rl_err_set(err, E2BIG, "tx: %u descriptors in one packet, at most %u",
 				  n, DPDK_MAX_SEGS);
+	bool again[DPDK_MAX_SEGS];
+
 	for (uint32_t i = 0; i < n; i++) {
 		int rc = desc_ok(e->p, &d[i]) ? 0 : desc_check(e, &d[i], i, err);
 
 		if (rc < 0)
 			return rc;
+		again[i] = rc == 1;
 		for (uint32_t j = 0; j < i; j++)
 			if (rl_region_frame(&e->p->region, d[j].addr) ==
 			    rl_region_frame(&e->p->region, d[i].addr))
@@ -340,6 +361,24 @@ int dpdk_chain(struct rl_engine *e, const struct rl_desc *d, uint32_t n,
 		uint32_t f = rl_region_frame(&e->p->region, d[i].addr);
 		struct rte_mbuf *m = e->p->mbuf[f];
 
+		if (again[i]) { /* a further descriptor: an aux mbuf over it */
+			int rc = dpdk_shared_mbuf(e, &d[i], &m, err);
+
+			if (rc < 0) {
+				if (prev) {
+					prev->next = NULL;
+					dpdk_unchain(e, head);
+				}
+				return rc;
+			}
+			pkt_len += d[i].len;
+			if (prev)
+				prev->next = m;
+			else
+				head = m;
+			prev = m;
+			continue;
+		}
 		dpdk_pool_fresh(e->p, f);
 		m->data_off = (uint16_t)((uint8_t *)rl_region_ptr(&e->p->region, d[i].addr) -
 					 (uint8_t *)m->buf_addr);
@@ -362,11 +401,15 @@ int dpdk_chain(struct rl_engine *e, const struct rl_desc *d, uint32_t n,
 /* Undo dpdk_chain for a packet that never reached the PMD. */
 void dpdk_unchain(struct rl_engine *e, struct rte_mbuf *pkt)
 {
-	for (struct rte_mbuf *m = pkt; m; m = m->next)
+	for (struct rte_mbuf *m = pkt, *next; m; m = next) {
+		next = m->next;
 		if (dpdk_is_frame(e, m)) {
 			e->p->sent[dpdk_mbuf_frame(e, m)] = 0;
 			dpdk_move(e, dpdk_mbuf_frame(e, m), RL_OWN_TX, RL_OWN_APP);
+		} else {
+			dpdk_shared_undo(e, m); /* a further descriptor's aux mbuf */
 		}
+	}
 }
 
 /* ---- the datapath ---------------------------------------------------------- */
@@ -404,9 +447,12 @@ static void tx_taken(struct rl_engine *e, struct rte_mbuf **pkts, uint64_t chain
 		/* a plain packet: its one frame (the mbuf may be freed already,
 		 * but its buffer address never changes) */
 		f = dpdk_mbuf_frame(e, pkts[i]);
-		if (owner[f] == RL_OWN_TX) {
+		if (owner[f] == RL_OWN_TX && !(r->nshared && r->refs[f].sum)) {
 			owner[f] = RL_OWN_NIC;
 			nic++;
+		} else if (r->nshared && r->refs[f].sum && e->p->sent[f] && !r->refs[f].nic) {
+			/* shared: its own mbuf's descriptor is in the NIC now */
+			dpdk_move(e, f, RL_OWN_TX, RL_OWN_NIC);
 		}
 	}
 	r->count[RL_OWN_TX] -= nic;
@@ -1187,13 +1233,15 @@ complete_as(struct dpdk_pool *p, uint64_t *addrs, uint32_t max, const bool want_
 	const uint64_t *tx_addr = p->tx_addr;
 	uint32_t n = 0, head = p->comp_head, mask = p->comp_mask, nfree = r->nfree;
 	uint32_t avail = p->comp_tail - head, low = r->low_free;
+	const bool shared = r->nshared != 0; /* else no count to look at */
 
 	if (max > avail)
 		max = avail;
 	for (; n < max; n++) {
 		uint32_t f = comp[(head + n) & mask];
 
-		if (__builtin_expect(owner[f] != RL_OWN_COMP || free_pos[f] != RL_NOT_FREE, 0))
+		if (__builtin_expect(owner[f] != RL_OWN_COMP || free_pos[f] != RL_NOT_FREE ||
+				     (shared && r->refs[f].sum), 0))
 			break;
 		if (want_addrs)
 			addrs[n] = tx_addr[f];
@@ -1246,8 +1294,9 @@ static int dpdk_complete(struct rl_engine *e, uint64_t *addrs, uint32_t max,
 		f = p->comp[p->comp_head++ & p->comp_mask];
 		if (addrs)
 			addrs[n] = p->tx_addr[f];
-		dpdk_pool_move(p, f, RL_OWN_COMP, RL_OWN_APP);
-		rl_region_release(&p->region, f, NULL);
+		dpdk_pool_move(p, f, RL_OWN_COMP, RL_OWN_APP); /* one descriptor done */
+		if (rl_region_owner(&p->region, f) == RL_OWN_APP) /* its last */
+			rl_region_release(&p->region, f, NULL);
 		n++;
 	}
 }
@@ -1295,6 +1344,8 @@ static uint32_t dpdk_caps_of(struct rl_engine *e, char *why, size_t len)
 		caps |= RL_CAP_ZEROCOPY;
 	if (!strcmp(e->driver, "net_ring"))
 		caps |= RL_CAP_PEER;
+	if (dpdk_can_share(e))
+		caps |= RL_CAP_SHARED;
 	if (why && len)
 		snprintf(why, len, "%s%s",
 			 chains ? ""
@@ -1317,7 +1368,8 @@ static const struct rl_engine_ops ops = {
 	.summary = "DPDK without hugepages: a vdev port (net_ring, net_null, af_packet, "
 		   "tap, memif) over a region of mbufs",
 	.options = OPTIONS,
-	.caps = RL_CAP_ZEROCOPY | RL_CAP_SG | RL_CAP_EXTBUF | RL_CAP_GSO | RL_CAP_GRO,
+	.caps = RL_CAP_ZEROCOPY | RL_CAP_SG | RL_CAP_EXTBUF | RL_CAP_GSO | RL_CAP_GRO |
+		RL_CAP_SHARED,
 	.probe = dpdk_probe,
 	.open = dpdk_open,
 	.close = dpdk_close,

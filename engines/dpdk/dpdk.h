@@ -231,7 +231,8 @@ static inline void dpdk_pool_move(struct dpdk_pool *p, uint32_t frame, enum rl_o
 	struct rl_region *r = &p->region;
 
 	if (__builtin_expect(frame < r->frames && r->owner[frame] == from &&
-			     r->free_pos[frame] == RL_NOT_FREE, 1)) {
+			     r->free_pos[frame] == RL_NOT_FREE &&
+			     !(r->nshared && r->refs[frame].sum), 1)) {
 		r->count[from]--;
 		r->count[to]++;
 		r->owner[frame] = (uint8_t)to;
@@ -336,6 +337,19 @@ int dpdk_stats(struct rl_engine *e, struct rl_stats *out);
 
 /* ext.c: the ABI 2 ops */
 void dpdk_ext_close(struct rl_engine *e);
+
+/* A frame in several descriptors (RL_CAP_SHARED, ext.c): on a port whose
+ * PMD frees what it sends (not net_ring, which hands the mbufs to its
+ * receiver), pinned layout. A frame's own mbuf carries its first
+ * descriptor; every further one is an aux mbuf attached to the frame's
+ * bytes as an external buffer, whose free (the PMD done with it) ends that
+ * reference: tx -> comp onto the completion FIFO (e:complete takes it). */
+bool dpdk_can_share(const struct rl_engine *e);
+int dpdk_shared_mbuf(struct rl_engine *e, const struct rl_desc *d, struct rte_mbuf **out,
+		     struct rl_err *err);
+/* An aux mbuf of a packet that never reached the PMD: its reference is
+ * taken back (tx -> app) and the mbuf freed. false: not such an mbuf. */
+bool dpdk_shared_undo(struct rl_engine *e, struct rte_mbuf *m);
 int dpdk_tx_x(struct rl_engine *e, const struct rl_xdesc *d, uint32_t n,
 	      const struct rl_tx_opts *o, struct rl_err *err);
 int dpdk_rx_x(struct rl_engine *e, struct rl_xdesc *out, uint32_t max, uint32_t flags,

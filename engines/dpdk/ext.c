@@ -73,6 +73,98 @@ static rte_iova_t iova_of(const void *va)
 	return rte_eal_iova_mode() == RTE_IOVA_VA ? (rte_iova_t)(uintptr_t)va : RTE_BAD_IOVA;
 }
 
+/* ---- a frame in several descriptors -------------------------------------- */
+
+/* One further descriptor of a region frame: an aux mbuf over the frame's
+ * bytes; DPDK calls shared_done when the PMD frees it. */
+struct shared_ref {
+	struct rte_mbuf_ext_shared_info sh;
+	struct dpdk_pool *p;
+	uint32_t frame;
+	uint64_t addr;
+	bool undo; /* never reached the PMD: take the reference back */
+};
+
+bool dpdk_can_share(const struct rl_engine *e)
+{
+	return e->p && e->p->layout == DPDK_LAYOUT_PINNED && strcmp(e->driver, "net_ring") &&
+	       e->p->region.frame_size <= UINT16_MAX;
+}
+
+static void shared_done(void *addr, void *opaque)
+{
+	struct shared_ref *x = opaque;
+	struct dpdk_pool *p = x->p;
+	uint32_t f = x->frame;
+
+	(void)addr;
+	if (p->populating) { /* the engine is closing: no owner moves */
+		free(x);
+		return;
+	}
+	if (x->undo) {
+		dpdk_pool_move(p, f, RL_OWN_TX, RL_OWN_APP);
+	} else if (p->comp_tail - p->comp_head <= p->comp_mask) {
+		/* sent: a completion like the frame's own mbuf's */
+		dpdk_pool_move(p, f, RL_OWN_TX, RL_OWN_COMP);
+		p->tx_addr[f] = x->addr;
+		p->comp[p->comp_tail++ & p->comp_mask] = f;
+	} else { /* no room in the FIFO: the reference ends here */
+		dpdk_pool_move(p, f, RL_OWN_TX, RL_OWN_COMP);
+		dpdk_pool_move(p, f, RL_OWN_COMP, RL_OWN_APP);
+		if (rl_region_owner(&p->region, f) == RL_OWN_APP)
+			rl_region_release(&p->region, f, NULL);
+	}
+	free(x);
+}
+
+int dpdk_shared_mbuf(struct rl_engine *e, const struct rl_desc *d, struct rte_mbuf **out,
+		     struct rl_err *err)
+{
+	struct dpdk_pool *p = e->p;
+	uint32_t f = rl_region_frame(&p->region, d->addr);
+	struct rte_mbuf *fm = p->mbuf[f], *m;
+	struct shared_ref *x;
+	int rc;
+
+	if ((rc = aux_pool(e, err)) < 0)
+		return rc;
+	if (!(x = calloc(1, sizeof(*x))))
+		return rl_err_set(err, ENOMEM, "tx: no memory for a shared frame's reference");
+	if (!(m = rte_pktmbuf_alloc(e->aux))) {
+		free(x);
+		return rl_err_set(err, ENOBUFS, "tx: the side pool (%u mbufs) is empty - "
+				  "complete what was sent first", AUX_MBUFS);
+	}
+	if ((rc = rl_region_ref(&p->region, f, err)) < 0) {
+		rte_pktmbuf_free(m);
+		free(x);
+		return rc;
+	}
+	*x = (struct shared_ref){.p = p, .frame = f, .addr = d->addr};
+	x->sh.free_cb = shared_done;
+	x->sh.fcb_opaque = x;
+	rte_mbuf_ext_refcnt_set(&x->sh, 1);
+	rte_pktmbuf_attach_extbuf(m, fm->buf_addr, rte_mbuf_iova_get(fm),
+				  (uint16_t)p->region.frame_size, &x->sh);
+	m->data_off = (uint16_t)(d->addr - rl_region_frame_addr(&p->region, f));
+	m->data_len = (uint16_t)d->len;
+	m->pkt_len = d->len;
+	*out = m;
+	return 0;
+}
+
+bool dpdk_shared_undo(struct rl_engine *e, struct rte_mbuf *m)
+{
+	(void)e;
+	if (!RTE_MBUF_HAS_EXTBUF(m) || !m->shinfo || m->shinfo->free_cb != shared_done)
+		return false;
+	((struct shared_ref *)m->shinfo->fcb_opaque)->undo = true;
+	m->next = NULL;
+	rte_pktmbuf_free_seg(m);
+	return true;
+}
+
 /* ---- external memory ------------------------------------------------------ */
 
 /* What ext_register() was given, and the pages it registered with DPDK.

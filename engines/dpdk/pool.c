@@ -115,7 +115,10 @@ void dpdk_after_tx(struct rl_engine *e, struct rte_mbuf *pkt)
 		if (!dpdk_is_frame(e, m))
 			continue;
 		f = dpdk_mbuf_frame(e, m);
-		if (e->p->sent[f] && rl_region_owner(&e->p->region, f) == RL_OWN_TX)
+		/* a shared frame is tx while an aux mbuf's descriptor is: its
+		 * own mbuf's goes into the NIC unless it already did */
+		if (e->p->sent[f] && rl_region_owner(&e->p->region, f) == RL_OWN_TX &&
+		    (!e->p->region.refs[f].sum || !e->p->region.refs[f].nic))
 			dpdk_move(e, f, RL_OWN_TX, RL_OWN_NIC);
 	}
 }
@@ -127,8 +130,12 @@ static void frame_back(struct dpdk_pool *p, struct rte_mbuf *m)
 	enum rl_owner o = rl_region_owner(&p->region, f);
 
 	if (p->sent[f] && (o == RL_OWN_TX || o == RL_OWN_NIC)) {
+		/* a shared frame: its own mbuf's descriptor is in the NIC if
+		 * any is (aux mbufs' stay tx until freed) */
+		const struct rl_frame_refs *x = &p->region.refs[f];
+
 		p->sent[f] = 0;
-		dpdk_pool_move(p, f, o, RL_OWN_COMP);
+		dpdk_pool_move(p, f, x->sum ? (x->nic ? RL_OWN_NIC : RL_OWN_TX) : o, RL_OWN_COMP);
 		p->comp[p->comp_tail++ & p->comp_mask] = f;
 	} else if (o == RL_OWN_NIC) {
 		dpdk_pool_fresh(p, f);
@@ -169,6 +176,9 @@ static __attribute__((noinline)) unsigned int enqueue_sent(struct dpdk_pool *p,
 	uint32_t tail = p->comp_tail, mask = p->comp_mask, shift = r->frame_shift;
 	uint32_t from_tx = 0;
 	unsigned int i;
+	/* no frame in several descriptors (the common case): no count to
+	 * look at (only frame_back, outside this loop, changes it) */
+	const bool shared = r->nshared != 0;
 
 	for (i = 0; i < n; i++) {
 		const struct rte_mbuf *m = objs[i];
@@ -177,8 +187,9 @@ static __attribute__((noinline)) unsigned int enqueue_sent(struct dpdk_pool *p,
 
 		/* a frame owned by tx or nic is never free in the pool (free
 		 * frames are app's), so the owner alone proves the move */
-		if (__builtin_expect(!sent[f] || (o != RL_OWN_TX && o != RL_OWN_NIC), 0))
-			break;
+		if (__builtin_expect(!sent[f] || (o != RL_OWN_TX && o != RL_OWN_NIC) ||
+				     (shared && r->refs[f].sum), 0))
+			break; /* shared frames: frame_back */
 		from_tx += o == RL_OWN_TX;
 		sent[f] = 0;
 		owner[f] = RL_OWN_COMP;

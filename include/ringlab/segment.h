@@ -50,8 +50,8 @@
  * multiple of the frame size two consecutive segments share the frame where
  * one ends and the next begins; such a segment has shares_prev set. On an
  * engine that lets one frame sit in several descriptors at once
- * (engine_shared, RL_CAP_SHARED: the sim, AF_XDP with aligned chunks; see
- * region.h) they go
+ * (engine_shared, RL_CAP_SHARED: the sim, AF_XDP with aligned chunks,
+ * DPDK ports that free what they send; see region.h) they go
  * together: the frame counts one reference per descriptor, is owned by the
  * stage of its least advanced one, and is the program's again only when the
  * last completes - so 64 KiB of sg goes out in one burst. Elsewhere a frame

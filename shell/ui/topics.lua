@@ -17,11 +17,12 @@ owners: every frame of the region has exactly one owner at any moment:
 A held by the program, . free in the pool, F on the fill ring, N inside
 the NIC, R on the rx ring, T on the tx ring, C on the completion ring.
 Frames only change owner, they are never lost: the counts always sum to
-the number of frames (the conservation invariant). Where the engine allows
-it (shared in show caps: sim, afxdp) a frame may be in several descriptors at
-once, as born/sg segments meeting in a frame are: it counts once, under the
-owner of its least advanced descriptor, shows as a digit (how many), and
-is the program's again when the last completes. Try: show owners]],
+the number of frames (the conservation invariant). Where the engine
+allows it (shared in show caps: sim, afxdp, dpdk) a frame may be in
+several descriptors at once, as born/sg segments meeting in a frame are:
+it counts once, under the owner of its least advanced descriptor, shows
+as a digit (how many), and is the program's again when the last
+completes. Try: show owners]],
   ledger = [[
 ledger: every byte that moves is counted once:
   copied      memcpy by the lab or a script (a string payload, pkt:payload())

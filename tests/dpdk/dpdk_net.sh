@@ -12,6 +12,11 @@
 #                with NAME0 in the lab namespace (NAMEbr), and the peer's
 #                neighbour entry for 198.18.0.1 points at the DPDK port
 #   tap_too_few  a region smaller than net_tap's descriptors: clear error
+#   shared       a frame in several descriptors (issue 14.1): 64 KiB of sg
+#                UDP over net_af_packet on NAME0 in at most 2 kicks, the
+#                frames where segments meet in an mbuf and aux mbufs at
+#                once; a kernel UDP socket in the peer namespace gets the
+#                body intact (tests/net/shared_send.lua)
 #   http_post    the lab's TCP/HTTP over net_af_packet on NAME0: a 64 KiB
 #                POST to http_sha_server.py in the peer namespace with copy,
 #                sg, extbuf and gso, digest compared. net_af_packet is a tap:
@@ -86,6 +91,36 @@ http_post)
 	RINGLAB_PLUGIN_PATH= "$RINGLAB" --netns "$LAB" "$HERE/dpdk_http_post.lua" \
 		"net_af_packet0,iface=$IF" "$IF" || { cat "$TMP/peer.log"; exit 1; }
 	echo "the peer's server saw:"; cat "$TMP/peer.log" ;;
+shared)
+	ip netns exec "$PEERNS" "$PYTHON" -c '
+import socket, sys
+ready, n = sys.argv[1], 65536
+body = bytes((i * 13 + i // 241) % 256 for i in range(n))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 16 << 20)
+s.bind(("198.18.0.2", 9998)); s.settimeout(10)
+open(ready, "w").close()
+got = b""
+while len(got) < n:
+    try:
+        d, src = s.recvfrom(65536)
+    except socket.timeout:
+        print("peer: %d of %d bytes, then nothing for 10 s" % (len(got), n)); sys.exit(1)
+    got += d
+print("peer: %d bytes, %s" % (len(got), "intact" if got == body else "NOT INTACT"))
+sys.exit(0 if got == body else 1)' "$TMP/ready" >"$TMP/peer.log" 2>&1 &
+	BG=$!
+	for _ in $(seq 100); do [ -e "$TMP/ready" ] && break; sleep 0.1; done
+	RINGLAB_PLUGIN_PATH= "$RINGLAB" --netns "$LAB" "$HERE/../net/shared_send.lua" "$IF" \
+		"$PEER_MAC" 9998 "net_af_packet0,iface=$IF" "$LAB_MAC" >"$TMP/out" 2>&1
+	src=$?
+	cat "$TMP/out"
+	[ $src = 0 ] || { echo "FAIL: shared_send.lua exited with $src"; exit 1; }
+	wait "$BG"; prc=$?; BG=
+	cat "$TMP/peer.log"
+	[ $prc = 0 ] || { echo "FAIL: the peer did not get the body intact"; exit 1; }
+	grep -q "46 segments, [0-9]* sharing a chunk, sent in [12] kicks" "$TMP/out" ||
+		{ echo "FAIL: the shared frames did not go together"; exit 1; } ;;
 tap_too_few)
 	out=$("$RINGLAB" --netns "$LAB" -e "
 		local e = lab.open('dpdk', {vdev='net_tap0,iface=${NAME}t', log='emergency'})

@@ -1,9 +1,11 @@
--- Shared frames (issue 14.1) on the DPDK engine, as it is today: a region
--- frame is one mbuf, so it is in one descriptor at a time - no 'shared' in
--- its caps. sg segments that meet in a frame are then ready one at a time
--- (each after the previous one's frame came back), a frame on its way is
--- refused for a second send, nothing is reused early, owners are conserved
--- after every round, and the 64 KiB body arrives intact over net_ring0.
+-- Shared frames (issue 14.1) on net_ring0: this port hands the sent mbufs
+-- themselves to its receiver, so a frame is in one descriptor at a time
+-- there - no 'shared' in its caps (ports that free what they send share:
+-- dpdk_null_frame_in_several_descriptors, dpdk_net_shared). sg segments
+-- that meet in a frame are then ready one at a time (each after the
+-- previous one's frame came back), a frame on its way is refused for a
+-- second send, nothing is reused early, owners are conserved after every
+-- round, and the 64 KiB body arrives intact.
 local T = require "common"
 
 local N, MSS = 65536, 1448
@@ -11,7 +13,7 @@ local SEGS = (N + MSS - 1) // MSS
 
 local e <close> = lab.open("dpdk", { vdev = "net_ring0", log = "emergency" })
 local r = e:region { frames = 1024, frame_size = 2048, headroom = 256 }
-T.eq(e:info().caps.shared, false, "dpdk: a frame is in one descriptor at a time")
+T.eq(e:info().caps.shared, false, "net_ring: a frame is in one descriptor at a time")
 
 local src = {}
 for i = 0, N - 1 do src[#src + 1] = string.char((i * 13 + i // 307) % 256) end
@@ -29,7 +31,7 @@ local p1 = lab.packet.udp { dst = "198.18.0.2:9", payload = x }
 local p2 = lab.packet.udp { dst = "198.18.0.2:9", payload = x }
 T.eq(e:tx(p1), 1, "first send")
 local o = T.conserved(e, "first send")
-T.raises({ "not held by the program" }, e.tx, e, p2)
+T.raises({ "not held by the program", "one descriptor at a time" }, e.tx, e, p2)
 T.eq(T.conserved(e, "refused").tx + T.conserved(e).nic, o.tx + o.nic, "nothing moved")
 T.eq(o.shared, 0, "no frame is ever shared on dpdk")
 for _, p in ipairs(e:rx(16)) do p:release() end
@@ -52,7 +54,7 @@ while s:info().next < SEGS do
   o = T.conserved(e, "round " .. rounds)
   T.eq(o.shared, 0, "round " .. rounds .. ": no shared frame")
 end
-T.check(rounds >= SEGS // 2, "dpdk: " .. rounds .. " rounds for 64 KiB of sg (one frame, one descriptor)")
+T.check(rounds >= SEGS // 2, "net_ring: " .. rounds .. " rounds for 64 KiB of sg (one frame, one descriptor)")
 T.eq(#got, SEGS, "every segment received")
 T.check(table.concat(got) == src, "the body arrived intact")
 s:free()

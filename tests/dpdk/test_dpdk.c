@@ -277,6 +277,74 @@ static void ring_bursts_keep_owners_exact(void **state)
 	dt_close(&t);
 }
 
+/* A frame in several descriptors at once (RL_CAP_SHARED): four packets in
+ * one frame go out, the first in the frame's own mbuf, the others in aux
+ * mbufs over its bytes; the frame counts four references, is owned once,
+ * and goes back to the pool only with the last completion. Conservation
+ * and rl_region_check after every step; a free frame is still refused.
+ * On net_ring (it hands the mbufs to its receiver) a frame stays in one
+ * descriptor at a time, and says so. */
+static void null_frame_in_several_descriptors(void **state)
+{
+	struct rl_desc d[4];
+	uint64_t a;
+	uint32_t f;
+	struct dt t, u;
+
+	(void)state;
+	dt_load(&t);
+	if (dt_open(&t, "net_null0") < 0)
+		fail_msg("open: %s", t.err.msg);
+	dt_region(&t, 64, 2048);
+	assert_true(t.ops->caps_of(t.e, NULL, 0) & RL_CAP_SHARED);
+	a = dt_take(&t);
+	f = rl_region_frame(t.r, a);
+	for (int i = 0; i < 4; i++)
+		d[i] = (struct rl_desc){a + 256 + 300 * (uint64_t)i, 64, 0};
+	assert_int_equal(t.ops->tx(t.e, d, 2, &t.err), 2); /* two in one burst */
+	dt_conserved(&t);
+	assert_int_equal(rl_region_refs(t.r, f), 2);
+	assert_int_equal(t.ops->tx(t.e, d + 2, 2, &t.err), 2); /* two more, on its way */
+	dt_conserved(&t);
+	/* net_null frees what it sends inside tx_burst: all four completed,
+	 * none taken back yet - one frame, owned by comp once */
+	assert_int_equal(rl_region_refs(t.r, f), 4);
+	assert_int_equal(t.r->refs[f].comp, 4);
+	assert_int_equal(dt_owned(&t, RL_OWN_COMP), 1);
+	assert_int_equal(t.r->nshared, 1);
+	assert_false(rl_region_is_free(t.r, f));
+	assert_int_equal(t.ops->complete(t.e, NULL, 2, &t.err), 2);
+	dt_conserved(&t);
+	assert_int_equal(rl_region_refs(t.r, f), 2);
+	assert_int_equal(rl_region_owner(t.r, f), RL_OWN_COMP);
+	assert_int_equal(t.ops->complete(t.e, NULL, 64, &t.err), 2);
+	dt_conserved(&t);
+	assert_int_equal(rl_region_owner(t.r, f), RL_OWN_APP);
+	assert_true(rl_region_is_free(t.r, f)); /* the last: back to the pool */
+	assert_int_equal(t.r->nshared, 0);
+	assert_int_equal(t.r->nfree, 64);
+	assert_int_equal(dt_extra(&t, "model_errors"), 0);
+	/* a free frame is not sent */
+	assert_true(t.ops->tx(t.e, d, 1, &t.err) < 0);
+	assert_contains(t.err.msg, "free in the pool");
+	dt_conserved(&t);
+	dt_close(&t);
+
+	/* net_ring: one descriptor per frame */
+	dt_load(&u);
+	if (dt_open(&u, "net_ring0") < 0)
+		fail_msg("open: %s", u.err.msg);
+	dt_region(&u, 64, 2048);
+	assert_false(u.ops->caps_of(u.e, NULL, 0) & RL_CAP_SHARED);
+	a = dt_take(&u);
+	d[0] = (struct rl_desc){a + 256, 64, 0};
+	assert_int_equal(u.ops->tx(u.e, d, 1, &u.err), 1);
+	assert_true(u.ops->tx(u.e, d, 1, &u.err) < 0);
+	assert_contains(u.err.msg, "one descriptor at a time");
+	dt_conserved(&u);
+	dt_close(&u);
+}
+
 /* A bad descriptor in the middle of a burst: the packets before it are
  * sent, it and the rest stay the program's, the error says which. */
 static void null_burst_stops_at_a_bad_descriptor(void **state)
@@ -294,9 +362,12 @@ static void null_burst_stops_at_a_bad_descriptor(void **state)
 	for (int i = 0; i < 8; i++)
 		d[i] = (struct rl_desc){dt_take(&t) + 256, 64, 0};
 	held = d[5].addr;
-	d[5] = d[2]; /* the same frame again: already sent */
+	/* a frame free in the pool (the same frame again is allowed here:
+	 * null_frame_in_several_descriptors) */
+	d[5].addr = rl_region_frame_addr(t.r, t.r->free_stack[t.r->nfree - 1]) + 256;
 	assert_int_equal(t.ops->tx(t.e, d, 8, &t.err), 5);
 	assert_contains(t.err.msg, "not held by the program");
+	assert_contains(t.err.msg, "free in the pool");
 	assert_int_equal(dt_owned(&t, RL_OWN_COMP), 5);
 	dt_conserved(&t);
 	assert_int_equal(t.ops->complete(t.e, NULL, 64, &t.err), 5);
@@ -644,6 +715,7 @@ static const struct CMUnitTest dpdk_tests[] = {
 	cmocka_unit_test(null_refuses_chain_without_multi_segs),
 	cmocka_unit_test(ring_bursts_keep_owners_exact),
 	cmocka_unit_test(null_burst_stops_at_a_bad_descriptor),
+	cmocka_unit_test(null_frame_in_several_descriptors),
 	cmocka_unit_test(unknown_vdev_is_a_clear_error),
 	cmocka_unit_test(frame_too_large_for_an_mbuf_is_refused),
 	cmocka_unit_test(second_open_hotplugs_another_vdev),
