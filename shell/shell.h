@@ -78,6 +78,9 @@ struct lab_engine {
 	struct lab_pcap *pcap; /* lab.pcap() capture, or NULL */
 	char ifname[16];       /* the kernel interface it is on, or "" (lab/addr.c) */
 	char name[LAB_NAME_MAX]; /* its lab name: name= of lab.open, or KIND#ID */
+	signed char fill_view; /* e:fill: 0 not looked yet, 1 the engine shows a
+	                        * "fill" ring, -1 it has none (dpdk: looking
+	                        * builds every view, bench/lua.sh) */
 };
 
 /* A buffer (r:alloc) pins its frames until b:free() or the collector.
@@ -300,6 +303,7 @@ void signals_enter_lua(void);     /* Lua runs: a signal raises "interrupted" */
 void signals_leave_lua(void);     /* at the prompt: a signal only sets a flag */
 bool signals_take_interrupt(void); /* a SIGINT arrived (and clear it) */
 bool signals_interrupting(void);   /* "interrupted" raised, C not back yet */
+const volatile int *signals_c_stop(void); /* set by a signal; cleared now */
 int signals_caught(void);          /* the last signal number seen, or 0 */
 bool signals_terminate(void);      /* SIGTERM arrived: leave */
 /* paths.c: io.open, loadfile ... refuse a path with a zero byte in it. */

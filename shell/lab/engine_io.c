@@ -162,8 +162,15 @@ static int engine_fill(lua_State *L)
 	was = queue_opt(L, eng, 3, "fill");
 	r = lab_engine_region(L, lab_check_open(L, eng, "fill"), "fill");
 	room = r->nfree;
-	if (find_view(eng, "fill", &fill) && fill.size - fill.pending < room)
-		room = fill.size - fill.pending;
+	/* the views are the engine's once it has a region: an engine without a
+	 * "fill" ring is not asked for all its views again on every call */
+	if (eng->fill_view >= 0 && find_view(eng, "fill", &fill)) {
+		eng->fill_view = 1;
+		if (fill.size - fill.pending < room)
+			room = fill.size - fill.pending;
+	} else {
+		eng->fill_view = -1;
+	}
 	room = queue_fill_room(eng, room);
 	n = check_count(L, 2, "fill", room);
 	rl_err_clear(&err);
