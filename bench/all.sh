@@ -49,11 +49,12 @@ run() {
 	name=$1
 	shift
 	echo "== bench/$name $*" >&2
-	if "$here/$name" "$@" >"$tmp/$name" 2>&1; then
-		cat "$tmp/$name" >&2
-		return 0
-	fi
-	cat "$tmp/$name" >&2
+	{
+		rc=0
+		"$here/$name" "$@" 2>&1 || rc=$?
+		echo $rc >"$tmp/rc"
+	} | tee "$tmp/$name" >&2
+	[ "$(cat "$tmp/rc")" = 0 ] && return 0
 	skip "$name" "failed: $(grep -v '^ *$' "$tmp/$name" | tail -1)"
 	return 1
 }
