@@ -145,7 +145,7 @@ for r in $(seq "$rounds"); do
 			/^afxdp C/ { c = mpps(); cc = cpu() }
 			/^afxdp Lua/ { l = mpps(); lc = cpu() }
 			/^dpdk-testpmd/ && !d { d = mpps(); dc = cpu() }
-			END { if (d > 0 && dc > 0) printf "%s %.3f %.3f %.3f %.3f\n", kind, c / d, l / d, cc / dc, lc / dc }' \
+			END { if (d > 0 && dc > 0 && c > 0 && cc > 0) printf "%s %.3f %.3f %.3f %.3f %.3f %.3f\n", kind, c / d, l / d, cc / dc, lc / dc, l / c, lc / cc }' \
 			"$TMP/$kind.$r"
 	done
 done >"$TMP/ratios"
@@ -156,6 +156,14 @@ for kind in tx rx; do
 	for col in 2 3 4 5; do
 		grep "^$kind " "$TMP/ratios" | awk -v c=$col '{ print $c }' | med
 	done | paste -sd' ' | awk -v l=$label '{ printf "  %s  C/testpmd wall %s cpu %s   Lua/testpmd wall %s cpu %s\n", l, $1, $3, $2, $4 }'
+done
+
+echo "== Lua / C, median of $rounds rounds (target: the Lua loop >= 0.8x the C path)"
+for kind in tx rx; do
+	label=$([ $kind = tx ] && echo txonly || echo rxdrop)
+	for col in 6 7; do
+		grep "^$kind " "$TMP/ratios" | awk -v c=$col '{ print $c }' | med
+	done | paste -sd' ' | awk -v l=$label '{ printf "  %s  Lua/C wall %s cpu %s  %s\n", l, $1, $2, ($1 != "-" && $1 >= 0.8 ? "PASS" : "MISS") }'
 done
 
 # Mpps per CPU-second of every tool, the median over the rounds.

@@ -31,4 +31,6 @@ awk '
 		printf "  ratio lua batch/C:       copy %.3f  zerocopy %.3f\n", l_copy / c_copy, l_zc / c_zc
 		printf "  ratio lua batch/memcpy:  copy %.3f  zerocopy %.3f\n", l_copy / m5, l_zc / m3
 		printf "  ratio lua packets/C:     copy %.3f  zerocopy %.3f\n", p_copy / c_copy, p_zc / c_zc
+		printf "  target lua batch >= 0.8x C: copy %s  zerocopy %s (one run each; bench/lua.sh pairs them in rounds)\n",
+		    (l_copy / c_copy >= 0.8 ? "PASS" : "MISS"), (l_zc / c_zc >= 0.8 ? "PASS" : "MISS")
 	}' "$tmp/c" "$tmp/lua"
