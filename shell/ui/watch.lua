@@ -86,9 +86,12 @@ local function sample(e)
   local s = { e = e, info = info, t = lab.now(), label = info.name }
   if info.closed then return s end
   s.stats, s.rings = e:stats(), e:rings()
+  s.netmap = e:netmap() -- a netmap port (personality=netmap), else nil
   s.queues = e:queues() -- one entry, or one per queue (open afxdp queues=2)
   if info.has_region then
     s.owners, s.map = e:owners(), e:owner_map()
+    -- frames in several descriptors: their count stands in the map
+    if (s.owners.shared or 0) > 0 then s.refs = e:refs_map() end
     s.region = e:region()
   end
   local prev = last[e]
@@ -189,7 +192,6 @@ end
 
 local function ring_lines(s, width, out, compact)
   if s.netmap then return require("ringlab.nmview").watch_lines(s, width, out, compact, paint) end
-  if s.netmap then return require("ringlab.nmview").watch_lines(s, width, out, compact, paint) end
   if queue_lines(s, width, out, compact) then return end
   -- the bar gets what the name, the numbers and the caption leave
   local names, nums, room = sorted_rings(s.rings), {}, 0
@@ -284,12 +286,21 @@ local function owner_lines(s, width, max_rows, out)
   local cells = owner_cells(s, group)
   out[#out + 1] = string.format(" owners  %d frames%s", o.frames,
     group > 1 and string.format(", one cell per %d frames (the owner most of them have)", group) or ", one cell per frame")
+  -- a frame in several descriptors shows their number (2-9, + for more)
+  local shown = cells
+  if group == 1 and s.refs then
+    shown = {}
+    for k = 1, #cells do
+      local n = s.refs:sub(k, k)
+      shown[k] = n ~= "." and n ~= "" and n or cells[k]
+    end
+  end
   for i = 1, math.min(#cells, per * max_rows), per do
     -- a run of cells with one owner is painted once
     local row, last_i, stop = {}, i, math.min(#cells, i + per - 1)
     for k = i + 1, stop + 1 do
       if k > stop or cells[k] ~= cells[last_i] then
-        row[#row + 1] = paint(letters[cells[last_i]] or "0", table.concat(cells, "", last_i, k - 1))
+        row[#row + 1] = paint(letters[cells[last_i]] or "0", table.concat(shown, "", last_i, k - 1))
         last_i = k
       end
     end
@@ -299,6 +310,10 @@ local function owner_lines(s, width, max_rows, out)
   out[#out + 1] = string.format(" owners: app %d (held %d, free %d)  fill %d  nic %d  rx %d  tx %d  comp %d  = %d",
     o.app, held, o.free, o.fill, o.nic, o.rx, o.tx, o.comp,
     o.app + o.fill + o.nic + o.rx + o.tx + o.comp)
+  if (o.shared or 0) > 0 then
+    out[#out + 1] = string.format(" shared: %d frames in %d descriptors%s", o.shared, o.shared_refs,
+      group == 1 and " (a digit = descriptors in that frame)" or "")
+  end
 end
 
 -- The ledger in bytes, then (not compact) per packet sent / per packet

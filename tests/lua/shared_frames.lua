@@ -110,6 +110,18 @@ function cases.step()
     "show owners has the shared line: " .. txt)
   T.check(txt:find("\n%s+0  [23]+[23]"), "the map starts with digits: " .. txt)
   for l in txt:gmatch("[^\n]+") do T.check(#l <= 80, "80 columns: " .. l) end
+  -- the dashboard (watch): its shared line at 80x24 (a map cell is 2
+  -- frames there: no digits), and at 160x48, one cell per frame, digits
+  local W = require "ringlab.watch"
+  for _, size in ipairs({ { 24, 80 }, { 48, 160 } }) do
+    local dash = table.concat(W.lines({ W.sample(e) }, size[1], size[2]), "\n"):gsub("\27%[[%d;]*m", "")
+    T.check(dash:find(string.format(" shared: %d frames in %d descriptors", o.shared, o.shared_refs), 1, true),
+      "the dashboard has the shared line: " .. dash)
+    for l in dash:gmatch("[^\n]+") do T.check(#l <= size[2], size[2] .. " columns: " .. l) end
+    if size[2] == 160 then
+      T.check(dash:find("\n%s+0  [23]+[23]"), "the dashboard's map starts with digits: " .. dash)
+    end
+  end
   local peak, steps, came_back = 0, 0, 0
   while true do
     local before = e:owner_map()
