@@ -243,9 +243,20 @@ static void guard_protected_calls(lua_State *L)
 	lua_pop(L, 1);
 }
 
+/* A long C call (e:workers) watches this and returns early: set by every
+ * signal, cleared when such a call starts (signals_c_stop). */
+static volatile int c_stop;
+
+const volatile int *signals_c_stop(void)
+{
+	c_stop = 0;
+	return &c_stop;
+}
+
 static void on_signal(int sig)
 {
 	last_sig = sig;
+	c_stop = 1;
 	if (sig != SIGINT)
 		terminate = 1;
 	if (!in_lua) {

@@ -865,6 +865,11 @@ static int dpdk_fill(struct rl_engine *e, uint32_t n, struct rl_err *err)
 	return rc < 0 ? rc : (int)n;
 }
 
+int dpdk_offer(struct rl_engine *e, uint32_t n, struct rl_err *err)
+{
+	return dpdk_fill(e, n, err);
+}
+
 static uint32_t pkt_descs(const struct rl_desc *d, uint32_t n)
 {
 	uint32_t k = 0;
@@ -1392,6 +1397,7 @@ static const struct rl_engine_ops ops = {
 	.ext_freed = dpdk_ext_freed,
 	.caps_of = dpdk_caps_of,
 	.queues = dpdk_queues,
+	.workers = dpdk_workers,
 };
 
 __attribute__((visibility("default"))) const struct rl_engine_ops *ringlab_engine(void)

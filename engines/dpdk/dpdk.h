@@ -19,6 +19,7 @@
 
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_spinlock.h>
 
 #include <ringlab/engine.h>
 
@@ -126,6 +127,9 @@ struct dpdk_pool {
 	uint64_t model_errors;
 	char model_error[RL_ERR_MSG_MAX];
 	struct rte_ring *wire[2];       /* peer=: the two rings between the ports */
+	bool mt;                        /* several workers run (workers.c): every
+	                                 * mempool get and put under lock */
+	rte_spinlock_t lock;
 };
 
 struct rl_engine {
@@ -323,6 +327,12 @@ uint32_t dpdk_region_segs(const struct rl_engine *e, const struct rte_mbuf *pkt)
 /* Take the empty segments (data_len 0) after its first out of a packet's
  * chain; returns them, linked by next, for the caller to let go of. */
 struct rte_mbuf *dpdk_unlink_empty(struct rte_mbuf *pkt);
+
+/* workers.c: one C loop per queue, an lcore each */
+int dpdk_workers(struct rl_engine *e, const struct rl_workers_args *a,
+		 struct rl_worker_result *out, unsigned n, struct rl_err *err);
+/* dpdk.c: n more free frames offered for receive (e:fill) */
+int dpdk_offer(struct rl_engine *e, uint32_t n, struct rl_err *err);
 
 /* peer.c */
 int dpdk_peer_wire(struct rl_engine *e, struct rl_engine *a, struct rl_err *err);

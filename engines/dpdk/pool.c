@@ -207,13 +207,10 @@ static __attribute__((noinline)) unsigned int enqueue_sent(struct dpdk_pool *p,
  * for a PMD that frees inside tx_burst: the tx cache below). Sent frames
  * coming back go through enqueue_sent; anything else through frame_back,
  * which says why. */
-static int pool_enqueue(struct rte_mempool *mp, void *const *objs, unsigned int n)
+static int enqueue(struct dpdk_pool *p, void *const *objs, unsigned int n)
 {
-	struct dpdk_pool *p = mp->pool_data;
 	unsigned int i = 0;
 
-	if (p->populating)
-		return 0; /* objects being created; they become frames in obj_init */
 	for (;;) {
 		i += enqueue_sent(p, objs + i, n - i);
 		if (i == n)
@@ -222,9 +219,39 @@ static int pool_enqueue(struct rte_mempool *mp, void *const *objs, unsigned int 
 	}
 }
 
+static int dequeue(struct dpdk_pool *p, void **objs, unsigned int n);
+
+/* Several workers on several lcores (workers.c): one at a time. */
+static int pool_enqueue(struct rte_mempool *mp, void *const *objs, unsigned int n)
+{
+	struct dpdk_pool *p = mp->pool_data;
+	int rc;
+
+	if (p->populating)
+		return 0; /* objects being created; they become frames in obj_init */
+	if (!p->mt)
+		return enqueue(p, objs, n);
+	rte_spinlock_lock(&p->lock);
+	rc = enqueue(p, objs, n);
+	rte_spinlock_unlock(&p->lock);
+	return rc;
+}
+
 static int pool_dequeue(struct rte_mempool *mp, void **objs, unsigned int n)
 {
 	struct dpdk_pool *p = mp->pool_data;
+	int rc;
+
+	if (!p->mt)
+		return dequeue(p, objs, n);
+	rte_spinlock_lock(&p->lock);
+	rc = dequeue(p, objs, n);
+	rte_spinlock_unlock(&p->lock);
+	return rc;
+}
+
+static int dequeue(struct dpdk_pool *p, void **objs, unsigned int n)
+{
 	struct rl_region *r = &p->region;
 	uint8_t *owner = r->owner;
 	const uint32_t *fill = p->fill;
@@ -551,6 +578,7 @@ int dpdk_pool_new(struct rl_engine *e, struct rl_err *err)
 	if (!e->p)
 		return rl_err_set(err, ENOMEM, "no memory for a dpdk engine");
 	e->p->refs = 1;
+	rte_spinlock_init(&e->p->lock);
 	return 0;
 }
 

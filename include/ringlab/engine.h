@@ -52,6 +52,9 @@
  * (AF_XDP: one socket per queue over one shared UMEM; DPDK: several RX/TX
  * queues of a port) says which queues it has and lets the program choose
  * the one fill/rx/tx/complete/kick act on, or spread them over all.
+ *
+ * ABI 6 adds workers: a C loop per queue, each on its own core (DPDK: an
+ * lcore each), for a while; the caller's thread waits inside the call.
  */
 #ifndef RINGLAB_ENGINE_H
 #define RINGLAB_ENGINE_H
@@ -69,7 +72,7 @@
 extern "C" {
 #endif
 
-#define RL_ENGINE_ABI 5
+#define RL_ENGINE_ABI 6
 #define RL_ENGINE_SYMBOL "ringlab_engine"
 
 struct rl_engine; /* opaque, one per lab.open() */
@@ -214,6 +217,25 @@ struct rl_queue_info {
 	uint64_t tx_pkts, tx_bytes;
 };
 
+/* ABI 6, the workers op. */
+enum rl_worker_loop {
+	RL_WORKER_RXDROP = 0, /* receive and let go */
+	RL_WORKER_TXONLY,     /* send 64-byte UDP frames from the pool */
+	RL_WORKER_FWD,        /* receive and send back out of the same queue */
+};
+struct rl_workers_args {
+	enum rl_worker_loop loop;
+	uint32_t queue[RL_QUEUES_MAX]; /* worker i runs on queue[i] */
+	double seconds;                /* how long (0: until packets) */
+	uint64_t packets;              /* per worker, 0: no limit */
+	const volatile int *stop;      /* nonzero: stop now (Ctrl-C), or NULL */
+};
+struct rl_worker_result {
+	uint32_t queue, lcore;         /* the queue, the core it ran on */
+	uint64_t packets, bytes;
+	double seconds;                /* how long it ran */
+};
+
 /* What one step() did. */
 enum rl_step_kind {
 	RL_STEP_IDLE = 0,   /* nothing to do */
@@ -341,6 +363,15 @@ struct rl_engine_ops {
 	 * queue the engine does not have (nothing changed). */
 	int (*queues)(struct rl_engine *e, int select, int *was, struct rl_queue_info *q,
 		      unsigned max, struct rl_err *err);
+
+	/* ---- ABI 6: may be NULL (no workers) ------------------------------ */
+
+	/* Run one C loop per queue of a[0..n) at once, each on a core of its
+	 * own, for seconds (or until packets each, or *stop becomes nonzero),
+	 * then join them; out[i] gets worker i's figures. Returns n, or
+	 * -errno with one line in err (nothing ran). */
+	int (*workers)(struct rl_engine *e, const struct rl_workers_args *a,
+		       struct rl_worker_result *out, unsigned n, struct rl_err *err);
 };
 
 typedef const struct rl_engine_ops *(*rl_engine_entry_fn)(void);

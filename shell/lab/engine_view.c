@@ -250,7 +250,135 @@ static int engine_queue(lua_State *L)
 	return 1;
 }
 
+/* e:workers{loop="rxdrop"|"txonly"|"fwd", queues=N or {q,...}, seconds=S,
+ * packets=N}: a C loop per queue, each on a core of its own (DPDK: worker
+ * i on lcore i), for S seconds (default 1, at most 60) or N packets each;
+ * Ctrl-C stops them. Returns {loop=, packets=, bytes=, seconds=, mpps=,
+ * workers={{queue=, lcore=, packets=, bytes=, seconds=, mpps=}, ...}}. */
+static int engine_workers(lua_State *L)
+{
+	static const char *const loops[] = {"rxdrop", "txonly", "fwd", NULL};
+	struct rl_workers_args a;
+	struct rl_worker_result res[RL_QUEUES_MAX];
+	struct lab_engine *eng;
+	struct rl_err err;
+	lua_Integer nq = 0;
+	double secs = 1;
+	unsigned n = 0;
+	uint64_t pk = 0, by = 0;
+	double longest = 0;
+	int rc, t;
+
+	memset(&a, 0, sizeof(a));
+	luaL_checktype(L, 2, LUA_TTABLE);
+	/* the arguments first (a metamethod may run), then the engine */
+	{
+		const char *lp = lab_field_str(L, 2, "workers", "loop", "rxdrop");
+		int i;
+
+		for (i = 0; loops[i] && strcmp(loops[i], lp); i++)
+			;
+		if (!loops[i])
+			return luaL_error(L, "workers: loop=%s - give loop=rxdrop, txonly or fwd", lp);
+		a.loop = (enum rl_worker_loop)i;
+	}
+	t = lua_getfield(L, 2, "queues");
+	if (t == LUA_TTABLE) {
+		lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
+
+		if (len < 1 || len > RL_QUEUES_MAX)
+			return luaL_error(L, "workers: queues={...} lists 1 to %d queues",
+			                  RL_QUEUES_MAX);
+		for (lua_Integer i = 1; i <= len; i++) {
+			int ok;
+			lua_Integer q;
+
+			lua_rawgeti(L, -1, i);
+			q = lua_tointegerx(L, -1, &ok);
+			lua_pop(L, 1);
+			if (!ok || q < 0 || q >= 65536)
+				return luaL_error(L, "workers: queues={...} holds queue numbers, "
+				                     "e.g. queues={0,1}");
+			a.queue[n++] = (uint32_t)q;
+		}
+		lua_pop(L, 1);
+	} else {
+		lua_pop(L, 1);
+		nq = lab_field_int(L, 2, "workers", "queues", 0, RL_QUEUES_MAX);
+	}
+	if (lab_field_has(L, 2, "seconds")) {
+		lua_getfield(L, 2, "seconds");
+		int ok;
+
+		secs = lua_tonumberx(L, -1, &ok);
+		lua_pop(L, 1);
+		if (!ok || !(secs > 0 && secs <= 60))
+			return luaL_error(L, "workers: seconds= must be more than 0 and at most 60");
+	}
+	a.packets = (uint64_t)lab_field_int(L, 2, "workers", "packets", 0,
+	                                    (lua_Integer)1 << 50);
+	if (a.packets && !lab_field_has(L, 2, "seconds"))
+		secs = 60; /* packets= alone: until then, at most a minute */
+	a.seconds = secs;
+	eng = lab_check_engine(L, 1);
+	lab_check_open(L, eng, "workers");
+	if (!eng->ops->workers)
+		return luaL_error(L, "workers: the %s engine has no workers (the dpdk engine "
+		                  "does)", eng->ops->name);
+	if (!n) {
+		int have = 1;
+
+		if (eng->ops->queues) {
+			rl_err_clear(&err);
+			have = eng->ops->queues(eng->e, RL_QUEUE_KEEP, NULL, NULL, 0, &err);
+			if (have < 1)
+				have = 1;
+		}
+		n = nq ? (unsigned)nq : (unsigned)have;
+		if (n < 1)
+			n = 1;
+		for (unsigned i = 0; i < n && i < RL_QUEUES_MAX; i++)
+			a.queue[i] = i;
+	}
+	a.stop = signals_c_stop();
+	rl_err_clear(&err);
+	rc = eng->ops->workers(eng->e, &a, res, n, &err);
+	if (rc < 0)
+		return lab_raise(L, "workers", &err);
+	lua_createtable(L, 0, 6);
+	lua_pushstring(L, loops[a.loop]);
+	lua_setfield(L, -2, "loop");
+	lua_createtable(L, (int)n, 0);
+	for (unsigned i = 0; i < n; i++) {
+		double s = res[i].seconds > 0 ? res[i].seconds : 1e-9;
+
+		lua_createtable(L, 0, 6);
+		set_int(L, "queue", res[i].queue);
+		set_int(L, "lcore", res[i].lcore);
+		set_int(L, "packets", (lua_Integer)res[i].packets);
+		set_int(L, "bytes", (lua_Integer)res[i].bytes);
+		lua_pushnumber(L, res[i].seconds);
+		lua_setfield(L, -2, "seconds");
+		lua_pushnumber(L, (double)res[i].packets / s / 1e6);
+		lua_setfield(L, -2, "mpps");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+		pk += res[i].packets;
+		by += res[i].bytes;
+		if (res[i].seconds > longest)
+			longest = res[i].seconds;
+	}
+	lua_setfield(L, -2, "workers");
+	set_int(L, "packets", (lua_Integer)pk);
+	set_int(L, "bytes", (lua_Integer)by);
+	lua_pushnumber(L, longest);
+	lua_setfield(L, -2, "seconds");
+	lua_pushnumber(L, longest > 0 ? (double)pk / longest / 1e6 : 0);
+	lua_setfield(L, -2, "mpps");
+	return 1;
+}
+
 const luaL_Reg lab_engine_view_methods[] = {
+    {"workers", engine_workers},
     {"queues", engine_queues},
     {"queue", engine_queue},
     {"rings", engine_rings},

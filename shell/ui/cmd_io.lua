@@ -217,6 +217,51 @@ def("queue", "queue [K|all]", "an engine on several queues (open afxdp queues=2,
     end
   end)
 
+def("workers", "workers [rxdrop|txonly|fwd] [queues=N|0,1] [seconds=S] [packets=N]",
+  "a C loop per queue, each on its own core (dpdk: queue k on lcore k), for S seconds (1): "
+  .. "rxdrop receives and drops, txonly sends 64-byte UDP frames, fwd sends back what came",
+  function(args)
+    local e = current()
+    local opts = { loop = "rxdrop" }
+    local kv = {}
+    for _, w in ipairs(args) do
+      local k, v = w:match("^([%a_]+)=(.*)$")
+      if k then kv[k] = v
+      elseif w == "rxdrop" or w == "txonly" or w == "fwd" then opts.loop = w
+      else fail("workers: '%s' - give rxdrop, txonly or fwd, then queues=, seconds= or packets=", w) end
+    end
+    for k, v in pairs(kv) do
+      if k == "queues" then
+        if v:find(",") then
+          local list = {}
+          for q in v:gmatch("[^,]+") do
+            local n = tonumber(q)
+            if not n then fail("workers: queues=%s - give a count (queues=2) or a list (queues=0,1)", v) end
+            list[#list + 1] = n
+          end
+          opts.queues = list
+        else
+          opts.queues = tonumber(v) or fail("workers: queues=%s - give a count (queues=2) or a list (queues=0,1)", v)
+        end
+      elseif k == "seconds" or k == "packets" then
+        opts[k] = tonumber(v) or fail("workers: %s=%s is not a number", k, v)
+      else
+        fail("workers: %s= is not an option - give queues=, seconds= or packets=", k)
+      end
+    end
+    local r = e:workers(opts)
+    say("%d worker%s, %s, %.2f s:", #r.workers, #r.workers == 1 and "" or "s", r.loop, r.seconds)
+    for _, w in ipairs(r.workers) do
+      say("  queue %d on lcore %d: %d packets, %.2f Mpps", w.queue, w.lcore, w.packets, w.mpps)
+    end
+    say("  total: %d packets, %.2f Mpps (%d bytes)", r.packets, r.mpps, r.bytes)
+    local o = e:owners() -- checks every frame's owner against the counts
+    local sum = o.app + o.fill + o.nic + o.rx + o.tx + o.comp
+    say("their frames came from the %d offered for receive (fill); owners now: app %d, fill %d, nic %d - %s",
+      o.fill, o.app, o.fill, o.nic, sum == o.frames and ("sum " .. sum .. " = frames")
+        or ("sum " .. sum .. " of " .. o.frames .. " frames: a bug, report it"))
+  end)
+
 def("step", "step [N]", "let the NIC do one hardware action (or N), and say what moved",
   function(args)
     local e = current()
