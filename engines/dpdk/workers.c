@@ -18,16 +18,20 @@
  * moves touch the shared fill stack and the owner counts, so while more
  * than one worker runs, pool.c takes a spinlock around each mempool get
  * and put (p->mt), and each worker's lcore has its mempool cache switched
- * on (64 mbufs, as inside the engine's own tx_burst), so the lock is taken
+ * on (128 mbufs: DPDK's get skips a cache no larger than the request), so the lock is taken
  * once per bulk, not per packet; a frame in a cache is owned by nic (the
  * driver moved it when the cache took it). The program's thread is inside
  * this call, so nothing else touches the region. After the join the
  * caches are flushed back to the driver (nic -> fill) and switched off:
  * owners sum to frames again, every frame where the driver says.
  */
+#define _GNU_SOURCE /* pthread_setaffinity_np */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -38,6 +42,9 @@
 #include "dpdk.h"
 
 #define W_FRAME 64 /* bytes on the wire of a txonly frame */
+/* A worker's mempool cache: more than a burst, as DPDK's get bypasses the
+ * cache for a request as large as it (n >= size) */
+#define W_CACHE (2 * DPDK_BURST)
 
 struct worker {
 	struct rl_engine *e;
@@ -54,6 +61,14 @@ static const uint8_t hdr[42] = {
 	0x23, 0x28, 0, 9, 0, 30, 0, 0,
 };
 
+static double thread_cpu(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static int worker_run(void *arg)
 {
 	struct worker *w = arg;
@@ -62,6 +77,7 @@ static int worker_run(void *arg)
 	struct rte_mbuf *pkts[DPDK_BURST];
 	uint64_t pk = 0, by = 0, t0 = rte_get_tsc_cycles(), now = t0;
 	uint32_t spin = 0;
+	double cpu0 = thread_cpu();
 
 	while (!(a->stop && *a->stop) && (!a->packets || pk < a->packets)) {
 		uint16_t n = 0, sent = 0;
@@ -101,6 +117,7 @@ static int worker_run(void *arg)
 	w->res->packets = pk;
 	w->res->bytes = by;
 	w->res->seconds = (double)(now - t0) / (double)rte_get_tsc_hz();
+	w->res->cpu_seconds = thread_cpu() - cpu0;
 	return 0;
 }
 
@@ -132,10 +149,12 @@ int dpdk_workers(struct rl_engine *e, const struct rl_workers_args *a,
 {
 	struct worker w[RL_QUEUES_MAX];
 	unsigned lcore[RL_QUEUES_MAX], main_lc = rte_get_main_lcore();
-	uint32_t want = 2 * DPDK_BURST * n;
+	uint32_t want = 4 * DPDK_BURST * n; /* a cache's worth and bursts */
 	uint64_t hz = rte_get_tsc_hz();
 	struct dpdk_pool *p = e->p;
 	char have[128];
+	cpu_set_t was;
+	bool pinned;
 	int rc;
 
 	if (n < 1 || n > RL_QUEUES_MAX || n > e->o.queues)
@@ -166,6 +185,11 @@ int dpdk_workers(struct rl_engine *e, const struct rl_workers_args *a,
 	if (e->peer)
 		return rl_err_set(err, EINVAL, "workers: not on a peer= pair (two engines share "
 				  "its region) - open one port with queues=N");
+	if (p->region.frames < want)
+		return rl_err_set(err, ENOBUFS, "workers: %u workers need %u frames to cycle "
+				  "through the mempool and the region has %u - make a larger "
+				  "region (e:region{frames=%u})", n, want, p->region.frames,
+				  want > 4096 ? want : 4096);
 	if (p->nfill < want) { /* frames to take from the mempool */
 		rc = dpdk_offer(e, want - p->nfill, err);
 		if (rc < 0)
@@ -179,7 +203,7 @@ int dpdk_workers(struct rl_engine *e, const struct rl_workers_args *a,
 	/* each worker's lcore gets its mempool cache: most gets and puts stay
 	 * on its own core, the driver (and its lock) sees bulks */
 	for (unsigned i = 0; p->tx_cache && i < n; i++)
-		dpdk_cache_on(&p->mp->local_cache[lcore[i]], p->tx_cache);
+		dpdk_cache_on(&p->mp->local_cache[lcore[i]], W_CACHE);
 	for (unsigned i = 0; i < n; i++) {
 		w[i] = (struct worker){e, a, &out[i], (uint16_t)a->queue[i],
 				       a->seconds > 0 ? rte_get_tsc_cycles() +
@@ -188,18 +212,31 @@ int dpdk_workers(struct rl_engine *e, const struct rl_workers_args *a,
 		out[i].queue = a->queue[i];
 		out[i].lcore = lcore[i];
 	}
+	/* the program's thread may run on any CPU (eal.c gives it all back);
+	 * worker 0 runs on its main lcore's CPUs, as the others do on theirs,
+	 * else the scheduler may put it beside worker 1 */
+	pinned = n > 1 && pthread_getaffinity_np(pthread_self(), sizeof(was), &was) == 0;
+	if (pinned) {
+		rte_cpuset_t main_set = rte_lcore_cpuset(main_lc);
+
+		pinned = pthread_setaffinity_np(pthread_self(), sizeof(main_set), &main_set) == 0;
+	}
 	for (unsigned i = 1; i < n; i++)
 		if (rte_eal_remote_launch(worker_run, &w[i], lcore[i]) != 0) {
 			/* cannot happen after the WAIT check above; stop what runs */
 			for (unsigned j = 1; j < i; j++)
 				rte_eal_wait_lcore(lcore[j]);
 			caches_off(p, lcore, n);
+			if (pinned)
+				pthread_setaffinity_np(pthread_self(), sizeof(was), &was);
 			return rl_err_set(err, EBUSY, "workers: lcore %u is busy", lcore[i]);
 		}
 	worker_run(&w[0]);
 	for (unsigned i = 1; i < n; i++)
 		rte_eal_wait_lcore(lcore[i]);
 	caches_off(p, lcore, n);
+	if (pinned)
+		pthread_setaffinity_np(pthread_self(), sizeof(was), &was);
 	for (unsigned i = 0; i < n; i++) {
 		struct rl_queue_info *q = &e->qinfo[out[i].queue];
 

@@ -234,6 +234,7 @@ struct rl_worker_result {
 	uint32_t queue, lcore;         /* the queue, the core it ran on */
 	uint64_t packets, bytes;
 	double seconds;                /* how long it ran */
+	double cpu_seconds;            /* CPU time its thread got meanwhile */
 };
 
 /* What one step() did. */

@@ -254,7 +254,8 @@ static int engine_queue(lua_State *L)
  * packets=N}: a C loop per queue, each on a core of its own (DPDK: worker
  * i on lcore i), for S seconds (default 1, at most 60) or N packets each;
  * Ctrl-C stops them. Returns {loop=, packets=, bytes=, seconds=, mpps=,
- * workers={{queue=, lcore=, packets=, bytes=, seconds=, mpps=}, ...}}. */
+ * workers={{queue=, lcore=, packets=, bytes=, seconds=, mpps=,
+ * cpu_seconds=}, ...}} (cpu_seconds: CPU time the worker's thread got). */
 static int engine_workers(lua_State *L)
 {
 	static const char *const loops[] = {"rxdrop", "txonly", "fwd", NULL};
@@ -361,6 +362,8 @@ static int engine_workers(lua_State *L)
 		lua_setfield(L, -2, "seconds");
 		lua_pushnumber(L, (double)res[i].packets / s / 1e6);
 		lua_setfield(L, -2, "mpps");
+		lua_pushnumber(L, res[i].cpu_seconds);
+		lua_setfield(L, -2, "cpu_seconds");
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 		pk += res[i].packets;
 		by += res[i].bytes;
