@@ -80,7 +80,7 @@ local function cut_by_strategy(args)
   return false
 end
 
-def("send", "send udp|icmp|arp DST [PAYLOAD...] | send tcp|udp DST size=N [strategy=S] [mss=N] [count=N] [to=NAME]",
+def("send", "send udp|icmp|arp DST [PAYLOAD...] [count=N] | send tcp|udp DST size=N [strategy=S] [mss=N] [count=N] [to=NAME]",
   "build a packet in the region, queue it on tx and kick the NIC; with size= (64k, 1m) cut that many bytes "
   .. "into packets and send them (tcp: a real connection) - strategy=copy|reuse|born|sg|tso|extbuf|gso "
   .. "(help strategies), mss=1448, count=N, to=NAME (a lab engine that receives and checks), "
@@ -103,16 +103,33 @@ def("send", "send udp|icmp|arp DST [PAYLOAD...] | send tcp|udp DST size=N [strat
     end
     if not dst then fail("send: say where to - send %s 198.18.0.2%s", proto, proto == "udp" and ":9999" or "") end
     if proto == "udp" and not dst:find(":") then dst = dst .. ":9999" end
+    -- count=N (as in the size= form, Scapy's count=): N packets the same;
+    -- the word is an option, not part of the payload.
+    local count = 1
+    for i = #args, 3, -1 do
+      local v = args[i]:match("^count=(.*)$")
+      if v then
+        count = math.tointeger(tonumber(v))
+        if not count or count < 1 or count > 1000 then
+          fail("send %s: count=%s is not 1..1000 - e.g. count=3", proto, v)
+        end
+        rest = rest:gsub("%s*count=%S*", "")
+        break
+      end
+    end
     local payload = rest:match("^%s*%S+%s+%S+%s+(.-)%s*$")
     if proto == "udp" and (payload == nil or payload == "") then payload = "hello from ringlab" end
     local spec = { dst = dst, region = region_of(e, "send " .. proto) }
     if proto ~= "arp" then spec.payload = payload end
-    local p = lab.packet[proto](spec)
-    local line = tostring(p)
-    e:tx(p)
-    e:kick()
+    local line
+    for _ = 1, count do
+      local p = lab.packet[proto](spec)
+      line = tostring(p)
+      e:tx(p)
+      e:kick()
+    end
     local step = C.opened[e] and C.opened[e].step == "true"
-    say("sent %s%s", line, step and " - the NIC moves on: step" or "")
+    say("sent %s%s%s", count > 1 and count .. " x " or "", line, step and " - the NIC moves on: step" or "")
   end)
 
 -- The driver whose received packets are made up, not sent by anyone

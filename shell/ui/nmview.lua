@@ -13,7 +13,7 @@
 --       C sent, txsync has not moved tail over it yet (the slot at tail
 --       is always the kernel's: head never catches up with tail)
 -- A ring wider than the screen is drawn in cells of several slots (the
--- letter most of them have).
+-- letter most of them have, a slot at work winning over idle ones).
 
 local M = {}
 
@@ -43,8 +43,16 @@ function M.strip(r, w, paint)
       local ch = r.map:sub(i, i)
       counts[ch] = (counts[ch] or 0) + 1
     end
-    for _, ch in ipairs({ "R", "r", "N", "A", "a", "T", "C", "F" }) do
-      if (counts[ch] or 0) > bestn then best, bestn = ch, counts[ch] or 0 end
+    -- A slot at work (a packet received, handed to the NIC, sent...)
+    -- wins the cell over the idle ones (F empty rx, A free tx), so one
+    -- packet in 256 slots still shows.
+    for _, ch in ipairs({ "R", "r", "N", "a", "T", "C" }) do
+      if (counts[ch] or 0) > bestn and (counts[ch] or 0) > 0 then best, bestn = ch, counts[ch] end
+    end
+    if bestn < 0 then
+      for _, ch in ipairs({ "A", "F" }) do
+        if (counts[ch] or 0) > bestn then best, bestn = ch, counts[ch] or 0 end
+      end
     end
     cells[#cells + 1] = paint(M.COLOUR[best] or "0", best)
   end

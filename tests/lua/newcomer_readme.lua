@@ -25,6 +25,8 @@
 --   watch_one_80        watch NAME at 80x24: the owners line keeps "= 4096"
 --   step_80             step at 80x24: the slot note under the row, the
 --                       sentence cut between words (beside it at 160x48)
+--   send_count          send udp DST PAYLOAD count=3: three packets, not a
+--                       payload ending in count=3
 --   compare_copy_sg     two sim pairs, send tcp 64k with copy and with sg:
 --                       compare shows copied 65536 against 0
 -- usage: ringlab newcomer_readme.lua RINGLAB CASE
@@ -359,6 +361,20 @@ function cases.open_hints()
   T.check(not ok and tostring(err):find('vdev="net_ring0"', 1, true), "Lua keeps Lua: " .. tostring(err))
 end
 
-local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "help_fits_80|engines_available|host_up_sim|peer_taken|compare_copy_sg|null_invented_hex|lesson_pause_80|complete_open|watch_none|step_80|watch_one_80|none_current|show_tcp_80|open_hints")
+-- send udp DST PAYLOAD count=N: N packets, count= an option (it was sent
+-- as part of the payload); a bad count is one line
+function cases.send_count()
+  local out, st = run("open sim name=rx", "region frames=256", "fill 16", "open sim name=tx peer=rx",
+    "region frames=256", "send udp 198.18.0.2:9 hi there count=3", "use rx", "recv")
+  T.eq(st, 0, "ran:\n" .. out)
+  T.check(out:find("sent 3 x udp 198.18.0.1:9000 > 198.18.0.2:9 len 50", 1, true), "3 packets of 'hi there':\n" .. out)
+  T.check(out:find("\n3 packets in `last`", 1, true), "the peer got 3:\n" .. out)
+  out, st = run("open sim", "region frames=256", "send udp 198.18.0.2:9 x count=0")
+  T.eq(st, 1, "refused")
+  T.check(out:find("send udp: count=0 is not 1..1000 - e.g. count=3", 1, true), out)
+  T.check(out:find("\n[^\n]*count=0[^\n]*\n$") and not out:find("traceback"), "one error line:\n" .. out)
+end
+
+local f = cases[case] or error("usage: newcomer_readme.lua RINGLAB " .. "send_count|help_fits_80|engines_available|host_up_sim|peer_taken|compare_copy_sg|null_invented_hex|lesson_pause_80|complete_open|watch_none|step_80|watch_one_80|none_current|show_tcp_80|open_hints")
 f()
 T.done("newcomer_readme " .. case)
