@@ -274,8 +274,8 @@ def("workers", "workers [rxdrop|txonly|fwd] [queues=N|0,1] [seconds=S] [packets=
     say("  total: %d packets, %.2f Mpps (%d bytes)", r.packets, r.mpps, r.bytes)
     local o = e:owners() -- checks every frame's owner against the counts
     local sum = o.app + o.fill + o.nic + o.rx + o.tx + o.comp
-    say("their frames came from the %d offered for receive (fill); owners now: app %d, fill %d, nic %d - %s",
-      o.fill, o.app, o.fill, o.nic, sum == o.frames and ("sum " .. sum .. " = frames")
+    say("owners after the join: app %d, fill %d (offered), nic %d (in the port) - %s",
+      o.app, o.fill, o.nic, sum == o.frames and ("sum " .. sum .. " = frames")
         or ("sum " .. sum .. " of " .. o.frames .. " frames: a bug, report it"))
   end)
 
