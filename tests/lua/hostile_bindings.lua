@@ -319,6 +319,10 @@ local hostile_calls = {
     e:tx(P { p }); e:kick(); e:complete()
   end },
   { "e:fill", call = function(e, r) e:fill(8); e:rx(8); local rd = lab.reader(e); rd:close() end },
+  -- dpdk only (sim has no workers): every option read through __index
+  { "e:workers", call = function(e, _, P)
+    if e:info().kind == "dpdk" then e:workers(P { loop = "txonly", queues = 1, seconds = 0.05 }) end
+  end },
   { "segs:resend{}", setup = function(_, r)
     return { segs = lab.segment(string.rep("q", 3000), { dst = DST, region = r, strategy = "reuse" }) }
   end, call = function(_, _, P, c) c.segs:resend(P { dst = "198.18.0.3:7", seq = 99, ack = 5, window = 100 }) end,
