@@ -7,6 +7,9 @@
 --   lcores   the EAL on lcore 0 only: two workers are refused in one line
 --            saying which lcores= to open with; one worker runs
 --   errors   bad arguments, one line each
+--   interrupt  (arg[2]: the ringlab program) a SIGINT 1 s into
+--            workers{seconds=30} stops both workers: "interrupted", exit
+--            130, well before 30 s
 local T = require "common"
 
 local cases = {}
@@ -83,6 +86,22 @@ function cases.errors()
   local s <close> = lab.open("sim")
   T.raises({ "the sim engine has no workers" }, s.workers, s, { seconds = 0.1 })
   T.conserved(e, "after the errors")
+end
+
+function cases.interrupt()
+  local prog = assert(arg[2], "give the ringlab program")
+  local code = 'local e = lab.open("dpdk", {vdev="net_null0", queues=2, lcores="0-1", log="emergency"}) ' ..
+    'e:region{frames=1024} e:workers{loop="txonly", queues=2, seconds=30} print("not stopped")'
+  local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+  local t0 = lab.now()
+  local p = assert(io.popen("timeout --preserve-status -s INT 1 " .. q(prog) .. " -e " .. q(code) .. " 2>&1; echo exit=$?"))
+  local out = p:read("a")
+  p:close()
+  local took = (lab.now()) - t0
+  T.check(out:find("interrupted"), "says interrupted:\n" .. out)
+  T.check(not out:find("not stopped"), "the call did not run to its end:\n" .. out)
+  T.check(out:find("exit=130"), "exit 130:\n" .. out)
+  T.check(took < 10, "stopped in " .. took .. " s, not 30")
 end
 
 local f = cases[arg[1]]
