@@ -177,7 +177,8 @@ int dpdk_workers(struct rl_engine *e, const struct rl_workers_args *a,
 			  rte_eal_get_lcore_state(i) != WAIT))
 			return rl_err_set(err, EINVAL, "workers: queue %u needs lcore %u but the "
 					  "EAL runs on lcores %s - open the first dpdk engine "
-					  "with lcores=0-%u", a->queue[i], i, have, n - 1);
+					  "with lcores=0-%u (in a new ringlab: the EAL starts "
+					  "once), or give queues=1", a->queue[i], i, have, n - 1);
 	}
 	if (!p->have_region)
 		return rl_err_set(err, ENOENT, "workers: the dpdk engine has no region yet - make "
