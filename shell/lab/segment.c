@@ -666,9 +666,10 @@ static int segs_send(lua_State *L)
 			return luaL_error(
 			    L,
 			    "send: the engine made no progress for 2 s with %d of %d "
-			    "segments sent - is the tx ring full with nothing "
-			    "completing, "
-			    "or is the peer gone? (e:rings(), e:owners())",
+			    "segments sent - an engine opened with step=true moves "
+			    "only on step (e:step()); else is the tx ring full with "
+			    "nothing completing, or is the peer gone? (e:rings(), "
+			    "e:owners())",
 			    (int)sg->next, (int)sg->s.nsegs);
 	}
 	lua_pushinteger(L, sg->next - start);
