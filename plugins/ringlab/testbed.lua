@@ -354,6 +354,8 @@ local function ringlab_bin()
 	return exe:match("/ringlab$") and exe or "ringlab"
 end
 
+M.describe = describe
+
 local USAGE = "usage: ringlab testbed up|down|status|shell [name=rl] [mtu=1500] [queues=1] [neigh=true] [force=true]"
 
 -- ringlab testbed <cmd> key=value...; returns the exit status (0 = fine).

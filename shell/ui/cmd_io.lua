@@ -319,6 +319,36 @@ local function host_up(e, kv)
   return h
 end
 
+-- testbed at the prompt: the same namespaces `ringlab testbed` makes from
+-- a shell. This ringlab stays in the namespace it runs in (it cannot move
+-- itself once engines or DPDK's threads run), so the line after `up` says
+-- what works from here and how to start one inside the lab side.
+def("testbed", "testbed up|down|status [name=rl] [queues=N] [mtu=N] [neigh=false]",
+  "the wire AF_XDP and DPDK talk to (root): namespaces NAME-lab and NAME-peer joined by a veth "
+  .. "(help wire); kernel send and lesson 12 use it from here, open afxdp needs a ringlab "
+  .. "started inside it: ringlab --netns NAME-lab. down force=true removes it while "
+  .. "processes still run inside",
+  function(args)
+    local sub = args[1] or "status"
+    if sub ~= "up" and sub ~= "down" and sub ~= "status" then
+      fail("testbed: '%s'? - say testbed up, testbed down or testbed status", sub)
+    end
+    local opts = keyvalues("testbed " .. sub, args, 2)
+    for k in pairs(opts) do
+      if k ~= "name" and k ~= "queues" and k ~= "mtu" and k ~= "neigh" and k ~= "force" then
+        fail("testbed %s: %s= is not known - it takes name=, queues=, mtu=, neigh= and force=", sub, k)
+      end
+    end
+    opts.force = opts.force == "true" or opts.force == "1"
+    local tb = require "ringlab.testbed"
+    local st = tb[sub](opts)
+    for line in tb.describe(st):gmatch("[^\n]+") do say("%s", line) end
+    if sub == "up" and lab.netns ~= st.lab then
+      say("  this ringlab runs outside it: kernel send and lesson 12 use it from here; "
+        .. "for open afxdp ifname=%s quit (Ctrl-D) and start: ringlab --netns %s", st.lab_if, st.lab)
+    end
+  end)
+
 def("host", "host up|down|status [ip=198.18.0.1] [mac=..]", "a minimal IPv4 host on the current engine: answers ARP and ping (between prompts), learns ARP; try ping from the peer",
   function(args)
     local e = current()

@@ -51,7 +51,7 @@ end
 -- in no group is listed under "other", so none is ever left out.
 local GROUPS = {
   { "engines", { "open", "use", "close", "engines", "compare" } },
-  { "memory", { "region", "fill", "release" } },
+  { "memory", { "region", "fill", "release", "queue" } },
   { "packets", { "send", "recv", "kick", "complete", "step", "txsync", "rxsync", "advance", "forward" } },
   { "look", { "show", "watch", "explain" } },
   { "host", { "host", "serve" } },
