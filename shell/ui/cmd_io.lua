@@ -266,6 +266,9 @@ def("workers", "workers [rxdrop|txonly|fwd] [queues=N|0,1] [seconds=S] [packets=
         fail("workers: %s= is not an option - give queues=, seconds= or packets=", k)
       end
     end
+    if e.workers and not e:info().has_region then
+      fail("workers: %s has no region yet - make one: %s", e:info().name, C.region_hint(e))
+    end
     local r = e:workers(opts)
     say("%d worker%s, %s, %.2f s:", #r.workers, #r.workers == 1 and "" or "s", r.loop, r.seconds)
     for _, w in ipairs(r.workers) do
