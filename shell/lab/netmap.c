@@ -269,6 +269,18 @@ static int ring_next(lua_State *L)
 	return 1;
 }
 
+/* t[k] for a method name k of the handle at 1 (its metatable's methods
+ * table): pushes it and returns true, else leaves the stack as it was. */
+static bool push_method(lua_State *L, const char *k)
+{
+	if (!k || luaL_getmetafield(L, 1, "methods") == LUA_TNIL)
+		return false;
+	if (lua_getfield(L, -1, k) != LUA_TNIL)
+		return true;
+	lua_pop(L, 2);
+	return false;
+}
+
 static const luaL_Reg ring_methods[] = {
     {"slot", ring_slot},
     {"space", ring_space},
@@ -283,11 +295,8 @@ static int ring_index(lua_State *L)
 	struct nm_handle *h;
 	struct sim_nm_ring *r;
 
-	if (k && luaL_getmetafield(L, 1, "methods") != LUA_TNIL) {
-		if (lua_getfield(L, -1, k) != LUA_TNIL)
-			return 1;
-		lua_pop(L, 2);
-	}
+	if (push_method(L, k))
+		return 1;
 	r = handle_ring(L, 1, NMRING_MT, &eng, &h, "ring");
 	if (!k)
 		return luaL_error(L, "ring: fields are head, cur, tail, num_slots, name");
@@ -426,11 +435,8 @@ static int slot_index(lua_State *L)
 	struct sim_nm_ring *r;
 	const struct sim_nm_slot *sl;
 
-	if (k && luaL_getmetafield(L, 1, "methods") != LUA_TNIL) {
-		if (lua_getfield(L, -1, k) != LUA_TNIL)
-			return 1;
-		lua_pop(L, 2);
-	}
+	if (push_method(L, k))
+		return 1;
 	r = handle_ring(L, 1, NMSLOT_MT, &eng, &h, "slot");
 	sl = &r->slot[h->index];
 	if (!k)
