@@ -92,23 +92,8 @@ http_post)
 		"net_af_packet0,iface=$IF" "$IF" || { cat "$TMP/peer.log"; exit 1; }
 	echo "the peer's server saw:"; cat "$TMP/peer.log" ;;
 shared)
-	ip netns exec "$PEERNS" "$PYTHON" -c '
-import socket, sys
-ready, n = sys.argv[1], 65536
-body = bytes((i * 13 + i // 241) % 256 for i in range(n))
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 16 << 20)
-s.bind(("198.18.0.2", 9998)); s.settimeout(10)
-open(ready, "w").close()
-got = b""
-while len(got) < n:
-    try:
-        d, src = s.recvfrom(65536)
-    except socket.timeout:
-        print("peer: %d of %d bytes, then nothing for 10 s" % (len(got), n)); sys.exit(1)
-    got += d
-print("peer: %d bytes, %s" % (len(got), "intact" if got == body else "NOT INTACT"))
-sys.exit(0 if got == body else 1)' "$TMP/ready" >"$TMP/peer.log" 2>&1 &
+	ip netns exec "$PEERNS" "$PYTHON" "$HERE/../net/udp_body_peer.py" "$TMP/ready" 9998 any-source \
+		>"$TMP/peer.log" 2>&1 &
 	BG=$!
 	for _ in $(seq 100); do [ -e "$TMP/ready" ] && break; sleep 0.1; done
 	RINGLAB_PLUGIN_PATH= "$RINGLAB" --netns "$LAB" "$HERE/../net/shared_send.lua" "$IF" \

@@ -21,24 +21,8 @@ PEER_MAC=$(ip -n "$PEERNS" -o link show dev "$PIF" | sed -n 's/.*link\/ether \([
 
 # the peer: a kernel UDP socket that must get the 64 KiB body in 46
 # datagrams, in order, from 198.18.0.1
-ip netns exec "$PEERNS" "$PYTHON" -c '
-import socket, sys
-ready, n = sys.argv[1], 65536
-body = bytes((i * 13 + i // 241) % 256 for i in range(n))
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("198.18.0.2", 9998)); s.settimeout(10)
-open(ready, "w").close()
-got = b""
-while len(got) < n:
-    try:
-        d, src = s.recvfrom(65536)
-    except socket.timeout:
-        print("peer: %d of %d bytes, then nothing for 10 s" % (len(got), n)); sys.exit(1)
-    if src[0] != "198.18.0.1":
-        print("peer: a datagram from", src); sys.exit(1)
-    got += d
-print("peer: %d bytes, %s" % (len(got), "intact" if got == body else "NOT INTACT"))
-sys.exit(0 if got == body else 1)' "$TMP/ready" >"$TMP/peer.log" 2>&1 &
+ip netns exec "$PEERNS" "$PYTHON" "$HERE/udp_body_peer.py" "$TMP/ready" 9998 \
+	>"$TMP/peer.log" 2>&1 &
 BG=$!
 wait_for "$TMP/ready" 50 || exit 1
 
