@@ -471,21 +471,27 @@ static void tx_counted(struct rl_engine *e, uint16_t sent, uint64_t sum, uint64_
 		rl_ledger_count(&e->ledger, RL_LEDGER_DRIVER_COPIED, sum, RL_DIR_TX);
 }
 
-/* rte_eth_tx_burst, counting the frames the PMD takes from our pool while
- * it sends (buffers to copy into). own: every mbuf of every packet is one
- * of the pool's frames. */
-/* The TX queue of the next burst: the selected one, or each in turn. */
-static uint16_t tx_queue(struct rl_engine *e)
+/* The queue of the next burst: the selected one, or each in turn (*rr is
+ * the turn: txrr or rxrr). */
+static uint16_t next_queue(struct rl_engine *e, uint16_t *rr)
 {
 	uint16_t q;
 
 	if (e->sel >= 0)
 		return (uint16_t)e->sel;
-	q = e->txrr;
-	e->txrr = (uint16_t)((e->txrr + 1) % e->o.queues);
+	q = *rr;
+	*rr = (uint16_t)((*rr + 1) % e->o.queues);
 	return q;
 }
 
+static uint16_t tx_queue(struct rl_engine *e)
+{
+	return next_queue(e, &e->txrr);
+}
+
+/* rte_eth_tx_burst, counting the frames the PMD takes from our pool while
+ * it sends (buffers to copy into). own: every mbuf of every packet is one
+ * of the pool's frames. */
 static uint16_t tx_burst(struct rl_engine *e, struct rte_mbuf **pkts, uint16_t n,
 			 uint64_t *takes, bool own)
 {
@@ -611,16 +617,9 @@ static uint16_t rx_room(struct rl_engine *e, uint32_t max)
 	return e->started ? (uint16_t)room : 0;
 }
 
-/* The RX queue of the next burst: the selected one, or each in turn. */
 static uint16_t rx_queue(struct rl_engine *e)
 {
-	uint16_t q;
-
-	if (e->sel >= 0)
-		return (uint16_t)e->sel;
-	q = e->rxrr;
-	e->rxrr = (uint16_t)((e->rxrr + 1) % e->o.queues);
-	return q;
+	return next_queue(e, &e->rxrr);
 }
 
 static uint16_t rx_burst(struct rl_engine *e, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
