@@ -393,6 +393,11 @@ function M.main(args)
 			error("testbed " .. s.name .. " is not up - run `ringlab testbed up name="
 				.. s.name .. "` first", 0)
 		end
+		local lab = rawget(_G, "lab")
+		if type(lab) == "table" and lab.run then -- an argument vector, no shell
+			local _, _, code = lab.run { bin, "--netns", s.lab, inherit = true }
+			return code
+		end
 		local ok, _, code = os.execute(string.format("%s --netns %s", bin, s.lab))
 		return ok and 0 or (code or 1)
 	else

@@ -12,6 +12,10 @@
  *
  * ok is true when the program exited with status 0. A program that cannot
  * be found gives ok=false, code 127 and a line saying so.
+ *
+ * With inherit=true in the table the program shares ringlab's terminal
+ * (stdin, stdout, stderr; `ringlab testbed shell` starts an interactive
+ * ringlab that way) and the output returned is "".
  */
 #define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
@@ -29,7 +33,7 @@ static int lab_run(lua_State *L)
 {
 	const char *argv[RUN_MAX_ARGS + 1];
 	luaL_Buffer b;
-	int fds[2], st = 0, n;
+	int fds[2], st = 0, n, inherit;
 	pid_t pid;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
@@ -46,6 +50,29 @@ static int lab_run(lua_State *L)
 		argv[i - 1] = lua_tostring(L, -1); /* stays on the stack: alive */
 	}
 	argv[n] = NULL;
+	lua_getfield(L, 1, "inherit");
+	inherit = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	if (inherit) {
+		fflush(NULL);
+		pid = fork();
+		if (pid < 0)
+			return luaL_error(L, "run: fork: %s", strerror(errno));
+		if (pid == 0) {
+			signal(SIGINT, SIG_DFL);
+			signal(SIGPIPE, SIG_DFL);
+			execvp(argv[0], (char *const *)argv);
+			dprintf(2, "%s: %s\n", argv[0], strerror(errno));
+			_exit(127);
+		}
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		n = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+		lua_pushboolean(L, n == 0);
+		lua_pushliteral(L, "");
+		lua_pushinteger(L, n);
+		return 3;
+	}
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return luaL_error(L, "run: pipe: %s", strerror(errno));
 	fflush(NULL);
