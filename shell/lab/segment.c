@@ -56,35 +56,60 @@ static const char *const seg_keys[] = {
     "csum",  "region", "engine",   "ttl", "id",     "max",     NULL,
 };
 
+/* The bit of seg_keys[i] in the set of keys given (seg_keys' order). */
+enum {
+	K_PROTO = 1u << 0, K_MSS = 1u << 1, K_STRATEGY = 1u << 2, K_SRC = 1u << 3,
+	K_DST = 1u << 4, K_SRC_MAC = 1u << 5, K_DST_MAC = 1u << 6, K_SEQ = 1u << 7,
+	K_ACK = 1u << 8, K_WINDOW = 1u << 9, K_FLAGS = 1u << 10, K_URG = 1u << 11,
+	K_WSCALE = 1u << 12, K_SACK_OK = 1u << 13, K_TS_VAL = 1u << 14,
+	K_TS_ECR = 1u << 15, K_CSUM = 1u << 16, K_REGION = 1u << 17,
+	K_ENGINE = 1u << 18, K_TTL = 1u << 19, K_ID = 1u << 20, K_MAX = 1u << 21,
+	K_ALL = (1u << 22) - 1,
+	K_TCP = K_SEQ | K_ACK | K_WINDOW | K_FLAGS | K_URG | K_WSCALE | K_SACK_OK |
+	        K_TS_VAL | K_TS_ECR,
+};
+
 /* The options as a set (a table in the registry, made by
- * lab_segment_register): one hash lookup per option given instead of a
- * strcmp against up to 22 names (a call of lab.segment is about a
- * microsecond of option reading before it cuts anything). */
-static void check_seg_keys(lua_State *L, int t)
+ * lab_segment_register, each name's value its bit): one hash lookup per
+ * option given instead of a strcmp against up to 22 names. Returns the
+ * keys given, so that those left out are not looked up one by one (a call
+ * of lab.segment was about a microsecond of option reading before it cut
+ * anything): their defaults are taken. A table with a metatable (an
+ * __index may answer for keys it does not hold, and run Lua) gets K_ALL:
+ * every key is read with lua_getfield, as before. */
+static uint32_t check_seg_keys(lua_State *L, int t)
 {
+	uint32_t given = 0;
 	int set;
 
 	lua_rawgetp(L, LUA_REGISTRYINDEX, seg_keys);
 	set = lua_gettop(L);
 	for (lua_pushnil(L); lua_next(L, t); lua_pop(L, 1)) {
-		bool known;
+		lua_Integer bit;
 
 		lua_pushvalue(L, -2); /* a copy: the key itself stays for lua_next */
-		known = lua_rawget(L, set) != LUA_TNIL;
+		lua_rawget(L, set);
+		bit = lua_tointeger(L, -1); /* 0: not an option */
 		lua_pop(L, 1);
-		if (!known)
+		if (!bit)
 			luaL_error(
 			    L,
 			    "segment: unknown option '%s' - use proto, mss, "
 			    "strategy, src, dst, src_mac, dst_mac, seq, ack, window, "
 			    "flags, ts_val, ts_ecr, csum, region, engine, ttl, id, max",
 			    luaL_tolstring(L, -2, NULL));
+		given |= (uint32_t)bit;
 	}
 	lua_pop(L, 1);
+	if (lua_getmetatable(L, t)) {
+		lua_pop(L, 1);
+		given = K_ALL;
+	}
+	return given;
 }
 
 /* The engine from engine=, region= or the buffer, pushed; all must agree. */
-static struct lab_engine *seg_engine(lua_State *L, int t, int bidx)
+static struct lab_engine *seg_engine(lua_State *L, int t, int bidx, uint32_t given)
 {
 	void *eng = NULL;
 	int at = 0;
@@ -94,7 +119,7 @@ static struct lab_engine *seg_engine(lua_State *L, int t, int bidx)
 		eng = lua_touserdata(L, -1);
 		at = lua_gettop(L);
 	}
-	if (lua_getfield(L, t, "region") != LUA_TNIL) {
+	if ((given & K_REGION) && lua_getfield(L, t, "region") != LUA_TNIL) {
 		if (!luaL_testudata(L, -1, LAB_REGION_MT))
 			luaL_error(L,
 			           "segment: region= must be a region from e:region{}, "
@@ -108,7 +133,7 @@ static struct lab_engine *seg_engine(lua_State *L, int t, int bidx)
 		eng = lua_touserdata(L, -1);
 		at = lua_gettop(L);
 	}
-	if (lua_getfield(L, t, "engine") != LUA_TNIL) {
+	if ((given & K_ENGINE) && lua_getfield(L, t, "engine") != LUA_TNIL) {
 		lab_check_engine(L, -1);
 		if (eng && lua_touserdata(L, -1) != eng)
 			luaL_error(L, "segment: engine= is not the engine of the data's "
@@ -128,37 +153,65 @@ static struct lab_engine *seg_engine(lua_State *L, int t, int bidx)
 /* The addresses once the engine (at eidx) is known: on a kernel interface
  * those left out are the interface's own and the neighbour's (lab/addr.c,
  * which may run Lua); elsewhere the lab's made-up ones. dst is parsed. */
-static void seg_flow(lua_State *L, int t, struct rl_seg_params *p, int eidx)
+static void seg_flow(lua_State *L, int t, struct rl_seg_params *p, int eidx,
+                     uint32_t given)
 {
+	static const uint8_t lab_src_mac[6] = {2, 0, 0, 0, 0, 1},
+	                     lab_dst_mac[6] = {2, 0, 0, 0, 0, 2};
 	struct rl_flow *f = &p->flow;
-	bool want_dst = !lab_field_has(L, t, "dst_mac");
+	bool want_dst = !((given & K_DST_MAC) && lab_field_has(L, t, "dst_mac"));
 	struct lab_wire w = {0};
 	char src[32];
 
-	if (want_dst || !lab_field_has(L, t, "src") || !lab_field_has(L, t, "src_mac"))
-		lab_wire_addresses(L, eidx, "segment", f->dst_ip, want_dst, &w);
-	snprintf(src, sizeof(src), "%s:%u", w.src_ip[0] ? w.src_ip : "198.18.0.1",
-	         p->proto == RL_IPPROTO_TCP ? 40000 : 9000);
-	lab_field_addr(L, t, "segment", "src", src, true, &f->src_ip, &f->src_port);
-	lab_field_mac(L, t, "segment", "src_mac",
-	              w.src_mac[0] ? w.src_mac : "02:00:00:00:00:01", f->src_mac);
-	lab_field_mac(L, t, "segment", "dst_mac",
-	              w.dst_mac[0] ? w.dst_mac : "02:00:00:00:00:02", f->dst_mac);
+	if (want_dst || !((given & K_SRC) && lab_field_has(L, t, "src")) ||
+	    !((given & K_SRC_MAC) && lab_field_has(L, t, "src_mac")))
+		if (lab_wire_addresses(L, eidx, "segment", f->dst_ip, want_dst, &w))
+			given = K_ALL; /* Lua ran: the options may have changed */
+	if (given & K_SRC) {
+		if (w.src_ip[0])
+			snprintf(src, sizeof(src), "%s:%u", w.src_ip,
+			         p->proto == RL_IPPROTO_TCP ? 40000 : 9000);
+		lab_field_addr(L, t, "segment", "src",
+		               w.src_ip[0]                        ? src
+		               : p->proto == RL_IPPROTO_TCP ? "198.18.0.1:40000"
+		                                            : "198.18.0.1:9000",
+		               true, &f->src_ip, &f->src_port);
+	} else { /* the lab's made-up address (no interface: w is empty) */
+		f->src_ip = 0xc6120001u; /* 198.18.0.1 */
+		f->src_port = p->proto == RL_IPPROTO_TCP ? 40000 : 9000;
+	}
+	if (given & K_SRC_MAC)
+		lab_field_mac(L, t, "segment", "src_mac",
+		              w.src_mac[0] ? w.src_mac : "02:00:00:00:00:01", f->src_mac);
+	else
+		memcpy(f->src_mac, lab_src_mac, 6);
+	if (given & K_DST_MAC)
+		lab_field_mac(L, t, "segment", "dst_mac",
+		              w.dst_mac[0] ? w.dst_mac : "02:00:00:00:00:02", f->dst_mac);
+	else
+		memcpy(f->dst_mac, lab_dst_mac, 6);
 }
 
-static void seg_ip_fields(lua_State *L, int t, struct rl_seg_params *p)
+/* Each reads what was given (a key left out is its default, not looked
+ * up); nothing here runs Lua on a table without a metatable. */
+static void seg_ip_fields(lua_State *L, int t, struct rl_seg_params *p, uint32_t given)
 {
 	struct rl_flow *f = &p->flow;
 
 	lab_field_addr(L, t, "segment", "dst", NULL, true, &f->dst_ip, &f->dst_port);
-	f->ttl = lab_field_ttl(L, t, "segment");
-	f->ip_id = (uint16_t)lab_field_int(L, t, "segment", "id", 0, 65535);
+	f->ttl = given & K_TTL ? lab_field_ttl(L, t, "segment") : 64;
+	f->ip_id = given & K_ID
+	               ? (uint16_t)lab_field_int(L, t, "segment", "id", 0, 65535)
+	               : 0;
 }
 
-static void seg_params(lua_State *L, int t, struct rl_seg_params *p)
+static void seg_params(lua_State *L, int t, struct rl_seg_params *p, uint32_t given)
 {
-	const char *proto = lab_field_str(L, t, "segment", "proto", "tcp");
-	const char *st = lab_field_str(L, t, "segment", "strategy", "copy");
+	const char *proto =
+	    given & K_PROTO ? lab_field_str(L, t, "segment", "proto", "tcp") : "tcp";
+	const char *st =
+	    given & K_STRATEGY ? lab_field_str(L, t, "segment", "strategy", "copy")
+	                       : "copy";
 	struct rl_err err;
 
 	memset(p, 0, sizeof(*p));
@@ -173,11 +226,16 @@ static void seg_params(lua_State *L, int t, struct rl_seg_params *p)
 		lab_raise(L, "segment", &err);
 	p->mss = (uint32_t)lab_field_int(L, t, "segment", "mss",
 	                                 p->proto == RL_IPPROTO_TCP ? 1448 : 1472, 65535);
-	p->max = (uint32_t)lab_field_int(L, t, "segment", "max", 0, 65535);
-	seg_ip_fields(L, t, p);
-	if (p->proto == RL_IPPROTO_TCP)
+	p->max = given & K_MAX
+	             ? (uint32_t)lab_field_int(L, t, "segment", "max", 0, 65535)
+	             : 0;
+	seg_ip_fields(L, t, p, given);
+	if (p->proto == RL_IPPROTO_TCP && (given & K_TCP))
 		lab_field_tcp(L, t, "segment", 0, NULL, &p->tcp);
-	p->csum = lab_field_csum(L, t, "segment") ? RL_CSUM_SOFTWARE : RL_CSUM_PARTIAL;
+	else if (p->proto == RL_IPPROTO_TCP) /* lab_field_tcp's defaults */
+		p->tcp.window = 65535; /* the rest zero (memset above) */
+	p->csum = !(given & K_CSUM) || lab_field_csum(L, t, "segment") ? RL_CSUM_SOFTWARE
+	                                                                : RL_CSUM_PARTIAL;
 }
 
 /* The span of the buffer at bidx to send: {buffer, off, len} at index 1,
@@ -297,11 +355,13 @@ static const char *why_about(char *why, const char *what)
 }
 
 /* extbuf, gso and tso need the engine's tx_x and its word for it. */
-static void engine_can(lua_State *L, struct lab_engine *eng, struct rl_seg_params *p)
+static uint32_t engine_can(lua_State *L, struct lab_engine *eng, struct rl_seg_params *p)
 {
 	bool x = eng->ops->tx_x != NULL;
-	char why[RL_ERR_MSG_MAX];
-	uint32_t caps = lab_engine_caps(eng, why, sizeof(why));
+	char why[RL_ERR_MSG_MAX] = "";
+	/* the engine's why (words an engine may print on every call) only
+	 * when a strategy it is open without asks for it */
+	uint32_t caps = lab_engine_caps(eng, NULL, 0);
 
 	p->engine_tso = (caps & RL_CAP_TSO) != 0;
 	p->engine_extbuf = x && eng->ops->ext_register && eng->ops->ext_freed &&
@@ -311,14 +371,15 @@ static void engine_can(lua_State *L, struct lab_engine *eng, struct rl_seg_param
 	p->engine_shared = (caps & RL_CAP_SHARED) != 0;
 	p->engine_tso = p->engine_tso && x;
 	/* the engine can, but not as it is open now: its own words */
-	if (why[0] && ((p->strategy == RL_SEG_EXTBUF && !p->engine_extbuf &&
+	if (((p->strategy == RL_SEG_EXTBUF && !p->engine_extbuf &&
 	                (eng->ops->caps & RL_CAP_EXTBUF)) ||
 	               (p->strategy == RL_SEG_GSO && !p->engine_gso &&
 	                (eng->ops->caps & RL_CAP_GSO)) ||
 	               (p->strategy == RL_SEG_TSO && !p->engine_tso &&
 	                (eng->ops->caps & RL_CAP_TSO)) ||
 	               (p->strategy == RL_SEG_SG && !(caps & RL_CAP_SG) &&
-	                (eng->ops->caps & RL_CAP_SG))))
+	                (eng->ops->caps & RL_CAP_SG))) &&
+	    (lab_engine_caps(eng, why, sizeof(why)), why[0]))
 		luaL_error(L, "segment: strategy %s on this %s engine: %s",
 		           rl_seg_strategy_name(p->strategy), eng->ops->name,
 		           why_about(why, rl_seg_strategy_name(p->strategy)));
@@ -334,6 +395,7 @@ static void engine_can(lua_State *L, struct lab_engine *eng, struct rl_seg_param
 		           "software (gso is DPDK's rte_gso_segment) - use strategy sg/"
 		           "born/copy",
 		           eng->ops->name);
+	return caps;
 }
 
 static int lab_segment(lua_State *L)
@@ -346,18 +408,23 @@ static int lab_segment(lua_State *L)
 	uint64_t len;
 	struct rl_err err;
 	lua_Integer off, n;
+	uint32_t given, caps;
 	int bidx, eidx;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	lua_settop(L, 2);
-	check_seg_keys(L, 2);
+	given = check_seg_keys(L, 2); /* raw: runs no Lua */
 	bidx = seg_buffer(L);
-	seg_params(L, 2, &p);
+	if (lua_istable(L, 1) && lua_getmetatable(L, 1)) {
+		lua_pop(L, 1); /* {buffer, ...}'s __index ran Lua: read every key */
+		given = K_ALL;
+	}
+	seg_params(L, 2, &p, given);
 	if (!bidx)
 		born_from_string(L, &p);
-	eng = seg_engine(L, 2, bidx);
+	eng = seg_engine(L, 2, bidx, given);
 	eidx = lua_gettop(L);
-	seg_flow(L, 2, &p, eidx); /* may run Lua (neighbour resolution) */
+	seg_flow(L, 2, &p, eidx, given); /* may run Lua (neighbour resolution) */
 	seg_span(L, bidx, &off, &n); /* may run Lua ({buffer, off, n}'s __index) */
 	sg = lua_newuserdatauv(L, sizeof(*sg), 3); /* may run a finalizer */
 	memset(sg, 0, sizeof(*sg));
@@ -367,7 +434,7 @@ static int lab_segment(lua_State *L)
 	/* Lua may have run above: what was read before is read again here,
 	 * and from here to rl_segment nothing runs Lua */
 	r = lab_engine_region(L, lab_check_open(L, eng, "segment"), "segment");
-	engine_can(L, eng, &p);
+	caps = engine_can(L, eng, &p);
 	data = seg_data(L, r, &len, bidx, off, n);
 	rl_err_clear(&err);
 	if (rl_segment(&sg->s, r, data, len, &p, &sg->ledger, &err) < 0)
@@ -379,8 +446,7 @@ static int lab_segment(lua_State *L)
 	}
 	if (lab_engine_ledger(eng))
 		rl_ledger_add(lab_engine_ledger(eng), &sg->ledger);
-	sg->nic_csum = p.csum == RL_CSUM_PARTIAL && eng->ops->tx_x &&
-	               (lab_engine_caps(eng, NULL, 0) & RL_CAP_CSUM);
+	sg->nic_csum = p.csum == RL_CSUM_PARTIAL && eng->ops->tx_x && (caps & RL_CAP_CSUM);
 	if (bidx) {
 		lua_pushvalue(L, bidx);
 		lua_setiuservalue(L, -2, 2);
@@ -903,7 +969,7 @@ void lab_segment_register(lua_State *L)
 	lab_handle_mt(L, SEGS_MT, segs_methods, segs_gc, segs_len, segs_tostring);
 	lua_createtable(L, 0, (int)(sizeof(seg_keys) / sizeof(seg_keys[0])));
 	for (int i = 0; seg_keys[i]; i++) {
-		lua_pushboolean(L, 1);
+		lua_pushinteger(L, (lua_Integer)1 << i);
 		lua_setfield(L, -2, seg_keys[i]);
 	}
 	lua_rawsetp(L, LUA_REGISTRYINDEX, seg_keys);
