@@ -20,6 +20,7 @@
 # CPU-second (packets over the CPU time the process used: steadier when
 # other work shares the machine); then the median over the rounds against
 # the issue's target, Lua >= 0.8x C with lab.batch: PASS or MISS.
+# LUA_ENGINES="dpdk" (any of sim afxdp dpdk; default all) runs only those.
 # Makes and always removes testbed rlBl. Runs by hand, not in ctest.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +28,7 @@ build=${1:-$here/../build}
 secs=${2:-2}
 rounds=${3:-3}
 DPDK_BATCHES=${DPDK_BATCHES:-32 256}
+LUA_ENGINES=${LUA_ENGINES:-sim afxdp dpdk}
 RINGLAB=$build/shell/ringlab
 AFXDP=$build/engines/ringlab-engine-afxdp.so
 DPDK=$build/engines/ringlab-engine-dpdk.so
@@ -75,11 +77,14 @@ sim_lua() { "$RINGLAB" "$here/sim_pps.lua" "$secs" 64 "$1" batch; }
 
 engines="sim"
 why_afxdp= why_dpdk=
+case " $LUA_ENGINES " in *" sim "*) ;; *) engines= ;; esac
+case " $LUA_ENGINES " in *" afxdp "*) ;; *) why_afxdp="not in LUA_ENGINES" ;; esac
+case " $LUA_ENGINES " in *" dpdk "*) ;; *) why_dpdk="not in LUA_ENGINES" ;; esac
 if [ "$(id -u)" != 0 ]; then
-	why_afxdp="needs root (AF_XDP on a testbed veth)" why_dpdk="needs root (DPDK's EAL)"
+	why_afxdp=${why_afxdp:-"needs root (AF_XDP on a testbed veth)"} why_dpdk=${why_dpdk:-"needs root (DPDK's EAL)"}
 else
-	[ -e "$AFXDP" ] && [ -x "$GENPPS" ] || why_afxdp="the afxdp engine or bench_afxdp_pps is not built in $build"
-	[ -e "$DPDK" ] && [ -x "$build/bench/bench_dpdk_pps" ] || why_dpdk="the dpdk engine or bench_dpdk_pps is not built in $build"
+	[ -n "$why_afxdp" ] || { [ -e "$AFXDP" ] && [ -x "$GENPPS" ]; } || why_afxdp="the afxdp engine or bench_afxdp_pps is not built in $build"
+	[ -n "$why_dpdk" ] || { [ -e "$DPDK" ] && [ -x "$build/bench/bench_dpdk_pps" ]; } || why_dpdk="the dpdk engine or bench_dpdk_pps is not built in $build"
 fi
 if [ -z "$why_afxdp" ]; then
 	"$RINGLAB" testbed down name=$NAME force=true >/dev/null 2>&1 || true
@@ -98,11 +103,13 @@ echo "== Lua (lab.batch) against C, ${secs} s each, $rounds rounds: $engines"
 [ -n "$why_afxdp" ] && echo "afxdp skipped: $why_afxdp"
 [ -n "$why_dpdk" ] && echo "dpdk skipped: $why_dpdk"
 for r in $(seq "$rounds"); do
-	for mode in copy zerocopy; do
-		c_run() { sim_c $mode; }
-		lua_run() { sim_lua $mode; }
-		pair sim "$mode batch=64" "$r"
-	done
+	case " $engines " in *" sim "*)
+		for mode in copy zerocopy; do
+			c_run() { sim_c $mode; }
+			lua_run() { sim_lua $mode; }
+			pair sim "$mode batch=64" "$r"
+		done
+	esac
 	case " $engines " in *" afxdp "*)
 		c_run() { ip netns exec $LAB taskset -c 1 "$GENPPS" "$AFXDP" txonly ${NAME}0 "$secs" mode=copy steer=all; }
 		lua_run() { taskset -c 1 "$RINGLAB" --netns $LAB "$here/afxdp_pps.lua" txonly ${NAME}0 "$secs" mode=copy steer=all; }

@@ -30,7 +30,11 @@
  *      marks the engine closed (eng->closed) and keeps it whole - eng->e,
  *      its region - until the outermost binding returns or raises. A region,
  *      frame or engine pointer read before Lua ran is never freed memory.
- *      Test "open" with lab_is_open(eng), never eng->e.
+ *      Test "open" with lab_is_open(eng), never eng->e. The exception,
+ *      lab_fast_methods (bt:tx, e:fill(n) ...), skips the protected call
+ *      only for a call that runs no Lua at all (its nilarg argument nil):
+ *      a binding marked so must not allocate, index a table or call a
+ *      metamethod on that way - or it must not be marked.
  *   2. Read and check every argument into C values first (lab_field_*,
  *      lua_tointegerx; copy strings' bytes or anchor them on the stack),
  *      then check the engine (lab_check_engine / lab_handle_engine), then
@@ -289,6 +293,14 @@ int luaopen_ringlab(lua_State *L);
 extern unsigned lab_depth; /* bindings running now */
 void lab_setfuncs(lua_State *L, const luaL_Reg *l); /* into the table at -1 */
 void lab_pushcfunction(lua_State *L, lua_CFunction f, const char *name);
+/* The fast way in for per-batch bindings that run no Lua when the argument
+ * at nilarg is nil (0: always) - see lab_call_fast in lab/lab.c. */
+void lab_pushcfunction_fast(lua_State *L, lua_CFunction f, const char *name, int nilarg);
+void lab_fast_methods(lua_State *L, const char *mt, const luaL_Reg *l, const int *nilarg);
+/* A handle's type checked by its metatable kept under an address key. */
+void *lab_test_handle(lua_State *L, int idx, const void *key);
+void lab_handle_key(lua_State *L, const char *mt, const void *key);
+void lab_engine_io_fast(lua_State *L); /* e:fill, e:complete: fast way in */
 /* lab/engine.c: the closes asked for while bindings ran (lab_call, at
  * depth 0). */
 void lab_close_deferred(lua_State *L);

@@ -47,9 +47,13 @@ struct lab_batch {
 
 /* ---- the handle ------------------------------------------------------- */
 
+static const char batch_key; /* registry: the batch metatable */
+
 static struct lab_batch *check_batch(lua_State *L, int idx)
 {
-	return luaL_checkudata(L, idx, LAB_BATCH_MT);
+	struct lab_batch *b = lab_test_handle(L, idx, &batch_key);
+
+	return b ? b : luaL_checkudata(L, idx, LAB_BATCH_MT);
 }
 
 /* The batch at 1, its open engine and region (the batch's uservalue keeps
@@ -518,7 +522,18 @@ static const luaL_Reg batch_methods[] = {
 /* The batch metatable, and lab.batch on the table at -1. */
 void lab_batch_register(lua_State *L)
 {
+	/* bt:tx, bt:rx, bt:release run no Lua code, nor bt:udp() without a
+	 * spec (argument 2): the fast way in (lab_call_fast) */
+	static const luaL_Reg fast[] = {{"udp", batch_udp},
+	                                {"tx", batch_tx},
+	                                {"rx", batch_rx},
+	                                {"release", batch_release},
+	                                {NULL, NULL}};
+	static const int nilarg[] = {2, 0, 0, 0};
+
 	lab_handle_mt(L, LAB_BATCH_MT, batch_methods, batch_gc, batch_count, batch_tostring);
+	lab_handle_key(L, LAB_BATCH_MT, &batch_key);
+	lab_fast_methods(L, LAB_BATCH_MT, fast, nilarg);
 	lab_pushcfunction(L, lab_batch_new, "batch");
 	lua_setfield(L, -2, "batch");
 }

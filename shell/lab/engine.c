@@ -35,14 +35,19 @@ int lab_raise(lua_State *L, const char *what, const struct rl_err *err)
 	return luaL_error(L, "%s: %s", what, msg);
 }
 
+static const char engine_key; /* registry: the engine metatable */
+
 struct lab_engine *lab_test_engine(lua_State *L, int idx)
 {
-	return luaL_testudata(L, idx, LAB_ENGINE_MT);
+	return lab_test_handle(L, idx, &engine_key);
 }
 
 struct lab_engine *lab_check_engine(lua_State *L, int idx)
 {
-	struct lab_engine *eng = luaL_checkudata(L, idx, LAB_ENGINE_MT);
+	struct lab_engine *eng = lab_test_engine(L, idx);
+
+	if (!eng) /* the usual "bad argument" message */
+		eng = luaL_checkudata(L, idx, LAB_ENGINE_MT);
 
 	if (!lab_is_open(eng))
 		luaL_error(L, "this engine is closed - open a new one with lab.open()");
@@ -758,4 +763,6 @@ void lab_engine_register(lua_State *L)
 	lua_setfield(L, -2, "__mode");
 	lua_setmetatable(L, -2);
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &opened_key);
+	lab_handle_key(L, LAB_ENGINE_MT, &engine_key);
+	lab_engine_io_fast(L);
 }

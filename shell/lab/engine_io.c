@@ -675,3 +675,14 @@ const luaL_Reg lab_engine_io_methods[] = {
     {"kick", engine_kick}, {"step", engine_step},
     {NULL, NULL},
 };
+
+/* e:fill(n) and e:complete(n) without an options table (argument 3) run no
+ * Lua code: a loop's per-batch calls take lab_call's fast way in. */
+void lab_engine_io_fast(lua_State *L)
+{
+	static const luaL_Reg fast[] = {
+	    {"fill", engine_fill}, {"complete", engine_complete}, {NULL, NULL}};
+	static const int nilarg[] = {3, 3};
+
+	lab_fast_methods(L, LAB_ENGINE_MT, fast, nilarg);
+}

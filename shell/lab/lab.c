@@ -104,6 +104,67 @@ static int lab_call(lua_State *L)
 	return lua_gettop(L);
 }
 
+/* The fast way in, for the few bindings a loop calls per batch (bt:tx,
+ * bt:rx, bt:release, bt:udp(), e:fill, e:complete): when the argument at
+ * upvalue 3's index is nil (0: always), that binding runs no Lua code at
+ * all - no option table to index, no metamethod, no allocation before it
+ * is done with the engine - so no Lua can close the engine under it and
+ * the protected call (and the depth count, which only matters while Lua
+ * runs inside a binding) is not needed: the binding runs directly, an
+ * error it raises names it as a direct call does. Any other call takes
+ * lab_call's protected way (docs/benchmarks.md has the figures). */
+static int lab_call_fast(lua_State *L)
+{
+	lua_Integer k = lua_tointeger(L, lua_upvalueindex(3));
+
+	if (k == 0 || lua_isnoneornil(L, (int)k))
+		return lua_tocfunction(L, lua_upvalueindex(1))(L);
+	return lab_call(L);
+}
+
+void lab_pushcfunction_fast(lua_State *L, lua_CFunction f, const char *name, int nilarg)
+{
+	lua_pushcfunction(L, f);
+	lua_pushstring(L, name);
+	lua_pushinteger(L, nilarg);
+	lua_pushcclosure(L, lab_call_fast, 3);
+}
+
+/* Replace the methods l of the handle type at metatable mt by their fast
+ * closures (lab_pushcfunction_fast with each nilarg). */
+void lab_fast_methods(lua_State *L, const char *mt, const luaL_Reg *l, const int *nilarg)
+{
+	luaL_getmetatable(L, mt);
+	lua_getfield(L, -1, "__index");
+	for (int i = 0; l[i].name; i++) {
+		lab_pushcfunction_fast(L, l[i].func, l[i].name, nilarg[i]);
+		lua_setfield(L, -2, l[i].name);
+	}
+	lua_pop(L, 2);
+}
+
+/* A handle's type by its metatable, without luaL_checkudata's lookup by
+ * name (which interns the name string on every call): the metatable is
+ * kept in the registry under the address key as well (lab_handle_key). */
+void *lab_test_handle(lua_State *L, int idx, const void *key)
+{
+	void *p = lua_touserdata(L, idx);
+	int same;
+
+	if (!p || !lua_getmetatable(L, idx))
+		return NULL;
+	lua_rawgetp(L, LUA_REGISTRYINDEX, key);
+	same = lua_rawequal(L, -1, -2);
+	lua_pop(L, 2);
+	return same ? p : NULL;
+}
+
+void lab_handle_key(lua_State *L, const char *mt, const void *key)
+{
+	luaL_getmetatable(L, mt);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+}
+
 void lab_pushcfunction(lua_State *L, lua_CFunction f, const char *name)
 {
 	lua_pushcfunction(L, f);
