@@ -59,9 +59,11 @@ local function available(long)
       local t = en.available and yes or no
       t[#t + 1] = en.name
     end
-    say("can open here: %s%s; netmap's model: sim personality=netmap",
-      #yes > 0 and table.concat(yes, ", ") or "none",
+    local line = string.format("can open here: %s%s", #yes > 0 and table.concat(yes, ", ") or "none",
       #no > 0 and ("   not here: " .. table.concat(no, ", ") .. " (engines available says why)") or "")
+    -- the netmap note where it fits in 80 columns (engines available has it too)
+    local note = "; netmap's model: sim personality=netmap"
+    say("%s", #line + #note < 80 and line .. note or line)
     return
   end
   -- the summary and the why wrapped under their column, within the screen
