@@ -15,7 +15,7 @@ Checks: caps.shared; every segment ready at once; at most 2 kicks for the
 46 segments; while they are on their way a shared chunk is owned once (by
 its least advanced descriptor) and counted in e:owners().shared; every
 completion address gives one reference back and the chunk returns with the
-last; owners conserved; nothing left in flight. The peer (shared_case.sh)
+last; owners conserved; nothing left in flight. The peer (body_case.sh shared)
 checks the bytes. Prints the kernel's refusal of sg=true in one line and
 exits 3.
 --]]

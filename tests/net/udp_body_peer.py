@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """udp_body_peer.py - the peer's kernel UDP socket for the 64 KiB bodies the
-lab sends in datagrams (shared_case.sh, unaligned_case.sh, dpdk_net.sh):
+lab sends in datagrams (body_case.sh, dpdk_net.sh):
 
     udp_body_peer.py READY PORT [any-source]
 

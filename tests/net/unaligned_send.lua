@@ -11,7 +11,7 @@ its 42 header bytes and 1448 payload bytes run from byte 982 of one frame
 into the next. Every
 segment must be one descriptor; the frames' owners are conserved after every
 send and every completion, and nothing is left in flight at the end. The
-peer (unaligned_case.sh) checks the bytes. Prints the kernel's refusal in
+peer (body_case.sh unaligned) checks the bytes. Prints the kernel's refusal in
 one line and exits 3 when it refuses the flag.
 --]]
 local common = dofile(arg[0]:match("^(.*/)") .. "net_common.lua")
